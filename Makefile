@@ -1,0 +1,34 @@
+# The two set-up commands (see README): `make run` and `make test`.
+BUILD ?= build
+JOBS ?= 2
+CMAKE_FLAGS ?=
+ADDR ?= 127.0.0.1:50051
+
+.PHONY: setup build run test bench crash fuzz clean format
+
+setup:
+	@bash scripts/setup.sh
+
+$(BUILD)/CMakeCache.txt:
+	@cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=Release $(CMAKE_FLAGS) >/dev/null
+
+build: setup $(BUILD)/CMakeCache.txt
+	@cmake --build $(BUILD) -j $(JOBS)
+
+run: build
+	@bash scripts/run.sh $(BUILD) $(ADDR)
+
+test: build
+	@cd $(BUILD) && ctest --output-on-failure -j $(JOBS) --timeout 600
+
+bench: build
+	@bash scripts/bench.sh $(BUILD)
+
+crash: build
+	@cd $(BUILD) && STEWARD_CRASH_ROUNDS=$${STEWARD_CRASH_ROUNDS:-20} ctest --output-on-failure -L crash
+
+clean:
+	rm -rf $(BUILD)
+
+format:
+	@clang-format -i $$(git ls-files '*.h' '*.cc')

@@ -1,0 +1,41 @@
+// The audit trail. Every mutation appends one record inside the same
+// transaction as the change, so the two are durable together or not at all.
+#ifndef STEWARD_SERVICES_AUDIT_H_
+#define STEWARD_SERVICES_AUDIT_H_
+
+#include <cstdint>
+#include "absl/strings/string_view.h"
+
+#include "absl/status/status.h"
+#include "services/auth.h"
+#include "storage/store.h"
+
+namespace google::protobuf {
+class Message;
+}
+namespace steward::v1 {
+class ListAuditRequest;
+class ListAuditResponse;
+}  // namespace steward::v1
+
+namespace steward {
+
+struct AuditEvent {
+  absl::string_view action;  // "ticket.assign"
+  absl::string_view target;  // "ticket/42"
+  absl::string_view reason;
+  const google::protobuf::Message* before = nullptr;  // state before, if any
+  const google::protobuf::Message* after = nullptr;   // state after, if any
+};
+
+absl::Status AppendAudit(storage::Txn& txn, const Caller& caller,
+                         int64_t now_ms, const AuditEvent& event);
+
+// Reads the trail, newest first. Supervisors and admins only.
+absl::Status ListAudit(const storage::Store& store, const Caller& caller,
+                       const v1::ListAuditRequest& req,
+                       v1::ListAuditResponse* resp);
+
+}  // namespace steward
+
+#endif  // STEWARD_SERVICES_AUDIT_H_

@@ -1,0 +1,65 @@
+// Authentication: bearer token in metadata -> principal; and the caller
+// identity every service acts for.
+#ifndef STEWARD_SERVICES_AUTH_H_
+#define STEWARD_SERVICES_AUTH_H_
+
+#include <string>
+#include "absl/strings/string_view.h"
+#include <unordered_map>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "services/config.h"
+
+namespace grpc {
+class ServerContextBase;
+}
+
+namespace steward {
+
+// Metadata key naming the player a game server acts for.
+inline constexpr absl::string_view kPlayerMetadataKey = "x-steward-player";
+
+// Who is calling. Cheap to copy.
+struct Caller {
+  const PrincipalConfig* principal = nullptr;  // owned by the Authenticator
+  std::string player_id;  // game servers acting for a player; else empty
+
+  bool is_gm() const { return principal->kind == PrincipalKind::kGm; }
+  bool is_game_server() const { return principal->kind == PrincipalKind::kGameServer; }
+  // GM with at least role `r`.
+  bool HasRole(Role r) const { return is_gm() && principal->role >= r; }
+  const std::string& name() const { return principal->name; }
+};
+
+class Authenticator {
+ public:
+  explicit Authenticator(std::vector<PrincipalConfig> principals);
+  Authenticator(const Authenticator&) = delete;
+  Authenticator& operator=(const Authenticator&) = delete;
+
+  // From "authorization: Bearer <token>" and, for game servers, the
+  // optional x-steward-player entry. Unauthenticated when the token is
+  // missing or unknown; InvalidArgument for a malformed player id.
+  absl::StatusOr<Caller> Authenticate(const grpc::ServerContextBase& ctx) const;
+  // Same, from raw values (the gRPC-free core, also used by embedders).
+  absl::StatusOr<Caller> Authenticate(absl::string_view authorization,
+                                      absl::string_view player) const;
+
+  // The GM principal of that name, or nullptr.
+  const PrincipalConfig* FindGm(absl::string_view name) const;
+
+ private:
+  std::vector<PrincipalConfig> principals_;
+  std::unordered_map<std::string, const PrincipalConfig*> by_hash_;
+  std::unordered_map<std::string, const PrincipalConfig*> by_name_;
+};
+
+// Requirement helpers: PermissionDenied with a message saying what is
+// needed.
+absl::Status RequireGm(const Caller& c, Role min_role, absl::string_view what);
+absl::Status RequireGameServerWithPlayer(const Caller& c, absl::string_view what);
+
+}  // namespace steward
+
+#endif  // STEWARD_SERVICES_AUTH_H_

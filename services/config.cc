@@ -1,0 +1,157 @@
+#include "services/config.h"
+
+#include <openssl/sha.h>
+
+#include <fstream>
+#include <set>
+#include <sstream>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/str_cat.h"
+#include "services/validation.h"
+#include "storage/status_macros.h"
+#include "toml++/toml.h"
+
+namespace steward {
+namespace {
+
+absl::Status ReadString(const toml::table& t, absl::string_view key,
+                        absl::string_view where, std::string* out) {
+  const toml::node* n = t.get(std::string_view(key.data(), key.size()));
+  if (n == nullptr) return absl::OkStatus();
+  auto v = n->value<std::string>();
+  if (!v) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("config: ", where, key, " must be a string"));
+  }
+  *out = *v;
+  return absl::OkStatus();
+}
+
+absl::StatusOr<PrincipalConfig> ParsePrincipal(const toml::table& t, size_t i) {
+  PrincipalConfig p;
+  std::string where = absl::StrCat("principals[", i, "].");
+  std::string kind, role;
+  RETURN_IF_ERROR(ReadString(t, "name", where, &p.name));
+  RETURN_IF_ERROR(ReadString(t, "kind", where, &kind));
+  RETURN_IF_ERROR(ReadString(t, "role", where, &role));
+  RETURN_IF_ERROR(ReadString(t, "realm", where, &p.realm));
+  RETURN_IF_ERROR(ReadString(t, "server", where, &p.server));
+  RETURN_IF_ERROR(ReadString(t, "token_sha256", where, &p.token_sha256));
+  if (auto s = CheckId(absl::StrCat("config: ", where, "name"), p.name, true); !s.ok()) return s;
+  if (kind == "gm") {
+    p.kind = PrincipalKind::kGm;
+    auto r = ParseRole(role);
+    if (!r.ok()) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "config: ", where, "role must be agent, lead, supervisor or admin"));
+    }
+    p.role = *r;
+  } else if (kind == "game_server") {
+    p.kind = PrincipalKind::kGameServer;
+    if (p.realm.empty()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("config: ", where, "realm is required for a game_server"));
+    }
+  } else {
+    return absl::InvalidArgumentError(
+        absl::StrCat("config: ", where, "kind must be \"gm\" or \"game_server\""));
+  }
+  p.token_sha256 = absl::AsciiStrToLower(p.token_sha256);
+  if (p.token_sha256.size() != 64 ||
+      p.token_sha256.find_first_not_of("0123456789abcdef") != std::string::npos) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "config: ", where, "token_sha256 must be 64 hex digits (stewardctl hash-token)"));
+  }
+  return p;
+}
+
+}  // namespace
+
+absl::StatusOr<Config> ParseConfig(const std::string& text) {
+  toml::table root;
+  try {
+    root = toml::parse(text);
+  } catch (const toml::parse_error& e) {
+    std::ostringstream os;
+    os << "config: " << e.description() << " at line " << e.source().begin.line;
+    return absl::InvalidArgumentError(os.str());
+  }
+  Config c;
+  RETURN_IF_ERROR(ReadString(root, "listen", "", &c.listen));
+  RETURN_IF_ERROR(ReadString(root, "data_dir", "", &c.data_dir));
+  if (const toml::table* tls = root["tls"].as_table()) {
+    RETURN_IF_ERROR(ReadString(*tls, "cert_file", "tls.", &c.tls.cert_file));
+    RETURN_IF_ERROR(ReadString(*tls, "key_file", "tls.", &c.tls.key_file));
+    RETURN_IF_ERROR(ReadString(*tls, "client_ca_file", "tls.", &c.tls.client_ca_file));
+  }
+  if (const toml::node* n = root.get("principals")) {
+    const toml::array* arr = n->as_array();
+    if (arr == nullptr) {
+      return absl::InvalidArgumentError("config: principals must be an array of tables ([[principals]])");
+    }
+    std::set<std::string> names, hashes;
+    for (size_t i = 0; i < arr->size(); ++i) {
+      const toml::table* t = (*arr)[i].as_table();
+      if (t == nullptr) {
+        return absl::InvalidArgumentError(absl::StrCat("config: principals[", i, "] must be a table"));
+      }
+      ASSIGN_OR_RETURN(PrincipalConfig p, ParsePrincipal(*t, i));
+      if (!names.insert(p.name).second) {
+        return absl::InvalidArgumentError(absl::StrCat("config: principal name ", p.name, " appears twice"));
+      }
+      if (!hashes.insert(p.token_sha256).second) {
+        return absl::InvalidArgumentError(absl::StrCat("config: principal ", p.name, " reuses another principal's token"));
+      }
+      c.principals.push_back(std::move(p));
+    }
+  }
+  return c;
+}
+
+absl::StatusOr<Config> LoadConfigFile(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) {
+    return absl::NotFoundError(absl::StrCat("config file ", path, " cannot be read"));
+  }
+  std::stringstream ss;
+  ss << in.rdbuf();
+  auto c = ParseConfig(ss.str());
+  if (!c.ok()) {
+    return absl::Status(c.status().code(), absl::StrCat(path, ": ", c.status().message()));
+  }
+  return c;
+}
+
+absl::string_view RoleName(Role r) {
+  switch (r) {
+    case Role::kAgent: return "agent";
+    case Role::kLead: return "lead";
+    case Role::kSupervisor: return "supervisor";
+    case Role::kAdmin: return "admin";
+    default: return "none";
+  }
+}
+
+absl::StatusOr<Role> ParseRole(absl::string_view s) {
+  if (s == "agent") return Role::kAgent;
+  if (s == "lead") return Role::kLead;
+  if (s == "supervisor") return Role::kSupervisor;
+  if (s == "admin") return Role::kAdmin;
+  return absl::InvalidArgumentError(absl::StrCat("unknown role ", s));
+}
+
+std::string Sha256Hex(absl::string_view token) {
+  unsigned char digest[SHA256_DIGEST_LENGTH];
+  SHA256(reinterpret_cast<const unsigned char*>(token.data()), token.size(), digest);
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out;
+  out.reserve(2 * SHA256_DIGEST_LENGTH);
+  for (unsigned char b : digest) {
+    out.push_back(kHex[b >> 4]);
+    out.push_back(kHex[b & 15]);
+  }
+  return out;
+}
+
+}  // namespace steward

@@ -1,0 +1,40 @@
+// StewardServer: the gRPC server over one Store, as stewardd runs it and as
+// tests start it in-process (listen on "127.0.0.1:0" to get a free port).
+#ifndef STEWARD_SERVICES_SERVER_H_
+#define STEWARD_SERVICES_SERVER_H_
+
+#include <memory>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "services/config.h"
+#include "storage/store.h"
+
+namespace steward {
+
+class StewardServer {
+ public:
+  // Starts serving `config.listen` with the principals and TLS settings of
+  // `config`. `store` must outlive the server.
+  static absl::StatusOr<std::unique_ptr<StewardServer>> Start(
+      const Config& config, storage::Store* store);
+
+  StewardServer(const StewardServer&) = delete;
+  StewardServer& operator=(const StewardServer&) = delete;
+  ~StewardServer();  // Shutdown(absl::ZeroDuration()) if still running
+
+  // Port actually bound (useful with port 0).
+  int port() const;
+  // Stops taking calls, marks health NOT_SERVING, lets in-flight calls
+  // finish for up to `grace`, then cancels the rest. Idempotent.
+  void Shutdown(absl::Duration grace);
+
+ private:
+  struct Rep;
+  explicit StewardServer(std::unique_ptr<Rep> rep);
+  std::unique_ptr<Rep> rep_;
+};
+
+}  // namespace steward
+
+#endif  // STEWARD_SERVICES_SERVER_H_

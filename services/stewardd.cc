@@ -1,0 +1,78 @@
+// stewardd: the Steward daemon.
+#include <signal.h>
+
+#include <cstdio>
+#include <filesystem>
+
+#include "CLI/CLI.hpp"
+#include "absl/time/time.h"
+#include "services/config.h"
+#include "services/log.h"
+#include "services/server.h"
+#include "storage/store.h"
+
+int main(int argc, char** argv) {
+  CLI::App app{"stewardd: in-game support and moderation service"};
+  std::string config_path, listen, data_dir, tls_cert, tls_key, tls_client_ca;
+  double grace_seconds = 10;
+  app.add_option("-c,--config", config_path, "TOML config file (principals, TLS, ...)");
+  app.add_option("--listen", listen, "address:port to serve (overrides config)");
+  app.add_option("--data-dir", data_dir, "RocksDB data directory (overrides config)");
+  app.add_option("--tls-cert", tls_cert, "server certificate PEM (overrides config)");
+  app.add_option("--tls-key", tls_key, "server private key PEM (overrides config)");
+  app.add_option("--tls-client-ca", tls_client_ca,
+                 "CA PEM that client certificates must chain to (enables mTLS)");
+  app.add_option("--shutdown-grace", grace_seconds,
+                 "seconds in-flight calls may take to finish on SIGINT/SIGTERM")
+      ->capture_default_str();
+  CLI11_PARSE(app, argc, argv);
+
+  steward::Config config;
+  if (!config_path.empty()) {
+    auto c = steward::LoadConfigFile(config_path);
+    if (!c.ok()) {
+      std::fprintf(stderr, "stewardd: %s\n", std::string(c.status().message()).c_str());
+      return 2;
+    }
+    config = *std::move(c);
+  }
+  if (!listen.empty()) config.listen = listen;
+  if (!data_dir.empty()) config.data_dir = data_dir;
+  if (!tls_cert.empty()) config.tls.cert_file = tls_cert;
+  if (!tls_key.empty()) config.tls.key_file = tls_key;
+  if (!tls_client_ca.empty()) config.tls.client_ca_file = tls_client_ca;
+  if (config.principals.empty()) {
+    steward::LogWarning("no principals configured: every call will be refused");
+  }
+
+  // Block the stop signals before any thread starts, so only sigwait below
+  // sees them.
+  sigset_t stop;
+  sigemptyset(&stop);
+  sigaddset(&stop, SIGINT);
+  sigaddset(&stop, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &stop, nullptr);
+
+  auto store = steward::storage::Store::Open({.path = config.data_dir});
+  if (!store.ok()) {
+    std::fprintf(stderr, "stewardd: %s\n", std::string(store.status().message()).c_str());
+    return 1;
+  }
+  auto server = steward::StewardServer::Start(config, store->get());
+  if (!server.ok()) {
+    std::fprintf(stderr, "stewardd: %s\n", std::string(server.status().message()).c_str());
+    return 1;
+  }
+  steward::LogInfo("stewardd serving on port ", (*server)->port(), " (", config.listen,
+                   ", ", config.tls.cert_file.empty() ? "plaintext" : "TLS",
+                   "), data in ", std::filesystem::absolute(config.data_dir).string());
+
+  int sig = 0;
+  sigwait(&stop, &sig);
+  steward::LogInfo("signal ", sig, ": finishing in-flight calls");
+  (*server)->Shutdown(absl::Seconds(grace_seconds));
+  server->reset();
+  store->reset();  // commits what is queued, then closes RocksDB
+  steward::LogInfo("stewardd stopped");
+  return 0;
+}

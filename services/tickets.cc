@@ -1,0 +1,611 @@
+#include "services/tickets.h"
+
+#include <cmath>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
+#include "services/audit.h"
+#include "services/pagination.h"
+#include "services/validation.h"
+#include "storage/keys.h"
+#include "storage/status_macros.h"
+
+namespace steward {
+namespace {
+
+using storage::Cf;
+using storage::KeyReader;
+using storage::KeyWriter;
+using storage::Txn;
+using v1::Ticket;
+using v1::TicketStatus;
+
+// Index key families inside Cf::kTicketIndex. Each key ends with
+// I64(created_at_ms) U64(id), so every family pages by time.
+constexpr uint8_t kIdxAll = 't';
+constexpr uint8_t kIdxStatus = 's';
+constexpr uint8_t kIdxCategory = 'c';
+constexpr uint8_t kIdxAssignee = 'a';
+constexpr uint8_t kIdxPlayer = 'p';
+
+int64_t NowMs() { return absl::ToUnixMillis(absl::Now()); }
+
+std::string TicketKey(uint64_t id) { return KeyWriter().U64(id).Release(); }
+std::string Target(uint64_t id) { return absl::StrCat("ticket/", id); }
+
+std::string PlayerPrefix(absl::string_view realm, absl::string_view player) {
+  return KeyWriter().Byte(kIdxPlayer).Str(realm).Str(player).Release();
+}
+
+std::vector<std::string> IndexKeys(const Ticket& t) {
+  auto tail = [&t](KeyWriter w) {
+    return w.I64(t.created_at_ms()).U64(t.id()).Release();
+  };
+  std::vector<std::string> keys;
+  keys.push_back(tail(KeyWriter().Byte(kIdxAll)));
+  keys.push_back(tail(KeyWriter().Byte(kIdxStatus).Byte(t.status())));
+  keys.push_back(tail(KeyWriter().Byte(kIdxCategory).Byte(t.category())));
+  if (!t.assignee().empty()) {
+    keys.push_back(tail(KeyWriter().Byte(kIdxAssignee).Str(t.assignee())));
+  }
+  keys.push_back(tail(KeyWriter(PlayerPrefix(t.context().realm_id(), t.player_id()))));
+  return keys;
+}
+
+// Writes `after` and moves its index entries from `before` (null for a new
+// ticket). Bumps version and updated_at.
+void WriteTicket(Txn& txn, const Ticket* before, Ticket& after, int64_t now) {
+  after.set_version(after.version() + 1);
+  after.set_updated_at_ms(now);
+  std::vector<std::string> old_keys;
+  if (before != nullptr) old_keys = IndexKeys(*before);
+  std::vector<std::string> new_keys = IndexKeys(after);
+  for (const auto& k : old_keys) {
+    if (std::find(new_keys.begin(), new_keys.end(), k) == new_keys.end()) {
+      txn.Delete(Cf::kTicketIndex, k);
+    }
+  }
+  for (const auto& k : new_keys) {
+    if (std::find(old_keys.begin(), old_keys.end(), k) == old_keys.end()) {
+      txn.Put(Cf::kTicketIndex, k, "");
+    }
+  }
+  txn.Put(Cf::kTickets, TicketKey(after.id()), after.SerializeAsString());
+}
+
+absl::Status ParseTicket(absl::string_view bytes, uint64_t id, Ticket* t) {
+  if (!t->ParseFromArray(bytes.data(), bytes.size())) {
+    return absl::DataLossError(absl::StrCat("ticket ", id, " record is unreadable"));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status LoadTicket(Txn& txn, uint64_t id, Ticket* t) {
+  std::string v;
+  absl::Status s = txn.Get(Cf::kTickets, TicketKey(id), &v);
+  if (absl::IsNotFound(s)) {
+    return absl::NotFoundError(absl::StrCat("ticket ", id, " not found"));
+  }
+  RETURN_IF_ERROR(s);
+  return ParseTicket(v, id, t);
+}
+
+absl::Status CheckTicketId(uint64_t id) {
+  return id == 0 ? absl::InvalidArgumentError("ticket_id is required")
+                 : absl::OkStatus();
+}
+
+// A game server acting for a player may touch only that player's tickets
+// in its own realm.
+absl::Status CheckPlayerOwns(const Caller& c, const Ticket& t) {
+  if (t.player_id() != c.player_id ||
+      t.context().realm_id() != c.principal->realm) {
+    return absl::PermissionDeniedError(absl::StrCat(
+        "ticket ", t.id(), " does not belong to player ", c.player_id));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status CheckVersion(const Ticket& t, uint64_t expected) {
+  if (expected != 0 && expected != t.version()) {
+    return absl::AbortedError(absl::StrCat(
+        "ticket ", t.id(), " changed meanwhile (version ", t.version(),
+        ", expected ", expected, "); reload it and retry"));
+  }
+  return absl::OkStatus();
+}
+
+// Contact details go only to the player, the ticket's owner and leads up.
+void Redact(const Caller& c, Ticket* t) {
+  if (c.is_game_server()) return;  // already limited to the player's own
+  if (c.HasRole(Role::kLead) || t->assignee() == c.name()) return;
+  t->clear_contact();
+}
+
+bool IsOpen(TicketStatus s) {
+  return s != v1::TICKET_STATUS_RESOLVED && s != v1::TICKET_STATUS_CLOSED;
+}
+
+// Reopening returns the ticket to its owner, or to the queue when it has
+// none.
+void Reopen(Ticket* t) {
+  t->set_status(t->assignee().empty() ? v1::TICKET_STATUS_NEW
+                                      : v1::TICKET_STATUS_IN_PROGRESS);
+  t->set_reopen_count(t->reopen_count() + 1);
+  t->set_resolved_at_ms(0);
+  t->set_closed_at_ms(0);
+}
+
+void ApplyStatus(Ticket* t, TicketStatus to, int64_t now) {
+  TicketStatus from = t->status();
+  if (!IsOpen(from) && to == v1::TICKET_STATUS_IN_PROGRESS) {
+    Reopen(t);
+    return;
+  }
+  t->set_status(to);
+  if (to == v1::TICKET_STATUS_RESOLVED) t->set_resolved_at_ms(now);
+  if (to == v1::TICKET_STATUS_CLOSED) t->set_closed_at_ms(now);
+}
+
+absl::Status ValidateSubmit(const Caller& caller, const v1::SubmitTicketRequest& r) {
+  RETURN_IF_ERROR(RequireGameServerWithPlayer(caller, "SubmitTicket"));
+  RETURN_IF_ERROR(CheckText("idempotency_key", r.idempotency_key(), 1, kMaxIdempotencyKeyLen));
+  RETURN_IF_ERROR(CheckEnum("category", r.category(),
+                            v1::TicketCategory_IsValid(r.category()), false));
+  RETURN_IF_ERROR(CheckEnum("priority", r.priority(),
+                            v1::Priority_IsValid(r.priority()), true));
+  RETURN_IF_ERROR(CheckText("subject", r.subject(), 1, kMaxSubjectLen));
+  RETURN_IF_ERROR(CheckText("description", r.description(), 0, kMaxTextLen));
+  RETURN_IF_ERROR(CheckText("contact", r.contact(), 0, kMaxContactLen));
+  const auto& ctx = r.context();
+  RETURN_IF_ERROR(CheckId("context.realm_id", ctx.realm_id(), true));
+  RETURN_IF_ERROR(CheckId("context.server_id", ctx.server_id(), false));
+  RETURN_IF_ERROR(CheckText("context.map", ctx.map(), 0, kMaxShortTextLen));
+  RETURN_IF_ERROR(CheckText("context.client_build", ctx.client_build(), 0, kMaxShortTextLen));
+  RETURN_IF_ERROR(CheckText("context.platform", ctx.platform(), 0, kMaxShortTextLen));
+  if (ctx.has_position() &&
+      (!std::isfinite(ctx.position().x()) || !std::isfinite(ctx.position().y()) ||
+       !std::isfinite(ctx.position().z()))) {
+    return absl::InvalidArgumentError("context.position must be finite numbers");
+  }
+  if (ctx.extra_size() > static_cast<int>(kMaxExtraEntries)) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "context.extra has ", ctx.extra_size(), " entries; the limit is ", kMaxExtraEntries));
+  }
+  for (const auto& [k, v] : ctx.extra()) {
+    RETURN_IF_ERROR(CheckText("context.extra key", k, 1, kMaxExtraKeyLen));
+    RETURN_IF_ERROR(CheckText(absl::StrCat("context.extra[", k, "]"), v, 0, kMaxExtraValueLen));
+  }
+  if (r.category() == v1::TICKET_CATEGORY_PLAYER_REPORT) {
+    RETURN_IF_ERROR(CheckId("reported_player_id", r.reported_player_id(), true));
+    if (r.reported_player_id() == caller.player_id) {
+      return absl::InvalidArgumentError("reported_player_id is the reporting player");
+    }
+  } else {
+    RETURN_IF_ERROR(CheckId("reported_player_id", r.reported_player_id(), false));
+  }
+  if (r.occurred_at_ms() < 0 ||
+      r.occurred_at_ms() > NowMs() + absl::ToInt64Milliseconds(absl::Hours(24))) {
+    return absl::InvalidArgumentError("occurred_at_ms must be unix milliseconds, not in the future");
+  }
+  // Scope: the game server may file only in its own realm (and server).
+  const PrincipalConfig& p = *caller.principal;
+  if (ctx.realm_id() != p.realm) {
+    return absl::PermissionDeniedError(absl::StrCat(
+        caller.name(), " may file tickets in realm ", p.realm, " only, not ", ctx.realm_id()));
+  }
+  if (!p.server.empty() && !ctx.server_id().empty() && ctx.server_id() != p.server) {
+    return absl::PermissionDeniedError(absl::StrCat(
+        caller.name(), " may file tickets for server ", p.server, " only"));
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+bool TicketTransitionAllowed(TicketStatus from, TicketStatus to) {
+  using S = TicketStatus;
+  switch (from) {
+    case S::TICKET_STATUS_NEW:
+      return to == S::TICKET_STATUS_ASSIGNED || to == S::TICKET_STATUS_RESOLVED ||
+             to == S::TICKET_STATUS_CLOSED;
+    case S::TICKET_STATUS_ASSIGNED:
+      return to == S::TICKET_STATUS_IN_PROGRESS || to == S::TICKET_STATUS_WAITING_PLAYER ||
+             to == S::TICKET_STATUS_RESOLVED || to == S::TICKET_STATUS_CLOSED;
+    case S::TICKET_STATUS_IN_PROGRESS:
+      return to == S::TICKET_STATUS_WAITING_PLAYER || to == S::TICKET_STATUS_RESOLVED ||
+             to == S::TICKET_STATUS_CLOSED;
+    case S::TICKET_STATUS_WAITING_PLAYER:
+      return to == S::TICKET_STATUS_IN_PROGRESS || to == S::TICKET_STATUS_RESOLVED ||
+             to == S::TICKET_STATUS_CLOSED;
+    case S::TICKET_STATUS_RESOLVED:
+      return to == S::TICKET_STATUS_CLOSED || to == S::TICKET_STATUS_IN_PROGRESS;
+    case S::TICKET_STATUS_CLOSED:
+      return to == S::TICKET_STATUS_IN_PROGRESS;
+    default:
+      return false;
+  }
+}
+
+void TicketDesk::Submit(const Caller& caller, const v1::SubmitTicketRequest& req,
+                        v1::SubmitTicketResponse* resp, storage::DoneFn done) {
+  if (auto s = ValidateSubmit(caller, req); !s.ok()) return done(s);
+  store_->Commit(
+      [caller, &req, resp](Txn& txn) -> absl::Status {
+        // Idempotency keys are scoped to the submitting game server.
+        std::string idem = KeyWriter().Str(caller.name()).Str(req.idempotency_key()).Release();
+        std::string existing;
+        absl::Status s = txn.Get(Cf::kIdempotency, idem, &existing);
+        if (s.ok()) {
+          auto id = KeyReader(existing).U64();
+          if (!id) return absl::DataLossError("idempotency record is unreadable");
+          Ticket* t = resp->mutable_ticket();
+          RETURN_IF_ERROR(LoadTicket(txn, *id, t));
+          if (t->player_id() != caller.player_id) {
+            resp->Clear();
+            return absl::AlreadyExistsError(absl::StrCat(
+                "idempotency_key ", req.idempotency_key(),
+                " was already used for another player's ticket"));
+          }
+          resp->set_deduplicated(true);
+          return absl::OkStatus();
+        }
+        if (!absl::IsNotFound(s)) return s;
+
+        int64_t now = NowMs();
+        ASSIGN_OR_RETURN(uint64_t id, txn.NextId("ticket"));
+        Ticket* t = resp->mutable_ticket();
+        t->set_id(id);
+        t->set_category(req.category());
+        t->set_status(v1::TICKET_STATUS_NEW);
+        t->set_priority(req.priority() == v1::PRIORITY_UNSPECIFIED ? v1::PRIORITY_NORMAL
+                                                                   : req.priority());
+        t->set_player_id(caller.player_id);
+        *t->mutable_context() = req.context();
+        if (t->context().server_id().empty() && !caller.principal->server.empty()) {
+          t->mutable_context()->set_server_id(caller.principal->server);
+        }
+        t->set_subject(req.subject());
+        t->set_description(req.description());
+        t->set_occurred_at_ms(req.occurred_at_ms());
+        t->set_created_at_ms(now);
+        t->set_submitted_by(caller.name());
+        t->set_contact(req.contact());
+        t->set_reported_player_id(req.reported_player_id());
+        WriteTicket(txn, nullptr, *t, now);
+        txn.Put(Cf::kIdempotency, idem, KeyWriter().U64(id).key());
+        return AppendAudit(txn, caller, now,
+                           {.action = "ticket.submit", .target = Target(id), .after = t});
+      },
+      std::move(done));
+}
+
+void TicketDesk::Assign(const Caller& caller, const v1::AssignTicketRequest& req,
+                        v1::AssignTicketResponse* resp, storage::DoneFn done) {
+  absl::Status s = RequireGm(caller, Role::kAgent, "AssignTicket");
+  if (s.ok()) s = CheckTicketId(req.ticket_id());
+  if (s.ok()) s = CheckId("assignee", req.assignee(), true);
+  if (s.ok()) s = CheckText("reason", req.reason(), 0, kMaxReasonLen);
+  if (s.ok() && auth_->FindGm(req.assignee()) == nullptr) {
+    s = absl::InvalidArgumentError(absl::StrCat("assignee ", req.assignee(), " is not a known GM"));
+  }
+  if (s.ok() && !caller.HasRole(Role::kLead) && req.assignee() != caller.name()) {
+    s = absl::PermissionDeniedError(
+        "agents can only take tickets for themselves; a lead assigns to others");
+  }
+  if (!s.ok()) return done(s);
+  store_->Commit(
+      [caller, &req, resp](Txn& txn) -> absl::Status {
+        Ticket before;
+        RETURN_IF_ERROR(LoadTicket(txn, req.ticket_id(), &before));
+        RETURN_IF_ERROR(CheckVersion(before, req.expected_version()));
+        if (!IsOpen(before.status())) {
+          return absl::FailedPreconditionError(absl::StrCat(
+              "ticket ", before.id(), " is ", v1::TicketStatus_Name(before.status()),
+              "; reopen it before assigning"));
+        }
+        Ticket* after = resp->mutable_ticket();
+        *after = before;
+        if (before.assignee() == req.assignee()) {
+          Redact(caller, after);
+          return absl::OkStatus();  // already so; nothing to record
+        }
+        if (!before.assignee().empty()) {
+          if (!caller.HasRole(Role::kLead)) {
+            return absl::PermissionDeniedError(absl::StrCat(
+                "ticket ", before.id(), " is owned by ", before.assignee(),
+                "; only a lead can transfer it"));
+          }
+          if (req.reason().empty()) {
+            return absl::InvalidArgumentError(absl::StrCat(
+                "reason is required to transfer a ticket from ", before.assignee()));
+          }
+        }
+        int64_t now = NowMs();
+        after->set_assignee(req.assignee());
+        if (before.status() == v1::TICKET_STATUS_NEW) {
+          after->set_status(v1::TICKET_STATUS_ASSIGNED);
+        }
+        WriteTicket(txn, &before, *after, now);
+        RETURN_IF_ERROR(AppendAudit(txn, caller, now,
+                                    {.action = "ticket.assign", .target = Target(before.id()),
+                                     .reason = req.reason(), .before = &before, .after = after}));
+        Redact(caller, after);
+        return absl::OkStatus();
+      },
+      std::move(done));
+}
+
+void TicketDesk::AddMessage(const Caller& caller, const v1::AddMessageRequest& req,
+                            v1::AddMessageResponse* resp, storage::DoneFn done) {
+  absl::Status s = CheckTicketId(req.ticket_id());
+  if (s.ok()) s = CheckText("body", req.body(), 1, kMaxTextLen);
+  if (s.ok()) {
+    s = CheckEnum("visibility", req.visibility(),
+                  v1::MessageVisibility_IsValid(req.visibility()), !caller.is_gm());
+  }
+  if (s.ok() && !caller.is_gm()) {
+    s = RequireGameServerWithPlayer(caller, "AddMessage");
+    if (s.ok() && req.visibility() == v1::MESSAGE_VISIBILITY_INTERNAL) {
+      s = absl::PermissionDeniedError("players cannot write internal notes");
+    }
+    if (s.ok() && req.await_player()) {
+      s = absl::InvalidArgumentError("await_player is for GM replies");
+    }
+  }
+  if (s.ok() && req.await_player() && req.visibility() != v1::MESSAGE_VISIBILITY_PUBLIC) {
+    s = absl::InvalidArgumentError("await_player needs a public reply, not an internal note");
+  }
+  if (!s.ok()) return done(s);
+  store_->Commit(
+      [caller, &req, resp](Txn& txn) -> absl::Status {
+        Ticket before;
+        RETURN_IF_ERROR(LoadTicket(txn, req.ticket_id(), &before));
+        if (!caller.is_gm()) RETURN_IF_ERROR(CheckPlayerOwns(caller, before));
+        if (before.status() == v1::TICKET_STATUS_CLOSED) {
+          return absl::FailedPreconditionError(absl::StrCat(
+              "ticket ", before.id(), " is closed; reopen it to continue the conversation"));
+        }
+        if (before.message_count() >= kMaxMessagesPerTicket) {
+          return absl::ResourceExhaustedError(absl::StrCat(
+              "ticket ", before.id(), " has reached ", kMaxMessagesPerTicket, " messages"));
+        }
+        bool is_public = req.visibility() != v1::MESSAGE_VISIBILITY_INTERNAL;
+        Ticket* after = resp->mutable_ticket();
+        *after = before;
+        absl::string_view action;
+        if (caller.is_gm()) {
+          action = is_public ? "ticket.reply" : "ticket.note";
+          if (is_public) {
+            if (!before.assignee().empty() && before.assignee() != caller.name() &&
+                !caller.HasRole(Role::kLead)) {
+              return absl::PermissionDeniedError(absl::StrCat(
+                  "ticket ", before.id(), " is owned by ", before.assignee(),
+                  "; add an internal note or ask a lead to transfer it"));
+            }
+            // First contact: whoever answers an unowned ticket owns it.
+            if (before.assignee().empty()) after->set_assignee(caller.name());
+            if (IsOpen(before.status())) {
+              after->set_status(req.await_player() ? v1::TICKET_STATUS_WAITING_PLAYER
+                                                   : v1::TICKET_STATUS_IN_PROGRESS);
+            } else if (req.await_player()) {
+              return absl::FailedPreconditionError(absl::StrCat(
+                  "ticket ", before.id(), " is resolved; reopen it to wait on the player"));
+            }
+          }
+        } else {
+          action = "ticket.player_message";
+          if (before.status() == v1::TICKET_STATUS_WAITING_PLAYER) {
+            after->set_status(v1::TICKET_STATUS_IN_PROGRESS);
+          } else if (before.status() == v1::TICKET_STATUS_RESOLVED) {
+            Reopen(after);  // the player is not satisfied
+          }
+        }
+        int64_t now = NowMs();
+        v1::TicketMessage* m = resp->mutable_message();
+        m->set_ticket_id(before.id());
+        m->set_seq(before.message_count() + 1);
+        m->set_author_kind(caller.is_gm() ? v1::AUTHOR_KIND_GM : v1::AUTHOR_KIND_PLAYER);
+        m->set_author(caller.is_gm() ? caller.name() : caller.player_id);
+        m->set_visibility(is_public ? v1::MESSAGE_VISIBILITY_PUBLIC
+                                    : v1::MESSAGE_VISIBILITY_INTERNAL);
+        m->set_body(req.body());
+        m->set_created_at_ms(now);
+        after->set_message_count(m->seq());
+        txn.Put(Cf::kTicketMessages, KeyWriter().U64(before.id()).U64(m->seq()).key(),
+                m->SerializeAsString());
+        WriteTicket(txn, &before, *after, now);
+        RETURN_IF_ERROR(AppendAudit(txn, caller, now,
+                                    {.action = action, .target = Target(before.id()),
+                                     .before = &before, .after = after}));
+        Redact(caller, after);
+        return absl::OkStatus();
+      },
+      std::move(done));
+}
+
+void TicketDesk::UpdateStatus(const Caller& caller, const v1::UpdateTicketStatusRequest& req,
+                              v1::UpdateTicketStatusResponse* resp, storage::DoneFn done) {
+  absl::Status s = CheckTicketId(req.ticket_id());
+  if (s.ok()) {
+    s = CheckEnum("status", req.status(), v1::TicketStatus_IsValid(req.status()), false);
+  }
+  if (s.ok()) s = CheckText("reason", req.reason(), 0, kMaxReasonLen);
+  if (s.ok() && req.status() == v1::TICKET_STATUS_ASSIGNED) {
+    s = absl::InvalidArgumentError("use AssignTicket to assign a ticket");
+  }
+  if (s.ok() && !caller.is_gm()) s = RequireGameServerWithPlayer(caller, "UpdateTicketStatus");
+  if (!s.ok()) return done(s);
+  store_->Commit(
+      [caller, &req, resp](Txn& txn) -> absl::Status {
+        Ticket before;
+        RETURN_IF_ERROR(LoadTicket(txn, req.ticket_id(), &before));
+        RETURN_IF_ERROR(CheckVersion(before, req.expected_version()));
+        TicketStatus from = before.status(), to = req.status();
+        if (caller.is_gm()) {
+          if (!caller.HasRole(Role::kLead) && !before.assignee().empty() &&
+              before.assignee() != caller.name()) {
+            return absl::PermissionDeniedError(absl::StrCat(
+                "ticket ", before.id(), " is owned by ", before.assignee(),
+                "; only its owner or a lead can change its status"));
+          }
+          if (from == v1::TICKET_STATUS_CLOSED && !caller.HasRole(Role::kLead)) {
+            return absl::PermissionDeniedError("reopening a closed ticket needs role lead or above");
+          }
+        } else {
+          RETURN_IF_ERROR(CheckPlayerOwns(caller, before));
+          if (from != v1::TICKET_STATUS_RESOLVED ||
+              (to != v1::TICKET_STATUS_CLOSED && to != v1::TICKET_STATUS_IN_PROGRESS)) {
+            return absl::PermissionDeniedError(
+                "a player may only accept (CLOSED) or reopen (IN_PROGRESS) a resolved ticket");
+          }
+        }
+        if (!TicketTransitionAllowed(from, to)) {
+          return absl::FailedPreconditionError(absl::StrCat(
+              "ticket ", before.id(), " cannot move from ", v1::TicketStatus_Name(from),
+              " to ", v1::TicketStatus_Name(to)));
+        }
+        int64_t now = NowMs();
+        Ticket* after = resp->mutable_ticket();
+        *after = before;
+        // First contact: a GM acting on an unowned ticket takes it.
+        if (caller.is_gm() && before.assignee().empty() && IsOpen(to)) {
+          after->set_assignee(caller.name());
+        }
+        ApplyStatus(after, to, now);
+        WriteTicket(txn, &before, *after, now);
+        RETURN_IF_ERROR(AppendAudit(txn, caller, now,
+                                    {.action = "ticket.status", .target = Target(before.id()),
+                                     .reason = req.reason(), .before = &before, .after = after}));
+        Redact(caller, after);
+        return absl::OkStatus();
+      },
+      std::move(done));
+}
+
+absl::Status TicketDesk::Get(const Caller& caller, const v1::GetTicketRequest& req,
+                             v1::GetTicketResponse* resp) const {
+  RETURN_IF_ERROR(CheckTicketId(req.ticket_id()));
+  if (!caller.is_gm()) RETURN_IF_ERROR(RequireGameServerWithPlayer(caller, "GetTicket"));
+  std::string v;
+  absl::Status s = store_->Get(Cf::kTickets, TicketKey(req.ticket_id()), &v);
+  if (absl::IsNotFound(s)) {
+    return absl::NotFoundError(absl::StrCat("ticket ", req.ticket_id(), " not found"));
+  }
+  RETURN_IF_ERROR(s);
+  Ticket* t = resp->mutable_ticket();
+  RETURN_IF_ERROR(ParseTicket(v, req.ticket_id(), t));
+  if (!caller.is_gm()) RETURN_IF_ERROR(CheckPlayerOwns(caller, *t));
+  Redact(caller, t);
+  std::string prefix = KeyWriter().U64(t->id()).Release();
+  absl::Status parse_error;
+  RETURN_IF_ERROR(store_->Scan(
+      Cf::kTicketMessages, prefix, storage::PrefixSuccessor(prefix), false,
+      [&](absl::string_view, absl::string_view value) {
+        v1::TicketMessage m;
+        if (!m.ParseFromArray(value.data(), value.size())) {
+          parse_error = absl::DataLossError(absl::StrCat("ticket ", t->id(), " message unreadable"));
+          return false;
+        }
+        if (caller.is_gm() || m.visibility() == v1::MESSAGE_VISIBILITY_PUBLIC) {
+          *resp->add_messages() = std::move(m);
+        }
+        return true;
+      }));
+  return parse_error;
+}
+
+absl::Status TicketDesk::List(const Caller& caller, const v1::ListTicketsRequest& req,
+                              v1::ListTicketsResponse* resp) const {
+  RETURN_IF_ERROR(RequireGm(caller, Role::kAgent, "ListTickets"));
+  return ListChecked(caller, req, resp);
+}
+
+absl::Status TicketDesk::ListChecked(const Caller& caller, const v1::ListTicketsRequest& req,
+                                     v1::ListTicketsResponse* resp) const {
+  RETURN_IF_ERROR(CheckEnum("status", req.status(), v1::TicketStatus_IsValid(req.status()), true));
+  RETURN_IF_ERROR(CheckEnum("category", req.category(),
+                            v1::TicketCategory_IsValid(req.category()), true));
+  RETURN_IF_ERROR(CheckId("assignee", req.assignee(), false));
+  RETURN_IF_ERROR(CheckId("player_id", req.player_id(), false));
+  RETURN_IF_ERROR(CheckId("realm_id", req.realm_id(), false));
+  if (!req.player_id().empty() && req.realm_id().empty()) {
+    return absl::InvalidArgumentError("player_id needs realm_id (player ids are per realm)");
+  }
+  if (req.unassigned() && !req.assignee().empty()) {
+    return absl::InvalidArgumentError("unassigned and assignee exclude each other");
+  }
+  if (req.created_after_ms() < 0 || req.created_before_ms() < 0) {
+    return absl::InvalidArgumentError("created_after_ms/created_before_ms must not be negative");
+  }
+  // Walk the most selective index the filters allow; the remaining filters
+  // are checked on each record (which also hides index entries a
+  // concurrent update has just moved).
+  TimeScan scan;
+  scan.cf = Cf::kTicketIndex;
+  if (!req.player_id().empty()) {
+    scan.prefix = PlayerPrefix(req.realm_id(), req.player_id());
+  } else if (!req.assignee().empty()) {
+    scan.prefix = KeyWriter().Byte(kIdxAssignee).Str(req.assignee()).Release();
+  } else if (req.status() != v1::TICKET_STATUS_UNSPECIFIED) {
+    scan.prefix = KeyWriter().Byte(kIdxStatus).Byte(req.status()).Release();
+  } else if (req.category() != v1::TICKET_CATEGORY_UNSPECIFIED) {
+    scan.prefix = KeyWriter().Byte(kIdxCategory).Byte(req.category()).Release();
+  } else {
+    scan.prefix = KeyWriter().Byte(kIdxAll).Release();
+  }
+  scan.after_ms = req.created_after_ms();
+  scan.before_ms = req.created_before_ms();
+  scan.oldest_first = req.oldest_first();
+  scan.page_token = req.page_token();
+  scan.page_size = EffectivePageSize(req.page_size());
+  ASSIGN_OR_RETURN(
+      std::string token,
+      ScanByTime(*store_, scan,
+                 [&](int64_t, uint64_t id, absl::string_view, absl::string_view)
+                     -> absl::StatusOr<bool> {
+                   std::string v;
+                   absl::Status s = store_->Get(Cf::kTickets, TicketKey(id), &v);
+                   if (absl::IsNotFound(s)) return false;
+                   RETURN_IF_ERROR(s);
+                   Ticket t;
+                   RETURN_IF_ERROR(ParseTicket(v, id, &t));
+                   if ((req.status() && t.status() != req.status()) ||
+                       (req.category() && t.category() != req.category()) ||
+                       (!req.assignee().empty() && t.assignee() != req.assignee()) ||
+                       (req.unassigned() && !t.assignee().empty()) ||
+                       (!req.player_id().empty() &&
+                        (t.player_id() != req.player_id() ||
+                         t.context().realm_id() != req.realm_id()))) {
+                     return false;
+                   }
+                   Redact(caller, &t);
+                   *resp->add_tickets() = std::move(t);
+                   return true;
+                 }));
+  resp->set_next_page_token(token);
+  return absl::OkStatus();
+}
+
+absl::Status TicketDesk::ListForPlayer(const Caller& caller,
+                                       const v1::ListPlayerTicketsRequest& req,
+                                       v1::ListTicketsResponse* resp) const {
+  v1::ListTicketsRequest list;
+  list.set_page_size(req.page_size());
+  list.set_page_token(req.page_token());
+  if (caller.is_gm()) {
+    RETURN_IF_ERROR(CheckId("player_id", req.player_id(), true));
+    RETURN_IF_ERROR(CheckId("realm_id", req.realm_id(), true));
+    list.set_player_id(req.player_id());
+    list.set_realm_id(req.realm_id());
+  } else {
+    RETURN_IF_ERROR(RequireGameServerWithPlayer(caller, "ListPlayerTickets"));
+    list.set_player_id(caller.player_id);
+    list.set_realm_id(caller.principal->realm);
+  }
+  return ListChecked(caller, list, resp);
+}
+
+}  // namespace steward

@@ -1,0 +1,59 @@
+// TicketDesk: the player-ticket domain, free of gRPC.
+//
+// Reads run on the calling thread against committed data. Mutations are
+// validated on the calling thread, then run as one store transaction (the
+// record, its secondary indexes, its idempotency entry and its audit record
+// together) and report through `done` once durable. `req` and `resp` must
+// stay alive until `done` runs; `done` runs on the commit thread and must
+// not block.
+#ifndef STEWARD_SERVICES_TICKETS_H_
+#define STEWARD_SERVICES_TICKETS_H_
+
+#include "absl/status/status.h"
+#include "services/auth.h"
+#include "steward/v1/ticket.pb.h"
+#include "storage/store.h"
+
+namespace steward {
+
+// Whether the state machine allows `from` -> `to` (see ticket.proto).
+bool TicketTransitionAllowed(v1::TicketStatus from, v1::TicketStatus to);
+
+class TicketDesk {
+ public:
+  TicketDesk(storage::Store* store, const Authenticator* auth)
+      : store_(store), auth_(auth) {}
+  TicketDesk(const TicketDesk&) = delete;
+  TicketDesk& operator=(const TicketDesk&) = delete;
+
+  void Submit(const Caller& caller, const v1::SubmitTicketRequest& req,
+              v1::SubmitTicketResponse* resp, storage::DoneFn done);
+  void Assign(const Caller& caller, const v1::AssignTicketRequest& req,
+              v1::AssignTicketResponse* resp, storage::DoneFn done);
+  void AddMessage(const Caller& caller, const v1::AddMessageRequest& req,
+                  v1::AddMessageResponse* resp, storage::DoneFn done);
+  void UpdateStatus(const Caller& caller,
+                    const v1::UpdateTicketStatusRequest& req,
+                    v1::UpdateTicketStatusResponse* resp,
+                    storage::DoneFn done);
+
+  absl::Status Get(const Caller& caller, const v1::GetTicketRequest& req,
+                   v1::GetTicketResponse* resp) const;
+  absl::Status List(const Caller& caller, const v1::ListTicketsRequest& req,
+                    v1::ListTicketsResponse* resp) const;
+  absl::Status ListForPlayer(const Caller& caller,
+                             const v1::ListPlayerTicketsRequest& req,
+                             v1::ListTicketsResponse* resp) const;
+
+ private:
+  // List for an already authorised caller.
+  absl::Status ListChecked(const Caller& caller, const v1::ListTicketsRequest& req,
+                           v1::ListTicketsResponse* resp) const;
+
+  storage::Store* store_;
+  const Authenticator* auth_;
+};
+
+}  // namespace steward
+
+#endif  // STEWARD_SERVICES_TICKETS_H_

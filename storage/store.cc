@@ -1,0 +1,356 @@
+#include "storage/store.h"
+
+#include <condition_variable>
+#include <deque>
+#include <filesystem>
+#include <future>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
+#include "rocksdb/cache.h"
+#include "rocksdb/db.h"
+#include "rocksdb/filter_policy.h"
+#include "rocksdb/options.h"
+#include "rocksdb/table.h"
+#include "rocksdb/utilities/checkpoint.h"
+#include "rocksdb/utilities/write_batch_with_index.h"
+#include "storage/keys.h"
+#include "storage/rocks_status.h"
+
+namespace steward::storage {
+namespace {
+
+constexpr absl::string_view kCfNames[] = {
+    "default",
+    "tickets",
+    "ticket_index",
+    "ticket_messages",
+    "audit",
+    "audit_index",
+    "idempotency",
+};
+static_assert(std::size(kCfNames) == static_cast<size_t>(Cf::kCount));
+
+constexpr absl::string_view kSchemaKey = "schema_version";
+constexpr absl::string_view kSequencePrefix = "seq/";
+
+struct Job {
+  TxnFn fn;
+  DoneFn done;
+};
+
+}  // namespace
+
+absl::string_view CfName(Cf cf) { return kCfNames[static_cast<int>(cf)]; }
+
+struct Txn::Impl {
+  rocksdb::DB* db;
+  rocksdb::WriteBatchWithIndex* batch;
+  const std::vector<rocksdb::ColumnFamilyHandle*>* handles;
+  rocksdb::ColumnFamilyHandle* h(Cf cf) const {
+    return (*handles)[static_cast<int>(cf)];
+  }
+};
+
+absl::Status Txn::Get(Cf cf, absl::string_view key, std::string* value) {
+  rocksdb::Status s = impl_->batch->GetFromBatchAndDB(
+      impl_->db, rocksdb::ReadOptions(), impl_->h(cf),
+      rocksdb::Slice(key.data(), key.size()), value);
+  return FromRocks(s, "read");
+}
+
+void Txn::Put(Cf cf, absl::string_view key, absl::string_view value) {
+  // Put on a WriteBatchWithIndex only fails past max_bytes, which is unset.
+  impl_->batch->Put(impl_->h(cf), rocksdb::Slice(key.data(), key.size()),
+                    rocksdb::Slice(value.data(), value.size()))
+      .PermitUncheckedError();
+}
+
+void Txn::Delete(Cf cf, absl::string_view key) {
+  impl_->batch->Delete(impl_->h(cf), rocksdb::Slice(key.data(), key.size()))
+      .PermitUncheckedError();
+}
+
+absl::StatusOr<uint64_t> Txn::NextId(absl::string_view sequence) {
+  std::string key = absl::StrCat(kSequencePrefix, sequence);
+  std::string value;
+  uint64_t next = 1;
+  absl::Status s = Get(Cf::kMeta, key, &value);
+  if (s.ok()) {
+    auto cur = KeyReader(value).U64();
+    if (!cur) return absl::DataLossError(absl::StrCat("sequence ", sequence, " is corrupt"));
+    next = *cur + 1;
+  } else if (!absl::IsNotFound(s)) {
+    return s;
+  }
+  Put(Cf::kMeta, key, KeyWriter().U64(next).key());
+  return next;
+}
+
+struct Store::Rep {
+  StoreOptions options;
+  std::unique_ptr<rocksdb::DB> db;
+  std::vector<rocksdb::ColumnFamilyHandle*> handles;  // ours, by Cf
+  std::vector<rocksdb::ColumnFamilyHandle*> all_handles;
+
+  absl::Mutex mu;
+  std::deque<Job> queue ABSL_GUARDED_BY(mu);
+  bool closing ABSL_GUARDED_BY(mu) = false;
+  std::thread committer;
+
+  std::atomic<uint64_t> transactions{0};
+  std::atomic<uint64_t> groups{0};
+
+  rocksdb::ColumnFamilyHandle* h(Cf cf) const {
+    return handles[static_cast<int>(cf)];
+  }
+
+  void Run();
+  void CommitGroup(std::vector<Job>& jobs);
+};
+
+void Store::Rep::Run() {
+  std::vector<Job> jobs;
+  for (;;) {
+    {
+      absl::MutexLock lock(&mu);
+      mu.Await(absl::Condition(
+          +[](Rep* r) ABSL_EXCLUSIVE_LOCKS_REQUIRED(r->mu) {
+            return !r->queue.empty() || r->closing;
+          },
+          this));
+      if (queue.empty()) return;  // closing and drained
+      size_t n = std::min(queue.size(), options.max_group);
+      jobs.reserve(n);
+      for (size_t i = 0; i < n; ++i) {
+        jobs.push_back(std::move(queue.front()));
+        queue.pop_front();
+      }
+    }
+    CommitGroup(jobs);
+    jobs.clear();
+  }
+}
+
+void Store::Rep::CommitGroup(std::vector<Job>& jobs) {
+  rocksdb::WriteBatchWithIndex batch(rocksdb::BytewiseComparator(), 0,
+                                     /*overwrite_key=*/true);
+  Txn::Impl impl{db.get(), &batch, &handles};
+  std::vector<absl::Status> results(jobs.size());
+  bool any_ok = false;
+  for (size_t i = 0; i < jobs.size(); ++i) {
+    batch.SetSavePoint();
+    Txn txn(&impl);
+    results[i] = jobs[i].fn(txn);
+    if (results[i].ok()) {
+      batch.PopSavePoint().PermitUncheckedError();
+      any_ok = true;
+    } else {
+      batch.RollbackToSavePoint().PermitUncheckedError();
+    }
+  }
+  if (any_ok && batch.GetWriteBatch()->Count() > 0) {
+    rocksdb::WriteOptions wo;
+    wo.sync = options.sync;
+    absl::Status s = FromRocks(db->Write(wo, batch.GetWriteBatch()), "commit");
+    groups.fetch_add(1, std::memory_order_relaxed);
+    if (!s.ok()) {
+      for (auto& r : results) {
+        if (r.ok()) r = s;
+      }
+    }
+  }
+  transactions.fetch_add(jobs.size(), std::memory_order_relaxed);
+  for (size_t i = 0; i < jobs.size(); ++i) {
+    jobs[i].done(std::move(results[i]));
+  }
+}
+
+Store::Store(std::unique_ptr<Rep> rep) : rep_(std::move(rep)) {
+  Rep* r = rep_.get();
+  rep_->committer = std::thread([r] { r->Run(); });
+}
+
+Store::~Store() {
+  {
+    absl::MutexLock lock(&rep_->mu);
+    rep_->closing = true;
+  }
+  if (rep_->committer.joinable()) rep_->committer.join();
+  for (auto* h : rep_->all_handles) {
+    rep_->db->DestroyColumnFamilyHandle(h).PermitUncheckedError();
+  }
+  rep_->db->Close().PermitUncheckedError();
+}
+
+absl::StatusOr<std::unique_ptr<Store>> Store::Open(const StoreOptions& options) {
+  if (options.path.empty()) {
+    return absl::InvalidArgumentError("store: data directory path is empty");
+  }
+  std::error_code ec;
+  std::filesystem::create_directories(options.path, ec);
+  if (ec) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "cannot create data directory ", options.path, ": ", ec.message()));
+  }
+
+  rocksdb::Options db_options;
+  db_options.create_if_missing = true;
+  db_options.create_missing_column_families = true;
+  db_options.IncreaseParallelism(2);
+  db_options.max_background_jobs = 2;
+  db_options.keep_log_file_num = 5;
+
+  rocksdb::BlockBasedTableOptions table;
+  table.block_cache = rocksdb::NewLRUCache(options.block_cache_bytes);
+  table.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
+  rocksdb::ColumnFamilyOptions cf_options(db_options);
+  cf_options.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
+  cf_options.OptimizeLevelStyleCompaction(64 << 20);
+
+  // Open every family on disk, including ones a newer build may have added,
+  // so the schema check below can give its own clear error.
+  std::vector<std::string> existing;
+  rocksdb::DB::ListColumnFamilies(db_options, options.path, &existing)
+      .PermitUncheckedError();  // a fresh directory has none
+  std::vector<std::string> names(std::begin(kCfNames), std::end(kCfNames));
+  for (const auto& e : existing) {
+    if (std::find(names.begin(), names.end(), e) == names.end()) {
+      names.push_back(e);
+    }
+  }
+  std::vector<rocksdb::ColumnFamilyDescriptor> descriptors;
+  for (const auto& n : names) descriptors.emplace_back(n, cf_options);
+
+  auto rep = std::make_unique<Rep>();
+  rep->options = options;
+  rocksdb::DB* raw = nullptr;
+  rocksdb::Status s = rocksdb::DB::Open(db_options, options.path, descriptors,
+                                        &rep->all_handles, &raw);
+  if (!s.ok()) {
+    absl::Status st = FromRocks(s, absl::StrCat("open ", options.path));
+    if (s.IsIOError() && s.ToString().find("lock") != std::string::npos) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "data directory ", options.path,
+          " is in use by another process: ", s.ToString()));
+    }
+    return st;
+  }
+  rep->db.reset(raw);
+  rep->handles.assign(rep->all_handles.begin(),
+                      rep->all_handles.begin() + std::size(kCfNames));
+
+  std::string version;
+  s = rep->db->Get(rocksdb::ReadOptions(), rep->h(Cf::kMeta),
+                   rocksdb::Slice(kSchemaKey.data(), kSchemaKey.size()),
+                   &version);
+  auto close = [&rep] {
+    for (auto* h : rep->all_handles) {
+      rep->db->DestroyColumnFamilyHandle(h).PermitUncheckedError();
+    }
+    rep->db->Close().PermitUncheckedError();
+  };
+  if (s.IsNotFound()) {
+    rocksdb::WriteOptions wo;
+    wo.sync = true;
+    s = rep->db->Put(wo, rep->h(Cf::kMeta),
+                     rocksdb::Slice(kSchemaKey.data(), kSchemaKey.size()),
+                     std::to_string(kSchemaVersion));
+    if (!s.ok()) {
+      close();
+      return FromRocks(s, "write schema version");
+    }
+  } else if (!s.ok()) {
+    close();
+    return FromRocks(s, "read schema version");
+  } else {
+    int on_disk = 0;
+    if (!absl::SimpleAtoi(version, &on_disk)) {
+      close();
+      return absl::DataLossError(absl::StrCat(
+          "schema version record in ", options.path, " is unreadable"));
+    }
+    if (on_disk > kSchemaVersion) {
+      close();
+      return absl::FailedPreconditionError(absl::StrCat(
+          "data directory ", options.path, " uses schema version ", on_disk,
+          " but this build of Steward understands up to ", kSchemaVersion,
+          "; run a newer stewardd or restore a backup"));
+    }
+  }
+  return std::unique_ptr<Store>(new Store(std::move(rep)));
+}
+
+void Store::Commit(TxnFn fn, DoneFn done) {
+  {
+    absl::MutexLock lock(&rep_->mu);
+    if (!rep_->closing) {
+      rep_->queue.push_back(Job{std::move(fn), std::move(done)});
+      return;
+    }
+  }
+  done(absl::UnavailableError("store is shutting down"));
+}
+
+absl::Status Store::CommitAndWait(TxnFn fn) {
+  std::promise<absl::Status> p;
+  auto f = p.get_future();
+  Commit(std::move(fn), [&p](absl::Status s) { p.set_value(std::move(s)); });
+  return f.get();
+}
+
+absl::Status Store::Get(Cf cf, absl::string_view key, std::string* value) const {
+  return FromRocks(
+      rep_->db->Get(rocksdb::ReadOptions(), rep_->h(cf),
+                    rocksdb::Slice(key.data(), key.size()), value),
+      "read");
+}
+
+absl::Status Store::Scan(Cf cf, absl::string_view start, absl::string_view limit,
+                         bool reverse, ScanFn fn) const {
+  rocksdb::ReadOptions ro;
+  rocksdb::Slice lower(start.data(), start.size());
+  rocksdb::Slice upper(limit.data(), limit.size());
+  ro.iterate_lower_bound = &lower;
+  if (!limit.empty()) ro.iterate_upper_bound = &upper;
+  std::unique_ptr<rocksdb::Iterator> it(rep_->db->NewIterator(ro, rep_->h(cf)));
+  if (reverse) {
+    it->SeekToLast();
+  } else {
+    it->Seek(lower);
+  }
+  while (it->Valid()) {
+    rocksdb::Slice k = it->key(), v = it->value();
+    if (!fn(absl::string_view(k.data(), k.size()),
+            absl::string_view(v.data(), v.size()))) {
+      break;
+    }
+    if (reverse) {
+      it->Prev();
+    } else {
+      it->Next();
+    }
+  }
+  return FromRocks(it->status(), "scan");
+}
+
+absl::Status Store::Checkpoint(const std::string& dir) const {
+  rocksdb::Checkpoint* cp = nullptr;
+  absl::Status s = FromRocks(rocksdb::Checkpoint::Create(rep_->db.get(), &cp),
+                             "checkpoint");
+  if (!s.ok()) return s;
+  std::unique_ptr<rocksdb::Checkpoint> owned(cp);
+  return FromRocks(owned->CreateCheckpoint(dir), "checkpoint");
+}
+
+StoreStats Store::stats() const {
+  return StoreStats{rep_->transactions.load(std::memory_order_relaxed),
+                    rep_->groups.load(std::memory_order_relaxed)};
+}
+
+}  // namespace steward::storage

@@ -1,0 +1,136 @@
+// Store: Steward's one embedded RocksDB per data directory.
+//
+// Reads go straight to the database and see every acknowledged commit.
+// Writes are transactions (TxnFn) executed one at a time, in submission
+// order, on a single commit thread; each sees the effects of every earlier
+// transaction, including those in the same not-yet-synced group. The commit
+// thread gathers whatever transactions are queued into one WriteBatch and
+// syncs the WAL once for all of them (group commit), then reports each
+// transaction's outcome. A transaction reported OK is durable: it survives
+// a crash of the process or the machine.
+//
+// Thread-safety: all methods are safe to call from any thread.
+#ifndef STEWARD_STORAGE_STORE_H_
+#define STEWARD_STORAGE_STORE_H_
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include "absl/strings/string_view.h"
+
+#include "absl/functional/any_invocable.h"
+#include "absl/functional/function_ref.h"
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+
+namespace steward::storage {
+
+// Column families, one per domain. Never reorder: the names are on disk.
+enum class Cf : int {
+  kMeta = 0,        // "default": schema version, id sequences
+  kTickets,         // ticket id -> steward.v1.Ticket
+  kTicketIndex,     // secondary indexes over tickets
+  kTicketMessages,  // (ticket id, seq) -> steward.v1.TicketMessage
+  kAudit,           // (at_ms, id) -> steward.v1.AuditRecord
+  kAuditIndex,      // (target, at_ms, id) -> ""
+  kIdempotency,     // (principal, key) -> ticket id
+  kCount,
+};
+
+absl::string_view CfName(Cf cf);
+
+// On-disk layout version this build writes. Open refuses a data dir with
+// a higher version.
+inline constexpr int kSchemaVersion = 1;
+
+struct StoreOptions {
+  // Data directory; created when missing.
+  std::string path;
+  // Sync the WAL before acknowledging a commit. Default: true. Only tests
+  // that measure something other than durability turn this off.
+  bool sync = true;
+  // Most transactions gathered into one group commit. Default: 2048.
+  size_t max_group = 2048;
+  // Block cache shared by all column families. Default: 64 MiB.
+  size_t block_cache_bytes = 64 << 20;
+};
+
+// A transaction's view of the database: reads see committed data plus this
+// group's earlier writes; writes are buffered until the group commits.
+// Only valid inside the TxnFn it is passed to.
+class Txn {
+ public:
+  Txn(const Txn&) = delete;
+  Txn& operator=(const Txn&) = delete;
+
+  // NotFound when the key is absent.
+  absl::Status Get(Cf cf, absl::string_view key, std::string* value);
+  void Put(Cf cf, absl::string_view key, absl::string_view value);
+  void Delete(Cf cf, absl::string_view key);
+  // Next value of the named sequence, starting at 1. Values are never
+  // handed out twice, across restarts too.
+  absl::StatusOr<uint64_t> NextId(absl::string_view sequence);
+
+ private:
+  friend class Store;
+  struct Impl;
+  explicit Txn(Impl* impl) : impl_(impl) {}
+  Impl* impl_;
+};
+
+// Runs on the commit thread: read, decide, write. Returning an error
+// discards this transaction's writes (others in the group are unaffected).
+// Must not block.
+using TxnFn = absl::AnyInvocable<absl::Status(Txn&)>;
+// Called on the commit thread once the outcome is known: OK after the
+// group is durable, else the TxnFn's error or the commit's. Must not block.
+using DoneFn = absl::AnyInvocable<void(absl::Status)>;
+
+struct StoreStats {
+  uint64_t transactions = 0;
+  uint64_t groups = 0;  // WAL syncs
+};
+
+class Store {
+ public:
+  // Opens (creating if needed) the database at options.path. Fails with
+  // FailedPrecondition when the data was written by a newer schema.
+  static absl::StatusOr<std::unique_ptr<Store>> Open(
+      const StoreOptions& options);
+
+  Store(const Store&) = delete;
+  Store& operator=(const Store&) = delete;
+  // Commits everything already queued, then closes the database.
+  ~Store();
+
+  // Queues a transaction. After the store starts closing, done receives
+  // Unavailable at once.
+  void Commit(TxnFn fn, DoneFn done);
+  // Commit and wait for the outcome. Not for gRPC reaction threads.
+  absl::Status CommitAndWait(TxnFn fn);
+
+  // Point read of committed data. NotFound when absent.
+  absl::Status Get(Cf cf, absl::string_view key, std::string* value) const;
+
+  // Visits keys in [start, limit) (limit "" = to the end of the family),
+  // ascending, or descending when `reverse`. Stops when fn returns false.
+  using ScanFn =
+      absl::FunctionRef<bool(absl::string_view key, absl::string_view value)>;
+  absl::Status Scan(Cf cf, absl::string_view start, absl::string_view limit,
+                    bool reverse, ScanFn fn) const;
+
+  // Consistent on-line copy of the database into `dir` (must not exist).
+  absl::Status Checkpoint(const std::string& dir) const;
+
+  StoreStats stats() const;
+
+ private:
+  struct Rep;
+  explicit Store(std::unique_ptr<Rep> rep);
+  std::unique_ptr<Rep> rep_;
+};
+
+}  // namespace steward::storage
+
+#endif  // STEWARD_STORAGE_STORE_H_
