@@ -1,0 +1,435 @@
+// stewardctl: GM command line for Steward.
+//
+// Exit codes: 0 success; 2 usage error; 3 not authenticated or not
+// allowed; 4 not found; 5 rejected request (invalid argument, failed
+// precondition, conflict); 6 server unreachable; 1 anything else.
+#include <grpcpp/grpcpp.h>
+#include <openssl/sha.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <iostream>
+#include <sstream>
+
+#include "CLI/CLI.hpp"
+#include "absl/strings/ascii.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/time/time.h"
+#include "google/protobuf/util/json_util.h"
+#include "steward/v1/audit.grpc.pb.h"
+#include "steward/v1/ticket.grpc.pb.h"
+
+namespace v1 = steward::v1;
+
+namespace {
+
+struct Globals {
+  std::string addr = "127.0.0.1:50051";
+  std::string token;
+  std::string player;
+  std::string tls_ca, tls_cert, tls_key;
+  bool json = false;
+  double timeout_s = 10;
+};
+
+int ExitCodeFor(grpc::StatusCode c) {
+  switch (c) {
+    case grpc::UNAUTHENTICATED:
+    case grpc::PERMISSION_DENIED:
+      return 3;
+    case grpc::NOT_FOUND:
+      return 4;
+    case grpc::INVALID_ARGUMENT:
+    case grpc::FAILED_PRECONDITION:
+    case grpc::ALREADY_EXISTS:
+    case grpc::ABORTED:
+    case grpc::OUT_OF_RANGE:
+    case grpc::RESOURCE_EXHAUSTED:
+      return 5;
+    case grpc::UNAVAILABLE:
+    case grpc::DEADLINE_EXCEEDED:
+      return 6;
+    default:
+      return 1;
+  }
+}
+
+const char* CodeName(grpc::StatusCode c) {
+  static const char* kNames[] = {
+      "OK", "CANCELLED", "UNKNOWN", "INVALID_ARGUMENT", "DEADLINE_EXCEEDED", "NOT_FOUND",
+      "ALREADY_EXISTS", "PERMISSION_DENIED", "RESOURCE_EXHAUSTED", "FAILED_PRECONDITION",
+      "ABORTED", "OUT_OF_RANGE", "UNIMPLEMENTED", "INTERNAL", "UNAVAILABLE", "DATA_LOSS",
+      "UNAUTHENTICATED"};
+  int i = static_cast<int>(c);
+  return i >= 0 && i <= 16 ? kNames[i] : "UNKNOWN";
+}
+
+[[noreturn]] void Fail(int code, const std::string& msg) {
+  std::cerr << "stewardctl: " << msg << "\n";
+  std::exit(code);
+}
+
+std::string ReadFileOrDie(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) Fail(2, "cannot read " + path);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+class Client {
+ public:
+  explicit Client(const Globals& g) : g_(g) {
+    std::shared_ptr<grpc::ChannelCredentials> creds;
+    if (g.tls_ca.empty() && g.tls_cert.empty()) {
+      creds = grpc::InsecureChannelCredentials();
+    } else {
+      grpc::SslCredentialsOptions o;
+      if (!g.tls_ca.empty()) o.pem_root_certs = ReadFileOrDie(g.tls_ca);
+      if (!g.tls_cert.empty()) {
+        o.pem_cert_chain = ReadFileOrDie(g.tls_cert);
+        o.pem_private_key = ReadFileOrDie(g.tls_key);
+      }
+      creds = grpc::SslCredentials(o);
+    }
+    channel_ = grpc::CreateChannel(g.addr, creds);
+    tickets_ = v1::TicketService::NewStub(channel_);
+    audit_ = v1::AuditService::NewStub(channel_);
+  }
+
+  void Prepare(grpc::ClientContext* ctx) const {
+    if (g_.token.empty()) {
+      Fail(3, "no token: pass --token or set STEWARD_TOKEN");
+    }
+    ctx->AddMetadata("authorization", "Bearer " + g_.token);
+    if (!g_.player.empty()) ctx->AddMetadata("x-steward-player", g_.player);
+    ctx->set_deadline(std::chrono::system_clock::now() +
+                      std::chrono::milliseconds(static_cast<int64_t>(g_.timeout_s * 1000)));
+  }
+
+  void Check(const grpc::Status& s) const {
+    if (s.ok()) return;
+    std::string msg = absl::StrCat(CodeName(s.error_code()), ": ", s.error_message());
+    if (s.error_code() == grpc::UNAVAILABLE) absl::StrAppend(&msg, " (is stewardd running at ", g_.addr, "?)");
+    Fail(ExitCodeFor(s.error_code()), msg);
+  }
+
+  v1::TicketService::Stub& tickets() { return *tickets_; }
+  v1::AuditService::Stub& audit() { return *audit_; }
+
+ private:
+  const Globals& g_;
+  std::shared_ptr<grpc::Channel> channel_;
+  std::unique_ptr<v1::TicketService::Stub> tickets_;
+  std::unique_ptr<v1::AuditService::Stub> audit_;
+};
+
+void PrintJson(const google::protobuf::Message& m) {
+  std::string out;
+  google::protobuf::util::JsonPrintOptions o;
+  o.add_whitespace = true;
+  o.preserve_proto_field_names = true;
+  (void)google::protobuf::util::MessageToJsonString(m, &out, o);
+  std::cout << out;
+}
+
+// "in_progress" -> TICKET_STATUS_IN_PROGRESS etc.
+template <typename E>
+E ParseEnum(const std::string& value, const std::string& prefix, bool (*parse)(const std::string&, E*),
+            const std::string& flag) {
+  E e;
+  if (!parse(prefix + absl::AsciiStrToUpper(value), &e)) Fail(2, "unknown " + flag + " '" + value + "'");
+  return e;
+}
+
+std::string EnumShort(const std::string& full, const std::string& prefix) {
+  return absl::AsciiStrToLower(full.substr(prefix.size()));
+}
+std::string StatusName(v1::TicketStatus s) { return EnumShort(v1::TicketStatus_Name(s), "TICKET_STATUS_"); }
+std::string CategoryName(v1::TicketCategory c) { return EnumShort(v1::TicketCategory_Name(c), "TICKET_CATEGORY_"); }
+std::string PriorityName(v1::Priority p) { return EnumShort(v1::Priority_Name(p), "PRIORITY_"); }
+
+std::string Time(int64_t ms) {
+  if (ms == 0) return "-";
+  return absl::FormatTime("%Y-%m-%d %H:%M:%S", absl::FromUnixMillis(ms), absl::UTCTimeZone());
+}
+
+int64_t ParseTimeFlag(const std::string& v, const std::string& flag) {
+  if (v.empty()) return 0;
+  int64_t ms;
+  if (absl::SimpleAtoi(v, &ms)) return ms;
+  absl::Time t;
+  std::string err;
+  if (absl::ParseTime(absl::RFC3339_full, v, &t, &err)) return absl::ToUnixMillis(t);
+  Fail(2, flag + " must be unix milliseconds or RFC 3339 (2026-11-22T10:00:00Z)");
+}
+
+std::string Clip(const std::string& s, size_t n) {
+  if (s.size() <= n) return s;
+  return s.substr(0, n - 3) + "...";
+}
+
+void PrintTicketTable(const v1::ListTicketsResponse& r) {
+  std::printf("%-8s %-14s %-13s %-7s %-16s %-8s %-14s %-19s %s\n", "ID", "STATUS", "CATEGORY",
+              "PRIO", "PLAYER", "REALM", "ASSIGNEE", "CREATED (UTC)", "SUBJECT");
+  for (const auto& t : r.tickets()) {
+    std::printf("%-8llu %-14s %-13s %-7s %-16s %-8s %-14s %-19s %s\n",
+                static_cast<unsigned long long>(t.id()), StatusName(t.status()).c_str(),
+                CategoryName(t.category()).c_str(), PriorityName(t.priority()).c_str(),
+                Clip(t.player_id(), 16).c_str(), Clip(t.context().realm_id(), 8).c_str(),
+                t.assignee().empty() ? "-" : Clip(t.assignee(), 14).c_str(),
+                Time(t.created_at_ms()).c_str(), Clip(t.subject(), 60).c_str());
+  }
+  if (!r.next_page_token().empty()) {
+    std::printf("(more: --page-token %s)\n", r.next_page_token().c_str());
+  }
+}
+
+void PrintTicket(const v1::Ticket& t) {
+  auto row = [](const char* k, const std::string& v) {
+    if (!v.empty()) std::printf("%-16s %s\n", k, v.c_str());
+  };
+  row("ticket", std::to_string(t.id()));
+  row("status", StatusName(t.status()));
+  row("category", CategoryName(t.category()));
+  row("priority", PriorityName(t.priority()));
+  row("player", t.player_id());
+  row("realm", t.context().realm_id());
+  row("server", t.context().server_id());
+  row("map", t.context().map());
+  if (t.context().has_position()) {
+    const auto& p = t.context().position();
+    row("position", absl::StrCat(p.x(), ", ", p.y(), ", ", p.z()));
+  }
+  row("client", absl::StrCat(t.context().client_build(),
+                             t.context().platform().empty() ? "" : " / ", t.context().platform()));
+  for (const auto& [k, v] : t.context().extra()) row(("  " + k).c_str(), v);
+  row("reported player", t.reported_player_id());
+  row("assignee", t.assignee().empty() ? "-" : t.assignee());
+  row("submitted by", t.submitted_by());
+  row("contact", t.contact());
+  row("occurred", t.occurred_at_ms() ? Time(t.occurred_at_ms()) : "");
+  row("created", Time(t.created_at_ms()));
+  row("updated", Time(t.updated_at_ms()));
+  row("resolved", t.resolved_at_ms() ? Time(t.resolved_at_ms()) : "");
+  row("closed", t.closed_at_ms() ? Time(t.closed_at_ms()) : "");
+  row("version", std::to_string(t.version()));
+  row("subject", t.subject());
+  if (!t.description().empty()) std::printf("\n%s\n", t.description().c_str());
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  Globals g;
+  if (const char* a = std::getenv("STEWARD_ADDR")) g.addr = a;
+  if (const char* t = std::getenv("STEWARD_TOKEN")) g.token = t;
+  if (const char* p = std::getenv("STEWARD_PLAYER")) g.player = p;
+
+  CLI::App app{"stewardctl: Steward command line for GMs and operators"};
+  app.require_subcommand(1);
+  app.fallthrough();  // global flags (--json, --token) may follow the subcommand
+  app.add_option("--addr", g.addr, "stewardd address (env STEWARD_ADDR)")->capture_default_str();
+  app.add_option("--token", g.token, "bearer token (env STEWARD_TOKEN)");
+  app.add_option("--player", g.player,
+                 "act for this player id (game-server tokens only; env STEWARD_PLAYER)");
+  app.add_flag("--json", g.json, "print JSON instead of tables");
+  app.add_option("--tls-ca", g.tls_ca, "CA PEM to verify the server (enables TLS)");
+  app.add_option("--tls-cert", g.tls_cert, "client certificate PEM (mTLS)");
+  app.add_option("--tls-key", g.tls_key, "client key PEM (mTLS)");
+  app.add_option("--timeout", g.timeout_s, "seconds per call")->capture_default_str();
+
+  auto* tickets = app.add_subcommand("tickets", "work with player tickets");
+  tickets->require_subcommand(1);
+
+  // tickets list
+  auto* list = tickets->add_subcommand("list", "list tickets (newest first)");
+  std::string f_status, f_category, f_assignee, f_player, f_realm, f_after, f_before, f_token;
+  bool f_unassigned = false, f_oldest = false;
+  uint32_t f_limit = 50;
+  list->add_option("--status", f_status, "new|assigned|in_progress|waiting_player|resolved|closed");
+  list->add_option("--category", f_category,
+                   "question|complaint|suggestion|bug|player_report|account|payment|other");
+  list->add_option("--assignee", f_assignee, "GM name");
+  list->add_flag("--unassigned", f_unassigned, "only tickets nobody owns");
+  list->add_option("--player", f_player, "player id (needs --realm)");
+  list->add_option("--realm", f_realm, "realm id");
+  list->add_option("--after", f_after, "created at or after (unix ms or RFC 3339)");
+  list->add_option("--before", f_before, "created before (unix ms or RFC 3339)");
+  list->add_option("--limit", f_limit, "page size (max 500)")->capture_default_str();
+  list->add_option("--page-token", f_token, "continue from a previous page");
+  list->add_flag("--oldest-first", f_oldest, "oldest first");
+
+  // tickets show
+  auto* show = tickets->add_subcommand("show", "show one ticket and its conversation");
+  uint64_t id = 0;
+  show->add_option("id", id, "ticket id")->required();
+
+  auto* assign = tickets->add_subcommand("assign", "give a ticket an owner");
+  std::string assignee, reason;
+  uint64_t expected_version = 0;
+  assign->add_option("id", id, "ticket id")->required();
+  assign->add_option("assignee", assignee, "GM name (yourself to take it)")->required();
+  assign->add_option("--reason", reason, "why (required to transfer)");
+  assign->add_option("--expect-version", expected_version, "refuse if the ticket changed");
+
+  std::string body;
+  bool await_player = false;
+  auto* reply = tickets->add_subcommand("reply", "public reply the player sees");
+  reply->add_option("id", id, "ticket id")->required();
+  reply->add_option("body", body, "text")->required();
+  reply->add_flag("--await-player", await_player, "then wait for the player's answer");
+  auto* note = tickets->add_subcommand("note", "internal note, never shown to the player");
+  note->add_option("id", id, "ticket id")->required();
+  note->add_option("body", body, "text")->required();
+
+  auto* status = tickets->add_subcommand("status", "move a ticket through its life cycle");
+  std::string to_status;
+  status->add_option("id", id, "ticket id")->required();
+  status->add_option("status", to_status, "in_progress|waiting_player|resolved|closed")->required();
+  status->add_option("--reason", reason, "why");
+  status->add_option("--expect-version", expected_version, "refuse if the ticket changed");
+
+  auto* submit = tickets->add_subcommand("submit", "file a ticket (game-server token and --player)");
+  v1::SubmitTicketRequest sreq;
+  std::string s_category = "question", s_priority;
+  submit->add_option("--idempotency-key", *sreq.mutable_idempotency_key(), "retry key")->required();
+  submit->add_option("--category", s_category, "ticket category")->capture_default_str();
+  submit->add_option("--priority", s_priority, "low|normal|high|urgent");
+  submit->add_option("--subject", *sreq.mutable_subject(), "one line")->required();
+  submit->add_option("--description", *sreq.mutable_description(), "details");
+  submit->add_option("--realm", *sreq.mutable_context()->mutable_realm_id(), "realm id")->required();
+  submit->add_option("--server", *sreq.mutable_context()->mutable_server_id(), "server id");
+  submit->add_option("--map", *sreq.mutable_context()->mutable_map(), "map");
+  submit->add_option("--reported-player", *sreq.mutable_reported_player_id(), "for player_report");
+
+  auto* audit = app.add_subcommand("audit", "read the audit trail (supervisor+)");
+  audit->require_subcommand(1);
+  auto* audit_list = audit->add_subcommand("list", "newest first");
+  std::string a_target;
+  audit_list->add_option("--target", a_target, "e.g. ticket/42");
+  audit_list->add_option("--limit", f_limit, "page size")->capture_default_str();
+  audit_list->add_option("--page-token", f_token, "continue from a previous page");
+
+  auto* hash = app.add_subcommand("hash-token", "print the token_sha256 config value for a token");
+  std::string raw_token;
+  hash->add_option("token", raw_token, "token (read from stdin if omitted)");
+
+  CLI11_PARSE(app, argc, argv);
+
+  if (hash->parsed()) {
+    if (raw_token.empty()) std::getline(std::cin, raw_token);
+    unsigned char d[SHA256_DIGEST_LENGTH];
+    SHA256(reinterpret_cast<const unsigned char*>(raw_token.data()), raw_token.size(), d);
+    for (unsigned char b : d) std::printf("%02x", b);
+    std::printf("\n");
+    return 0;
+  }
+
+  Client client(g);
+  grpc::ClientContext ctx;
+  client.Prepare(&ctx);
+
+  if (list->parsed()) {
+    v1::ListTicketsRequest req;
+    if (!f_status.empty())
+      req.set_status(ParseEnum<v1::TicketStatus>(f_status, "TICKET_STATUS_", v1::TicketStatus_Parse, "--status"));
+    if (!f_category.empty())
+      req.set_category(ParseEnum<v1::TicketCategory>(f_category, "TICKET_CATEGORY_",
+                                                     v1::TicketCategory_Parse, "--category"));
+    req.set_assignee(f_assignee);
+    req.set_unassigned(f_unassigned);
+    req.set_player_id(f_player);
+    req.set_realm_id(f_realm);
+    req.set_created_after_ms(ParseTimeFlag(f_after, "--after"));
+    req.set_created_before_ms(ParseTimeFlag(f_before, "--before"));
+    req.set_page_size(f_limit);
+    req.set_page_token(f_token);
+    req.set_oldest_first(f_oldest);
+    v1::ListTicketsResponse resp;
+    client.Check(client.tickets().ListTickets(&ctx, req, &resp));
+    g.json ? PrintJson(resp) : PrintTicketTable(resp);
+  } else if (show->parsed()) {
+    v1::GetTicketRequest req;
+    req.set_ticket_id(id);
+    v1::GetTicketResponse resp;
+    client.Check(client.tickets().GetTicket(&ctx, req, &resp));
+    if (g.json) {
+      PrintJson(resp);
+    } else {
+      PrintTicket(resp.ticket());
+      if (resp.messages_size() > 0) std::printf("\nconversation:\n");
+      for (const auto& m : resp.messages()) {
+        std::printf("  #%u %s %s%s:\n    %s\n", m.seq(), Time(m.created_at_ms()).c_str(),
+                    m.author().c_str(),
+                    m.visibility() == v1::MESSAGE_VISIBILITY_INTERNAL ? " [internal note]" : "",
+                    m.body().c_str());
+      }
+    }
+  } else if (assign->parsed()) {
+    v1::AssignTicketRequest req;
+    req.set_ticket_id(id);
+    req.set_assignee(assignee);
+    req.set_reason(reason);
+    req.set_expected_version(expected_version);
+    v1::AssignTicketResponse resp;
+    client.Check(client.tickets().AssignTicket(&ctx, req, &resp));
+    if (g.json) PrintJson(resp);
+    else std::printf("ticket %llu: owner %s, status %s\n", static_cast<unsigned long long>(id),
+                     resp.ticket().assignee().c_str(), StatusName(resp.ticket().status()).c_str());
+  } else if (reply->parsed() || note->parsed()) {
+    v1::AddMessageRequest req;
+    req.set_ticket_id(id);
+    req.set_body(body);
+    req.set_visibility(note->parsed() ? v1::MESSAGE_VISIBILITY_INTERNAL
+                                      : v1::MESSAGE_VISIBILITY_PUBLIC);
+    req.set_await_player(await_player);
+    v1::AddMessageResponse resp;
+    client.Check(client.tickets().AddMessage(&ctx, req, &resp));
+    if (g.json) PrintJson(resp);
+    else std::printf("ticket %llu: message #%u added, status %s\n", static_cast<unsigned long long>(id),
+                     resp.message().seq(), StatusName(resp.ticket().status()).c_str());
+  } else if (status->parsed()) {
+    v1::UpdateTicketStatusRequest req;
+    req.set_ticket_id(id);
+    req.set_status(ParseEnum<v1::TicketStatus>(to_status, "TICKET_STATUS_", v1::TicketStatus_Parse, "status"));
+    req.set_reason(reason);
+    req.set_expected_version(expected_version);
+    v1::UpdateTicketStatusResponse resp;
+    client.Check(client.tickets().UpdateTicketStatus(&ctx, req, &resp));
+    if (g.json) PrintJson(resp);
+    else std::printf("ticket %llu: status %s\n", static_cast<unsigned long long>(id),
+                     StatusName(resp.ticket().status()).c_str());
+  } else if (submit->parsed()) {
+    sreq.set_category(ParseEnum<v1::TicketCategory>(s_category, "TICKET_CATEGORY_",
+                                                    v1::TicketCategory_Parse, "--category"));
+    if (!s_priority.empty())
+      sreq.set_priority(ParseEnum<v1::Priority>(s_priority, "PRIORITY_", v1::Priority_Parse, "--priority"));
+    v1::SubmitTicketResponse resp;
+    client.Check(client.tickets().SubmitTicket(&ctx, sreq, &resp));
+    if (g.json) PrintJson(resp);
+    else std::printf("ticket %llu %s\n", static_cast<unsigned long long>(resp.ticket().id()),
+                     resp.deduplicated() ? "(already filed)" : "filed");
+  } else if (audit_list->parsed()) {
+    v1::ListAuditRequest req;
+    req.set_target(a_target);
+    req.set_page_size(f_limit);
+    req.set_page_token(f_token);
+    v1::ListAuditResponse resp;
+    client.Check(client.audit().ListAudit(&ctx, req, &resp));
+    if (g.json) {
+      PrintJson(resp);
+    } else {
+      std::printf("%-8s %-19s %-16s %-22s %-14s %s\n", "ID", "AT (UTC)", "ACTOR", "ACTION", "TARGET", "REASON");
+      for (const auto& r : resp.records()) {
+        std::printf("%-8llu %-19s %-16s %-22s %-14s %s\n", static_cast<unsigned long long>(r.id()),
+                    Time(r.at_ms()).c_str(), Clip(r.actor(), 16).c_str(), r.action().c_str(),
+                    r.target().c_str(), r.reason().c_str());
+      }
+      if (!resp.next_page_token().empty()) std::printf("(more: --page-token %s)\n", resp.next_page_token().c_str());
+    }
+  }
+  return 0;
+}

@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# `make run`: start stewardd in the foreground with a development config.
+set -euo pipefail
+BUILD=${1:-build}
+ADDR=${2:-127.0.0.1:50051}
+VAR=${VAR:-var} bash scripts/dev-config.sh "$ADDR"
+# shellcheck disable=SC1091
+. "${VAR:-var}/credentials.env"
+ctl="$BUILD/admin-tools/stewardctl"
+cat <<MSG
+
+stewardd on $ADDR, RocksDB in ${VAR:-var}/data, config ${VAR:-var}/stewardd.toml
+Credentials made for this checkout (also in ${VAR:-var}/credentials.env):
+  admin GM     gm-admin   $STEWARD_ADMIN_TOKEN
+  agent GM     gm-agent   $STEWARD_AGENT_TOKEN
+  game server  gs-dev-1   $STEWARD_GAMESERVER_TOKEN   (realm "dev")
+
+In another terminal:
+  export STEWARD_ADDR=$ADDR
+  # file a ticket as the game server, for player p-1001
+  $ctl --token $STEWARD_GAMESERVER_TOKEN --player p-1001 tickets submit \\
+      --idempotency-key demo-1 --category bug --realm dev --subject "Stuck in a wall"
+  # work it as a GM
+  export STEWARD_TOKEN=$STEWARD_ADMIN_TOKEN
+  $ctl tickets list
+  $ctl tickets assign 1 gm-admin
+  $ctl tickets reply 1 "Thanks, we moved you out; the wall is fixed next patch." --await-player
+  $ctl tickets show 1
+  $ctl audit list
+Health: grpc.health.v1.Health/Check (no token); reflection is on for grpcurl.
+Stop with Ctrl-C (finishes in-flight calls).
+
+MSG
+exec "$BUILD/services/stewardd" --config "${VAR:-var}/stewardd.toml" --listen "$ADDR"
