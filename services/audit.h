@@ -21,9 +21,9 @@ class ListAuditResponse;
 namespace steward {
 
 struct AuditEvent {
-  absl::string_view action;  // "ticket.assign"
-  absl::string_view target;  // "ticket/42"
-  absl::string_view reason;
+  absl::string_view action = {};  // "ticket.assign"
+  absl::string_view target = {};  // "ticket/42"
+  absl::string_view reason = {};
   const google::protobuf::Message* before = nullptr;  // state before, if any
   const google::protobuf::Message* after = nullptr;   // state after, if any
 };

@@ -442,8 +442,14 @@ void TicketDesk::UpdateStatus(const Caller& caller, const v1::UpdateTicketStatus
       [caller, &req, resp](Txn& txn) -> absl::Status {
         Ticket before;
         RETURN_IF_ERROR(LoadTicket(txn, req.ticket_id(), &before));
+        if (!caller.is_gm()) RETURN_IF_ERROR(CheckPlayerOwns(caller, before));
         RETURN_IF_ERROR(CheckVersion(before, req.expected_version()));
         TicketStatus from = before.status(), to = req.status();
+        if (!TicketTransitionAllowed(from, to)) {
+          return absl::FailedPreconditionError(absl::StrCat(
+              "ticket ", before.id(), " cannot move from ", v1::TicketStatus_Name(from),
+              " to ", v1::TicketStatus_Name(to)));
+        }
         if (caller.is_gm()) {
           if (!caller.HasRole(Role::kLead) && !before.assignee().empty() &&
               before.assignee() != caller.name()) {
@@ -454,18 +460,10 @@ void TicketDesk::UpdateStatus(const Caller& caller, const v1::UpdateTicketStatus
           if (from == v1::TICKET_STATUS_CLOSED && !caller.HasRole(Role::kLead)) {
             return absl::PermissionDeniedError("reopening a closed ticket needs role lead or above");
           }
-        } else {
-          RETURN_IF_ERROR(CheckPlayerOwns(caller, before));
-          if (from != v1::TICKET_STATUS_RESOLVED ||
+        } else if (from != v1::TICKET_STATUS_RESOLVED ||
               (to != v1::TICKET_STATUS_CLOSED && to != v1::TICKET_STATUS_IN_PROGRESS)) {
-            return absl::PermissionDeniedError(
-                "a player may only accept (CLOSED) or reopen (IN_PROGRESS) a resolved ticket");
-          }
-        }
-        if (!TicketTransitionAllowed(from, to)) {
-          return absl::FailedPreconditionError(absl::StrCat(
-              "ticket ", before.id(), " cannot move from ", v1::TicketStatus_Name(from),
-              " to ", v1::TicketStatus_Name(to)));
+          return absl::PermissionDeniedError(
+              "a player may only accept (CLOSED) or reopen (IN_PROGRESS) a resolved ticket");
         }
         int64_t now = NowMs();
         Ticket* after = resp->mutable_ticket();

@@ -1,0 +1,79 @@
+#include "services/config.h"
+
+#include "gtest/gtest.h"
+#include "services/validation.h"
+
+namespace steward {
+namespace {
+
+const std::string kHash(64, 'a');
+
+TEST(ConfigTest, ParsesPrincipalsAndTls) {
+  auto c = ParseConfig(R"(
+listen = "0.0.0.0:6000"
+data_dir = "/tmp/x"
+[tls]
+cert_file = "c.pem"
+key_file = "k.pem"
+[[principals]]
+name = "alice"
+kind = "gm"
+role = "lead"
+token_sha256 = ")" + kHash + R"("
+[[principals]]
+name = "gs1"
+kind = "game_server"
+realm = "eu1"
+server = "eu1-s1"
+token_sha256 = ")" + std::string(64, 'b') + R"("
+)");
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(c->listen, "0.0.0.0:6000");
+  EXPECT_EQ(c->tls.cert_file, "c.pem");
+  ASSERT_EQ(c->principals.size(), 2u);
+  EXPECT_EQ(c->principals[0].role, Role::kLead);
+  EXPECT_EQ(c->principals[1].kind, PrincipalKind::kGameServer);
+  EXPECT_EQ(c->principals[1].server, "eu1-s1");
+}
+
+TEST(ConfigTest, ErrorsNameTheProblem) {
+  auto bad_role = ParseConfig("[[principals]]\nname='a'\nkind='gm'\nrole='boss'\ntoken_sha256='" + kHash + "'");
+  ASSERT_FALSE(bad_role.ok());
+  EXPECT_NE(bad_role.status().message().find("principals[0].role"), std::string::npos);
+  auto no_realm = ParseConfig("[[principals]]\nname='a'\nkind='game_server'\ntoken_sha256='" + kHash + "'");
+  EXPECT_NE(no_realm.status().message().find("realm"), std::string::npos);
+  auto short_hash = ParseConfig("[[principals]]\nname='a'\nkind='gm'\nrole='admin'\ntoken_sha256='abc'");
+  EXPECT_NE(short_hash.status().message().find("token_sha256"), std::string::npos);
+  auto syntax = ParseConfig("listen = ");
+  EXPECT_EQ(syntax.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_NE(syntax.status().message().find("line"), std::string::npos);
+}
+
+TEST(ConfigTest, Sha256MatchesKnownVector) {
+  EXPECT_EQ(Sha256Hex("abc"),
+            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+}
+
+TEST(ValidationTest, Utf8) {
+  EXPECT_TRUE(IsValidUtf8("plain"));
+  EXPECT_TRUE(IsValidUtf8("\xe6\x97\xa5\xe6\x9c\xac"));      // 日本
+  EXPECT_TRUE(IsValidUtf8("\xf0\x9f\x8e\xae"));              // 🎮
+  EXPECT_FALSE(IsValidUtf8("\xc0\xaf"));                     // overlong '/'
+  EXPECT_FALSE(IsValidUtf8("\xed\xa0\x80"));                 // surrogate
+  EXPECT_FALSE(IsValidUtf8("\xe6\x97"));                     // truncated
+  EXPECT_FALSE(IsValidUtf8("\xff"));
+}
+
+TEST(ValidationTest, TextAndIdChecksNameTheField) {
+  auto s = CheckText("subject", std::string(300, 'x'), 1, kMaxSubjectLen);
+  EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_NE(s.message().find("subject"), std::string::npos);
+  EXPECT_EQ(CheckText("body", "", 1, 10).message(), "body is required");
+  EXPECT_FALSE(CheckText("body", std::string("a\0b", 3), 0, 10).ok());
+  EXPECT_TRUE(CheckText("body", "line1\nline2", 0, 20).ok());
+  EXPECT_FALSE(CheckId("player", "has space", true).ok());
+  EXPECT_TRUE(CheckId("player", "", false).ok());
+}
+
+}  // namespace
+}  // namespace steward

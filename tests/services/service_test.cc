@@ -1,0 +1,533 @@
+// TicketService and AuditService over a real in-process gRPC server on an
+// ephemeral port, a real channel, and a real RocksDB in a temp dir.
+#include <grpcpp/grpcpp.h>
+
+#include <filesystem>
+#include <set>
+#include <thread>
+
+#include "gtest/gtest.h"
+#include "health_check.grpc.pb.h"
+#include "services/config.h"
+#include "services/server.h"
+#include "steward/v1/audit.grpc.pb.h"
+#include "steward/v1/ticket.grpc.pb.h"
+#include "storage/keys.h"
+#include "storage/store.h"
+
+namespace steward {
+namespace {
+
+namespace v1 = ::steward::v1;
+
+PrincipalConfig Gm(std::string name, Role role) {
+  return {.name = name, .kind = PrincipalKind::kGm, .role = role,
+          .token_sha256 = Sha256Hex("tok-" + name)};
+}
+PrincipalConfig GameServer(std::string name, std::string realm) {
+  return {.name = name, .kind = PrincipalKind::kGameServer, .realm = realm,
+          .token_sha256 = Sha256Hex("tok-" + name)};
+}
+
+class ServiceTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = std::filesystem::temp_directory_path() /
+           ("steward_svc_" + std::to_string(::getpid()) + "_" +
+            ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    std::filesystem::remove_all(dir_);
+    auto store = storage::Store::Open({.path = dir_.string()});
+    ASSERT_TRUE(store.ok()) << store.status();
+    store_ = *std::move(store);
+    Config config;
+    config.listen = "127.0.0.1:0";
+    config.principals = {Gm("admin", Role::kAdmin), Gm("lead", Role::kLead),
+                         Gm("agent", Role::kAgent), Gm("agent2", Role::kAgent),
+                         GameServer("gs-eu1", "eu1"), GameServer("gs-us1", "us1")};
+    auto server = StewardServer::Start(config, store_.get());
+    ASSERT_TRUE(server.ok()) << server.status();
+    server_ = *std::move(server);
+    channel_ = grpc::CreateChannel("127.0.0.1:" + std::to_string(server_->port()),
+                                   grpc::InsecureChannelCredentials());
+    tickets_ = v1::TicketService::NewStub(channel_);
+    audit_ = v1::AuditService::NewStub(channel_);
+  }
+  void TearDown() override {
+    server_.reset();
+    store_.reset();
+    std::filesystem::remove_all(dir_);
+  }
+
+  // Context authenticated as principal `who` ("" = no token), optionally
+  // acting for `player`.
+  static std::unique_ptr<grpc::ClientContext> Ctx(const std::string& who,
+                                                  const std::string& player = "") {
+    auto ctx = std::make_unique<grpc::ClientContext>();
+    if (!who.empty()) ctx->AddMetadata("authorization", "Bearer tok-" + who);
+    if (!player.empty()) ctx->AddMetadata("x-steward-player", player);
+    ctx->set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
+    return ctx;
+  }
+
+  static v1::SubmitTicketRequest Req(const std::string& key,
+                                     v1::TicketCategory cat = v1::TICKET_CATEGORY_QUESTION,
+                                     const std::string& realm = "eu1") {
+    v1::SubmitTicketRequest r;
+    r.set_idempotency_key(key);
+    r.set_category(cat);
+    r.set_subject("Subject " + key);
+    r.set_description("What happened, in the player's words.");
+    r.mutable_context()->set_realm_id(realm);
+    r.mutable_context()->set_server_id("eu1-s3");
+    r.mutable_context()->set_map("Harbor");
+    r.mutable_context()->mutable_position()->set_x(10.5);
+    r.mutable_context()->set_client_build("1.4.2");
+    r.mutable_context()->set_platform("windows");
+    r.set_contact("player@example.org");
+    return r;
+  }
+
+  grpc::Status Submit(const std::string& player, const v1::SubmitTicketRequest& req,
+                      v1::SubmitTicketResponse* resp, const std::string& who = "gs-eu1") {
+    return tickets_->SubmitTicket(Ctx(who, player).get(), req, resp);
+  }
+
+  uint64_t MustSubmit(const std::string& player, const std::string& key,
+                      v1::TicketCategory cat = v1::TICKET_CATEGORY_QUESTION) {
+    v1::SubmitTicketResponse resp;
+    grpc::Status s = Submit(player, Req(key, cat), &resp);
+    EXPECT_TRUE(s.ok()) << s.error_message();
+    return resp.ticket().id();
+  }
+
+  grpc::Status SetStatus(const std::string& who, uint64_t id, v1::TicketStatus to,
+                         v1::Ticket* out = nullptr, const std::string& player = "") {
+    v1::UpdateTicketStatusRequest r;
+    r.set_ticket_id(id);
+    r.set_status(to);
+    r.set_reason("test");
+    v1::UpdateTicketStatusResponse resp;
+    grpc::Status s = tickets_->UpdateTicketStatus(Ctx(who, player).get(), r, &resp);
+    if (out) *out = resp.ticket();
+    return s;
+  }
+
+  grpc::Status Assign(const std::string& who, uint64_t id, const std::string& to,
+                      const std::string& reason = "") {
+    v1::AssignTicketRequest r;
+    r.set_ticket_id(id);
+    r.set_assignee(to);
+    r.set_reason(reason);
+    v1::AssignTicketResponse resp;
+    return tickets_->AssignTicket(Ctx(who).get(), r, &resp);
+  }
+
+  grpc::Status Message(const std::string& who, uint64_t id, const std::string& body,
+                       v1::MessageVisibility vis, const std::string& player = "",
+                       v1::AddMessageResponse* out = nullptr) {
+    v1::AddMessageRequest r;
+    r.set_ticket_id(id);
+    r.set_body(body);
+    r.set_visibility(vis);
+    v1::AddMessageResponse resp;
+    grpc::Status s = tickets_->AddMessage(Ctx(who, player).get(), r, &resp);
+    if (out) *out = resp;
+    return s;
+  }
+
+  std::filesystem::path dir_;
+  std::unique_ptr<storage::Store> store_;
+  std::unique_ptr<StewardServer> server_;
+  std::shared_ptr<grpc::Channel> channel_;
+  std::unique_ptr<v1::TicketService::Stub> tickets_;
+  std::unique_ptr<v1::AuditService::Stub> audit_;
+};
+
+TEST_F(ServiceTest, HealthNeedsNoTokenButEverythingElseDoes) {
+  auto health = grpc::health::v1::Health::NewStub(channel_);
+  grpc::ClientContext hctx;
+  grpc::health::v1::HealthCheckRequest hreq;
+  grpc::health::v1::HealthCheckResponse hresp;
+  ASSERT_TRUE(health->Check(&hctx, hreq, &hresp).ok());
+  EXPECT_EQ(hresp.status(), grpc::health::v1::HealthCheckResponse::SERVING);
+
+  v1::ListTicketsResponse resp;
+  EXPECT_EQ(tickets_->ListTickets(Ctx("").get(), {}, &resp).error_code(),
+            grpc::StatusCode::UNAUTHENTICATED);
+  EXPECT_EQ(tickets_->ListTickets(Ctx("nobody").get(), {}, &resp).error_code(),
+            grpc::StatusCode::UNAUTHENTICATED);
+  grpc::ClientContext basic;
+  basic.AddMetadata("authorization", "Basic tok-admin");
+  EXPECT_EQ(tickets_->ListTickets(&basic, {}, &resp).error_code(),
+            grpc::StatusCode::UNAUTHENTICATED);
+  EXPECT_TRUE(tickets_->ListTickets(Ctx("admin").get(), {}, &resp).ok());
+}
+
+TEST_F(ServiceTest, SubmitRecordsTheCaseAndThePlayerSeesOnlyTheirOwn) {
+  v1::SubmitTicketResponse sub;
+  ASSERT_TRUE(Submit("p-1", Req("k1", v1::TICKET_CATEGORY_BUG), &sub).ok());
+  const v1::Ticket& t = sub.ticket();
+  EXPECT_GT(t.id(), 0u);
+  EXPECT_EQ(t.status(), v1::TICKET_STATUS_NEW);
+  EXPECT_EQ(t.player_id(), "p-1");
+  EXPECT_EQ(t.submitted_by(), "gs-eu1");
+  EXPECT_EQ(t.priority(), v1::PRIORITY_NORMAL);
+  EXPECT_EQ(t.context().map(), "Harbor");
+  EXPECT_FLOAT_EQ(t.context().position().x(), 10.5f);
+  EXPECT_GT(t.created_at_ms(), 0);
+
+  v1::GetTicketRequest get;
+  get.set_ticket_id(t.id());
+  v1::GetTicketResponse got;
+  ASSERT_TRUE(tickets_->GetTicket(Ctx("gs-eu1", "p-1").get(), get, &got).ok());
+  EXPECT_EQ(got.ticket().subject(), "Subject k1");
+  // Another player of the same game server: denied.
+  EXPECT_EQ(tickets_->GetTicket(Ctx("gs-eu1", "p-2").get(), get, &got).error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+  // Same player id but another realm's game server: denied.
+  EXPECT_EQ(tickets_->GetTicket(Ctx("gs-us1", "p-1").get(), get, &got).error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+  // A game server must say which player it acts for.
+  EXPECT_EQ(tickets_->GetTicket(Ctx("gs-eu1").get(), get, &got).error_code(),
+            grpc::StatusCode::INVALID_ARGUMENT);
+
+  MustSubmit("p-2", "k2");
+  v1::ListPlayerTicketsRequest lreq;
+  v1::ListTicketsResponse list;
+  ASSERT_TRUE(tickets_->ListPlayerTickets(Ctx("gs-eu1", "p-1").get(), lreq, &list).ok());
+  ASSERT_EQ(list.tickets_size(), 1);
+  EXPECT_EQ(list.tickets(0).player_id(), "p-1");
+  // Game servers cannot browse the desk.
+  v1::ListTicketsRequest all;
+  EXPECT_EQ(tickets_->ListTickets(Ctx("gs-eu1", "p-1").get(), all, &list).error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+}
+
+TEST_F(ServiceTest, ScopeAndRoleAreEnforced) {
+  v1::SubmitTicketResponse sub;
+  EXPECT_EQ(Submit("p-1", Req("k", v1::TICKET_CATEGORY_QUESTION, "us1"), &sub).error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);  // eu1 server filing in us1
+  EXPECT_EQ(Submit("", Req("k"), &sub, "admin").error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);  // GMs do not file for players
+  v1::ListAuditResponse audit;
+  EXPECT_EQ(audit_->ListAudit(Ctx("agent").get(), {}, &audit).error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+  EXPECT_EQ(audit_->ListAudit(Ctx("lead").get(), {}, &audit).error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+  EXPECT_TRUE(audit_->ListAudit(Ctx("admin").get(), {}, &audit).ok());
+  uint64_t id = MustSubmit("p-1", "k2");
+  EXPECT_EQ(Assign("gs-eu1", id, "agent").error_code(), grpc::StatusCode::PERMISSION_DENIED);
+  EXPECT_EQ(Assign("agent", id, "agent2").error_code(), grpc::StatusCode::PERMISSION_DENIED);
+  EXPECT_EQ(Assign("lead", id, "ghost").error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+}
+
+TEST_F(ServiceTest, IdempotencyKeyNeverCreatesADuplicate) {
+  v1::SubmitTicketResponse first, again;
+  ASSERT_TRUE(Submit("p-1", Req("retry-me"), &first).ok());
+  ASSERT_TRUE(Submit("p-1", Req("retry-me"), &again).ok());
+  EXPECT_FALSE(first.deduplicated());
+  EXPECT_TRUE(again.deduplicated());
+  EXPECT_EQ(first.ticket().id(), again.ticket().id());
+  // Reusing the key for another player is refused, without revealing the ticket.
+  v1::SubmitTicketResponse other;
+  grpc::Status s = Submit("p-9", Req("retry-me"), &other);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::ALREADY_EXISTS);
+  EXPECT_FALSE(other.has_ticket());
+
+  // Many concurrent retries of one key: exactly one ticket.
+  std::vector<std::thread> threads;
+  std::vector<uint64_t> ids(16);
+  for (int i = 0; i < 16; ++i) {
+    threads.emplace_back([&, i] {
+      v1::SubmitTicketResponse r;
+      ASSERT_TRUE(Submit("p-1", Req("storm"), &r).ok());
+      ids[i] = r.ticket().id();
+    });
+  }
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(std::set<uint64_t>(ids.begin(), ids.end()).size(), 1u);
+  v1::ListTicketsRequest lr;
+  lr.set_player_id("p-1");
+  lr.set_realm_id("eu1");
+  v1::ListTicketsResponse list;
+  ASSERT_TRUE(tickets_->ListTickets(Ctx("admin").get(), lr, &list).ok());
+  EXPECT_EQ(list.tickets_size(), 2);  // retry-me and storm
+}
+
+TEST_F(ServiceTest, BadInputIsRejectedNamingTheField) {
+  auto expect_invalid = [&](v1::SubmitTicketRequest r, const std::string& field,
+                            const std::string& player = "p-1") {
+    v1::SubmitTicketResponse resp;
+    grpc::Status s = Submit(player, r, &resp);
+    EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << field;
+    EXPECT_NE(s.error_message().find(field), std::string::npos) << s.error_message();
+  };
+  auto r = Req("x");
+  r.set_subject(std::string(201, 's'));
+  expect_invalid(r, "subject");
+  r = Req("x");
+  r.set_subject("");
+  expect_invalid(r, "subject");
+  r = Req("x");
+  r.set_category(static_cast<v1::TicketCategory>(99));
+  expect_invalid(r, "category");
+  r = Req("x");
+  r.set_category(v1::TICKET_CATEGORY_UNSPECIFIED);
+  expect_invalid(r, "category");
+  r = Req("x");
+  r.set_idempotency_key("");
+  expect_invalid(r, "idempotency_key");
+  r = Req("x");
+  r.set_description(std::string(8001, 'd'));
+  expect_invalid(r, "description");
+  r = Req("x");
+  for (int i = 0; i < 40; ++i) (*r.mutable_context()->mutable_extra())["k" + std::to_string(i)] = "v";
+  expect_invalid(r, "context.extra");
+  r = Req("x");
+  r.mutable_context()->mutable_position()->set_y(std::numeric_limits<float>::infinity());
+  expect_invalid(r, "context.position");
+  r = Req("x", v1::TICKET_CATEGORY_PLAYER_REPORT);
+  expect_invalid(r, "reported_player_id");
+  r = Req("x");
+  expect_invalid(r, "x-steward-player", "bad player id");
+  // Past the server's message size limit: refused by gRPC itself.
+  r = Req("x");
+  r.set_description(std::string(2 << 20, 'd'));
+  v1::SubmitTicketResponse resp;
+  EXPECT_EQ(Submit("p-1", r, &resp).error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED);
+  // The store was not touched by any of it.
+  v1::ListTicketsResponse list;
+  ASSERT_TRUE(tickets_->ListTickets(Ctx("admin").get(), {}, &list).ok());
+  EXPECT_EQ(list.tickets_size(), 0);
+}
+
+TEST_F(ServiceTest, StatusFollowsTheStateMachine) {
+  uint64_t id = MustSubmit("p-1", "k");
+  v1::Ticket t;
+  EXPECT_EQ(SetStatus("agent", id, v1::TICKET_STATUS_IN_PROGRESS).error_code(),
+            grpc::StatusCode::FAILED_PRECONDITION);  // NEW must be assigned first
+  EXPECT_EQ(SetStatus("agent", id, v1::TICKET_STATUS_ASSIGNED).error_code(),
+            grpc::StatusCode::INVALID_ARGUMENT);  // only via AssignTicket
+  ASSERT_TRUE(Assign("agent", id, "agent").ok());  // take it
+  ASSERT_TRUE(SetStatus("agent", id, v1::TICKET_STATUS_IN_PROGRESS, &t).ok());
+  EXPECT_EQ(t.status(), v1::TICKET_STATUS_IN_PROGRESS);
+  EXPECT_EQ(SetStatus("agent2", id, v1::TICKET_STATUS_RESOLVED).error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);  // not the owner
+  ASSERT_TRUE(SetStatus("agent", id, v1::TICKET_STATUS_WAITING_PLAYER).ok());
+  EXPECT_EQ(SetStatus("gs-eu1", id, v1::TICKET_STATUS_RESOLVED, nullptr, "p-1").error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);  // players do not resolve
+  ASSERT_TRUE(SetStatus("agent", id, v1::TICKET_STATUS_RESOLVED, &t).ok());
+  EXPECT_GT(t.resolved_at_ms(), 0);
+  // The player may only accept or reopen a resolved ticket.
+  EXPECT_EQ(SetStatus("gs-eu1", id, v1::TICKET_STATUS_CLOSED, nullptr, "p-2").error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+  ASSERT_TRUE(SetStatus("gs-eu1", id, v1::TICKET_STATUS_CLOSED, &t, "p-1").ok());
+  EXPECT_EQ(t.status(), v1::TICKET_STATUS_CLOSED);
+  EXPECT_EQ(SetStatus("agent", id, v1::TICKET_STATUS_RESOLVED).error_code(),
+            grpc::StatusCode::FAILED_PRECONDITION);
+  EXPECT_EQ(SetStatus("agent", id, v1::TICKET_STATUS_IN_PROGRESS).error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);  // reopening closed needs a lead
+  ASSERT_TRUE(SetStatus("lead", id, v1::TICKET_STATUS_IN_PROGRESS, &t).ok());
+  EXPECT_EQ(t.status(), v1::TICKET_STATUS_IN_PROGRESS);
+  EXPECT_EQ(t.reopen_count(), 1u);
+  EXPECT_EQ(t.closed_at_ms(), 0);
+
+  v1::UpdateTicketStatusRequest stale;
+  stale.set_ticket_id(id);
+  stale.set_status(v1::TICKET_STATUS_RESOLVED);
+  stale.set_expected_version(1);
+  v1::UpdateTicketStatusResponse resp;
+  EXPECT_EQ(tickets_->UpdateTicketStatus(Ctx("agent").get(), stale, &resp).error_code(),
+            grpc::StatusCode::ABORTED);
+  EXPECT_EQ(SetStatus("agent", 999999, v1::TICKET_STATUS_RESOLVED).error_code(),
+            grpc::StatusCode::NOT_FOUND);
+}
+
+TEST_F(ServiceTest, OwnershipTransfersOnlyExplicitly) {
+  uint64_t id = MustSubmit("p-1", "k");
+  ASSERT_TRUE(Assign("agent", id, "agent").ok());
+  EXPECT_EQ(Assign("agent2", id, "agent2").error_code(), grpc::StatusCode::PERMISSION_DENIED);
+  EXPECT_EQ(Assign("lead", id, "agent2").error_code(),
+            grpc::StatusCode::INVALID_ARGUMENT);  // transfer needs a reason
+  ASSERT_TRUE(Assign("lead", id, "agent2", "agent off shift").ok());
+  // Public reply by a non-owner agent is refused; an internal note is fine.
+  EXPECT_EQ(Message("agent", id, "hi", v1::MESSAGE_VISIBILITY_PUBLIC).error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+  EXPECT_TRUE(Message("agent", id, "context for agent2", v1::MESSAGE_VISIBILITY_INTERNAL).ok());
+}
+
+TEST_F(ServiceTest, RepliesNotesAndPlayerMessages) {
+  uint64_t id = MustSubmit("p-1", "k");
+  v1::AddMessageResponse r;
+  EXPECT_EQ(Message("agent", id, "x", v1::MESSAGE_VISIBILITY_UNSPECIFIED).error_code(),
+            grpc::StatusCode::INVALID_ARGUMENT);  // GMs must say reply or note
+  // First public answer makes the agent the owner.
+  ASSERT_TRUE(Message("agent", id, "Which server?", v1::MESSAGE_VISIBILITY_PUBLIC, "", &r).ok());
+  EXPECT_EQ(r.ticket().assignee(), "agent");
+  EXPECT_EQ(r.ticket().status(), v1::TICKET_STATUS_IN_PROGRESS);
+  EXPECT_EQ(r.message().seq(), 1u);
+  ASSERT_TRUE(Message("agent", id, "player seems to be a known griefer",
+                      v1::MESSAGE_VISIBILITY_INTERNAL).ok());
+  ASSERT_TRUE(SetStatus("agent", id, v1::TICKET_STATUS_WAITING_PLAYER).ok());
+  EXPECT_EQ(Message("gs-eu1", id, "note", v1::MESSAGE_VISIBILITY_INTERNAL, "p-1").error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+  EXPECT_EQ(Message("gs-eu1", id, "me too", v1::MESSAGE_VISIBILITY_PUBLIC, "p-2").error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+  ASSERT_TRUE(Message("gs-eu1", id, "EU-3", v1::MESSAGE_VISIBILITY_UNSPECIFIED, "p-1", &r).ok());
+  EXPECT_EQ(r.ticket().status(), v1::TICKET_STATUS_IN_PROGRESS);  // the player answered
+
+  v1::GetTicketRequest get;
+  get.set_ticket_id(id);
+  v1::GetTicketResponse gm_view, player_view;
+  ASSERT_TRUE(tickets_->GetTicket(Ctx("agent").get(), get, &gm_view).ok());
+  ASSERT_TRUE(tickets_->GetTicket(Ctx("gs-eu1", "p-1").get(), get, &player_view).ok());
+  ASSERT_EQ(gm_view.messages_size(), 3);
+  ASSERT_EQ(player_view.messages_size(), 2);  // the note stays internal
+  for (const auto& m : player_view.messages()) {
+    EXPECT_EQ(m.visibility(), v1::MESSAGE_VISIBILITY_PUBLIC);
+  }
+  EXPECT_EQ(player_view.messages(1).author_kind(), v1::AUTHOR_KIND_PLAYER);
+  // Contact details: the owner sees them, another agent does not.
+  EXPECT_EQ(gm_view.ticket().contact(), "player@example.org");
+  v1::GetTicketResponse other;
+  ASSERT_TRUE(tickets_->GetTicket(Ctx("agent2").get(), get, &other).ok());
+  EXPECT_EQ(other.ticket().contact(), "");
+}
+
+TEST_F(ServiceTest, EveryMutationIsAuditedWithBeforeAndAfter) {
+  uint64_t id = MustSubmit("p-1", "k");
+  ASSERT_TRUE(Assign("lead", id, "agent", "queue balancing").ok());
+  v1::ListAuditRequest req;
+  req.set_target("ticket/" + std::to_string(id));
+  v1::ListAuditResponse resp;
+  ASSERT_TRUE(audit_->ListAudit(Ctx("admin").get(), req, &resp).ok());
+  ASSERT_EQ(resp.records_size(), 2);
+  const v1::AuditRecord& assign = resp.records(0);  // newest first
+  EXPECT_EQ(assign.action(), "ticket.assign");
+  EXPECT_EQ(assign.actor(), "lead");
+  EXPECT_EQ(assign.actor_role(), "lead");
+  EXPECT_EQ(assign.reason(), "queue balancing");
+  v1::Ticket before, after;
+  ASSERT_TRUE(before.ParseFromString(assign.before()));
+  ASSERT_TRUE(after.ParseFromString(assign.after()));
+  EXPECT_EQ(before.assignee(), "");
+  EXPECT_EQ(after.assignee(), "agent");
+  EXPECT_EQ(after.status(), v1::TICKET_STATUS_ASSIGNED);
+  EXPECT_EQ(resp.records(1).action(), "ticket.submit");
+  EXPECT_EQ(resp.records(1).on_behalf_of(), "p-1");
+  // A refused mutation leaves no record.
+  EXPECT_FALSE(Assign("agent2", id, "agent2").ok());
+  v1::ListAuditResponse again;
+  ASSERT_TRUE(audit_->ListAudit(Ctx("admin").get(), req, &again).ok());
+  EXPECT_EQ(again.records_size(), 2);
+}
+
+TEST_F(ServiceTest, ListFiltersAndPagesWithoutGapsOrRepeats) {
+  std::vector<uint64_t> ids;
+  for (int i = 0; i < 23; ++i) {
+    ids.push_back(MustSubmit("p-" + std::to_string(i % 3), "k" + std::to_string(i),
+                             i % 2 ? v1::TICKET_CATEGORY_BUG : v1::TICKET_CATEGORY_COMPLAINT));
+  }
+  ASSERT_TRUE(Assign("agent", ids[4], "agent").ok());
+  ASSERT_TRUE(Assign("agent", ids[7], "agent").ok());
+
+  auto page_all = [&](v1::ListTicketsRequest req, uint32_t page) {
+    std::vector<uint64_t> got;
+    req.set_page_size(page);
+    for (int guard = 0; guard < 100; ++guard) {
+      v1::ListTicketsResponse resp;
+      grpc::Status s = tickets_->ListTickets(Ctx("agent").get(), req, &resp);
+      EXPECT_TRUE(s.ok()) << s.error_message();
+      for (const auto& t : resp.tickets()) got.push_back(t.id());
+      if (resp.next_page_token().empty()) break;
+      req.set_page_token(resp.next_page_token());
+    }
+    return got;
+  };
+  std::vector<uint64_t> all = page_all({}, 5);
+  ASSERT_EQ(all.size(), 23u);
+  EXPECT_TRUE(std::is_sorted(all.rbegin(), all.rend()));  // newest first
+  v1::ListTicketsRequest oldest;
+  oldest.set_oldest_first(true);
+  EXPECT_EQ(page_all(oldest, 4), ids);
+
+  v1::ListTicketsRequest bugs;
+  bugs.set_category(v1::TICKET_CATEGORY_BUG);
+  EXPECT_EQ(page_all(bugs, 3).size(), 11u);
+  v1::ListTicketsRequest mine;
+  mine.set_assignee("agent");
+  EXPECT_EQ(page_all(mine, 10), (std::vector<uint64_t>{ids[7], ids[4]}));
+  v1::ListTicketsRequest assigned;
+  assigned.set_status(v1::TICKET_STATUS_ASSIGNED);
+  EXPECT_EQ(page_all(assigned, 10).size(), 2u);
+  v1::ListTicketsRequest fresh;
+  fresh.set_status(v1::TICKET_STATUS_NEW);
+  fresh.set_unassigned(true);
+  EXPECT_EQ(page_all(fresh, 10).size(), 21u);
+  v1::ListTicketsRequest player;
+  player.set_player_id("p-1");
+  player.set_realm_id("eu1");
+  player.set_category(v1::TICKET_CATEGORY_BUG);
+  for (uint64_t id : page_all(player, 2)) {
+    int i = std::find(ids.begin(), ids.end(), id) - ids.begin();
+    EXPECT_EQ(i % 3, 1);
+    EXPECT_EQ(i % 2, 1);
+  }
+  // Time range: everything created at or after the 10th ticket.
+  v1::GetTicketRequest g;
+  g.set_ticket_id(ids[10]);
+  v1::GetTicketResponse tenth;
+  ASSERT_TRUE(tickets_->GetTicket(Ctx("admin").get(), g, &tenth).ok());
+  v1::ListTicketsRequest since;
+  since.set_created_after_ms(tenth.ticket().created_at_ms());
+  for (uint64_t id : page_all(since, 6)) EXPECT_GE(id, ids[0]);
+  EXPECT_GE(page_all(since, 6).size(), 13u);
+
+  v1::ListTicketsRequest bad;
+  bad.set_page_token("not-a-token");
+  v1::ListTicketsResponse resp;
+  EXPECT_EQ(tickets_->ListTickets(Ctx("agent").get(), bad, &resp).error_code(),
+            grpc::StatusCode::INVALID_ARGUMENT);
+  v1::ListTicketsRequest no_realm;
+  no_realm.set_player_id("p-1");
+  EXPECT_EQ(tickets_->ListTickets(Ctx("agent").get(), no_realm, &resp).error_code(),
+            grpc::StatusCode::INVALID_ARGUMENT);
+}
+
+TEST_F(ServiceTest, GracefulShutdownFinishesInFlightWrites) {
+  // Fire submissions asynchronously, then shut down: every call that got OK
+  // must be stored; none may be left hanging.
+  constexpr int kCalls = 200;
+  std::atomic<int> ok{0}, finished{0};
+  std::vector<std::unique_ptr<grpc::ClientContext>> ctxs;
+  std::vector<v1::SubmitTicketRequest> reqs(kCalls);
+  std::vector<v1::SubmitTicketResponse> resps(kCalls);
+  std::vector<uint64_t> acked(kCalls, 0);
+  for (int i = 0; i < kCalls; ++i) {
+    ctxs.push_back(Ctx("gs-eu1", "p-1"));
+    reqs[i] = Req("g" + std::to_string(i));
+    tickets_->async()->SubmitTicket(ctxs[i].get(), &reqs[i], &resps[i],
+                                    [&, i](grpc::Status s) {
+                                      if (s.ok()) {
+                                        acked[i] = resps[i].ticket().id();
+                                        ++ok;
+                                      }
+                                      ++finished;
+                                    });
+  }
+  server_->Shutdown(absl::Seconds(5));
+  for (int i = 0; i < 500 && finished.load() < kCalls; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  EXPECT_EQ(finished.load(), kCalls);
+  for (int i = 0; i < kCalls; ++i) {
+    if (acked[i] == 0) continue;
+    std::string v;
+    EXPECT_TRUE(store_->Get(storage::Cf::kTickets, storage::KeyWriter().U64(acked[i]).key(), &v)
+                    .ok())
+        << "acknowledged ticket " << acked[i] << " missing";
+  }
+}
+
+}  // namespace
+}  // namespace steward
