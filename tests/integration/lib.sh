@@ -1,0 +1,47 @@
+# Helpers shared by the integration scripts: a throwaway stewardd with known
+# tokens on a free loopback port.
+set -euo pipefail
+STEWARDD=$1
+CTL=$2
+TMP=$(mktemp -d /tmp/steward-it.XXXXXX)
+PID=""
+cleanup() {
+  [ -n "$PID" ] && kill -9 "$PID" 2>/dev/null || true
+  rm -rf "$TMP"
+}
+trap cleanup EXIT
+
+GS_TOKEN=gs-token-$RANDOM$RANDOM
+ADMIN_TOKEN=admin-token-$RANDOM$RANDOM
+cat > "$TMP/stewardd.toml" <<TOML
+data_dir = "$TMP/data"
+[[principals]]
+name = "gm-admin"
+kind = "gm"
+role = "admin"
+token_sha256 = "$("$CTL" hash-token "$ADMIN_TOKEN")"
+[[principals]]
+name = "gs-eu1"
+kind = "game_server"
+realm = "eu1"
+token_sha256 = "$("$CTL" hash-token "$GS_TOKEN")"
+TOML
+
+fail() { echo "FAIL: $*" >&2; exit 1; }
+
+# start_stewardd [extra flags...]: starts it on a free port, sets PID/ADDR.
+start_stewardd() {
+  local log="$TMP/stewardd.$RANDOM.log"
+  "$STEWARDD" --config "$TMP/stewardd.toml" --listen 127.0.0.1:0 "$@" 2>"$log" &
+  PID=$!
+  for _ in $(seq 1 100); do
+    if grep -q "serving on port" "$log"; then
+      ADDR=127.0.0.1:$(sed -n 's/.*serving on port \([0-9]*\).*/\1/p' "$log" | head -1)
+      return 0
+    fi
+    kill -0 "$PID" 2>/dev/null || { cat "$log" >&2; fail "stewardd exited at start"; }
+    sleep 0.1
+  done
+  cat "$log" >&2
+  fail "stewardd did not start"
+}

@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# Server TLS with client-certificate mTLS: a client with a certificate from
+# the configured CA gets through; a client without one does not.
+. "$(dirname "$0")/lib.sh"
+cd "$TMP"
+q() { "$@" >/dev/null 2>&1; }
+q openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj "/CN=steward-test-ca" \
+  -keyout ca.key -out ca.pem
+q openssl req -newkey rsa:2048 -nodes -subj "/CN=localhost" -keyout server.key -out server.csr
+printf "subjectAltName=DNS:localhost,IP:127.0.0.1\n" > san.ext
+q openssl x509 -req -in server.csr -CA ca.pem -CAkey ca.key -CAcreateserial -days 2 \
+  -extfile san.ext -out server.pem
+q openssl req -newkey rsa:2048 -nodes -subj "/CN=gm-console" -keyout client.key -out client.csr
+q openssl x509 -req -in client.csr -CA ca.pem -CAkey ca.key -CAcreateserial -days 2 -out client.pem
+
+start_stewardd --tls-cert server.pem --tls-key server.key --tls-client-ca ca.pem
+ADDR=localhost:${ADDR#127.0.0.1:}
+"$CTL" --addr "$ADDR" --token "$ADMIN_TOKEN" --tls-ca ca.pem --tls-cert client.pem \
+  --tls-key client.key tickets list >/dev/null || fail "mTLS client was refused"
+if "$CTL" --addr "$ADDR" --token "$ADMIN_TOKEN" --tls-ca ca.pem --timeout 3 tickets list \
+  >/dev/null 2>&1; then fail "client without a certificate got through"; fi
+if "$CTL" --addr "$ADDR" --token "$ADMIN_TOKEN" --timeout 3 tickets list >/dev/null 2>&1; then
+  fail "plaintext client got through a TLS port"
+fi
+echo "tls: 1 passed, 0 failed"
