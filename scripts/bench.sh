@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# `make bench`: start a fresh stewardd (durable, WAL synced per group
+# commit) and drive SubmitTicket with ticket_load on the same machine.
+#   scripts/bench.sh BUILD_DIR [--smoke]
+set -euo pipefail
+BUILD=${1:-build}
+MODE=${2:-}
+root=$(cd "$(dirname "$0")/.." && pwd)
+# Reuses the integration helpers: temp config, known tokens, free port.
+. "$root/tests/integration/lib.sh" "$BUILD/services/stewardd" "$BUILD/admin-tools/stewardctl"
+start_stewardd
+load="$BUILD/tests/bench/ticket_load"
+if [ "$MODE" = "--smoke" ]; then
+  out=$("$load" --addr "$ADDR" --token "$GS_TOKEN" --concurrency 32 --channels 2 --seconds 2)
+  echo "$out"
+  echo "$out" | grep -q " 0 failed" || fail "load smoke saw failed calls"
+  echo "load_smoke: 1 passed, 0 failed"
+  exit 0
+fi
+echo "== SubmitTicket, durable, client and server on this machine ($(nproc) cores)"
+for c in ${BENCH_CONCURRENCY:-64 256}; do
+  "$load" --addr "$ADDR" --token "$GS_TOKEN" --concurrency "$c" --channels 4 \
+    --seconds "${BENCH_SECONDS:-10}"
+  echo
+done
+echo "store: $(du -sh "$TMP/data" | cut -f1) on disk after the runs"

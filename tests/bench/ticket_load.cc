@@ -1,0 +1,194 @@
+// ticket_load: load generator for SubmitTicket over real gRPC. Keeps
+// --concurrency calls in flight over --channels connections for
+// --seconds, then prints throughput and latency percentiles. Every ticket
+// is durable when acknowledged (the server syncs its WAL per group).
+//
+// With --acked FILE it also writes "key player id" per acknowledged ticket,
+// for crash checks.
+#include <grpcpp/grpcpp.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <cstdio>
+#include <fstream>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+#include "CLI/CLI.hpp"
+#include "steward/v1/ticket.grpc.pb.h"
+
+namespace v1 = steward::v1;
+using Clock = std::chrono::steady_clock;
+
+namespace {
+
+struct Options {
+  std::string addr = "127.0.0.1:50051";
+  std::string token;
+  std::string realm = "eu1";
+  int concurrency = 128;
+  int channels = 4;
+  double seconds = 10;
+  uint64_t max_calls = 0;  // 0 = until time is up
+  std::string acked_path;
+  std::string run_id;
+};
+
+class Load;
+
+struct Slot {
+  Load* load;
+  int index;
+  std::unique_ptr<grpc::ClientContext> ctx;
+  v1::SubmitTicketRequest req;
+  v1::SubmitTicketResponse resp;
+  Clock::time_point started;
+  std::vector<uint32_t> latencies_us;
+  std::vector<std::string> acked;
+  uint64_t seq = 0;
+  uint64_t errors = 0;
+  grpc::Status last_error;
+};
+
+class Load {
+ public:
+  explicit Load(const Options& o) : o_(o) {
+    for (int i = 0; i < o.channels; ++i) {
+      grpc::ChannelArguments args;
+      args.SetInt("steward.bench.channel", i);  // distinct connection per channel
+      stubs_.push_back(v1::TicketService::NewStub(
+          grpc::CreateCustomChannel(o.addr, grpc::InsecureChannelCredentials(), args)));
+    }
+    slots_.resize(o.concurrency);
+    for (int i = 0; i < o.concurrency; ++i) {
+      Slot& s = slots_[i];
+      s.load = this;
+      s.index = i;
+      s.latencies_us.reserve(1 << 16);
+      s.req.set_category(v1::TICKET_CATEGORY_BUG);
+      s.req.set_subject("Fell through the floor near the harbor");
+      s.req.set_description("Player fell through the terrain after the ferry docked; had to relog.");
+      auto* ctx = s.req.mutable_context();
+      ctx->set_realm_id(o.realm);
+      ctx->set_server_id(o.realm + "-s1");
+      ctx->set_map("Harbor");
+      ctx->mutable_position()->set_x(120.5);
+      ctx->mutable_position()->set_y(4.25);
+      ctx->set_client_build("1.4.2+8812");
+      ctx->set_platform("windows");
+    }
+  }
+
+  void Run() {
+    start_ = Clock::now();
+    deadline_ = start_ + std::chrono::duration_cast<Clock::duration>(
+                             std::chrono::duration<double>(o_.seconds));
+    for (auto& s : slots_) Issue(s);
+    std::unique_lock<std::mutex> lock(mu_);
+    cv_.wait(lock, [this] { return idle_ == static_cast<int>(slots_.size()); });
+    end_ = Clock::now();
+  }
+
+  void Report() {
+    std::vector<uint32_t> all;
+    uint64_t errors = 0;
+    for (auto& s : slots_) {
+      all.insert(all.end(), s.latencies_us.begin(), s.latencies_us.end());
+      errors += s.errors;
+      if (s.errors && !s.last_error.ok()) {
+        std::fprintf(stderr, "error sample: %d %s\n", s.last_error.error_code(),
+                     s.last_error.error_message().c_str());
+      }
+    }
+    std::sort(all.begin(), all.end());
+    auto pct = [&](double p) -> double {
+      if (all.empty()) return 0;
+      return all[std::min(all.size() - 1, static_cast<size_t>(p * all.size()))] / 1000.0;
+    };
+    double secs = std::chrono::duration<double>(end_ - start_).count();
+    std::printf("tickets: %zu ok, %llu failed in %.2f s (concurrency %d, channels %d)\n",
+                all.size(), static_cast<unsigned long long>(errors), secs, o_.concurrency,
+                o_.channels);
+    std::printf("throughput: %.0f durable tickets/s\n", all.size() / secs);
+    std::printf("latency ms: p50 %.2f  p90 %.2f  p99 %.2f  p99.9 %.2f  max %.2f\n", pct(0.50),
+                pct(0.90), pct(0.99), pct(0.999), all.empty() ? 0.0 : all.back() / 1000.0);
+    if (!o_.acked_path.empty()) {
+      std::ofstream out(o_.acked_path);
+      for (auto& s : slots_) {
+        for (auto& line : s.acked) out << line << "\n";
+      }
+    }
+  }
+
+  uint64_t total_ok() const {
+    uint64_t n = 0;
+    for (auto& s : slots_) n += s.latencies_us.size();
+    return n;
+  }
+
+ private:
+  void Issue(Slot& s) {
+    uint64_t n = issued_.fetch_add(1);
+    if (Clock::now() >= deadline_ || (o_.max_calls && n >= o_.max_calls)) {
+      std::lock_guard<std::mutex> lock(mu_);
+      if (++idle_ == static_cast<int>(slots_.size())) cv_.notify_all();
+      return;
+    }
+    s.ctx = std::make_unique<grpc::ClientContext>();
+    s.ctx->AddMetadata("authorization", "Bearer " + o_.token);
+    s.ctx->AddMetadata("x-steward-player", "p-" + std::to_string(s.index % 1000));
+    s.ctx->set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
+    s.req.set_idempotency_key(o_.run_id + "-" + std::to_string(s.index) + "-" +
+                              std::to_string(s.seq++));
+    s.started = Clock::now();
+    stubs_[s.index % stubs_.size()]->async()->SubmitTicket(
+        s.ctx.get(), &s.req, &s.resp, [this, &s](grpc::Status st) {
+          if (st.ok()) {
+            s.latencies_us.push_back(static_cast<uint32_t>(
+                std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - s.started)
+                    .count()));
+            if (!o_.acked_path.empty()) {
+              s.acked.push_back(s.req.idempotency_key() + " p-" + std::to_string(s.index % 1000) +
+                                " " + std::to_string(s.resp.ticket().id()));
+            }
+          } else {
+            ++s.errors;
+            s.last_error = st;
+          }
+          Issue(s);
+        });
+  }
+
+  Options o_;
+  std::vector<std::unique_ptr<v1::TicketService::Stub>> stubs_;
+  std::vector<Slot> slots_;
+  std::atomic<uint64_t> issued_{0};
+  Clock::time_point start_, deadline_, end_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  int idle_ = 0;
+};
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  Options o;
+  CLI::App app{"ticket_load: SubmitTicket load generator"};
+  app.add_option("--addr", o.addr)->capture_default_str();
+  app.add_option("--token", o.token, "game-server token")->required();
+  app.add_option("--realm", o.realm, "the token's realm")->capture_default_str();
+  app.add_option("--concurrency", o.concurrency, "calls in flight")->capture_default_str();
+  app.add_option("--channels", o.channels, "connections")->capture_default_str();
+  app.add_option("--seconds", o.seconds, "run time")->capture_default_str();
+  app.add_option("--max-calls", o.max_calls, "stop after this many calls (0 = no limit)");
+  app.add_option("--acked", o.acked_path, "write acknowledged tickets here");
+  CLI11_PARSE(app, argc, argv);
+  o.run_id = "load-" + std::to_string(std::chrono::system_clock::now().time_since_epoch().count());
+  Load load(o);
+  load.Run();
+  load.Report();
+  return load.total_ok() > 0 ? 0 : 1;
+}
