@@ -8,7 +8,11 @@
 #include <thread>
 #include <vector>
 
+#include <pthread.h>
+
 #include "absl/base/thread_annotations.h"
+#include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
@@ -52,6 +56,10 @@ struct Txn::Impl {
   rocksdb::DB* db;
   rocksdb::WriteBatchWithIndex* batch;
   const std::vector<rocksdb::ColumnFamilyHandle*>* handles;
+  // Sequence values live on the commit thread; each group writes the final
+  // value of every sequence it advanced once, in the same batch.
+  absl::flat_hash_map<std::string, uint64_t>* sequences;
+  absl::flat_hash_set<std::string>* advanced;
   rocksdb::ColumnFamilyHandle* h(Cf cf) const {
     return (*handles)[static_cast<int>(cf)];
   }
@@ -78,18 +86,24 @@ void Txn::Delete(Cf cf, absl::string_view key) {
 
 absl::StatusOr<uint64_t> Txn::NextId(absl::string_view sequence) {
   std::string key = absl::StrCat(kSequencePrefix, sequence);
-  std::string value;
-  uint64_t next = 1;
-  absl::Status s = Get(Cf::kMeta, key, &value);
-  if (s.ok()) {
-    auto cur = KeyReader(value).U64();
-    if (!cur) return absl::DataLossError(absl::StrCat("sequence ", sequence, " is corrupt"));
-    next = *cur + 1;
-  } else if (!absl::IsNotFound(s)) {
-    return s;
+  auto it = impl_->sequences->find(key);
+  if (it == impl_->sequences->end()) {
+    std::string value;
+    uint64_t current = 0;
+    rocksdb::Status s = impl_->db->Get(rocksdb::ReadOptions(), impl_->h(Cf::kMeta), key, &value);
+    if (s.ok()) {
+      auto cur = KeyReader(value).U64();
+      if (!cur) return absl::DataLossError(absl::StrCat("sequence ", sequence, " is corrupt"));
+      current = *cur;
+    } else if (!s.IsNotFound()) {
+      return FromRocks(s, "read sequence");
+    }
+    it = impl_->sequences->emplace(key, current).first;
   }
-  Put(Cf::kMeta, key, KeyWriter().U64(next).key());
-  return next;
+  // A value handed to a transaction that later fails is skipped, never
+  // reused: the in-memory value only grows.
+  impl_->advanced->insert(key);
+  return ++it->second;
 }
 
 struct Store::Rep {
@@ -103,6 +117,22 @@ struct Store::Rep {
   bool closing ABSL_GUARDED_BY(mu) = false;
   std::thread committer;
 
+  // Groups written to the WAL and memtables, waiting for their fsync. The
+  // sync thread acknowledges them while the commit thread builds the next
+  // groups, so CPU work and disk waits overlap.
+  struct Written {
+    std::vector<DoneFn> dones;
+    std::vector<absl::Status> results;
+    bool wrote = false;
+  };
+  absl::Mutex sync_mu;
+  std::deque<Written> written ABSL_GUARDED_BY(sync_mu);
+  bool committer_done ABSL_GUARDED_BY(sync_mu) = false;
+  std::thread syncer;
+
+  // Commit-thread only.
+  absl::flat_hash_map<std::string, uint64_t> sequences;
+
   std::atomic<uint64_t> transactions{0};
   std::atomic<uint64_t> groups{0};
 
@@ -111,6 +141,7 @@ struct Store::Rep {
   }
 
   void Run();
+  void RunSync();
   void CommitGroup(std::vector<Job>& jobs);
 };
 
@@ -124,7 +155,11 @@ void Store::Rep::Run() {
             return !r->queue.empty() || r->closing;
           },
           this));
-      if (queue.empty()) return;  // closing and drained
+      if (queue.empty()) {  // closing and drained
+        absl::MutexLock sync_lock(&sync_mu);
+        committer_done = true;
+        return;
+      }
       size_t n = std::min(queue.size(), options.max_group);
       jobs.reserve(n);
       for (size_t i = 0; i < n; ++i) {
@@ -140,40 +175,93 @@ void Store::Rep::Run() {
 void Store::Rep::CommitGroup(std::vector<Job>& jobs) {
   rocksdb::WriteBatchWithIndex batch(rocksdb::BytewiseComparator(), 0,
                                      /*overwrite_key=*/true);
-  Txn::Impl impl{db.get(), &batch, &handles};
+  absl::flat_hash_set<std::string> advanced;
+  Txn::Impl impl{db.get(), &batch, &handles, &sequences, &advanced};
   std::vector<absl::Status> results(jobs.size());
-  bool any_ok = false;
   for (size_t i = 0; i < jobs.size(); ++i) {
     batch.SetSavePoint();
     Txn txn(&impl);
     results[i] = jobs[i].fn(txn);
     if (results[i].ok()) {
       batch.PopSavePoint().PermitUncheckedError();
-      any_ok = true;
     } else {
       batch.RollbackToSavePoint().PermitUncheckedError();
     }
   }
-  if (any_ok && batch.GetWriteBatch()->Count() > 0) {
+  for (const auto& key : advanced) {
+    batch.Put(h(Cf::kMeta), key, KeyWriter().U64(sequences[key]).key()).PermitUncheckedError();
+  }
+  transactions.fetch_add(jobs.size(), std::memory_order_relaxed);
+  bool wrote = false;
+  if (batch.GetWriteBatch()->Count() > 0) {
+    // Not synced here: the sync thread's SyncWAL covers this group (and any
+    // written after it) before anyone is told it committed. Later
+    // transactions may read it meanwhile; they are acknowledged after the
+    // same or a later sync, so nothing acknowledged depends on lost data.
     rocksdb::WriteOptions wo;
-    wo.sync = options.sync;
+    wo.sync = false;
     absl::Status s = FromRocks(db->Write(wo, batch.GetWriteBatch()), "commit");
-    groups.fetch_add(1, std::memory_order_relaxed);
     if (!s.ok()) {
       for (auto& r : results) {
         if (r.ok()) r = s;
       }
+    } else {
+      wrote = true;
     }
   }
-  transactions.fetch_add(jobs.size(), std::memory_order_relaxed);
-  for (size_t i = 0; i < jobs.size(); ++i) {
-    jobs[i].done(std::move(results[i]));
+  Written w;
+  w.dones.reserve(jobs.size());
+  for (auto& j : jobs) w.dones.push_back(std::move(j.done));
+  w.results = std::move(results);
+  w.wrote = wrote;
+  // With sync on, every outcome waits its turn behind earlier groups' sync,
+  // even a read-only or failed one: it may have read data of theirs.
+  if (options.sync) {
+    absl::MutexLock lock(&sync_mu);
+    written.push_back(std::move(w));
+    return;
+  }
+  for (size_t i = 0; i < w.dones.size(); ++i) w.dones[i](std::move(w.results[i]));
+}
+
+void Store::Rep::RunSync() {
+  for (;;) {
+    std::deque<Written> batch;
+    {
+      absl::MutexLock lock(&sync_mu);
+      sync_mu.Await(absl::Condition(
+          +[](Rep* r) ABSL_EXCLUSIVE_LOCKS_REQUIRED(r->sync_mu) {
+            return !r->written.empty() || r->committer_done;
+          },
+          this));
+      if (written.empty()) return;  // committer finished and all synced
+      batch.swap(written);
+    }
+    absl::Status s;
+    if (std::any_of(batch.begin(), batch.end(), [](const Written& w) { return w.wrote; })) {
+      s = FromRocks(db->SyncWAL(), "sync WAL");
+      groups.fetch_add(1, std::memory_order_relaxed);
+    }
+    for (auto& w : batch) {
+      for (size_t i = 0; i < w.dones.size(); ++i) {
+        absl::Status r = std::move(w.results[i]);
+        if (r.ok() && !s.ok()) r = s;  // written but not known durable
+        w.dones[i](std::move(r));
+      }
+    }
   }
 }
 
 Store::Store(std::unique_ptr<Rep> rep) : rep_(std::move(rep)) {
   Rep* r = rep_.get();
-  rep_->committer = std::thread([r] { r->Run(); });
+  rep_->committer = std::thread([r] {
+    pthread_setname_np(pthread_self(), "steward-commit");
+    r->Run();
+  });
+  rep_->syncer = std::thread([r] {
+    pthread_setname_np(pthread_self(), "steward-sync");
+    r->RunSync();
+  });
 }
 
 Store::~Store() {
@@ -182,6 +270,7 @@ Store::~Store() {
     rep_->closing = true;
   }
   if (rep_->committer.joinable()) rep_->committer.join();
+  if (rep_->syncer.joinable()) rep_->syncer.join();
   for (auto* h : rep_->all_handles) {
     rep_->db->DestroyColumnFamilyHandle(h).PermitUncheckedError();
   }
