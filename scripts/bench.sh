@@ -11,15 +11,23 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 start_stewardd
 load="$BUILD/tests/bench/ticket_load"
 if [ "$MODE" = "--smoke" ]; then
-  out=$("$load" --addr "$ADDR" --token "$GS_TOKEN" --concurrency 32 --channels 2 --seconds 2)
-  echo "$out"
-  echo "$out" | grep -q " 0 failed" || fail "load smoke saw failed calls"
+  for b in 1 8; do
+    out=$("$load" --addr "$ADDR" --token "$GS_TOKEN" --concurrency 32 --channels 2 --seconds 2 --batch $b)
+    echo "$out"
+    echo "$out" | grep -q " 0 failed" || fail "load smoke saw failed calls"
+  done
   echo "load_smoke: 1 passed, 0 failed"
   exit 0
 fi
 echo "== SubmitTicket, durable, client and server on this machine ($(nproc) cores)"
 for c in ${BENCH_CONCURRENCY:-64 256}; do
   "$load" --addr "$ADDR" --token "$GS_TOKEN" --concurrency "$c" --channels 4 \
+    --seconds "${BENCH_SECONDS:-10}"
+  echo
+done
+echo "== SubmitTickets: game servers sending their players' tickets in batches"
+for b in ${BENCH_BATCH:-16}; do
+  "$load" --addr "$ADDR" --token "$GS_TOKEN" --concurrency 32 --channels 4 --batch "$b" \
     --seconds "${BENCH_SECONDS:-10}"
   echo
 done

@@ -51,8 +51,8 @@ absl::StatusOr<std::string> ScanByTime(const storage::Store& store,
                           ? KeyWriter(scan.prefix).I64(scan.before_ms).Release()
                           : storage::PrefixSuccessor(scan.prefix);
   if (!scan.page_token.empty()) {
-    int64_t t;
-    uint64_t id;
+    int64_t t = 0;
+    uint64_t id = 0;
     if (auto s = DecodeToken(scan.page_token, &t, &id); !s.ok()) return s;
     std::string pos = KeyWriter(scan.prefix).I64(t).U64(id).Release();
     if (scan.oldest_first) {

@@ -62,6 +62,11 @@ class TicketServiceImpl final : public v1::TicketService::CallbackService {
                                          v1::SubmitTicketResponse* resp) override {
     return Write(auth_, ctx, req, resp, &TicketDesk::Submit, desk_);
   }
+  grpc::ServerUnaryReactor* SubmitTickets(grpc::CallbackServerContext* ctx,
+                                          const v1::SubmitTicketsRequest* req,
+                                          v1::SubmitTicketsResponse* resp) override {
+    return Write(auth_, ctx, req, resp, &TicketDesk::SubmitBatch, desk_);
+  }
   grpc::ServerUnaryReactor* GetTicket(grpc::CallbackServerContext* ctx,
                                       const v1::GetTicketRequest* req,
                                       v1::GetTicketResponse* resp) override {

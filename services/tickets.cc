@@ -1,5 +1,6 @@
 #include "services/tickets.h"
 
+#include <atomic>
 #include <cmath>
 #include <vector>
 
@@ -280,6 +281,52 @@ void TicketDesk::Submit(const Caller& caller, const v1::SubmitTicketRequest& req
                            {.action = "ticket.submit", .target = Target(id), .after = t});
       },
       std::move(done));
+}
+
+void TicketDesk::SubmitBatch(const Caller& caller, const v1::SubmitTicketsRequest& req,
+                             v1::SubmitTicketsResponse* resp, storage::DoneFn done) {
+  if (!caller.is_game_server()) {
+    return done(absl::PermissionDeniedError("SubmitTickets is for game servers"));
+  }
+  if (req.tickets().empty() || req.tickets_size() > static_cast<int>(kMaxBatchTickets)) {
+    return done(absl::InvalidArgumentError(absl::StrCat(
+        "tickets must hold 1 to ", kMaxBatchTickets, " entries, not ", req.tickets_size())));
+  }
+  struct Batch {
+    std::atomic<int> left;
+    std::vector<Caller> callers;
+    std::vector<v1::SubmitTicketResponse> outs;
+    storage::DoneFn done;
+  };
+  const int n = req.tickets_size();
+  auto* batch = new Batch{{n}, std::vector<Caller>(n, caller), std::vector<v1::SubmitTicketResponse>(n),
+                          std::move(done)};
+  for (int i = 0; i < n; ++i) resp->add_results();
+  for (int i = 0; i < n; ++i) {
+    const v1::PlayerTicket& item = req.tickets(i);
+    batch->callers[i].player_id = item.player_id();
+    // Each result is written by its own completion; the last one answers.
+    auto finish_one = [batch, resp, i](absl::Status s) {
+      v1::SubmitTicketResult* r = resp->mutable_results(i);
+      r->set_code(static_cast<int>(s.code()));
+      if (s.ok()) {
+        *r->mutable_ticket() = std::move(*batch->outs[i].mutable_ticket());
+        r->set_deduplicated(batch->outs[i].deduplicated());
+      } else {
+        r->set_message(std::string(s.message()));
+      }
+      if (batch->left.fetch_sub(1) == 1) {
+        batch->done(absl::OkStatus());
+        delete batch;
+      }
+    };
+    if (absl::Status s = CheckId(absl::StrCat("tickets[", i, "].player_id"), item.player_id(), true);
+        !s.ok()) {
+      finish_one(s);
+      continue;
+    }
+    Submit(batch->callers[i], item.ticket(), &batch->outs[i], std::move(finish_one));
+  }
 }
 
 void TicketDesk::Assign(const Caller& caller, const v1::AssignTicketRequest& req,

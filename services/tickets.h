@@ -28,6 +28,10 @@ class TicketDesk {
 
   void Submit(const Caller& caller, const v1::SubmitTicketRequest& req,
               v1::SubmitTicketResponse* resp, storage::DoneFn done);
+  // Fans a batch out into one transaction per ticket; done(OK) once every
+  // ticket has its own result in resp.
+  void SubmitBatch(const Caller& caller, const v1::SubmitTicketsRequest& req,
+                   v1::SubmitTicketsResponse* resp, storage::DoneFn done);
   void Assign(const Caller& caller, const v1::AssignTicketRequest& req,
               v1::AssignTicketResponse* resp, storage::DoneFn done);
   void AddMessage(const Caller& caller, const v1::AddMessageRequest& req,

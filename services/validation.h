@@ -22,6 +22,7 @@ inline constexpr size_t kMaxExtraEntries = 32;  // entries
 inline constexpr size_t kMaxExtraKeyLen = 64;
 inline constexpr size_t kMaxExtraValueLen = 512;
 inline constexpr size_t kMaxMessagesPerTicket = 1000;  // messages
+inline constexpr size_t kMaxBatchTickets = 100;    // tickets per SubmitTickets
 inline constexpr size_t kMaxPageSize = 500;     // items
 inline constexpr size_t kDefaultPageSize = 50;  // items
 // Largest request the server accepts; well above the sum of the limits.

@@ -33,6 +33,7 @@ struct Options {
   int channels = 4;
   double seconds = 10;
   uint64_t max_calls = 0;  // 0 = until time is up
+  int batch = 1;           // >1: SubmitTickets with this many tickets per call
   std::string acked_path;
   std::string run_id;
 };
@@ -45,7 +46,10 @@ struct Slot {
   std::unique_ptr<grpc::ClientContext> ctx;
   v1::SubmitTicketRequest req;
   v1::SubmitTicketResponse resp;
+  v1::SubmitTicketsRequest batch_req;
+  v1::SubmitTicketsResponse batch_resp;
   Clock::time_point started;
+  uint64_t tickets_ok = 0;
   std::vector<uint32_t> latencies_us;
   std::vector<std::string> acked;
   uint64_t seq = 0;
@@ -79,6 +83,16 @@ class Load {
       ctx->mutable_position()->set_y(4.25);
       ctx->set_client_build("1.4.2+8812");
       ctx->set_platform("windows");
+      for (int b = 1; b < o.batch; ++b) {
+        auto* item = s.batch_req.add_tickets();
+        item->set_player_id("p-" + std::to_string((i * o.batch + b) % 1000));
+        *item->mutable_ticket() = s.req;
+      }
+      if (o.batch > 1) {
+        auto* item = s.batch_req.add_tickets();
+        item->set_player_id("p-" + std::to_string(i % 1000));
+        *item->mutable_ticket() = s.req;
+      }
     }
   }
 
@@ -94,8 +108,9 @@ class Load {
 
   void Report() {
     std::vector<uint32_t> all;
-    uint64_t errors = 0;
+    uint64_t errors = 0, tickets = 0;
     for (auto& s : slots_) {
+      tickets += s.tickets_ok;
       all.insert(all.end(), s.latencies_us.begin(), s.latencies_us.end());
       errors += s.errors;
       if (s.errors && !s.last_error.ok()) {
@@ -109,11 +124,12 @@ class Load {
       return all[std::min(all.size() - 1, static_cast<size_t>(p * all.size()))] / 1000.0;
     };
     double secs = std::chrono::duration<double>(end_ - start_).count();
-    std::printf("tickets: %zu ok, %llu failed in %.2f s (concurrency %d, channels %d)\n",
-                all.size(), static_cast<unsigned long long>(errors), secs, o_.concurrency,
-                o_.channels);
-    std::printf("throughput: %.0f durable tickets/s\n", all.size() / secs);
-    std::printf("latency ms: p50 %.2f  p90 %.2f  p99 %.2f  p99.9 %.2f  max %.2f\n", pct(0.50),
+    std::printf("%s: %zu calls ok, %llu failed in %.2f s (concurrency %d, channels %d, %d per call)\n",
+                o_.batch > 1 ? "SubmitTickets" : "SubmitTicket", all.size(),
+                static_cast<unsigned long long>(errors), secs, o_.concurrency, o_.channels,
+                o_.batch);
+    std::printf("throughput: %.0f durable tickets/s\n", tickets / secs);
+    std::printf("call latency ms: p50 %.2f  p90 %.2f  p99 %.2f  p99.9 %.2f  max %.2f\n", pct(0.50),
                 pct(0.90), pct(0.99), pct(0.999), all.empty() ? 0.0 : all.back() / 1000.0);
     if (!o_.acked_path.empty()) {
       std::ofstream out(o_.acked_path);
@@ -144,9 +160,41 @@ class Load {
     s.req.set_idempotency_key(o_.run_id + "-" + std::to_string(s.index) + "-" +
                               std::to_string(s.seq++));
     s.started = Clock::now();
+    if (o_.batch > 1) {
+      for (auto& item : *s.batch_req.mutable_tickets()) {
+        item.mutable_ticket()->set_idempotency_key(o_.run_id + "-" + std::to_string(s.index) +
+                                                   "-" + std::to_string(s.seq++));
+      }
+      stubs_[s.index % stubs_.size()]->async()->SubmitTickets(
+          s.ctx.get(), &s.batch_req, &s.batch_resp, [this, &s](grpc::Status st) {
+            bool all_ok = st.ok();
+            if (st.ok()) {
+              for (const auto& r : s.batch_resp.results()) {
+                if (r.code() == 0) {
+                  ++s.tickets_ok;
+                } else {
+                  all_ok = false;
+                  s.last_error = grpc::Status(static_cast<grpc::StatusCode>(r.code()), r.message());
+                }
+              }
+            } else {
+              s.last_error = st;
+            }
+            if (all_ok) {
+              s.latencies_us.push_back(static_cast<uint32_t>(
+                  std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - s.started)
+                      .count()));
+            } else {
+              ++s.errors;
+            }
+            Issue(s);
+          });
+      return;
+    }
     stubs_[s.index % stubs_.size()]->async()->SubmitTicket(
         s.ctx.get(), &s.req, &s.resp, [this, &s](grpc::Status st) {
           if (st.ok()) {
+            ++s.tickets_ok;
             s.latencies_us.push_back(static_cast<uint32_t>(
                 std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - s.started)
                     .count()));
@@ -184,7 +232,8 @@ int main(int argc, char** argv) {
   app.add_option("--channels", o.channels, "connections")->capture_default_str();
   app.add_option("--seconds", o.seconds, "run time")->capture_default_str();
   app.add_option("--max-calls", o.max_calls, "stop after this many calls (0 = no limit)");
-  app.add_option("--acked", o.acked_path, "write acknowledged tickets here");
+  app.add_option("--acked", o.acked_path, "write acknowledged tickets here (unary mode)");
+  app.add_option("--batch", o.batch, "tickets per call; >1 uses SubmitTickets")->capture_default_str();
   CLI11_PARSE(app, argc, argv);
   o.run_id = "load-" + std::to_string(std::chrono::system_clock::now().time_since_epoch().count());
   Load load(o);
