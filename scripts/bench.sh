@@ -26,9 +26,9 @@ for c in ${BENCH_CONCURRENCY:-64 256}; do
   echo
 done
 echo "== SubmitTickets: game servers sending their players' tickets in batches"
-for b in ${BENCH_BATCH:-16}; do
-  "$load" --addr "$ADDR" --token "$GS_TOKEN" --concurrency 32 --channels 4 --batch "$b" \
-    --seconds "${BENCH_SECONDS:-10}"
+for c in ${BENCH_BATCH_CONCURRENCY:-8 16}; do
+  "$load" --addr "$ADDR" --token "$GS_TOKEN" --concurrency "$c" --channels 4 \
+    --batch "${BENCH_BATCH:-16}" --seconds "${BENCH_SECONDS:-10}"
   echo
 done
 echo "store: $(du -sh "$TMP/data" | cut -f1) on disk after the runs"

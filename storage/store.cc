@@ -5,6 +5,7 @@
 #include <filesystem>
 #include <future>
 #include <mutex>
+#include <optional>
 #include <thread>
 #include <vector>
 
@@ -20,9 +21,10 @@
 #include "rocksdb/db.h"
 #include "rocksdb/filter_policy.h"
 #include "rocksdb/options.h"
+#include "rocksdb/slice_transform.h"
 #include "rocksdb/table.h"
 #include "rocksdb/utilities/checkpoint.h"
-#include "rocksdb/utilities/write_batch_with_index.h"
+#include "rocksdb/write_batch.h"
 #include "storage/keys.h"
 #include "storage/rocks_status.h"
 
@@ -54,34 +56,78 @@ absl::string_view CfName(Cf cf) { return kCfNames[static_cast<int>(cf)]; }
 
 struct Txn::Impl {
   rocksdb::DB* db;
-  rocksdb::WriteBatchWithIndex* batch;
+  rocksdb::WriteBatch* batch;
   const std::vector<rocksdb::ColumnFamilyHandle*>* handles;
   // Sequence values live on the commit thread; each group writes the final
   // value of every sequence it advanced once, in the same batch.
   absl::flat_hash_map<std::string, uint64_t>* sequences;
   absl::flat_hash_set<std::string>* advanced;
+  // Read-your-writes for the group: every key written so far (cf byte +
+  // key) -> value, or nullopt for a delete. A hash map costs far less per
+  // write than an ordered index over the batch, and transactions only do
+  // point reads.
+  using Overlay = absl::flat_hash_map<std::string, std::optional<std::string>>;
+  Overlay* overlay;
+  // Undo log of the running transaction: key and its previous overlay
+  // entry (outer nullopt: key was absent).
+  std::vector<std::pair<std::string, std::optional<std::optional<std::string>>>>* undo;
+
   rocksdb::ColumnFamilyHandle* h(Cf cf) const {
     return (*handles)[static_cast<int>(cf)];
+  }
+  static std::string OverlayKey(Cf cf, absl::string_view key) {
+    std::string k;
+    k.reserve(key.size() + 1);
+    k.push_back(static_cast<char>(cf));
+    k.append(key.data(), key.size());
+    return k;
+  }
+  void Record(Cf cf, absl::string_view key, std::optional<std::string> value) {
+    std::string k = OverlayKey(cf, key);
+    auto it = overlay->find(k);
+    if (it == overlay->end()) {
+      undo->emplace_back(k, std::nullopt);
+      overlay->emplace(std::move(k), std::move(value));
+    } else {
+      undo->emplace_back(k, std::move(it->second));
+      it->second = std::move(value);
+    }
+  }
+  void Rollback() {
+    for (auto it = undo->rbegin(); it != undo->rend(); ++it) {
+      if (it->second.has_value()) {
+        (*overlay)[it->first] = std::move(*it->second);
+      } else {
+        overlay->erase(it->first);
+      }
+    }
+    undo->clear();
   }
 };
 
 absl::Status Txn::Get(Cf cf, absl::string_view key, std::string* value) {
-  rocksdb::Status s = impl_->batch->GetFromBatchAndDB(
-      impl_->db, rocksdb::ReadOptions(), impl_->h(cf),
-      rocksdb::Slice(key.data(), key.size()), value);
+  auto it = impl_->overlay->find(Impl::OverlayKey(cf, key));
+  if (it != impl_->overlay->end()) {
+    if (!it->second.has_value()) return absl::NotFoundError("read: deleted");
+    *value = *it->second;
+    return absl::OkStatus();
+  }
+  rocksdb::Status s = impl_->db->Get(rocksdb::ReadOptions(), impl_->h(cf),
+                                     rocksdb::Slice(key.data(), key.size()), value);
   return FromRocks(s, "read");
 }
 
 void Txn::Put(Cf cf, absl::string_view key, absl::string_view value) {
-  // Put on a WriteBatchWithIndex only fails past max_bytes, which is unset.
-  impl_->batch->Put(impl_->h(cf), rocksdb::Slice(key.data(), key.size()),
-                    rocksdb::Slice(value.data(), value.size()))
-      .PermitUncheckedError();
+  rocksdb::Slice k(key.data(), key.size()), v(value.data(), value.size());
+  // WriteBatch::Put only fails past max_bytes, which is unset.
+  impl_->batch->Put(impl_->h(cf), k, v).PermitUncheckedError();
+  impl_->Record(cf, key, std::string(value.data(), value.size()));
 }
 
 void Txn::Delete(Cf cf, absl::string_view key) {
   impl_->batch->Delete(impl_->h(cf), rocksdb::Slice(key.data(), key.size()))
       .PermitUncheckedError();
+  impl_->Record(cf, key, std::nullopt);
 }
 
 absl::StatusOr<uint64_t> Txn::NextId(absl::string_view sequence) {
@@ -173,10 +219,11 @@ void Store::Rep::Run() {
 }
 
 void Store::Rep::CommitGroup(std::vector<Job>& jobs) {
-  rocksdb::WriteBatchWithIndex batch(rocksdb::BytewiseComparator(), 0,
-                                     /*overwrite_key=*/true);
+  rocksdb::WriteBatch batch;
   absl::flat_hash_set<std::string> advanced;
-  Txn::Impl impl{db.get(), &batch, &handles, &sequences, &advanced};
+  Txn::Impl::Overlay overlay;
+  std::vector<std::pair<std::string, std::optional<std::optional<std::string>>>> undo;
+  Txn::Impl impl{db.get(), &batch, &handles, &sequences, &advanced, &overlay, &undo};
   std::vector<absl::Status> results(jobs.size());
   for (size_t i = 0; i < jobs.size(); ++i) {
     batch.SetSavePoint();
@@ -184,8 +231,10 @@ void Store::Rep::CommitGroup(std::vector<Job>& jobs) {
     results[i] = jobs[i].fn(txn);
     if (results[i].ok()) {
       batch.PopSavePoint().PermitUncheckedError();
+      undo.clear();
     } else {
       batch.RollbackToSavePoint().PermitUncheckedError();
+      impl.Rollback();
     }
   }
   for (const auto& key : advanced) {
@@ -193,14 +242,14 @@ void Store::Rep::CommitGroup(std::vector<Job>& jobs) {
   }
   transactions.fetch_add(jobs.size(), std::memory_order_relaxed);
   bool wrote = false;
-  if (batch.GetWriteBatch()->Count() > 0) {
+  if (batch.Count() > 0) {
     // Not synced here: the sync thread's SyncWAL covers this group (and any
     // written after it) before anyone is told it committed. Later
     // transactions may read it meanwhile; they are acknowledged after the
     // same or a later sync, so nothing acknowledged depends on lost data.
     rocksdb::WriteOptions wo;
     wo.sync = false;
-    absl::Status s = FromRocks(db->Write(wo, batch.GetWriteBatch()), "commit");
+    absl::Status s = FromRocks(db->Write(wo, &batch), "commit");
     if (!s.ok()) {
       for (auto& r : results) {
         if (r.ok()) r = s;
@@ -298,7 +347,12 @@ absl::StatusOr<std::unique_ptr<Store>> Store::Open(const StoreOptions& options) 
   rocksdb::BlockBasedTableOptions table;
   table.block_cache = rocksdb::NewLRUCache(options.block_cache_bytes);
   table.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
+  // One writer (the commit thread) lets memtable inserts use position
+  // hints: ids, times and index keys mostly arrive in ascending order.
+  db_options.allow_concurrent_memtable_write = false;
   rocksdb::ColumnFamilyOptions cf_options(db_options);
+  cf_options.memtable_insert_with_hint_prefix_extractor.reset(
+      rocksdb::NewCappedPrefixTransform(2));
   cf_options.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
   cf_options.OptimizeLevelStyleCompaction(64 << 20);
 

@@ -6,7 +6,10 @@ CTL=$2
 TMP=$(mktemp -d /tmp/steward-it.XXXXXX)
 PID=""
 cleanup() {
-  [ -n "$PID" ] && kill -9 "$PID" 2>/dev/null || true
+  if [ -n "$PID" ]; then
+    kill -9 "$PID" 2>/dev/null || true
+    wait "$PID" 2>/dev/null || true
+  fi
   rm -rf "$TMP"
 }
 trap cleanup EXIT
