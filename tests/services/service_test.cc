@@ -254,6 +254,45 @@ TEST_F(ServiceTest, IdempotencyKeyNeverCreatesADuplicate) {
   EXPECT_EQ(list.tickets_size(), 2);  // retry-me and storm
 }
 
+TEST_F(ServiceTest, BatchSubmissionGivesEachTicketItsOwnOutcome) {
+  v1::SubmitTicketsRequest req;
+  auto add = [&](const std::string& player, v1::SubmitTicketRequest t) {
+    auto* item = req.add_tickets();
+    item->set_player_id(player);
+    *item->mutable_ticket() = std::move(t);
+  };
+  add("p-1", Req("b1"));
+  auto bad = Req("b2");
+  bad.set_subject("");
+  add("p-2", bad);
+  add("p-3", Req("b3", v1::TICKET_CATEGORY_QUESTION, "us1"));  // outside the server's realm
+  add("", Req("b4"));
+  add("p-1", Req("b1"));  // retry of the first inside the same batch
+  v1::SubmitTicketsResponse resp;
+  ASSERT_TRUE(tickets_->SubmitTickets(Ctx("gs-eu1").get(), req, &resp).ok());
+  ASSERT_EQ(resp.results_size(), 5);
+  EXPECT_EQ(resp.results(0).code(), grpc::StatusCode::OK);
+  EXPECT_EQ(resp.results(0).ticket().player_id(), "p-1");
+  EXPECT_EQ(resp.results(1).code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_NE(resp.results(1).message().find("subject"), std::string::npos);
+  EXPECT_EQ(resp.results(2).code(), grpc::StatusCode::PERMISSION_DENIED);
+  EXPECT_EQ(resp.results(3).code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(resp.results(4).code(), grpc::StatusCode::OK);
+  EXPECT_TRUE(resp.results(4).deduplicated());
+  EXPECT_EQ(resp.results(4).ticket().id(), resp.results(0).ticket().id());
+
+  EXPECT_EQ(tickets_->SubmitTickets(Ctx("admin").get(), req, &resp).error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+  v1::SubmitTicketsRequest too_many;
+  for (int i = 0; i < 101; ++i) {
+    auto* item = too_many.add_tickets();
+    item->set_player_id("p-1");
+    *item->mutable_ticket() = Req("m" + std::to_string(i));
+  }
+  EXPECT_EQ(tickets_->SubmitTickets(Ctx("gs-eu1").get(), too_many, &resp).error_code(),
+            grpc::StatusCode::INVALID_ARGUMENT);
+}
+
 TEST_F(ServiceTest, BadInputIsRejectedNamingTheField) {
   auto expect_invalid = [&](v1::SubmitTicketRequest r, const std::string& field,
                             const std::string& player = "p-1") {
