@@ -3,8 +3,10 @@ BUILD ?= build
 JOBS ?= 2
 CMAKE_FLAGS ?=
 ADDR ?= 127.0.0.1:50051
+# Lets ccache reuse objects across clones of the repo (CI builds a fresh clone).
+export CCACHE_BASEDIR := $(CURDIR)
 
-.PHONY: setup build run test bench crash fuzz clean format
+.PHONY: setup build run test bench crash clean format
 
 setup:
 	@bash scripts/setup.sh

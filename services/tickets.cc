@@ -125,6 +125,18 @@ void Redact(const Caller& c, Ticket* t) {
   t->clear_contact();
 }
 
+// The common end of every change to an existing ticket: write it with its
+// indexes, audit before/after, and trim what the caller may not see.
+absl::Status FinishChange(Txn& txn, const Caller& caller, const Ticket& before, Ticket* after,
+                          absl::string_view action, absl::string_view reason, int64_t now) {
+  WriteTicket(txn, &before, *after, now);
+  RETURN_IF_ERROR(AppendAudit(txn, caller, now,
+                              {.action = action, .target = Target(before.id()),
+                               .reason = reason, .before = &before, .after = after}));
+  Redact(caller, after);
+  return absl::OkStatus();
+}
+
 bool IsOpen(TicketStatus s) {
   return s != v1::TICKET_STATUS_RESOLVED && s != v1::TICKET_STATUS_CLOSED;
 }
@@ -375,12 +387,7 @@ void TicketDesk::Assign(const Caller& caller, const v1::AssignTicketRequest& req
         if (before.status() == v1::TICKET_STATUS_NEW) {
           after->set_status(v1::TICKET_STATUS_ASSIGNED);
         }
-        WriteTicket(txn, &before, *after, now);
-        RETURN_IF_ERROR(AppendAudit(txn, caller, now,
-                                    {.action = "ticket.assign", .target = Target(before.id()),
-                                     .reason = req.reason(), .before = &before, .after = after}));
-        Redact(caller, after);
-        return absl::OkStatus();
+        return FinishChange(txn, caller, before, after, "ticket.assign", req.reason(), now);
       },
       std::move(done));
 }
@@ -463,12 +470,7 @@ void TicketDesk::AddMessage(const Caller& caller, const v1::AddMessageRequest& r
         after->set_message_count(m->seq());
         txn.Put(Cf::kTicketMessages, KeyWriter().U64(before.id()).U64(m->seq()).key(),
                 m->SerializeAsString());
-        WriteTicket(txn, &before, *after, now);
-        RETURN_IF_ERROR(AppendAudit(txn, caller, now,
-                                    {.action = action, .target = Target(before.id()),
-                                     .before = &before, .after = after}));
-        Redact(caller, after);
-        return absl::OkStatus();
+        return FinishChange(txn, caller, before, after, action, "", now);
       },
       std::move(done));
 }
@@ -520,12 +522,7 @@ void TicketDesk::UpdateStatus(const Caller& caller, const v1::UpdateTicketStatus
           after->set_assignee(caller.name());
         }
         ApplyStatus(after, to, now);
-        WriteTicket(txn, &before, *after, now);
-        RETURN_IF_ERROR(AppendAudit(txn, caller, now,
-                                    {.action = "ticket.status", .target = Target(before.id()),
-                                     .reason = req.reason(), .before = &before, .after = after}));
-        Redact(caller, after);
-        return absl::OkStatus();
+        return FinishChange(txn, caller, before, after, "ticket.status", req.reason(), now);
       },
       std::move(done));
 }
