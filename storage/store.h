@@ -24,6 +24,10 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 
+namespace rocksdb {
+class Env;
+}
+
 namespace steward::storage {
 
 // Column families, one per domain. Never reorder: the names are on disk.
@@ -54,6 +58,9 @@ struct StoreOptions {
   size_t max_group = 2048;
   // Block cache shared by all column families. Default: 64 MiB.
   size_t block_cache_bytes = 64 << 20;
+  // File system access. Default: nullptr, the operating system's. Tests
+  // pass an Env that injects I/O faults; it must outlive the Store.
+  rocksdb::Env* env = nullptr;
 };
 
 // A transaction's view of the database: reads see committed data plus this
