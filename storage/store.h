@@ -1,13 +1,17 @@
 // Store: Steward's one embedded RocksDB per data directory.
 //
-// Reads go straight to the database and see every acknowledged commit.
 // Writes are transactions (TxnFn) executed one at a time, in submission
 // order, on a single commit thread; each sees the effects of every earlier
-// transaction, including those in the same not-yet-synced group. The commit
-// thread gathers whatever transactions are queued into one WriteBatch and
-// syncs the WAL once for all of them (group commit), then reports each
-// transaction's outcome. A transaction reported OK is durable: it survives
-// a crash of the process or the machine.
+// transaction, including those of groups not yet synced. The commit thread
+// gathers whatever transactions are queued into one WriteBatch and writes
+// it; a sync thread then syncs the WAL once for all groups written since
+// its last sync (group commit) and reports each transaction's outcome, in
+// order. A transaction reported OK is durable: it survives a crash of the
+// process or the machine.
+//
+// Reads go straight to the database and see every acknowledged commit;
+// they may also see a group a few milliseconds before its sync completes
+// (and, should that sync fail or the process die first, never again).
 //
 // Thread-safety: all methods are safe to call from any thread.
 #ifndef STEWARD_STORAGE_STORE_H_
