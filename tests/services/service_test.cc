@@ -534,31 +534,42 @@ TEST_F(ServiceTest, ListFiltersAndPagesWithoutGapsOrRepeats) {
 }
 
 TEST_F(ServiceTest, GracefulShutdownFinishesInFlightWrites) {
-  // Fire submissions asynchronously, then shut down: every call that got OK
-  // must be stored; none may be left hanging.
-  constexpr int kCalls = 200;
+  // A first wave is acknowledged before shutdown; a second wave is still in
+  // flight when it starts. Every call must finish (none left hanging), and
+  // every call answered OK must be stored.
+  constexpr int kWave = 100, kCalls = 2 * kWave;
   std::atomic<int> ok{0}, finished{0};
   std::vector<std::unique_ptr<grpc::ClientContext>> ctxs;
   std::vector<v1::SubmitTicketRequest> reqs(kCalls);
   std::vector<v1::SubmitTicketResponse> resps(kCalls);
   std::vector<uint64_t> acked(kCalls, 0);
-  for (int i = 0; i < kCalls; ++i) {
-    ctxs.push_back(Ctx("gs-eu1", "p-1"));
-    reqs[i] = Req("g" + std::to_string(i));
-    tickets_->async()->SubmitTicket(ctxs[i].get(), &reqs[i], &resps[i],
-                                    [&, i](grpc::Status s) {
-                                      if (s.ok()) {
-                                        acked[i] = resps[i].ticket().id();
-                                        ++ok;
-                                      }
-                                      ++finished;
-                                    });
-  }
+  auto fire = [&](int from, int to) {
+    for (int i = from; i < to; ++i) {
+      ctxs.push_back(Ctx("gs-eu1", "p-1"));
+      reqs[i] = Req("g" + std::to_string(i));
+      tickets_->async()->SubmitTicket(ctxs[i].get(), &reqs[i], &resps[i],
+                                      [&, i](grpc::Status s) {
+                                        if (s.ok()) {
+                                          acked[i] = resps[i].ticket().id();
+                                          ++ok;
+                                        }
+                                        ++finished;
+                                      });
+    }
+  };
+  auto wait_finished = [&](int n) {
+    for (int i = 0; i < 1000 && finished.load() < n; ++i) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+  };
+  fire(0, kWave);
+  wait_finished(kWave);
+  ASSERT_EQ(ok.load(), kWave);
+  fire(kWave, kCalls);
   server_->Shutdown(absl::Seconds(5));
-  for (int i = 0; i < 500 && finished.load() < kCalls; ++i) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  }
+  wait_finished(kCalls);
   EXPECT_EQ(finished.load(), kCalls);
+  EXPECT_GE(ok.load(), kWave);
   for (int i = 0; i < kCalls; ++i) {
     if (acked[i] == 0) continue;
     std::string v;

@@ -75,7 +75,6 @@ TEST_F(StoreTest, SequencesContinueAfterRestart) {
 
 TEST_F(StoreTest, FailedTransactionLeavesNoTraceButOthersCommit) {
   auto store = Open();
-  std::vector<std::thread> threads;
   std::atomic<int> done{0};
   // Queue both without waiting so they very likely share a group.
   store->Commit([](Txn& t) { t.Put(Cf::kTickets, "good", "1"); return absl::OkStatus(); },
