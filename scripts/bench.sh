@@ -11,15 +11,22 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 start_stewardd
 load="$BUILD/tests/bench/ticket_load"
 if [ "$MODE" = "--smoke" ]; then
-  for b in 1 8; do
-    out=$("$load" --addr "$ADDR" --token "$GS_TOKEN" --concurrency 32 --channels 2 --seconds 2 --batch $b)
+  for args in "--batch 1" "--batch 8" "--streams 2 --window 16"; do
+    # shellcheck disable=SC2086
+    out=$("$load" --addr "$ADDR" --token "$GS_TOKEN" --concurrency 32 --channels 2 --seconds 2 $args)
     echo "$out"
     echo "$out" | grep -q " 0 failed" || fail "load smoke saw failed calls"
   done
   echo "load_smoke: 1 passed, 0 failed"
   exit 0
 fi
-echo "== SubmitTicket, durable, client and server on this machine ($(nproc) cores)"
+echo "== StreamTickets: one stream per game server, one ticket per message, each acked once durable"
+for cfg in ${BENCH_STREAMS:-4x32 8x16}; do
+  "$load" --addr "$ADDR" --token "$GS_TOKEN" --streams "${cfg%x*}" --window "${cfg#*x}" \
+    --channels 4 --seconds "${BENCH_SECONDS:-10}"
+  echo
+done
+echo "== SubmitTicket (unary), durable, client and server on this machine ($(nproc) cores)"
 for c in ${BENCH_CONCURRENCY:-64 256}; do
   "$load" --addr "$ADDR" --token "$GS_TOKEN" --concurrency "$c" --channels 4 \
     --seconds "${BENCH_SECONDS:-10}"

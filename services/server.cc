@@ -8,6 +8,7 @@
 #include <sstream>
 
 #include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
 #include "services/audit.h"
 #include "services/auth.h"
 #include "services/grpc_status.h"
@@ -52,6 +53,125 @@ grpc::ServerUnaryReactor* Write(
   return reactor;
 }
 
+// One game server's ticket stream. Each read ticket goes to the desk at
+// once; up to kStreamWindow may be in flight, beyond which reading pauses
+// until acks drain (so a fast sender is held back by HTTP/2 flow control,
+// not by server memory). Acks gather while a write is outstanding and go
+// out together. The reactor finishes only when nothing is in flight, so no
+// completion can outlive it.
+class TicketStreamReactor final
+    : public grpc::ServerBidiReactor<v1::StreamTicketsRequest, v1::StreamTicketsResponse> {
+ public:
+  static constexpr int kStreamWindow = 1024;
+
+  TicketStreamReactor(const Authenticator& auth, grpc::CallbackServerContext* ctx,
+                      TicketDesk& desk)
+      : desk_(desk) {
+    auto caller = auth.Authenticate(*ctx);
+    absl::Status s = caller.status();
+    if (s.ok() && !caller->is_game_server()) {
+      s = absl::PermissionDeniedError("StreamTickets is for game servers");
+    }
+    if (!s.ok()) {
+      Finish(ToGrpc(s));
+      return;
+    }
+    caller_ = *std::move(caller);
+    StartRead(&in_);
+  }
+
+  void OnReadDone(bool ok) override {
+    if (!ok) {  // the client half-closed, or the call is broken
+      Settle([](TicketStreamReactor* r) { r->reads_done_ = true; });
+      return;
+    }
+    auto item = std::make_unique<Item>();
+    item->request_id = in_.request_id();
+    item->ticket.Swap(in_.mutable_ticket());
+    Item* raw = item.release();
+    bool read_more = false;
+    {
+      absl::MutexLock lock(&mu_);
+      ++in_flight_;
+      read_more = in_flight_ < kStreamWindow;
+      if (!read_more) read_paused_ = true;
+    }
+    desk_.SubmitForPlayer(caller_, raw->ticket, &raw->out, [this, raw](absl::Status s) {
+      std::unique_ptr<Item> done(raw);
+      Settle([&](TicketStreamReactor* r) {
+        v1::TicketAck* ack = r->pending_.add_acks();
+        ack->set_request_id(done->request_id);
+        ack->set_code(static_cast<int>(s.code()));
+        if (s.ok()) {
+          ack->set_ticket_id(done->out.ticket().id());
+          ack->set_deduplicated(done->out.deduplicated());
+        } else {
+          ack->set_message(std::string(s.message()));
+        }
+        --r->in_flight_;
+      });
+    });
+    if (read_more) StartRead(&in_);
+  }
+
+  void OnWriteDone(bool ok) override {
+    Settle([ok](TicketStreamReactor* r) {
+      r->writing_ = false;
+      if (!ok) r->broken_ = true;
+    });
+  }
+
+  void OnDone() override { delete this; }
+
+ private:
+  struct Item {
+    uint64_t request_id = 0;
+    v1::PlayerTicket ticket;
+    v1::SubmitTicketResponse out;
+  };
+
+  // Applies `change` under the lock, then starts whatever the new state
+  // allows (resume reading, write gathered acks, finish) outside it.
+  template <typename F>
+  void Settle(F change) {
+    bool resume = false, write = false, finish = false;
+    {
+      absl::MutexLock lock(&mu_);
+      change(this);
+      if (broken_) pending_.Clear();
+      if (read_paused_ && !reads_done_ && in_flight_ < kStreamWindow) {
+        read_paused_ = false;
+        resume = true;
+      }
+      if (!writing_ && !broken_ && pending_.acks_size() > 0) {
+        out_.Swap(&pending_);
+        pending_.Clear();
+        writing_ = write = true;
+      }
+      if (reads_done_ && in_flight_ == 0 && !writing_ && pending_.acks_size() == 0 &&
+          !finished_) {
+        finished_ = finish = true;
+      }
+    }
+    if (resume) StartRead(&in_);
+    if (write) StartWrite(&out_);
+    if (finish) Finish(grpc::Status::OK);
+  }
+
+  TicketDesk& desk_;
+  Caller caller_;
+  v1::StreamTicketsRequest in_;
+  v1::StreamTicketsResponse out_;  // the write in progress
+  absl::Mutex mu_;
+  v1::StreamTicketsResponse pending_ ABSL_GUARDED_BY(mu_);
+  int in_flight_ ABSL_GUARDED_BY(mu_) = 0;
+  bool read_paused_ ABSL_GUARDED_BY(mu_) = false;
+  bool reads_done_ ABSL_GUARDED_BY(mu_) = false;
+  bool writing_ ABSL_GUARDED_BY(mu_) = false;
+  bool broken_ ABSL_GUARDED_BY(mu_) = false;
+  bool finished_ ABSL_GUARDED_BY(mu_) = false;
+};
+
 class TicketServiceImpl final : public v1::TicketService::CallbackService {
  public:
   TicketServiceImpl(const Authenticator* auth, TicketDesk* desk)
@@ -66,6 +186,10 @@ class TicketServiceImpl final : public v1::TicketService::CallbackService {
                                           const v1::SubmitTicketsRequest* req,
                                           v1::SubmitTicketsResponse* resp) override {
     return Write(auth_, ctx, req, resp, &TicketDesk::SubmitBatch, desk_);
+  }
+  grpc::ServerBidiReactor<v1::StreamTicketsRequest, v1::StreamTicketsResponse>* StreamTickets(
+      grpc::CallbackServerContext* ctx) override {
+    return new TicketStreamReactor(auth_, ctx, desk_);
   }
   grpc::ServerUnaryReactor* GetTicket(grpc::CallbackServerContext* ctx,
                                       const v1::GetTicketRequest* req,

@@ -295,6 +295,17 @@ void TicketDesk::Submit(const Caller& caller, const v1::SubmitTicketRequest& req
       std::move(done));
 }
 
+void TicketDesk::SubmitForPlayer(const Caller& caller, const v1::PlayerTicket& item,
+                                 v1::SubmitTicketResponse* resp, storage::DoneFn done) {
+  if (!caller.is_game_server()) {
+    return done(absl::PermissionDeniedError("submitting for players is for game servers"));
+  }
+  if (absl::Status s = CheckId("player_id", item.player_id(), true); !s.ok()) return done(s);
+  Caller for_player = caller;
+  for_player.player_id = item.player_id();
+  Submit(for_player, item.ticket(), resp, std::move(done));
+}
+
 void TicketDesk::SubmitBatch(const Caller& caller, const v1::SubmitTicketsRequest& req,
                              v1::SubmitTicketsResponse* resp, storage::DoneFn done) {
   if (!caller.is_game_server()) {
@@ -306,38 +317,32 @@ void TicketDesk::SubmitBatch(const Caller& caller, const v1::SubmitTicketsReques
   }
   struct Batch {
     std::atomic<int> left;
-    std::vector<Caller> callers;
     std::vector<v1::SubmitTicketResponse> outs;
     storage::DoneFn done;
   };
   const int n = req.tickets_size();
-  auto* batch = new Batch{{n}, std::vector<Caller>(n, caller), std::vector<v1::SubmitTicketResponse>(n),
-                          std::move(done)};
+  auto* batch = new Batch{{n}, std::vector<v1::SubmitTicketResponse>(n), std::move(done)};
   for (int i = 0; i < n; ++i) resp->add_results();
   for (int i = 0; i < n; ++i) {
-    const v1::PlayerTicket& item = req.tickets(i);
-    batch->callers[i].player_id = item.player_id();
     // Each result is written by its own completion; the last one answers.
-    auto finish_one = [batch, resp, i](absl::Status s) {
-      v1::SubmitTicketResult* r = resp->mutable_results(i);
-      r->set_code(static_cast<int>(s.code()));
-      if (s.ok()) {
-        *r->mutable_ticket() = std::move(*batch->outs[i].mutable_ticket());
-        r->set_deduplicated(batch->outs[i].deduplicated());
-      } else {
-        r->set_message(std::string(s.message()));
-      }
+    SubmitForPlayer(caller, req.tickets(i), &batch->outs[i], [batch, resp, i](absl::Status s) {
+      SetSubmitResult(s, &batch->outs[i], resp->mutable_results(i));
       if (batch->left.fetch_sub(1) == 1) {
         batch->done(absl::OkStatus());
         delete batch;
       }
-    };
-    if (absl::Status s = CheckId(absl::StrCat("tickets[", i, "].player_id"), item.player_id(), true);
-        !s.ok()) {
-      finish_one(s);
-      continue;
-    }
-    Submit(batch->callers[i], item.ticket(), &batch->outs[i], std::move(finish_one));
+    });
+  }
+}
+
+void SetSubmitResult(const absl::Status& s, v1::SubmitTicketResponse* out,
+                     v1::SubmitTicketResult* r) {
+  r->set_code(static_cast<int>(s.code()));
+  if (s.ok()) {
+    *r->mutable_ticket() = std::move(*out->mutable_ticket());
+    r->set_deduplicated(out->deduplicated());
+  } else {
+    r->set_message(std::string(s.message()));
   }
 }
 

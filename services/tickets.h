@@ -19,6 +19,10 @@ namespace steward {
 // Whether the state machine allows `from` -> `to` (see ticket.proto).
 bool TicketTransitionAllowed(v1::TicketStatus from, v1::TicketStatus to);
 
+// Moves one submission's outcome into its per-ticket result.
+void SetSubmitResult(const absl::Status& s, v1::SubmitTicketResponse* out,
+                     v1::SubmitTicketResult* r);
+
 class TicketDesk {
  public:
   TicketDesk(storage::Store* store, const Authenticator* auth)
@@ -32,6 +36,10 @@ class TicketDesk {
   // ticket has its own result in resp.
   void SubmitBatch(const Caller& caller, const v1::SubmitTicketsRequest& req,
                    v1::SubmitTicketsResponse* resp, storage::DoneFn done);
+  // One player's ticket from a game server acting for many players (the
+  // batch and stream paths); `caller` is the game server.
+  void SubmitForPlayer(const Caller& caller, const v1::PlayerTicket& item,
+                       v1::SubmitTicketResponse* resp, storage::DoneFn done);
   void Assign(const Caller& caller, const v1::AssignTicketRequest& req,
               v1::AssignTicketResponse* resp, storage::DoneFn done);
   void AddMessage(const Caller& caller, const v1::AddMessageRequest& req,

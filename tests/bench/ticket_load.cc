@@ -34,6 +34,8 @@ struct Options {
   double seconds = 10;
   uint64_t max_calls = 0;  // 0 = until time is up
   int batch = 1;           // >1: SubmitTickets with this many tickets per call
+  int streams = 0;         // >0: StreamTickets with this many streams
+  int window = 32;         // tickets in flight per stream
   std::string acked_path;
   std::string run_id;
 };
@@ -220,6 +222,185 @@ class Load {
   int idle_ = 0;
 };
 
+// One game server's ticket stream: keeps --window tickets in flight, one
+// write at a time (as gRPC requires), and measures each ticket from the
+// start of its write to its ack.
+class TicketStream final
+    : public grpc::ClientBidiReactor<v1::StreamTicketsRequest, v1::StreamTicketsResponse> {
+ public:
+  TicketStream(const Options& o, v1::TicketService::Stub* stub, int index,
+               const v1::SubmitTicketRequest& proto, Clock::time_point deadline)
+      : o_(o), index_(index), deadline_(deadline) {
+    *req_.mutable_ticket()->mutable_ticket() = proto;
+    ctx_.AddMetadata("authorization", "Bearer " + o.token);
+    latencies_us_.reserve(1 << 18);
+    sent_.reserve(1 << 18);
+    stub->async()->StreamTickets(&ctx_, this);
+    StartRead(&resp_);
+    StartCall();
+    Pump();
+  }
+
+  void OnWriteDone(bool ok) override {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      writing_ = false;
+      if (!ok) broken_ = true;
+    }
+    Pump();
+  }
+
+  void OnReadDone(bool ok) override {
+    if (!ok) return;  // OnDone follows
+    auto now = Clock::now();
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      for (const auto& ack : resp_.acks()) {
+        --in_flight_;
+        if (ack.code() != 0) {
+          ++errors_;
+          last_error_ = grpc::Status(static_cast<grpc::StatusCode>(ack.code()), ack.message());
+          continue;
+        }
+        ++ok_;
+        latencies_us_.push_back(static_cast<uint32_t>(
+            std::chrono::duration_cast<std::chrono::microseconds>(now - sent_[ack.request_id()])
+                .count()));
+        if (!o_.acked_path.empty()) {
+          acked_.push_back(Key(ack.request_id()) + " " + Player(ack.request_id()) + " " +
+                           std::to_string(ack.ticket_id()));
+        }
+      }
+    }
+    StartRead(&resp_);
+    Pump();
+  }
+
+  void OnDone(const grpc::Status& s) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (!s.ok()) {
+      last_error_ = s;
+      errors_ += in_flight_;
+    }
+    done_ = true;
+    cv_.notify_all();
+  }
+
+  void Wait() {
+    std::unique_lock<std::mutex> lock(mu_);
+    cv_.wait(lock, [this] { return done_; });
+  }
+
+  uint64_t ok_ = 0, errors_ = 0;
+  grpc::Status last_error_;
+  std::vector<uint32_t> latencies_us_;
+  std::vector<std::string> acked_;
+
+ private:
+  std::string Key(uint64_t id) const {
+    return o_.run_id + "-s" + std::to_string(index_) + "-" + std::to_string(id);
+  }
+  std::string Player(uint64_t id) const {
+    return "p-" + std::to_string((index_ * 7919 + id) % 1000);
+  }
+
+  // Starts the next write, or closes the sending side once time is up and
+  // every ticket is acked.
+  void Pump() {
+    enum { kNothing, kWrite, kClose } next = kNothing;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      if (writing_ || closed_ || broken_) return;
+      bool more = Clock::now() < deadline_ &&
+                  (o_.max_calls == 0 || sent_.size() < o_.max_calls);
+      if (more && in_flight_ < o_.window) {
+        uint64_t id = sent_.size();
+        req_.set_request_id(id);
+        req_.mutable_ticket()->set_player_id(Player(id));
+        req_.mutable_ticket()->mutable_ticket()->set_idempotency_key(Key(id));
+        sent_.push_back(Clock::now());
+        ++in_flight_;
+        writing_ = true;
+        next = kWrite;
+      } else if (!more && in_flight_ == 0) {
+        closed_ = true;
+        next = kClose;
+      }
+    }
+    if (next == kWrite) StartWrite(&req_);
+    if (next == kClose) StartWritesDone();
+  }
+
+  const Options& o_;
+  const int index_;
+  const Clock::time_point deadline_;
+  grpc::ClientContext ctx_;
+  v1::StreamTicketsRequest req_;
+  v1::StreamTicketsResponse resp_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::vector<Clock::time_point> sent_;
+  int in_flight_ = 0;
+  bool writing_ = false, closed_ = false, broken_ = false, done_ = false;
+};
+
+int RunStreams(const Options& o) {
+  v1::SubmitTicketRequest proto;
+  proto.set_category(v1::TICKET_CATEGORY_BUG);
+  proto.set_subject("Fell through the floor near the harbor");
+  proto.set_description("Player fell through the terrain after the ferry docked; had to relog.");
+  auto* ctx = proto.mutable_context();
+  ctx->set_realm_id(o.realm);
+  ctx->set_server_id(o.realm + "-s1");
+  ctx->set_map("Harbor");
+  ctx->mutable_position()->set_x(120.5);
+  ctx->set_client_build("1.4.2+8812");
+  ctx->set_platform("windows");
+  std::vector<std::unique_ptr<v1::TicketService::Stub>> stubs;
+  for (int i = 0; i < o.channels; ++i) {
+    grpc::ChannelArguments args;
+    args.SetInt("steward.bench.channel", i);
+    stubs.push_back(v1::TicketService::NewStub(
+        grpc::CreateCustomChannel(o.addr, grpc::InsecureChannelCredentials(), args)));
+  }
+  auto start = Clock::now();
+  auto deadline = start + std::chrono::duration_cast<Clock::duration>(
+                              std::chrono::duration<double>(o.seconds));
+  std::vector<std::unique_ptr<TicketStream>> streams;
+  for (int i = 0; i < o.streams; ++i) {
+    streams.push_back(std::make_unique<TicketStream>(o, stubs[i % stubs.size()].get(), i, proto,
+                                                     deadline));
+  }
+  std::vector<uint32_t> all;
+  uint64_t ok = 0, errors = 0;
+  std::ofstream acked;
+  if (!o.acked_path.empty()) acked.open(o.acked_path);
+  for (auto& s : streams) {
+    s->Wait();
+    ok += s->ok_;
+    errors += s->errors_;
+    all.insert(all.end(), s->latencies_us_.begin(), s->latencies_us_.end());
+    if (!s->last_error_.ok()) {
+      std::fprintf(stderr, "error sample: %d %s\n", s->last_error_.error_code(),
+                   s->last_error_.error_message().c_str());
+    }
+    for (auto& line : s->acked_) acked << line << "\n";
+  }
+  double secs = std::chrono::duration<double>(Clock::now() - start).count();
+  std::sort(all.begin(), all.end());
+  auto pct = [&](double p) -> double {
+    if (all.empty()) return 0;
+    return all[std::min(all.size() - 1, static_cast<size_t>(p * all.size()))] / 1000.0;
+  };
+  std::printf("StreamTickets: %llu tickets acked, %llu failed in %.2f s (%d streams, %d in flight each)\n",
+              static_cast<unsigned long long>(ok), static_cast<unsigned long long>(errors), secs,
+              o.streams, o.window);
+  std::printf("throughput: %.0f durable tickets/s\n", ok / secs);
+  std::printf("ticket latency ms: p50 %.2f  p90 %.2f  p99 %.2f  p99.9 %.2f  max %.2f\n", pct(0.50),
+              pct(0.90), pct(0.99), pct(0.999), all.empty() ? 0.0 : all.back() / 1000.0);
+  return ok > 0 && errors == 0 ? 0 : 1;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -234,8 +415,12 @@ int main(int argc, char** argv) {
   app.add_option("--max-calls", o.max_calls, "stop after this many calls (0 = no limit)");
   app.add_option("--acked", o.acked_path, "write acknowledged tickets here (unary mode)");
   app.add_option("--batch", o.batch, "tickets per call; >1 uses SubmitTickets")->capture_default_str();
+  app.add_option("--streams", o.streams, "use StreamTickets with this many streams")
+      ->capture_default_str();
+  app.add_option("--window", o.window, "tickets in flight per stream")->capture_default_str();
   CLI11_PARSE(app, argc, argv);
   o.run_id = "load-" + std::to_string(std::chrono::system_clock::now().time_since_epoch().count());
+  if (o.streams > 0) return RunStreams(o);
   Load load(o);
   load.Run();
   load.Report();

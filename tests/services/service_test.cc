@@ -3,6 +3,7 @@
 #include <grpcpp/grpcpp.h>
 
 #include <filesystem>
+#include <map>
 #include <set>
 #include <thread>
 
@@ -291,6 +292,105 @@ TEST_F(ServiceTest, BatchSubmissionGivesEachTicketItsOwnOutcome) {
   }
   EXPECT_EQ(tickets_->SubmitTickets(Ctx("gs-eu1").get(), too_many, &resp).error_code(),
             grpc::StatusCode::INVALID_ARGUMENT);
+}
+
+TEST_F(ServiceTest, TicketStreamAcksEveryTicketOnceWithItsOwnOutcome) {
+  // More tickets than the server's per-stream window, so reading pauses
+  // and resumes at least once.
+  constexpr int kTickets = 2500;
+  auto ctx = Ctx("gs-eu1");
+  auto stream = tickets_->StreamTickets(ctx.get());
+  std::map<uint64_t, v1::TicketAck> acks;
+  int duplicate_acks = 0;
+  std::thread reader([&] {
+    v1::StreamTicketsResponse resp;
+    while (stream->Read(&resp)) {
+      for (const auto& a : resp.acks()) {
+        if (!acks.emplace(a.request_id(), a).second) ++duplicate_acks;
+      }
+    }
+  });
+  for (int i = 0; i < kTickets; ++i) {
+    v1::StreamTicketsRequest req;
+    req.set_request_id(i);
+    req.mutable_ticket()->set_player_id("p-" + std::to_string(i % 7));
+    *req.mutable_ticket()->mutable_ticket() = Req("st-" + std::to_string(i));
+    if (i == 10) req.mutable_ticket()->mutable_ticket()->set_subject("");
+    if (i == 11) req.mutable_ticket()->set_player_id("");
+    if (i == 12) *req.mutable_ticket()->mutable_ticket() = Req("st-5");  // retry of 5
+    ASSERT_TRUE(stream->Write(req));
+  }
+  stream->WritesDone();
+  reader.join();
+  grpc::Status s = stream->Finish();
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  EXPECT_EQ(duplicate_acks, 0);
+  ASSERT_EQ(acks.size(), static_cast<size_t>(kTickets));
+  std::set<uint64_t> ids;
+  for (const auto& [rid, a] : acks) {
+    if (rid == 10) {
+      EXPECT_EQ(a.code(), grpc::StatusCode::INVALID_ARGUMENT);
+      EXPECT_NE(a.message().find("subject"), std::string::npos);
+    } else if (rid == 11) {
+      EXPECT_EQ(a.code(), grpc::StatusCode::INVALID_ARGUMENT);
+      EXPECT_NE(a.message().find("player_id"), std::string::npos);
+    } else if (rid == 12) {
+      EXPECT_EQ(a.code(), grpc::StatusCode::OK);
+      EXPECT_TRUE(a.deduplicated());
+      EXPECT_EQ(a.ticket_id(), acks[5].ticket_id());
+    } else {
+      ASSERT_EQ(a.code(), grpc::StatusCode::OK) << rid << ": " << a.message();
+      EXPECT_FALSE(a.deduplicated());
+      EXPECT_TRUE(ids.insert(a.ticket_id()).second) << "ticket id handed out twice";
+    }
+  }
+  // Acked tickets are stored under the player they were sent for.
+  v1::GetTicketRequest get;
+  get.set_ticket_id(acks[100].ticket_id());
+  v1::GetTicketResponse got;
+  ASSERT_TRUE(tickets_->GetTicket(Ctx("gs-eu1", "p-2").get(), get, &got).ok());
+  EXPECT_EQ(got.ticket().subject(), "Subject st-100");
+  EXPECT_EQ(tickets_->GetTicket(Ctx("gs-eu1", "p-3").get(), get, &got).error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+}
+
+TEST_F(ServiceTest, CancelledTicketStreamKeepsWhatWasAckedAndServerCarriesOn) {
+  for (int round = 0; round < 5; ++round) {
+    auto ctx = Ctx("gs-eu1");
+    auto stream = tickets_->StreamTickets(ctx.get());
+    for (int i = 0; i < 300; ++i) {
+      v1::StreamTicketsRequest req;
+      req.set_request_id(i);
+      req.mutable_ticket()->set_player_id("p-9");
+      *req.mutable_ticket()->mutable_ticket() =
+          Req("cx-" + std::to_string(round) + "-" + std::to_string(i));
+      if (!stream->Write(req)) break;
+    }
+    ctx->TryCancel();
+    EXPECT_EQ(stream->Finish().error_code(), grpc::StatusCode::CANCELLED);
+  }
+  // The server still takes tickets, including a resend of one the
+  // cancelled stream may or may not have stored.
+  v1::SubmitTicketResponse resp;
+  ASSERT_TRUE(Submit("p-9", Req("cx-0-0"), &resp).ok());
+  EXPECT_EQ(resp.ticket().player_id(), "p-9");
+  MustSubmit("p-9", "after-cancel");
+}
+
+TEST_F(ServiceTest, TicketStreamIsForGameServersOnly) {
+  for (const std::string who : {"", "admin"}) {
+    auto ctx = Ctx(who);
+    auto stream = tickets_->StreamTickets(ctx.get());
+    v1::StreamTicketsRequest req;
+    req.mutable_ticket()->set_player_id("p-1");
+    *req.mutable_ticket()->mutable_ticket() = Req("x");
+    stream->Write(req);
+    stream->WritesDone();
+    v1::StreamTicketsResponse resp;
+    EXPECT_FALSE(stream->Read(&resp));
+    EXPECT_EQ(stream->Finish().error_code(), who.empty() ? grpc::StatusCode::UNAUTHENTICATED
+                                                         : grpc::StatusCode::PERMISSION_DENIED);
+  }
 }
 
 TEST_F(ServiceTest, BadInputIsRejectedNamingTheField) {
