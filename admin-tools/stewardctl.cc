@@ -313,6 +313,8 @@ int main(int argc, char** argv) {
   audit_list->add_option("--limit", f_limit, "page size")->capture_default_str();
   audit_list->add_option("--page-token", f_token, "continue from a previous page");
 
+  auto* audit_verify = audit->add_subcommand("verify", "check the hash chain of the whole trail (admin)");
+
   auto* hash = app.add_subcommand("hash-token", "print the token_sha256 config value for a token");
   std::string raw_token;
   hash->add_option("token", raw_token, "token (read from stdin if omitted)");
@@ -418,7 +420,7 @@ int main(int argc, char** argv) {
     req.set_page_size(f_limit);
     req.set_page_token(f_token);
     v1::ListAuditResponse resp;
-    client.Check(client.audit().ListAudit(&ctx, req, &resp));
+    client.Check(client.audit().ListAuditRecords(&ctx, req, &resp));
     if (g.json) {
       PrintJson(resp);
     } else {
@@ -430,6 +432,21 @@ int main(int argc, char** argv) {
       }
       if (!resp.next_page_token().empty()) std::printf("(more: --page-token %s)\n", resp.next_page_token().c_str());
     }
+  } else if (audit_verify->parsed()) {
+    v1::VerifyAuditChainResponse resp;
+    client.Check(client.audit().VerifyAuditChain(&ctx, {}, &resp));
+    if (g.json) {
+      PrintJson(resp);
+    } else if (resp.intact()) {
+      std::printf("audit chain intact: %llu records, last id %llu\n",
+                  static_cast<unsigned long long>(resp.records_checked()),
+                  static_cast<unsigned long long>(resp.last_id()));
+    } else {
+      std::printf("audit chain BROKEN at record %llu: %s (%llu records verified before it)\n",
+                  static_cast<unsigned long long>(resp.first_bad_id()), resp.problem().c_str(),
+                  static_cast<unsigned long long>(resp.records_checked()));
+    }
+    if (!resp.intact()) return 1;
   }
   return 0;
 }

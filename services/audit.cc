@@ -1,5 +1,9 @@
 #include "services/audit.h"
 
+#include <openssl/sha.h>
+
+#include <map>
+
 #include "absl/strings/str_cat.h"
 #include "services/pagination.h"
 #include "services/validation.h"
@@ -10,7 +14,31 @@
 namespace steward {
 
 using storage::Cf;
+using storage::KeyReader;
 using storage::KeyWriter;
+
+namespace {
+
+constexpr absl::string_view kChainHeadKey = "audit/head";
+constexpr size_t kHashLen = SHA256_DIGEST_LENGTH;
+
+// SHA-256 over prev_hash and the record with `hash` empty.
+std::string ChainHash(const v1::AuditRecord& rec) {
+  v1::AuditRecord copy_free;  // only used when rec has a hash set
+  const v1::AuditRecord* body = &rec;
+  if (!rec.hash().empty()) {
+    copy_free = rec;
+    copy_free.clear_hash();
+    body = &copy_free;
+  }
+  std::string bytes;
+  body->SerializeToString(&bytes);
+  unsigned char out[kHashLen];
+  SHA256(reinterpret_cast<const unsigned char*>(bytes.data()), bytes.size(), out);
+  return std::string(reinterpret_cast<char*>(out), kHashLen);
+}
+
+}  // namespace
 
 absl::Status AppendAudit(storage::Txn& txn, const Caller& caller,
                          int64_t now_ms, const AuditEvent& e) {
@@ -34,13 +62,25 @@ absl::Status AppendAudit(storage::Txn& txn, const Caller& caller,
   if (typed != nullptr) rec.set_payload_type(typed->GetTypeName());
   if (e.before) e.before->SerializeToString(rec.mutable_before());
   if (e.after) e.after->SerializeToString(rec.mutable_after());
+  std::string head;
+  absl::Status hs = txn.Get(Cf::kMeta, kChainHeadKey, &head);
+  if (hs.ok()) {
+    if (head.size() != kHashLen) return absl::DataLossError("audit chain head is corrupt");
+    rec.set_prev_hash(head);
+  } else if (absl::IsNotFound(hs)) {
+    rec.set_prev_hash(std::string(kHashLen, '\0'));
+  } else {
+    return hs;
+  }
+  rec.set_hash(ChainHash(rec));
+  txn.Put(Cf::kMeta, kChainHeadKey, rec.hash());
   std::string key = KeyWriter().I64(now_ms).U64(id).Release();
   txn.Put(Cf::kAudit, key, rec.SerializeAsString());
   txn.Put(Cf::kAuditIndex, KeyWriter().Str(e.target).I64(now_ms).U64(id).key(), "");
   return absl::OkStatus();
 }
 
-absl::Status ListAudit(const storage::Store& store, const Caller& caller,
+absl::Status ListAuditRecords(const storage::Store& store, const Caller& caller,
                        const v1::ListAuditRequest& req,
                        v1::ListAuditResponse* resp) {
   RETURN_IF_ERROR(RequireGm(caller, Role::kSupervisor, "reading the audit trail"));
@@ -69,6 +109,74 @@ absl::Status ListAudit(const storage::Store& store, const Caller& caller,
       });
   if (!token.ok()) return token.status();
   resp->set_next_page_token(*token);
+  return absl::OkStatus();
+}
+
+absl::Status VerifyAuditChain(const storage::Store& store, const Caller& caller,
+                              v1::VerifyAuditChainResponse* resp) {
+  RETURN_IF_ERROR(RequireGm(caller, Role::kAdmin, "verifying the audit chain"));
+  // Records are keyed by time then id; the chain runs by id. Wall-clock
+  // steps can put a few records out of id order in the scan, so hold
+  // records until the next expected id arrives.
+  std::map<uint64_t, v1::AuditRecord> waiting;
+  // Ids come from a sequence that starts at 1 and never skips.
+  constexpr size_t kMaxOutOfOrder = 10000;
+  uint64_t next_id = 1;
+  std::string prev(kHashLen, '\0');
+  bool bad = false;
+  auto fail = [&](uint64_t id, std::string problem) {
+    bad = true;
+    resp->set_intact(false);
+    resp->set_first_bad_id(id);
+    resp->set_problem(std::move(problem));
+  };
+  auto drain = [&] {
+    while (!bad && !waiting.empty() && waiting.begin()->first == next_id) {
+      v1::AuditRecord& rec = waiting.begin()->second;
+      if (rec.prev_hash() != prev) {
+        fail(rec.id(), "prev_hash does not match the record before it (a record was altered, removed or inserted)");
+      } else if (ChainHash(rec) != rec.hash()) {
+        fail(rec.id(), "hash does not match the record's contents (the record was altered)");
+      } else {
+        prev = rec.hash();
+        resp->set_last_id(rec.id());
+        resp->set_records_checked(resp->records_checked() + 1);
+        ++next_id;
+      }
+      waiting.erase(waiting.begin());
+    }
+  };
+  RETURN_IF_ERROR(store.Scan(Cf::kAudit, "", "", false,
+                             [&](absl::string_view key, absl::string_view value) {
+    v1::AuditRecord rec;
+    if (!rec.ParseFromArray(value.data(), value.size())) {
+      KeyReader r(key);
+      r.I64();
+      fail(r.U64().value_or(0), "record is unreadable");
+      return false;
+    }
+    uint64_t id = rec.id();
+    if (id < next_id || !waiting.emplace(id, std::move(rec)).second) {
+      fail(id, "the id appears twice in the trail");
+      return false;
+    }
+    drain();
+    if (!bad && waiting.size() > kMaxOutOfOrder) fail(next_id, "record is missing from the chain");
+    return !bad;
+  }));
+  if (!bad && !waiting.empty()) fail(next_id, "record is missing from the chain");
+  if (!bad) {
+    // The head moves with every append, so it also catches removal of the
+    // newest records.
+    std::string head;
+    absl::Status hs = store.Get(Cf::kMeta, kChainHeadKey, &head);
+    if (!hs.ok() && !absl::IsNotFound(hs)) return hs;
+    if (hs.ok() ? head != prev : resp->records_checked() != 0) {
+      fail(next_id, "the chain ends before its recorded head (newest records were removed)");
+    } else {
+      resp->set_intact(true);
+    }
+  }
   return absl::OkStatus();
 }
 

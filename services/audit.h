@@ -1,5 +1,8 @@
 // The audit trail. Every mutation appends one record inside the same
 // transaction as the change, so the two are durable together or not at all.
+// Records form a hash chain in id order (see AuditRecord in audit.proto);
+// the chain head lives in the meta family and moves in the same
+// transaction, so a discarded transaction leaves the chain untouched.
 #ifndef STEWARD_SERVICES_AUDIT_H_
 #define STEWARD_SERVICES_AUDIT_H_
 
@@ -16,6 +19,7 @@ class Message;
 namespace steward::v1 {
 class ListAuditRequest;
 class ListAuditResponse;
+class VerifyAuditChainResponse;
 }  // namespace steward::v1
 
 namespace steward {
@@ -32,9 +36,14 @@ absl::Status AppendAudit(storage::Txn& txn, const Caller& caller,
                          int64_t now_ms, const AuditEvent& event);
 
 // Reads the trail, newest first. Supervisors and admins only.
-absl::Status ListAudit(const storage::Store& store, const Caller& caller,
+absl::Status ListAuditRecords(const storage::Store& store, const Caller& caller,
                        const v1::ListAuditRequest& req,
                        v1::ListAuditResponse* resp);
+
+// Recomputes every record's hash in id order and checks each links to the
+// one before. Admins only.
+absl::Status VerifyAuditChain(const storage::Store& store, const Caller& caller,
+                              v1::VerifyAuditChainResponse* resp);
 
 }  // namespace steward
 

@@ -232,12 +232,22 @@ class AuditServiceImpl final : public v1::AuditService::CallbackService {
   AuditServiceImpl(const Authenticator* auth, const storage::Store* store)
       : auth_(*auth), store_(*store) {}
 
-  grpc::ServerUnaryReactor* ListAudit(grpc::CallbackServerContext* ctx,
+  grpc::ServerUnaryReactor* ListAuditRecords(grpc::CallbackServerContext* ctx,
                                       const v1::ListAuditRequest* req,
                                       v1::ListAuditResponse* resp) override {
     auto* reactor = ctx->DefaultReactor();
     auto caller = auth_.Authenticate(*ctx);
-    absl::Status s = caller.ok() ? steward::ListAudit(store_, *caller, *req, resp)
+    absl::Status s = caller.ok() ? steward::ListAuditRecords(store_, *caller, *req, resp)
+                                 : caller.status();
+    reactor->Finish(ToGrpc(s));
+    return reactor;
+  }
+  grpc::ServerUnaryReactor* VerifyAuditChain(grpc::CallbackServerContext* ctx,
+                                             const v1::VerifyAuditChainRequest*,
+                                             v1::VerifyAuditChainResponse* resp) override {
+    auto* reactor = ctx->DefaultReactor();
+    auto caller = auth_.Authenticate(*ctx);
+    absl::Status s = caller.ok() ? steward::VerifyAuditChain(store_, *caller, resp)
                                  : caller.status();
     reactor->Finish(ToGrpc(s));
     return reactor;

@@ -211,11 +211,11 @@ TEST_F(ServiceTest, ScopeAndRoleAreEnforced) {
   EXPECT_EQ(Submit("", Req("k"), &sub, "admin").error_code(),
             grpc::StatusCode::PERMISSION_DENIED);  // GMs do not file for players
   v1::ListAuditResponse audit;
-  EXPECT_EQ(audit_->ListAudit(Ctx("agent").get(), {}, &audit).error_code(),
+  EXPECT_EQ(audit_->ListAuditRecords(Ctx("agent").get(), {}, &audit).error_code(),
             grpc::StatusCode::PERMISSION_DENIED);
-  EXPECT_EQ(audit_->ListAudit(Ctx("lead").get(), {}, &audit).error_code(),
+  EXPECT_EQ(audit_->ListAuditRecords(Ctx("lead").get(), {}, &audit).error_code(),
             grpc::StatusCode::PERMISSION_DENIED);
-  EXPECT_TRUE(audit_->ListAudit(Ctx("admin").get(), {}, &audit).ok());
+  EXPECT_TRUE(audit_->ListAuditRecords(Ctx("admin").get(), {}, &audit).ok());
   uint64_t id = MustSubmit("p-1", "k2");
   EXPECT_EQ(Assign("gs-eu1", id, "agent").error_code(), grpc::StatusCode::PERMISSION_DENIED);
   EXPECT_EQ(Assign("agent", id, "agent2").error_code(), grpc::StatusCode::PERMISSION_DENIED);
@@ -393,6 +393,68 @@ TEST_F(ServiceTest, TicketStreamIsForGameServersOnly) {
   }
 }
 
+TEST_F(ServiceTest, AuditChainVerifiesAndFindsTampering) {
+  for (int i = 0; i < 20; ++i) MustSubmit("p-1", "chain-" + std::to_string(i));
+  v1::VerifyAuditChainResponse v;
+  EXPECT_EQ(audit_->VerifyAuditChain(Ctx("lead").get(), {}, &v).error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+  ASSERT_TRUE(audit_->VerifyAuditChain(Ctx("admin").get(), {}, &v).ok());
+  EXPECT_TRUE(v.intact()) << v.problem();
+  EXPECT_EQ(v.records_checked(), 20u);
+  EXPECT_EQ(v.last_id(), 20u);
+
+  // Collect the stored records (key -> record) to tamper with them.
+  std::vector<std::pair<std::string, v1::AuditRecord>> recs;
+  ASSERT_TRUE(store_->Scan(storage::Cf::kAudit, "", "", false,
+                           [&](absl::string_view k, absl::string_view val) {
+                             v1::AuditRecord r;
+                             EXPECT_TRUE(r.ParseFromArray(val.data(), val.size()));
+                             recs.emplace_back(std::string(k), r);
+                             return true;
+                           }).ok());
+  ASSERT_EQ(recs.size(), 20u);
+  auto put = [&](const std::string& key, const v1::AuditRecord& r) {
+    ASSERT_TRUE(store_->CommitAndWait([&](storage::Txn& txn) {
+      txn.Put(storage::Cf::kAudit, key, r.SerializeAsString());
+      return absl::OkStatus();
+    }).ok());
+  };
+  auto verify = [&] {
+    v1::VerifyAuditChainResponse out;
+    EXPECT_TRUE(audit_->VerifyAuditChain(Ctx("admin").get(), {}, &out).ok());
+    return out;
+  };
+
+  // An edited record no longer matches its hash.
+  v1::AuditRecord forged = recs[6].second;
+  forged.set_actor("someone-else");
+  put(recs[6].first, forged);
+  v = verify();
+  EXPECT_FALSE(v.intact());
+  EXPECT_EQ(v.first_bad_id(), recs[6].second.id());
+  EXPECT_NE(v.problem().find("altered"), std::string::npos);
+  put(recs[6].first, recs[6].second);
+  EXPECT_TRUE(verify().intact());
+
+  // A removed record in the middle, and then the newest one.
+  for (size_t victim : {size_t{11}, size_t{19}}) {
+    ASSERT_TRUE(store_->CommitAndWait([&](storage::Txn& txn) {
+      txn.Delete(storage::Cf::kAudit, recs[victim].first);
+      return absl::OkStatus();
+    }).ok());
+    v = verify();
+    EXPECT_FALSE(v.intact());
+    EXPECT_EQ(v.first_bad_id(), recs[victim].second.id()) << v.problem();
+    put(recs[victim].first, recs[victim].second);
+    EXPECT_TRUE(verify().intact());
+  }
+  // New appends still chain onto the restored head.
+  MustSubmit("p-1", "chain-after");
+  v = verify();
+  EXPECT_TRUE(v.intact()) << v.problem();
+  EXPECT_EQ(v.records_checked(), 21u);
+}
+
 TEST_F(ServiceTest, BadInputIsRejectedNamingTheField) {
   auto expect_invalid = [&](v1::SubmitTicketRequest r, const std::string& field,
                             const std::string& player = "p-1") {
@@ -539,7 +601,7 @@ TEST_F(ServiceTest, EveryMutationIsAuditedWithBeforeAndAfter) {
   v1::ListAuditRequest req;
   req.set_target("ticket/" + std::to_string(id));
   v1::ListAuditResponse resp;
-  ASSERT_TRUE(audit_->ListAudit(Ctx("admin").get(), req, &resp).ok());
+  ASSERT_TRUE(audit_->ListAuditRecords(Ctx("admin").get(), req, &resp).ok());
   ASSERT_EQ(resp.records_size(), 2);
   const v1::AuditRecord& assign = resp.records(0);  // newest first
   EXPECT_EQ(assign.action(), "ticket.assign");
@@ -557,7 +619,7 @@ TEST_F(ServiceTest, EveryMutationIsAuditedWithBeforeAndAfter) {
   // A refused mutation leaves no record.
   EXPECT_FALSE(Assign("agent2", id, "agent2").ok());
   v1::ListAuditResponse again;
-  ASSERT_TRUE(audit_->ListAudit(Ctx("admin").get(), req, &again).ok());
+  ASSERT_TRUE(audit_->ListAuditRecords(Ctx("admin").get(), req, &again).ok());
   EXPECT_EQ(again.records_size(), 2);
 }
 
