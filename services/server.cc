@@ -12,6 +12,8 @@
 #include "services/audit.h"
 #include "services/auth.h"
 #include "services/grpc_status.h"
+#include "services/moderation_grpc.h"
+#include "services/reactors.h"
 #include "services/tickets.h"
 #include "services/validation.h"
 #include "steward/v1/audit.grpc.pb.h"
@@ -19,39 +21,6 @@
 
 namespace steward {
 namespace {
-
-// The thin gRPC layer: authenticate, hand to the domain, map the status.
-// Reads answer inline (RocksDB point reads and short scans); writes finish
-// from the store's commit completion, so no reaction waits on an fsync.
-template <typename Req, typename Resp>
-grpc::ServerUnaryReactor* Read(
-    const Authenticator& auth, grpc::CallbackServerContext* ctx,
-    const Req* req, Resp* resp,
-    absl::Status (TicketDesk::*fn)(const Caller&, const Req&, Resp*) const,
-    const TicketDesk& desk) {
-  auto* reactor = ctx->DefaultReactor();
-  auto caller = auth.Authenticate(*ctx);
-  absl::Status s = caller.ok() ? (desk.*fn)(*caller, *req, resp) : caller.status();
-  reactor->Finish(ToGrpc(s));
-  return reactor;
-}
-
-template <typename Req, typename Resp>
-grpc::ServerUnaryReactor* Write(
-    const Authenticator& auth, grpc::CallbackServerContext* ctx,
-    const Req* req, Resp* resp,
-    void (TicketDesk::*fn)(const Caller&, const Req&, Resp*, storage::DoneFn),
-    TicketDesk& desk) {
-  auto* reactor = ctx->DefaultReactor();
-  auto caller = auth.Authenticate(*ctx);
-  if (!caller.ok()) {
-    reactor->Finish(ToGrpc(caller.status()));
-    return reactor;
-  }
-  (desk.*fn)(*caller, *req, resp,
-             [reactor](absl::Status s) { reactor->Finish(ToGrpc(s)); });
-  return reactor;
-}
 
 // One game server's ticket stream. Each read ticket goes to the desk at
 // once; up to kStreamWindow may be in flight, beyond which reading pauses
@@ -180,12 +149,12 @@ class TicketServiceImpl final : public v1::TicketService::CallbackService {
   grpc::ServerUnaryReactor* SubmitTicket(grpc::CallbackServerContext* ctx,
                                          const v1::SubmitTicketRequest* req,
                                          v1::SubmitTicketResponse* resp) override {
-    return Write(auth_, ctx, req, resp, &TicketDesk::Submit, desk_);
+    return UnaryWrite(auth_, ctx, req, resp, &TicketDesk::Submit, desk_);
   }
   grpc::ServerUnaryReactor* SubmitTickets(grpc::CallbackServerContext* ctx,
                                           const v1::SubmitTicketsRequest* req,
                                           v1::SubmitTicketsResponse* resp) override {
-    return Write(auth_, ctx, req, resp, &TicketDesk::SubmitBatch, desk_);
+    return UnaryWrite(auth_, ctx, req, resp, &TicketDesk::SubmitBatch, desk_);
   }
   grpc::ServerBidiReactor<v1::StreamTicketsRequest, v1::StreamTicketsResponse>* StreamTickets(
       grpc::CallbackServerContext* ctx) override {
@@ -194,32 +163,32 @@ class TicketServiceImpl final : public v1::TicketService::CallbackService {
   grpc::ServerUnaryReactor* GetTicket(grpc::CallbackServerContext* ctx,
                                       const v1::GetTicketRequest* req,
                                       v1::GetTicketResponse* resp) override {
-    return Read(auth_, ctx, req, resp, &TicketDesk::Get, desk_);
+    return UnaryRead(auth_, ctx, req, resp, &TicketDesk::Get, desk_);
   }
   grpc::ServerUnaryReactor* ListTickets(grpc::CallbackServerContext* ctx,
                                         const v1::ListTicketsRequest* req,
                                         v1::ListTicketsResponse* resp) override {
-    return Read(auth_, ctx, req, resp, &TicketDesk::List, desk_);
+    return UnaryRead(auth_, ctx, req, resp, &TicketDesk::List, desk_);
   }
   grpc::ServerUnaryReactor* ListPlayerTickets(grpc::CallbackServerContext* ctx,
                                               const v1::ListPlayerTicketsRequest* req,
                                               v1::ListTicketsResponse* resp) override {
-    return Read(auth_, ctx, req, resp, &TicketDesk::ListForPlayer, desk_);
+    return UnaryRead(auth_, ctx, req, resp, &TicketDesk::ListForPlayer, desk_);
   }
   grpc::ServerUnaryReactor* AssignTicket(grpc::CallbackServerContext* ctx,
                                          const v1::AssignTicketRequest* req,
                                          v1::AssignTicketResponse* resp) override {
-    return Write(auth_, ctx, req, resp, &TicketDesk::Assign, desk_);
+    return UnaryWrite(auth_, ctx, req, resp, &TicketDesk::Assign, desk_);
   }
   grpc::ServerUnaryReactor* AddMessage(grpc::CallbackServerContext* ctx,
                                        const v1::AddMessageRequest* req,
                                        v1::AddMessageResponse* resp) override {
-    return Write(auth_, ctx, req, resp, &TicketDesk::AddMessage, desk_);
+    return UnaryWrite(auth_, ctx, req, resp, &TicketDesk::AddMessage, desk_);
   }
   grpc::ServerUnaryReactor* UpdateTicketStatus(grpc::CallbackServerContext* ctx,
                                                const v1::UpdateTicketStatusRequest* req,
                                                v1::UpdateTicketStatusResponse* resp) override {
-    return Write(auth_, ctx, req, resp, &TicketDesk::UpdateStatus, desk_);
+    return UnaryWrite(auth_, ctx, req, resp, &TicketDesk::UpdateStatus, desk_);
   }
 
  private:
@@ -296,18 +265,28 @@ absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> MakeCredentials(const T
 
 struct StewardServer::Rep {
   Authenticator auth;
+  DirectiveHub hub;
   TicketDesk desk;
+  Moderation moderation;
+  GameServers game_servers;
   TicketServiceImpl tickets;
   AuditServiceImpl audit;
+  std::unique_ptr<grpc::Service> moderation_service;
+  std::unique_ptr<grpc::Service> game_server_service;
   std::unique_ptr<grpc::Server> server;
   int port = 0;
   bool stopped = false;
 
   Rep(const Config& config, storage::Store* store)
       : auth(config.principals),
+        hub(store),
         desk(store, &auth),
+        moderation(store, &hub),
+        game_servers(store, &hub),
         tickets(&auth, &desk),
-        audit(&auth, store) {}
+        audit(&auth, store),
+        moderation_service(MakeModerationService(&auth, &moderation)),
+        game_server_service(MakeGameServerService(&auth, &game_servers, &hub)) {}
 };
 
 absl::StatusOr<std::unique_ptr<StewardServer>> StewardServer::Start(
@@ -315,6 +294,8 @@ absl::StatusOr<std::unique_ptr<StewardServer>> StewardServer::Start(
   auto creds = MakeCredentials(config.tls);
   if (!creds.ok()) return creds.status();
   auto rep = std::make_unique<Rep>(config, store);
+  if (absl::Status s = rep->hub.Init(); !s.ok()) return s;
+  if (absl::Status s = rep->moderation.Init(); !s.ok()) return s;
 
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
@@ -322,6 +303,8 @@ absl::StatusOr<std::unique_ptr<StewardServer>> StewardServer::Start(
   builder.AddListeningPort(config.listen, *creds, &rep->port);
   builder.RegisterService(&rep->tickets);
   builder.RegisterService(&rep->audit);
+  builder.RegisterService(rep->moderation_service.get());
+  builder.RegisterService(rep->game_server_service.get());
   builder.SetMaxReceiveMessageSize(kMaxGrpcMessageBytes);
   // Responses carry at most a page of tickets (500 x ~20 KiB worst case).
   builder.SetMaxSendMessageSize(16 << 20);
@@ -344,6 +327,9 @@ void StewardServer::Shutdown(absl::Duration grace) {
   if (rep_->stopped) return;
   rep_->stopped = true;
   rep_->server->GetHealthCheckService()->Shutdown();
+  // Directive watches never end by themselves; end them so the grace
+  // period is spent on calls that can finish.
+  rep_->hub.CloseWatchers();
   rep_->server->Shutdown(absl::ToChronoTime(absl::Now() + grace));
   rep_->server->Wait();
 }

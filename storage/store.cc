@@ -39,6 +39,13 @@ constexpr absl::string_view kCfNames[] = {
     "audit",
     "audit_index",
     "idempotency",
+    "sanctions",
+    "mod_index",
+    "approvals",
+    "appeals",
+    "directives",
+    "game_servers",
+    "announcements",
 };
 static_assert(std::size(kCfNames) == static_cast<size_t>(Cf::kCount));
 

@@ -42,7 +42,14 @@ enum class Cf : int {
   kTicketMessages,  // (ticket id, seq) -> steward.v1.TicketMessage
   kAudit,           // (at_ms, id) -> steward.v1.AuditRecord
   kAuditIndex,      // (target, at_ms, id) -> ""
-  kIdempotency,     // (principal, key) -> ticket id
+  kIdempotency,     // (principal, key) -> ticket id / sanction ids
+  kSanctions,       // sanction id -> steward.v1.Sanction
+  kModIndex,        // moderation indexes (by subject, time, state)
+  kApprovals,       // approval id -> steward.v1.Approval
+  kAppeals,         // appeal id -> steward.v1.Appeal
+  kDirectives,      // seq -> steward.v1.Directive
+  kGameServers,     // server id -> steward.v1.GameServerInfo
+  kAnnouncements,   // announcement id -> steward.v1.Announcement
   kCount,
 };
 

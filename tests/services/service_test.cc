@@ -11,6 +11,7 @@
 #include "health_check.grpc.pb.h"
 #include "services/config.h"
 #include "services/server.h"
+#include "server_fixture.h"
 #include "steward/v1/audit.grpc.pb.h"
 #include "steward/v1/ticket.grpc.pb.h"
 #include "storage/keys.h"
@@ -21,53 +22,12 @@ namespace {
 
 namespace v1 = ::steward::v1;
 
-PrincipalConfig Gm(std::string name, Role role) {
-  return {.name = name, .kind = PrincipalKind::kGm, .role = role,
-          .token_sha256 = Sha256Hex("tok-" + name)};
-}
-PrincipalConfig GameServer(std::string name, std::string realm) {
-  return {.name = name, .kind = PrincipalKind::kGameServer, .realm = realm,
-          .token_sha256 = Sha256Hex("tok-" + name)};
-}
-
-class ServiceTest : public ::testing::Test {
+class ServiceTest : public ServerFixture {
  protected:
   void SetUp() override {
-    dir_ = std::filesystem::temp_directory_path() /
-           ("steward_svc_" + std::to_string(::getpid()) + "_" +
-            ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    std::filesystem::remove_all(dir_);
-    auto store = storage::Store::Open({.path = dir_.string()});
-    ASSERT_TRUE(store.ok()) << store.status();
-    store_ = *std::move(store);
-    Config config;
-    config.listen = "127.0.0.1:0";
-    config.principals = {Gm("admin", Role::kAdmin), Gm("lead", Role::kLead),
-                         Gm("agent", Role::kAgent), Gm("agent2", Role::kAgent),
-                         GameServer("gs-eu1", "eu1"), GameServer("gs-us1", "us1")};
-    auto server = StewardServer::Start(config, store_.get());
-    ASSERT_TRUE(server.ok()) << server.status();
-    server_ = *std::move(server);
-    channel_ = grpc::CreateChannel("127.0.0.1:" + std::to_string(server_->port()),
-                                   grpc::InsecureChannelCredentials());
+    ServerFixture::SetUp();
     tickets_ = v1::TicketService::NewStub(channel_);
     audit_ = v1::AuditService::NewStub(channel_);
-  }
-  void TearDown() override {
-    server_.reset();
-    store_.reset();
-    std::filesystem::remove_all(dir_);
-  }
-
-  // Context authenticated as principal `who` ("" = no token), optionally
-  // acting for `player`.
-  static std::unique_ptr<grpc::ClientContext> Ctx(const std::string& who,
-                                                  const std::string& player = "") {
-    auto ctx = std::make_unique<grpc::ClientContext>();
-    if (!who.empty()) ctx->AddMetadata("authorization", "Bearer tok-" + who);
-    if (!player.empty()) ctx->AddMetadata("x-steward-player", player);
-    ctx->set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
-    return ctx;
   }
 
   static v1::SubmitTicketRequest Req(const std::string& key,
@@ -136,10 +96,6 @@ class ServiceTest : public ::testing::Test {
     return s;
   }
 
-  std::filesystem::path dir_;
-  std::unique_ptr<storage::Store> store_;
-  std::unique_ptr<StewardServer> server_;
-  std::shared_ptr<grpc::Channel> channel_;
   std::unique_ptr<v1::TicketService::Stub> tickets_;
   std::unique_ptr<v1::AuditService::Stub> audit_;
 };

@@ -1,0 +1,96 @@
+// DirectiveHub: the persisted, sequenced log of directives to game servers
+// (sanction changes, appeal outcomes, announcements) and the registry of
+// live watchers.
+//
+// A directive is written in the same transaction as the change that causes
+// it (Append), so it is durable exactly when the change is. Once that
+// transaction is acknowledged, the writer calls Published(); watchers are
+// woken and read the log from their own cursor. Watchers therefore never
+// hold a private copy of the backlog: a server that reconnects, or was
+// offline for hours, reads what it missed from RocksDB with the same code
+// that serves live traffic.
+//
+// Thread-safety: all methods are safe to call from any thread.
+#ifndef STEWARD_SERVICES_DIRECTIVES_H_
+#define STEWARD_SERVICES_DIRECTIVES_H_
+
+#include <atomic>
+#include <thread>
+#include <cstdint>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/synchronization/mutex.h"
+#include "storage/store.h"
+
+namespace steward::v1 {
+class Directive;
+class DirectiveBatch;
+class DirectiveTarget;
+}  // namespace steward::v1
+
+namespace steward {
+
+class DirectiveWatcher {
+ public:
+  virtual ~DirectiveWatcher() = default;
+  // New directives up to `seq` are durable. Called on the hub's fan-out
+  // thread with the hub's lock held: must not call the hub's Watch or
+  // Unwatch, and should be quick.
+  virtual void OnPublished(uint64_t seq) = 0;
+  // The server is stopping: end the watch now.
+  virtual void OnClose() = 0;
+};
+
+// Whether a directive aimed at `target` concerns server (realm, server).
+bool DirectiveMatches(const v1::DirectiveTarget& target, absl::string_view realm,
+                      absl::string_view server);
+
+class DirectiveHub {
+ public:
+  explicit DirectiveHub(storage::Store* store) : store_(store) {}
+  DirectiveHub(const DirectiveHub&) = delete;
+  DirectiveHub& operator=(const DirectiveHub&) = delete;
+  ~DirectiveHub();
+
+  // Loads the newest sequence and starts the fan-out thread. Call once
+  // before serving.
+  absl::Status Init();
+  // Tells every watcher to end (OnClose) and refuses new ones.
+  void CloseWatchers();
+
+  // Assigns d->seq and writes it inside `txn`. The caller reports the
+  // returned seq to Published() once the transaction is durable.
+  absl::Status Append(storage::Txn& txn, int64_t now_ms, v1::Directive* d);
+  void Published(uint64_t seq);
+  uint64_t latest_seq() const { return latest_.load(std::memory_order_acquire); }
+
+  // Up to `max` directives after `after_seq` that concern (realm, server),
+  // oldest first. `*cursor` becomes the last sequence examined (matching or
+  // not), never beyond latest_seq().
+  absl::Status Read(uint64_t after_seq, absl::string_view realm, absl::string_view server,
+                    size_t max, v1::DirectiveBatch* out, uint64_t* cursor) const;
+
+  // False once CloseWatchers ran.
+  bool Watch(DirectiveWatcher* w);
+  // After Unwatch returns, `w` is never called again.
+  void Unwatch(DirectiveWatcher* w);
+
+ private:
+  // Wakes watchers off the commit thread, so a thousand connected servers
+  // never slow a commit down.
+  void FanOut();
+
+  storage::Store* store_;
+  std::atomic<uint64_t> latest_{0};
+  absl::Mutex mu_;
+  std::vector<DirectiveWatcher*> watchers_ ABSL_GUARDED_BY(mu_);
+  uint64_t announced_ ABSL_GUARDED_BY(mu_) = 0;
+  bool closed_ ABSL_GUARDED_BY(mu_) = false;
+  bool stop_ ABSL_GUARDED_BY(mu_) = false;
+  std::thread fanout_;
+};
+
+}  // namespace steward
+
+#endif  // STEWARD_SERVICES_DIRECTIVES_H_

@@ -1,0 +1,182 @@
+#include "services/game_servers.h"
+
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
+#include "services/audit.h"
+#include "services/validation.h"
+#include "storage/keys.h"
+#include "storage/status_macros.h"
+
+namespace steward {
+namespace {
+
+using storage::Cf;
+using storage::KeyWriter;
+using storage::Txn;
+
+int64_t NowMs() { return absl::ToUnixMillis(absl::Now()); }
+std::string ServerKey(absl::string_view id) { return KeyWriter().Str(id).Release(); }
+
+absl::Status CheckOwner(const Caller& c, const v1::GameServerInfo& info) {
+  if (info.principal() != c.name()) {
+    return absl::PermissionDeniedError(absl::StrCat("server ", info.server_id(),
+                                                    " is registered by another principal"));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status ParseInfo(absl::string_view v, absl::string_view id, v1::GameServerInfo* out) {
+  if (!out->ParseFromArray(v.data(), v.size())) {
+    return absl::DataLossError(absl::StrCat("server record ", id, " is unreadable"));
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+void GameServers::Touch(const std::string& server_id, uint32_t players, bool set_players) {
+  absl::MutexLock lock(&mu_);
+  Live& l = live_[server_id];
+  l.last_heartbeat_ms = NowMs();
+  if (set_players) l.players_online = players;
+}
+
+absl::StatusOr<v1::GameServerInfo> GameServers::Owned(const Caller& c,
+                                                      absl::string_view server_id) const {
+  if (!c.is_game_server()) {
+    return absl::PermissionDeniedError("only game servers act for a game server");
+  }
+  RETURN_IF_ERROR(CheckId("server_id", server_id, true));
+  std::string v;
+  absl::Status s = store_->Get(Cf::kGameServers, ServerKey(server_id), &v);
+  if (absl::IsNotFound(s)) {
+    return absl::NotFoundError(
+        absl::StrCat("server ", server_id, " is not registered; call RegisterServer first"));
+  }
+  RETURN_IF_ERROR(s);
+  v1::GameServerInfo info;
+  RETURN_IF_ERROR(ParseInfo(v, server_id, &info));
+  RETURN_IF_ERROR(CheckOwner(c, info));
+  return info;
+}
+
+void GameServers::Register(const Caller& c, const v1::RegisterServerRequest& req,
+                           v1::RegisterServerResponse* resp, storage::DoneFn done) {
+  absl::Status s = c.is_game_server()
+                       ? absl::OkStatus()
+                       : absl::PermissionDeniedError("RegisterServer is for game servers");
+  if (s.ok()) s = CheckId("server_id", req.server_id(), true);
+  if (s.ok()) s = CheckText("build", req.build(), 0, kMaxShortTextLen);
+  if (s.ok()) s = CheckText("region", req.region(), 0, kMaxShortTextLen);
+  if (s.ok() && !c.principal->server.empty() && c.principal->server != req.server_id()) {
+    s = absl::PermissionDeniedError(
+        absl::StrCat(c.name(), " may register server ", c.principal->server, " only"));
+  }
+  if (!s.ok()) return done(s);
+  store_->Commit(
+      [this, c, &req, resp](Txn& txn) -> absl::Status {
+        int64_t now = NowMs();
+        v1::GameServerInfo before, after;
+        std::string v;
+        absl::Status got = txn.Get(Cf::kGameServers, ServerKey(req.server_id()), &v);
+        if (got.ok()) {
+          RETURN_IF_ERROR(ParseInfo(v, req.server_id(), &before));
+          RETURN_IF_ERROR(CheckOwner(c, before));
+          after = before;
+        } else if (absl::IsNotFound(got)) {
+          after.set_server_id(req.server_id());
+          after.set_registered_at_ms(now);
+          // A new server starts at the present: it has nothing to catch
+          // up on from before it existed.
+          after.set_acked_seq(hub_->latest_seq());
+        } else {
+          return got;
+        }
+        after.set_realm_id(c.principal->realm);
+        after.set_principal(c.name());
+        after.set_build(req.build());
+        after.set_region(req.region());
+        txn.Put(Cf::kGameServers, ServerKey(req.server_id()), after.SerializeAsString());
+        RETURN_IF_ERROR(AppendAudit(txn, c, now,
+                                    {.action = "server.register",
+                                     .target = absl::StrCat("server/", req.server_id()),
+                                     .before = got.ok() ? &before : nullptr,
+                                     .after = &after}));
+        *resp->mutable_server() = std::move(after);
+        return absl::OkStatus();
+      },
+      [this, resp, done = std::move(done)](absl::Status s) mutable {
+        if (s.ok()) {
+          Touch(resp->server().server_id(), 0, false);
+          resp->mutable_server()->set_online(true);
+          resp->mutable_server()->set_last_heartbeat_ms(NowMs());
+        }
+        done(s);
+      });
+}
+
+void GameServers::Ack(const Caller& c, const v1::AckDirectivesRequest& req,
+                      v1::AckDirectivesResponse* resp, storage::DoneFn done) {
+  auto owned = Owned(c, req.server_id());
+  if (!owned.ok()) return done(owned.status());
+  if (req.seq() > hub_->latest_seq()) {
+    return done(absl::InvalidArgumentError(absl::StrCat(
+        "seq ", req.seq(), " is beyond the newest directive (", hub_->latest_seq(), ")")));
+  }
+  store_->Commit(
+      [&req, resp, c](Txn& txn) -> absl::Status {
+        std::string v;
+        RETURN_IF_ERROR(txn.Get(Cf::kGameServers, ServerKey(req.server_id()), &v));
+        v1::GameServerInfo info;
+        RETURN_IF_ERROR(ParseInfo(v, req.server_id(), &info));
+        RETURN_IF_ERROR(CheckOwner(c, info));
+        // Acks only move forward: a late or repeated ack changes nothing.
+        if (req.seq() > info.acked_seq()) {
+          info.set_acked_seq(req.seq());
+          txn.Put(Cf::kGameServers, ServerKey(req.server_id()), info.SerializeAsString());
+        }
+        resp->set_acked_seq(info.acked_seq());
+        return absl::OkStatus();
+      },
+      std::move(done));
+}
+
+absl::Status GameServers::Heartbeat(const Caller& c, const v1::HeartbeatRequest& req,
+                                    v1::HeartbeatResponse* resp) {
+  ASSIGN_OR_RETURN(auto info, Owned(c, req.server_id()));
+  Touch(info.server_id(), req.players_online(), true);
+  resp->set_latest_seq(hub_->latest_seq());
+  return absl::OkStatus();
+}
+
+absl::Status GameServers::List(const Caller& c, const v1::ListServersRequest& req,
+                               v1::ListServersResponse* resp) const {
+  RETURN_IF_ERROR(RequireGm(c, Role::kAgent, "ListServers"));
+  RETURN_IF_ERROR(CheckId("realm_id", req.realm_id(), false));
+  absl::Status bad = absl::OkStatus();
+  int64_t now = NowMs();
+  RETURN_IF_ERROR(store_->Scan(Cf::kGameServers, "", "", false,
+                               [&](absl::string_view key, absl::string_view value) {
+                                 v1::GameServerInfo info;
+                                 bad = ParseInfo(value, key, &info);
+                                 if (!bad.ok()) return false;
+                                 if (!req.realm_id().empty() && info.realm_id() != req.realm_id()) {
+                                   return true;
+                                 }
+                                 *resp->add_servers() = std::move(info);
+                                 return resp->servers_size() < 10000;
+                               }));
+  RETURN_IF_ERROR(bad);
+  absl::MutexLock lock(&mu_);
+  for (auto& s : *resp->mutable_servers()) {
+    auto it = live_.find(s.server_id());
+    if (it == live_.end()) continue;
+    s.set_last_heartbeat_ms(it->second.last_heartbeat_ms);
+    s.set_players_online(it->second.players_online);
+    s.set_online(now - it->second.last_heartbeat_ms < kOnlineWindowMs);
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace steward

@@ -1,0 +1,26 @@
+// gRPC services over Moderation and GameServers: ModerationService,
+// GameServerService (with the WatchDirectives stream).
+#ifndef STEWARD_SERVICES_MODERATION_GRPC_H_
+#define STEWARD_SERVICES_MODERATION_GRPC_H_
+
+#include <memory>
+
+#include "services/auth.h"
+#include "services/directives.h"
+#include "services/game_servers.h"
+#include "services/moderation.h"
+
+namespace grpc {
+class Service;
+}
+
+namespace steward {
+
+std::unique_ptr<grpc::Service> MakeModerationService(const Authenticator* auth,
+                                                     Moderation* moderation);
+std::unique_ptr<grpc::Service> MakeGameServerService(const Authenticator* auth,
+                                                     GameServers* servers, DirectiveHub* hub);
+
+}  // namespace steward
+
+#endif  // STEWARD_SERVICES_MODERATION_GRPC_H_
