@@ -154,6 +154,10 @@ absl::Status GameServers::List(const Caller& c, const v1::ListServersRequest& re
                                v1::ListServersResponse* resp) const {
   RETURN_IF_ERROR(RequireGm(c, Role::kAgent, "ListServers"));
   RETURN_IF_ERROR(CheckId("realm_id", req.realm_id(), false));
+  return ListAll(req.realm_id(), resp);
+}
+
+absl::Status GameServers::ListAll(absl::string_view realm, v1::ListServersResponse* resp) const {
   absl::Status bad = absl::OkStatus();
   int64_t now = NowMs();
   RETURN_IF_ERROR(store_->Scan(Cf::kGameServers, "", "", false,
@@ -161,7 +165,7 @@ absl::Status GameServers::List(const Caller& c, const v1::ListServersRequest& re
                                  v1::GameServerInfo info;
                                  bad = ParseInfo(value, key, &info);
                                  if (!bad.ok()) return false;
-                                 if (!req.realm_id().empty() && info.realm_id() != req.realm_id()) {
+                                 if (!realm.empty() && info.realm_id() != realm) {
                                    return true;
                                  }
                                  *resp->add_servers() = std::move(info);

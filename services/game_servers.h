@@ -42,6 +42,10 @@ class GameServers {
   absl::Status List(const Caller& c, const v1::ListServersRequest& req,
                     v1::ListServersResponse* resp) const;
 
+  // Every registered server (of `realm`, or all when empty) with its
+  // liveness, without a role check: for callers already authorised.
+  absl::Status ListAll(absl::string_view realm, v1::ListServersResponse* resp) const;
+
   // The stored registration of server_id when `c` owns it: NotFound when
   // unregistered, PermissionDenied when another principal registered it.
   absl::StatusOr<v1::GameServerInfo> Owned(const Caller& c, absl::string_view server_id) const;

@@ -5,6 +5,7 @@
 
 #include <memory>
 
+#include "services/announcements.h"
 #include "services/auth.h"
 #include "services/directives.h"
 #include "services/game_servers.h"
@@ -20,6 +21,9 @@ std::unique_ptr<grpc::Service> MakeModerationService(const Authenticator* auth,
                                                      Moderation* moderation);
 std::unique_ptr<grpc::Service> MakeGameServerService(const Authenticator* auth,
                                                      GameServers* servers, DirectiveHub* hub);
+
+std::unique_ptr<grpc::Service> MakeAnnouncementService(const Authenticator* auth,
+                                                       Announcements* announcements);
 
 }  // namespace steward
 

@@ -269,10 +269,12 @@ struct StewardServer::Rep {
   TicketDesk desk;
   Moderation moderation;
   GameServers game_servers;
+  Announcements announcements;
   TicketServiceImpl tickets;
   AuditServiceImpl audit;
   std::unique_ptr<grpc::Service> moderation_service;
   std::unique_ptr<grpc::Service> game_server_service;
+  std::unique_ptr<grpc::Service> announcement_service;
   std::unique_ptr<grpc::Server> server;
   int port = 0;
   bool stopped = false;
@@ -283,10 +285,12 @@ struct StewardServer::Rep {
         desk(store, &auth),
         moderation(store, &hub),
         game_servers(store, &hub),
+        announcements(store, &hub, &game_servers),
         tickets(&auth, &desk),
         audit(&auth, store),
         moderation_service(MakeModerationService(&auth, &moderation)),
-        game_server_service(MakeGameServerService(&auth, &game_servers, &hub)) {}
+        game_server_service(MakeGameServerService(&auth, &game_servers, &hub)),
+        announcement_service(MakeAnnouncementService(&auth, &announcements)) {}
 };
 
 absl::StatusOr<std::unique_ptr<StewardServer>> StewardServer::Start(
@@ -296,6 +300,7 @@ absl::StatusOr<std::unique_ptr<StewardServer>> StewardServer::Start(
   auto rep = std::make_unique<Rep>(config, store);
   if (absl::Status s = rep->hub.Init(); !s.ok()) return s;
   if (absl::Status s = rep->moderation.Init(); !s.ok()) return s;
+  if (absl::Status s = rep->announcements.Start(); !s.ok()) return s;
 
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
@@ -305,6 +310,7 @@ absl::StatusOr<std::unique_ptr<StewardServer>> StewardServer::Start(
   builder.RegisterService(&rep->audit);
   builder.RegisterService(rep->moderation_service.get());
   builder.RegisterService(rep->game_server_service.get());
+  builder.RegisterService(rep->announcement_service.get());
   builder.SetMaxReceiveMessageSize(kMaxGrpcMessageBytes);
   // Responses carry at most a page of tickets (500 x ~20 KiB worst case).
   builder.SetMaxSendMessageSize(16 << 20);

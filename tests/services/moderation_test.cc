@@ -541,5 +541,120 @@ TEST_F(ModerationTest, BanReachesAConnectedServerImmediatelyAndShutdownEndsWatch
   EXPECT_EQ(reader->Finish().error_code(), StatusCode::UNAVAILABLE);
 }
 
+v1::AnnouncementSpec Notice(const std::string& title, const std::string& realm = "") {
+  v1::AnnouncementSpec a;
+  a.set_title(title);
+  a.set_body("Servers restart at 04:00 UTC for about 20 minutes.");
+  a.set_channel(v1::ANNOUNCEMENT_CHANNEL_BANNER);
+  a.mutable_target()->set_realm_id(realm);
+  return a;
+}
+
+TEST_F(ModerationTest, AnnouncementsAreDeliveredAcknowledgedAndCancelled) {
+  auto ann = v1::AnnouncementService::NewStub(channel_);
+  Register("gs-eu1", "eu1-s1");
+  Register("gs-eu1", "eu1-s2");
+  Register("gs-us1", "us1-s1");
+  v1::WatchDirectivesRequest w;
+  w.set_server_id("eu1-s1");
+  w.set_from_last_ack(true);
+  auto ctx = Ctx("gs-eu1");
+  auto reader = gs_->WatchDirectives(ctx.get(), w);
+
+  v1::CreateAnnouncementRequest req;
+  req.set_idempotency_key("maint-1");
+  *req.mutable_spec() = Notice("Maintenance tonight", "eu1");
+  req.mutable_spec()->set_locale("de-DE");
+  v1::AnnouncementResponse created;
+  EXPECT_EQ(ann->CreateAnnouncement(Ctx("agent").get(), req, &created).error_code(),
+            StatusCode::PERMISSION_DENIED);
+  ASSERT_TRUE(ann->CreateAnnouncement(Ctx("lead").get(), req, &created).ok());
+  EXPECT_EQ(created.announcement().state(), v1::ANNOUNCEMENT_STATE_FINISHED);  // shown once
+  EXPECT_EQ(created.announcement().showings(), 1u);
+  auto got = ReadDirectives(reader.get(), 1);
+  ASSERT_EQ(got.size(), 1u);
+  EXPECT_EQ(got[0].announcement().title(), "Maintenance tonight");
+  EXPECT_EQ(got[0].announcement().locale(), "de-DE");
+
+  v1::AckDirectivesRequest ack;
+  ack.set_server_id("eu1-s1");
+  ack.set_seq(got[0].seq());
+  v1::AckDirectivesResponse aresp;
+  ASSERT_TRUE(gs_->AckDirectives(Ctx("gs-eu1").get(), ack, &aresp).ok());
+  v1::GetDeliveriesRequest dreq;
+  dreq.set_announcement_id(created.announcement().id());
+  v1::GetDeliveriesResponse del;
+  ASSERT_TRUE(ann->GetDeliveries(Ctx("agent").get(), dreq, &del).ok());
+  ASSERT_EQ(del.servers_size(), 2);  // us1-s1 is not targeted
+  EXPECT_EQ(del.acknowledged(), 1u);
+  for (const auto& d : del.servers()) EXPECT_EQ(d.acknowledged(), d.server_id() == "eu1-s1");
+
+  v1::CancelAnnouncementRequest cancel;
+  cancel.set_announcement_id(created.announcement().id());
+  cancel.set_reason("maintenance moved");
+  v1::AnnouncementResponse cancelled;
+  ASSERT_TRUE(ann->CancelAnnouncement(Ctx("lead").get(), cancel, &cancelled).ok());
+  got = ReadDirectives(reader.get(), 1);
+  ASSERT_EQ(got.size(), 1u);
+  EXPECT_EQ(got[0].announcement_cancel().announcement_id(), created.announcement().id());
+  EXPECT_EQ(ann->CancelAnnouncement(Ctx("lead").get(), cancel, &cancelled).error_code(),
+            StatusCode::FAILED_PRECONDITION);
+  ctx->TryCancel();
+  reader->Finish();
+
+  // Bad input names the field.
+  req.set_idempotency_key("bad");
+  req.mutable_spec()->set_repeat_every_ms(1000);
+  grpc::Status bad = ann->CreateAnnouncement(Ctx("lead").get(), req, &created);
+  EXPECT_EQ(bad.error_code(), StatusCode::INVALID_ARGUMENT);
+  EXPECT_NE(bad.error_message().find("spec.repeat_every_ms"), std::string::npos);
+}
+
+TEST_F(ModerationTest, RecurringScheduleCatchesUpOnceThenKeepsItsPeriod) {
+  auto ann = v1::AnnouncementService::NewStub(channel_);
+  int64_t now = absl::ToUnixMillis(absl::Now());
+  v1::CreateAnnouncementRequest req;
+  req.set_idempotency_key("daily");
+  *req.mutable_spec() = Notice("Double XP weekend");
+  req.mutable_spec()->set_starts_at_ms(now - 210'000);  // 3.5 periods ago
+  req.mutable_spec()->set_repeat_every_ms(60'000);
+  v1::AnnouncementResponse created;
+  ASSERT_TRUE(ann->CreateAnnouncement(Ctx("lead").get(), req, &created).ok());
+  const auto& a = created.announcement();
+  EXPECT_EQ(a.state(), v1::ANNOUNCEMENT_STATE_SCHEDULED);
+  EXPECT_EQ(a.showings(), 1u);  // one catch-up showing, not four
+  EXPECT_EQ(a.next_at_ms(), now - 210'000 + 4 * 60'000);
+  v1::ListAnnouncementsRequest lreq;
+  lreq.set_scheduled_only(true);
+  v1::ListAnnouncementsResponse listed;
+  ASSERT_TRUE(ann->ListAnnouncements(Ctx("agent").get(), lreq, &listed).ok());
+  ASSERT_EQ(listed.announcements_size(), 1);
+  EXPECT_EQ(listed.announcements(0).id(), a.id());
+}
+
+TEST_F(ModerationTest, ScheduledAnnouncementFiresAfterARestart) {
+  auto ann = v1::AnnouncementService::NewStub(channel_);
+  Register("gs-eu1", "eu1-s1");
+  v1::CreateAnnouncementRequest req;
+  req.set_idempotency_key("later");
+  *req.mutable_spec() = Notice("Event starts");
+  req.mutable_spec()->set_starts_at_ms(absl::ToUnixMillis(absl::Now()) + 1500);
+  v1::AnnouncementResponse created;
+  ASSERT_TRUE(ann->CreateAnnouncement(Ctx("lead").get(), req, &created).ok());
+  EXPECT_EQ(created.announcement().showings(), 0u);
+  Restart();
+  v1::WatchDirectivesRequest w;
+  w.set_server_id("eu1-s1");
+  w.set_from_last_ack(true);
+  auto ctx = Ctx("gs-eu1");
+  auto reader = gs_->WatchDirectives(ctx.get(), w);
+  auto got = ReadDirectives(reader.get(), 1);
+  ASSERT_EQ(got.size(), 1u);
+  EXPECT_EQ(got[0].announcement().title(), "Event starts");
+  EXPECT_GE(got[0].at_ms(), req.spec().starts_at_ms());
+  ctx->TryCancel();
+  reader->Finish();
+}
+
 }  // namespace
 }  // namespace steward
