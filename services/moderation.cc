@@ -938,7 +938,9 @@ void Moderation::Evaluate(const v1::CheckPlayerRequest& q, int64_t now,
         out->set_shadow_muted(true);
         break;
       case v1::SANCTION_TYPE_RESTRICT:
-        for (const auto& f : s.features) out->add_restricted_features(f);
+        if (s.features) {
+          for (const std::string* f : *s.features) out->add_restricted_features(*f);
+        }
         break;
       case v1::SANCTION_TYPE_GUILD_BAN:
         out->set_guild_banned(true);
@@ -949,7 +951,7 @@ void Moderation::Evaluate(const v1::CheckPlayerRequest& q, int64_t now,
     auto* r = out->add_restrictions();
     r->set_sanction_id(s.id);
     r->set_type(s.type);
-    r->set_policy_code(s.policy_code);
+    r->set_policy_code(*s.policy_code);
     r->set_expires_at_ms(s.expires_at_ms);
     r->set_remaining_ms(s.expires_at_ms == 0 ? 0 : s.expires_at_ms - now);
     r->set_appeal_state(s.appeal_state);
@@ -959,7 +961,9 @@ void Moderation::Evaluate(const v1::CheckPlayerRequest& q, int64_t now,
     r->set_appealable(shown && s.appeal_state == v1::APPEAL_STATE_UNSPECIFIED &&
                       SubjectKindOf(s.type) == SubjectKind::kPlayer);
     if (shown) r->set_reason(s.reason);
-    for (const auto& f : s.features) r->add_features(f);
+    if (s.features) {
+      for (const std::string* f : *s.features) r->add_features(*f);
+    }
   };
   index_.ForSubject(SubjectKind::kPlayer, q.player_id(), visit);
   index_.ForSubject(SubjectKind::kDevice, q.device_hash(), visit);

@@ -13,11 +13,10 @@
 
 #include <array>
 #include <cstdint>
-#include <memory>
 #include <string>
 #include <vector>
 
-#include "absl/container/flat_hash_map.h"
+#include "absl/container/node_hash_map.h"
 #include "absl/container/inlined_vector.h"
 #include "absl/strings/string_view.h"
 #include "absl/synchronization/mutex.h"
@@ -29,19 +28,24 @@ namespace steward {
 enum class SubjectKind : char { kPlayer = 'P', kDevice = 'D', kIp = 'I', kGuild = 'G', kChannel = 'C' };
 SubjectKind SubjectKindOf(v1::SanctionType type);
 
-// The part of a sanction CheckPlayer needs. Shared, immutable once built.
+// The part of a sanction CheckPlayer needs, kept small: a million of them
+// live in memory. Realm, server, policy and feature names repeat across
+// sanctions and are interned (never freed; their number is what the game
+// defines, not what players do).
 struct IndexedSanction {
   uint64_t id = 0;
-  v1::SanctionType type = v1::SANCTION_TYPE_UNSPECIFIED;
   int64_t expires_at_ms = 0;  // 0 = never
-  std::string realm, server;  // scope
-  std::string reason, policy_code;
-  std::vector<std::string> features;
+  const std::string* realm = nullptr;  // scope; interned, "" = global
+  const std::string* server = nullptr;
+  const std::string* policy_code = nullptr;
+  const std::vector<const std::string*>* features = nullptr;  // RESTRICT only; interned
+  std::string reason;
+  v1::SanctionType type = v1::SANCTION_TYPE_UNSPECIFIED;
   v1::AppealState appeal_state = v1::APPEAL_STATE_UNSPECIFIED;
 
   bool InForce(int64_t now_ms) const { return expires_at_ms == 0 || now_ms < expires_at_ms; }
   bool Covers(absl::string_view r, absl::string_view s) const {
-    return realm.empty() || (realm == r && (server.empty() || server == s));
+    return realm->empty() || (*realm == r && (server->empty() || *server == s));
   }
 };
 
@@ -61,11 +65,13 @@ class SanctionIndex {
   size_t size() const;
 
  private:
-  using Entry = std::shared_ptr<const IndexedSanction>;
-  using List = absl::InlinedVector<Entry, 1>;
+  // Nearly every subject has one sanction: keep it inline in the map slot.
+  using List = absl::InlinedVector<IndexedSanction, 1>;
   struct Shard {
     mutable absl::Mutex mu;
-    absl::flat_hash_map<std::string, List> by_subject ABSL_GUARDED_BY(mu);
+    // Node map: slots stay pointer-sized, so the table's spare capacity
+    // costs little next to a million entries.
+    absl::node_hash_map<std::string, List> by_subject ABSL_GUARDED_BY(mu);
   };
   static std::string Key(SubjectKind kind, absl::string_view subject);
   Shard& ShardFor(absl::string_view key) const;
@@ -81,7 +87,7 @@ void SanctionIndex::ForSubject(SubjectKind kind, absl::string_view subject, Fn f
   absl::ReaderMutexLock lock(&shard.mu);
   auto it = shard.by_subject.find(key);
   if (it == shard.by_subject.end()) return;
-  for (const Entry& e : it->second) fn(*e);
+  for (const IndexedSanction& e : it->second) fn(e);
 }
 
 }  // namespace steward
