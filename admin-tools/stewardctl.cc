@@ -1,175 +1,10 @@
-// stewardctl: GM command line for Steward.
-//
-// Exit codes: 0 success; 2 usage error; 3 not authenticated or not
-// allowed; 4 not found; 5 rejected request (invalid argument, failed
-// precondition, conflict); 6 server unreachable; 1 anything else.
-#include <grpcpp/grpcpp.h>
+// stewardctl: GM command line for Steward (exit codes: see ctl.h).
 #include <openssl/sha.h>
 
-#include <cstdio>
-#include <cstdlib>
-#include <fstream>
-#include <iostream>
-#include <sstream>
+#include "admin-tools/ctl.h"
 
-#include "CLI/CLI.hpp"
-#include "absl/strings/ascii.h"
-#include "absl/strings/numbers.h"
-#include "absl/strings/str_cat.h"
-#include "absl/time/time.h"
-#include "google/protobuf/util/json_util.h"
-#include "steward/v1/audit.grpc.pb.h"
-#include "steward/v1/ticket.grpc.pb.h"
-
-namespace v1 = steward::v1;
-
+namespace steward::ctl {
 namespace {
-
-struct Globals {
-  std::string addr = "127.0.0.1:50051";
-  std::string token;
-  std::string player;
-  std::string tls_ca, tls_cert, tls_key;
-  bool json = false;
-  double timeout_s = 10;
-};
-
-int ExitCodeFor(grpc::StatusCode c) {
-  switch (c) {
-    case grpc::UNAUTHENTICATED:
-    case grpc::PERMISSION_DENIED:
-      return 3;
-    case grpc::NOT_FOUND:
-      return 4;
-    case grpc::INVALID_ARGUMENT:
-    case grpc::FAILED_PRECONDITION:
-    case grpc::ALREADY_EXISTS:
-    case grpc::ABORTED:
-    case grpc::OUT_OF_RANGE:
-    case grpc::RESOURCE_EXHAUSTED:
-      return 5;
-    case grpc::UNAVAILABLE:
-    case grpc::DEADLINE_EXCEEDED:
-      return 6;
-    default:
-      return 1;
-  }
-}
-
-const char* CodeName(grpc::StatusCode c) {
-  static const char* kNames[] = {
-      "OK", "CANCELLED", "UNKNOWN", "INVALID_ARGUMENT", "DEADLINE_EXCEEDED", "NOT_FOUND",
-      "ALREADY_EXISTS", "PERMISSION_DENIED", "RESOURCE_EXHAUSTED", "FAILED_PRECONDITION",
-      "ABORTED", "OUT_OF_RANGE", "UNIMPLEMENTED", "INTERNAL", "UNAVAILABLE", "DATA_LOSS",
-      "UNAUTHENTICATED"};
-  int i = static_cast<int>(c);
-  return i >= 0 && i <= 16 ? kNames[i] : "UNKNOWN";
-}
-
-[[noreturn]] void Fail(int code, const std::string& msg) {
-  std::cerr << "stewardctl: " << msg << "\n";
-  std::exit(code);
-}
-
-std::string ReadFileOrDie(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) Fail(2, "cannot read " + path);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
-class Client {
- public:
-  explicit Client(const Globals& g) : g_(g) {
-    std::shared_ptr<grpc::ChannelCredentials> creds;
-    if (g.tls_ca.empty() && g.tls_cert.empty()) {
-      creds = grpc::InsecureChannelCredentials();
-    } else {
-      grpc::SslCredentialsOptions o;
-      if (!g.tls_ca.empty()) o.pem_root_certs = ReadFileOrDie(g.tls_ca);
-      if (!g.tls_cert.empty()) {
-        o.pem_cert_chain = ReadFileOrDie(g.tls_cert);
-        o.pem_private_key = ReadFileOrDie(g.tls_key);
-      }
-      creds = grpc::SslCredentials(o);
-    }
-    channel_ = grpc::CreateChannel(g.addr, creds);
-    tickets_ = v1::TicketService::NewStub(channel_);
-    audit_ = v1::AuditService::NewStub(channel_);
-  }
-
-  void Prepare(grpc::ClientContext* ctx) const {
-    if (g_.token.empty()) {
-      Fail(3, "no token: pass --token or set STEWARD_TOKEN");
-    }
-    ctx->AddMetadata("authorization", "Bearer " + g_.token);
-    if (!g_.player.empty()) ctx->AddMetadata("x-steward-player", g_.player);
-    ctx->set_deadline(std::chrono::system_clock::now() +
-                      std::chrono::milliseconds(static_cast<int64_t>(g_.timeout_s * 1000)));
-  }
-
-  void Check(const grpc::Status& s) const {
-    if (s.ok()) return;
-    std::string msg = absl::StrCat(CodeName(s.error_code()), ": ", s.error_message());
-    if (s.error_code() == grpc::UNAVAILABLE) absl::StrAppend(&msg, " (is stewardd running at ", g_.addr, "?)");
-    Fail(ExitCodeFor(s.error_code()), msg);
-  }
-
-  v1::TicketService::Stub& tickets() { return *tickets_; }
-  v1::AuditService::Stub& audit() { return *audit_; }
-
- private:
-  const Globals& g_;
-  std::shared_ptr<grpc::Channel> channel_;
-  std::unique_ptr<v1::TicketService::Stub> tickets_;
-  std::unique_ptr<v1::AuditService::Stub> audit_;
-};
-
-void PrintJson(const google::protobuf::Message& m) {
-  std::string out;
-  google::protobuf::util::JsonPrintOptions o;
-  o.add_whitespace = true;
-  o.preserve_proto_field_names = true;
-  (void)google::protobuf::util::MessageToJsonString(m, &out, o);
-  std::cout << out;
-}
-
-// "in_progress" -> TICKET_STATUS_IN_PROGRESS etc.
-template <typename E>
-E ParseEnum(const std::string& value, const std::string& prefix, bool (*parse)(const std::string&, E*),
-            const std::string& flag) {
-  E e;
-  if (!parse(prefix + absl::AsciiStrToUpper(value), &e)) Fail(2, "unknown " + flag + " '" + value + "'");
-  return e;
-}
-
-std::string EnumShort(const std::string& full, const std::string& prefix) {
-  return absl::AsciiStrToLower(full.substr(prefix.size()));
-}
-std::string StatusName(v1::TicketStatus s) { return EnumShort(v1::TicketStatus_Name(s), "TICKET_STATUS_"); }
-std::string CategoryName(v1::TicketCategory c) { return EnumShort(v1::TicketCategory_Name(c), "TICKET_CATEGORY_"); }
-std::string PriorityName(v1::Priority p) { return EnumShort(v1::Priority_Name(p), "PRIORITY_"); }
-
-std::string Time(int64_t ms) {
-  if (ms == 0) return "-";
-  return absl::FormatTime("%Y-%m-%d %H:%M:%S", absl::FromUnixMillis(ms), absl::UTCTimeZone());
-}
-
-int64_t ParseTimeFlag(const std::string& v, const std::string& flag) {
-  if (v.empty()) return 0;
-  int64_t ms;
-  if (absl::SimpleAtoi(v, &ms)) return ms;
-  absl::Time t;
-  std::string err;
-  if (absl::ParseTime(absl::RFC3339_full, v, &t, &err)) return absl::ToUnixMillis(t);
-  Fail(2, flag + " must be unix milliseconds or RFC 3339 (2026-11-22T10:00:00Z)");
-}
-
-std::string Clip(const std::string& s, size_t n) {
-  if (s.size() <= n) return s;
-  return s.substr(0, n - 3) + "...";
-}
 
 void PrintTicketTable(const v1::ListTicketsResponse& r) {
   std::printf("%-8s %-14s %-13s %-7s %-16s %-8s %-14s %-19s %s\n", "ID", "STATUS", "CATEGORY",
@@ -222,7 +57,7 @@ void PrintTicket(const v1::Ticket& t) {
 
 }  // namespace
 
-int main(int argc, char** argv) {
+int Run(int argc, char** argv) {
   Globals g;
   if (const char* a = std::getenv("STEWARD_ADDR")) g.addr = a;
   if (const char* t = std::getenv("STEWARD_TOKEN")) g.token = t;
@@ -319,7 +154,11 @@ int main(int argc, char** argv) {
   std::string raw_token;
   hash->add_option("token", raw_token, "token (read from stdin if omitted)");
 
+  int handled = -1;  // exit code once a command ran from its callback
+  AddModerationCommands(app, g, &handled);
+
   CLI11_PARSE(app, argc, argv);
+  if (handled >= 0) return handled;
 
   if (hash->parsed()) {
     if (raw_token.empty()) std::getline(std::cin, raw_token);
@@ -450,3 +289,7 @@ int main(int argc, char** argv) {
   }
   return 0;
 }
+
+}  // namespace steward::ctl
+
+int main(int argc, char** argv) { return steward::ctl::Run(argc, argv); }

@@ -16,6 +16,7 @@ trap cleanup EXIT
 
 GS_TOKEN=gs-token-$RANDOM$RANDOM
 ADMIN_TOKEN=admin-token-$RANDOM$RANDOM
+SUP_TOKEN=sup-token-$RANDOM$RANDOM
 cat > "$TMP/stewardd.toml" <<TOML
 data_dir = "$TMP/data"
 [[principals]]
@@ -23,6 +24,11 @@ name = "gm-admin"
 kind = "gm"
 role = "admin"
 token_sha256 = "$("$CTL" hash-token "$ADMIN_TOKEN")"
+[[principals]]
+name = "gm-sup"
+kind = "gm"
+role = "supervisor"
+token_sha256 = "$("$CTL" hash-token "$SUP_TOKEN")"
 [[principals]]
 name = "gs-eu1"
 kind = "game_server"

@@ -1,0 +1,267 @@
+// moderation_load: gRPC figures for moderation against a running stewardd.
+//
+//   check: CheckPlayer. First a closed loop at --concurrency finds the
+//     saturation rate; then an open loop at --load (default 0.5) of that
+//     rate measures latency from each call's scheduled send time (so a
+//     stall counts against every call it delays).
+//   directive: a registered game server watches its directive stream
+//     while a GM issues --bans temp bans one after another; prints the
+//     time from issuing each ban to the server receiving it.
+#include <grpcpp/grpcpp.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <functional>
+#include <map>
+#include <cstdio>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+#include "CLI/CLI.hpp"
+#include "steward/v1/gameserver.grpc.pb.h"
+#include "steward/v1/moderation.grpc.pb.h"
+
+namespace v1 = steward::v1;
+using Clock = std::chrono::steady_clock;
+
+namespace {
+
+struct Options {
+  std::string addr = "127.0.0.1:50051";
+  std::string gs_token, gm_token;
+  std::string realm = "eu1";
+  int concurrency = 64;
+  double seconds = 5;
+  double load = 0.5;
+  int players = 10000;  // sanctioned players seeded before the check run
+  int bans = 500;
+};
+
+void Percentiles(const char* what, std::vector<double> ms) {
+  std::sort(ms.begin(), ms.end());
+  auto pct = [&](double p) { return ms.empty() ? 0 : ms[std::min(ms.size() - 1, size_t(p * ms.size()))]; };
+  std::printf("%s ms: p50 %.3f  p90 %.3f  p99 %.3f  p99.9 %.3f  max %.3f  (n=%zu)\n", what,
+              pct(0.5), pct(0.9), pct(0.99), pct(0.999), ms.empty() ? 0 : ms.back(), ms.size());
+}
+
+std::unique_ptr<grpc::ClientContext> Ctx(const std::string& token) {
+  auto ctx = std::make_unique<grpc::ClientContext>();
+  ctx->AddMetadata("authorization", "Bearer " + token);
+  ctx->set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
+  return ctx;
+}
+
+v1::SanctionSpec Ban(const std::string& player, const std::string& realm) {
+  v1::SanctionSpec s;
+  s.set_type(v1::SANCTION_TYPE_TEMP_BAN);
+  s.set_subject_id(player);
+  s.set_duration_ms(3600 * 1000);
+  s.mutable_scope()->set_realm_id(realm);
+  s.set_reason("Botting in the mines");
+  s.set_policy_code("botting");
+  return s;
+}
+
+int Seed(const Options& o, v1::ModerationService::Stub& mod) {
+  // Bulk issues of up to 50 take effect at once (larger ones wait for a
+  // second GM).
+  std::string run = std::to_string(Clock::now().time_since_epoch().count());
+  for (int base = 0; base < o.players; base += 50) {
+    v1::BulkIssueSanctionsRequest req;
+    req.set_idempotency_key("seed-" + run + "-" + std::to_string(base));
+    for (int i = base; i < std::min(o.players, base + 50); ++i) {
+      *req.add_specs() = Ban("banned-" + std::to_string(i), o.realm);
+    }
+    v1::BulkIssueSanctionsResponse resp;
+    grpc::Status s = mod.BulkIssueSanctions(Ctx(o.gm_token).get(), req, &resp);
+    if (!s.ok()) {
+      std::fprintf(stderr, "seeding failed: %s\n", s.error_message().c_str());
+      return 1;
+    }
+  }
+  return 0;
+}
+
+v1::CheckPlayerRequest CheckReq(const Options& o, uint64_t n) {
+  v1::CheckPlayerRequest q;
+  // One login in ten is a sanctioned player.
+  q.set_player_id(n % 10 == 0 ? "banned-" + std::to_string(n % o.players)
+                              : "player-" + std::to_string(n));
+  q.set_realm_id(o.realm);
+  q.set_device_hash(std::string(64, 'a' + n % 6));
+  return q;
+}
+
+struct Call {
+  grpc::ClientContext ctx;
+  v1::CheckPlayerRequest req;
+  v1::PlayerStatus resp;
+  Clock::time_point scheduled;
+};
+
+int RunCheck(const Options& o) {
+  auto channel = grpc::CreateChannel(o.addr, grpc::InsecureChannelCredentials());
+  auto mod = v1::ModerationService::NewStub(channel);
+  if (Seed(o, *mod) != 0) return 1;
+  std::printf("seeded %d sanctioned players\n", o.players);
+
+  // Closed loop: saturation.
+  std::atomic<uint64_t> done{0}, errors{0}, issued{0};
+  auto end = Clock::now() + std::chrono::duration_cast<Clock::duration>(
+                                std::chrono::duration<double>(o.seconds));
+  std::mutex mu;
+  std::condition_variable cv;
+  int idle = 0;
+  std::function<void()> issue = [&] {
+    if (Clock::now() >= end) {
+      std::lock_guard<std::mutex> lock(mu);
+      if (++idle == o.concurrency) cv.notify_all();
+      return;
+    }
+    auto* c = new Call;
+    c->ctx.AddMetadata("authorization", "Bearer " + o.gs_token);
+    c->req = CheckReq(o, issued.fetch_add(1));
+    mod->async()->CheckPlayer(&c->ctx, &c->req, &c->resp, [&, c](grpc::Status s) {
+      (s.ok() ? done : errors).fetch_add(1);
+      delete c;
+      issue();
+    });
+  };
+  auto t0 = Clock::now();
+  for (int i = 0; i < o.concurrency; ++i) issue();
+  {
+    std::unique_lock<std::mutex> lock(mu);
+    cv.wait(lock, [&] { return idle == o.concurrency; });
+  }
+  double secs = std::chrono::duration<double>(Clock::now() - t0).count();
+  double saturation = done / secs;
+  std::printf("CheckPlayer saturation: %.0f calls/s (closed loop, %d in flight, %llu errors)\n",
+              saturation, o.concurrency, static_cast<unsigned long long>(errors.load()));
+
+  // Open loop at a fraction of saturation.
+  double rate = saturation * o.load;
+  std::vector<double> lat;
+  std::mutex lat_mu;
+  std::atomic<int64_t> outstanding{0};
+  uint64_t total = static_cast<uint64_t>(rate * o.seconds);
+  auto start = Clock::now() + std::chrono::milliseconds(50);
+  for (uint64_t n = 0; n < total; ++n) {
+    auto when = start + std::chrono::duration_cast<Clock::duration>(
+                            std::chrono::duration<double>(n / rate));
+    std::this_thread::sleep_until(when);
+    auto* c = new Call;
+    c->ctx.AddMetadata("authorization", "Bearer " + o.gs_token);
+    c->req = CheckReq(o, n * 7919);
+    c->scheduled = when;
+    outstanding.fetch_add(1);
+    mod->async()->CheckPlayer(&c->ctx, &c->req, &c->resp, [&, c](grpc::Status s) {
+      double ms = std::chrono::duration<double, std::milli>(Clock::now() - c->scheduled).count();
+      {
+        std::lock_guard<std::mutex> lock(lat_mu);
+        if (s.ok()) lat.push_back(ms);
+      }
+      if (!s.ok()) errors.fetch_add(1);
+      delete c;
+      outstanding.fetch_sub(1);
+    });
+  }
+  while (outstanding.load() > 0) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  std::printf("CheckPlayer open loop at %.0f%% of saturation (%.0f calls/s):\n", o.load * 100, rate);
+  Percentiles("  latency", lat);
+  return errors.load() == 0 ? 0 : 1;
+}
+
+int RunDirective(const Options& o) {
+  auto channel = grpc::CreateChannel(o.addr, grpc::InsecureChannelCredentials());
+  auto mod = v1::ModerationService::NewStub(channel);
+  // The game server has its own connection, as it would in production.
+  grpc::ChannelArguments args;
+  args.SetInt("steward.bench.gs", 1);
+  auto gs = v1::GameServerService::NewStub(
+      grpc::CreateCustomChannel(o.addr, grpc::InsecureChannelCredentials(), args));
+  std::string server = o.realm + "-bench";
+  v1::RegisterServerRequest reg;
+  reg.set_server_id(server);
+  v1::RegisterServerResponse reg_resp;
+  grpc::Status s = gs->RegisterServer(Ctx(o.gs_token).get(), reg, &reg_resp);
+  if (!s.ok()) {
+    std::fprintf(stderr, "register: %s\n", s.error_message().c_str());
+    return 1;
+  }
+  v1::WatchDirectivesRequest w;
+  w.set_server_id(server);
+  w.set_from_last_ack(true);
+  grpc::ClientContext wctx;
+  wctx.AddMetadata("authorization", "Bearer " + o.gs_token);
+  auto reader = gs->WatchDirectives(&wctx, w);
+
+  std::mutex mu;
+  std::condition_variable cv;
+  std::map<uint64_t, Clock::time_point> received;  // sanction id -> when
+  std::thread watch([&] {
+    v1::DirectiveBatch b;
+    while (reader->Read(&b)) {
+      auto now = Clock::now();
+      std::lock_guard<std::mutex> lock(mu);
+      for (const auto& d : b.directives()) {
+        if (d.has_sanction()) received.emplace(d.sanction().sanction().id(), now);
+      }
+      cv.notify_all();
+    }
+  });
+  std::string run = std::to_string(Clock::now().time_since_epoch().count());
+  std::vector<double> lat;
+  int errors = 0;
+  for (int i = 0; i < o.bans; ++i) {
+    v1::IssueSanctionRequest req;
+    req.set_idempotency_key("ban-" + run + "-" + std::to_string(i));
+    *req.mutable_spec() = Ban("cheater-" + std::to_string(i), o.realm);
+    v1::IssueSanctionResponse resp;
+    auto t0 = Clock::now();
+    grpc::Status st = mod->IssueSanction(Ctx(o.gm_token).get(), req, &resp);
+    if (!st.ok()) {
+      ++errors;
+      continue;
+    }
+    std::unique_lock<std::mutex> lock(mu);
+    bool got = cv.wait_for(lock, std::chrono::seconds(5),
+                           [&] { return received.count(resp.sanction().id()) > 0; });
+    if (!got) {
+      ++errors;
+      continue;
+    }
+    lat.push_back(std::chrono::duration<double, std::milli>(received[resp.sanction().id()] - t0).count());
+  }
+  wctx.TryCancel();
+  watch.join();
+  reader->Finish();
+  std::printf("ban issued -> directive received by a connected game server (%d bans, %d failed):\n",
+              o.bans, errors);
+  Percentiles("  latency", lat);
+  return errors == 0 ? 0 : 1;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  Options o;
+  CLI::App app{"moderation_load: CheckPlayer and directive-latency figures over gRPC"};
+  app.require_subcommand(1);
+  app.add_option("--addr", o.addr)->capture_default_str();
+  app.add_option("--gs-token", o.gs_token, "game-server token")->required();
+  app.add_option("--gm-token", o.gm_token, "GM token (lead or above)")->required();
+  app.add_option("--realm", o.realm, "the game server's realm")->capture_default_str();
+  auto* check = app.add_subcommand("check", "CheckPlayer saturation, then latency at --load of it");
+  check->add_option("--concurrency", o.concurrency)->capture_default_str();
+  check->add_option("--seconds", o.seconds)->capture_default_str();
+  check->add_option("--load", o.load, "fraction of saturation")->capture_default_str();
+  check->add_option("--players", o.players, "sanctioned players to seed")->capture_default_str();
+  auto* directive = app.add_subcommand("directive", "ban -> directive latency");
+  directive->add_option("--bans", o.bans)->capture_default_str();
+  CLI11_PARSE(app, argc, argv);
+  if (check->parsed()) return RunCheck(o);
+  return RunDirective(o);
+}

@@ -1,0 +1,59 @@
+#!/usr/bin/env bash
+# Moderation end to end with the built binaries: stewardctl issues, approves
+# and checks sanctions and announces against the built stewardd; a ban
+# acknowledged just before SIGKILL is still enforced after restart; the
+# audit chain verifies.
+. "$(dirname "$0")/lib.sh"
+start_stewardd
+ctl() { "$CTL" --addr "$ADDR" "$@"; }
+admin() { ctl --token "$ADMIN_TOKEN" "$@"; }
+sup() { ctl --token "$SUP_TOKEN" "$@"; }
+expect_exit() {  # code command...
+  local want=$1; shift
+  set +e; "$@" >"$TMP/out" 2>&1; local got=$?; set -e
+  [ "$got" = "$want" ] || { cat "$TMP/out" >&2; fail "exit $got, wanted $want: $*"; }
+}
+
+admin sanctions issue --type temp_ban --subject p-1 --realm eu1 --duration 3d \
+  --reason "Speed hack in the arena" --policy cheating --evidence case/1 | grep -q "in force" \
+  || fail "temp ban not in force"
+ctl --token "$GS_TOKEN" player check --player p-1 --realm eu1 | grep -q "login BLOCKED" \
+  || fail "temp ban not enforced"
+ctl --token "$GS_TOKEN" player check --player p-2 --realm eu1 | grep -q "login allowed" \
+  || fail "clean player blocked"
+
+# Permanent ban: waits for a second GM; the proposer cannot approve it.
+out=$(admin sanctions issue --type ban --subject p-3 --reason "Gold selling" --policy rmt)
+echo "$out" | grep -q "waits for a second GM" || fail "permanent ban did not wait: $out"
+approval=$(echo "$out" | sed -n 's/.*approval \([0-9]*\).*/\1/p')
+ctl --token "$GS_TOKEN" player check --player p-3 --realm eu1 | grep -q "login allowed" \
+  || fail "pending ban enforced"
+expect_exit 3 admin approvals approve "$approval"
+sup approvals list | grep -q "permanent ban" || fail "approval not listed"
+sup approvals approve "$approval" --reason "trade logs confirm" >/dev/null
+ctl --token "$GS_TOKEN" player check --player p-3 --realm eu1 | grep -q "login BLOCKED" \
+  || fail "approved ban not enforced"
+
+# Bad input: clear errors, exit 5 (rejected) or 2 (usage).
+expect_exit 5 sup sanctions issue --type ip_ban --subject 203.0.113.9 --reason x
+expect_exit 2 admin sanctions issue --type nonsense --subject p-1 --reason x
+expect_exit 3 ctl --token "$GS_TOKEN" sanctions list
+
+admin sanctions list --active --json | grep -q '"subject_id": "p-1"' || fail "list misses p-1"
+admin sanctions suggest --player p-1 --realm eu1 --policy cheating | grep -q "suggested:" \
+  || fail "no suggestion"
+admin announce create --title "Maintenance" --body "Back at 04:20 UTC" --channel banner \
+  --realm eu1 | grep -q "1 showing(s) sent" || fail "announcement not sent"
+admin announce list | grep -q "Maintenance" || fail "announcement not listed"
+
+# A ban acknowledged right before SIGKILL is enforced after restart.
+admin sanctions issue --type mute --subject p-4 --duration 1d --reason "Spam" >/dev/null
+kill -9 "$PID"
+wait "$PID" 2>/dev/null || true
+start_stewardd
+ctl --token "$GS_TOKEN" player check --player p-4 --realm eu1 | grep -q "chat BLOCKED" \
+  || fail "mute lost across kill -9"
+ctl --token "$GS_TOKEN" player check --player p-3 --realm eu1 | grep -q "login BLOCKED" \
+  || fail "ban lost across kill -9"
+admin audit verify | grep -q "audit chain intact" || fail "audit chain broken"
+echo "moderation_cli: 1 passed, 0 failed"
