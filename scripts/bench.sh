@@ -17,6 +17,8 @@ if [ "$MODE" = "--smoke" ]; then
     echo "$out"
     echo "$out" | grep -q " 0 failed" || fail "load smoke saw failed calls"
   done
+  "$BUILD/tests/bench/moderation_load" --addr "$ADDR" --gs-token "$GS_TOKEN" \
+    --gm-token "$ADMIN_TOKEN" directive --bans 20 || fail "directive smoke failed"
   echo "load_smoke: 1 passed, 0 failed"
   exit 0
 fi
@@ -39,3 +41,13 @@ for c in ${BENCH_BATCH_CONCURRENCY:-8 16}; do
   echo
 done
 echo "store: $(du -sh "$TMP/data" | cut -f1) on disk after the runs"
+echo
+echo "== Moderation over gRPC: CheckPlayer at 50% of saturation; ban -> directive to a connected server"
+mod="$BUILD/tests/bench/moderation_load"
+"$mod" --addr "$ADDR" --gs-token "$GS_TOKEN" --gm-token "$ADMIN_TOKEN" check \
+  --seconds "${BENCH_SECONDS:-10}"
+"$mod" --addr "$ADDR" --gs-token "$GS_TOKEN" --gm-token "$ADMIN_TOKEN" directive --bans 1000
+echo
+echo "== CheckPlayer in-process lookup, 1,000,000 active sanctions (Google Benchmark)"
+"$BUILD/tests/bench/check_player_bench" --benchmark_repetitions=5 \
+  --benchmark_report_aggregates_only=true 2>&1 | grep -Ev "_(mean|stddev|cv) "
