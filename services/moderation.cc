@@ -339,7 +339,15 @@ absl::Status DecodeIds(absl::string_view v, uint64_t* approval_id, std::vector<u
 Moderation::Moderation(storage::Store* store, DirectiveHub* hub, ModerationOptions options)
     : store_(store), hub_(hub), options_(options) {}
 
-absl::Status Moderation::Init() {
+Moderation::~Moderation() {
+  {
+    absl::MutexLock lock(&mu_);
+    stop_ = true;
+  }
+  if (pruner_.joinable()) pruner_.join();
+}
+
+absl::Status Moderation::Init(absl::Duration prune_every) {
   absl::Status bad = absl::OkStatus();
   RETURN_IF_ERROR(store_->Scan(Cf::kSanctions, "", "", false,
                                [&](absl::string_view key, absl::string_view value) {
@@ -353,7 +361,15 @@ absl::Status Moderation::Init() {
                                  if (s.state() == v1::SANCTION_STATE_ACTIVE) index_.Apply(s);
                                  return true;
                                }));
-  return bad;
+  RETURN_IF_ERROR(bad);
+  pruner_ = std::thread([this, prune_every] {
+    absl::MutexLock lock(&mu_);
+    auto stopping = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return stop_; };
+    while (!mu_.AwaitWithTimeout(absl::Condition(&stopping), prune_every)) {
+      index_.Prune(NowMs());
+    }
+  });
+  return absl::OkStatus();
 }
 
 // Runs fn as one transaction; on success applies its effects (index,

@@ -19,7 +19,10 @@
 #define STEWARD_SERVICES_MODERATION_H_
 
 #include <cstdint>
+#include <thread>
 
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
 #include "absl/status/status.h"
 #include "services/auth.h"
 #include "services/directives.h"
@@ -42,8 +45,11 @@ class Moderation {
   Moderation(const Moderation&) = delete;
   Moderation& operator=(const Moderation&) = delete;
 
-  // Rebuilds the in-memory index from the store. Call once before serving.
-  absl::Status Init();
+  ~Moderation();
+
+  // Rebuilds the in-memory index from the store and starts a thread that
+  // frees expired entries every `prune_every`. Call once before serving.
+  absl::Status Init(absl::Duration prune_every = absl::Minutes(1));
 
   void Issue(const Caller& c, const v1::IssueSanctionRequest& req,
              v1::IssueSanctionResponse* resp, storage::DoneFn done);
@@ -83,6 +89,9 @@ class Moderation {
   DirectiveHub* hub_;
   ModerationOptions options_;
   SanctionIndex index_;
+  absl::Mutex mu_;
+  bool stop_ ABSL_GUARDED_BY(mu_) = false;
+  std::thread pruner_;
 };
 
 }  // namespace steward

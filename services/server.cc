@@ -282,7 +282,7 @@ struct StewardServer::Rep {
   Rep(const Config& config, storage::Store* store)
       : auth(config.principals),
         hub(store),
-        desk(store, &auth),
+        desk(store, &auth, &hub),
         moderation(store, &hub),
         game_servers(store, &hub),
         announcements(store, &hub, &game_servers),

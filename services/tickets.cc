@@ -2,6 +2,7 @@
 
 #include <atomic>
 #include <cmath>
+#include <memory>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
@@ -10,6 +11,7 @@
 #include "services/audit.h"
 #include "services/pagination.h"
 #include "services/validation.h"
+#include "steward/v1/gameserver.pb.h"
 #include "storage/keys.h"
 #include "storage/status_macros.h"
 
@@ -418,8 +420,9 @@ void TicketDesk::AddMessage(const Caller& caller, const v1::AddMessageRequest& r
     s = absl::InvalidArgumentError("await_player needs a public reply, not an internal note");
   }
   if (!s.ok()) return done(s);
+  auto reply_seq = std::make_shared<uint64_t>(0);
   store_->Commit(
-      [caller, &req, resp](Txn& txn) -> absl::Status {
+      [this, caller, &req, resp, reply_seq](Txn& txn) -> absl::Status {
         Ticket before;
         RETURN_IF_ERROR(LoadTicket(txn, req.ticket_id(), &before));
         if (!caller.is_gm()) RETURN_IF_ERROR(CheckPlayerOwns(caller, before));
@@ -475,9 +478,28 @@ void TicketDesk::AddMessage(const Caller& caller, const v1::AddMessageRequest& r
         after->set_message_count(m->seq());
         txn.Put(Cf::kTicketMessages, KeyWriter().U64(before.id()).U64(m->seq()).key(),
                 m->SerializeAsString());
-        return FinishChange(txn, caller, before, after, action, "", now);
+        RETURN_IF_ERROR(FinishChange(txn, caller, before, after, action, "", now));
+        if (caller.is_gm() && is_public) {
+          // The reply reaches the player in game through their server
+          // (the realm's servers when the ticket names none).
+          v1::Directive d;
+          d.mutable_target()->set_realm_id(after->context().realm_id());
+          d.mutable_target()->set_server_id(after->context().server_id());
+          auto* r = d.mutable_ticket_reply();
+          r->set_ticket_id(after->id());
+          r->set_player_id(after->player_id());
+          r->set_subject(after->subject());
+          *r->mutable_message() = *m;
+          r->set_status(after->status());
+          RETURN_IF_ERROR(hub_->Append(txn, now, &d));
+          *reply_seq = d.seq();
+        }
+        return absl::OkStatus();
       },
-      std::move(done));
+      [this, reply_seq, done = std::move(done)](absl::Status s) mutable {
+        if (s.ok() && *reply_seq != 0) hub_->Published(*reply_seq);
+        done(s);
+      });
 }
 
 void TicketDesk::UpdateStatus(const Caller& caller, const v1::UpdateTicketStatusRequest& req,

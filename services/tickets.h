@@ -11,6 +11,7 @@
 
 #include "absl/status/status.h"
 #include "services/auth.h"
+#include "services/directives.h"
 #include "steward/v1/ticket.pb.h"
 #include "storage/store.h"
 
@@ -25,8 +26,9 @@ void SetSubmitResult(const absl::Status& s, v1::SubmitTicketResponse* out,
 
 class TicketDesk {
  public:
-  TicketDesk(storage::Store* store, const Authenticator* auth)
-      : store_(store), auth_(auth) {}
+  // `hub` carries GM public replies to the player's game server.
+  TicketDesk(storage::Store* store, const Authenticator* auth, DirectiveHub* hub)
+      : store_(store), auth_(auth), hub_(hub) {}
   TicketDesk(const TicketDesk&) = delete;
   TicketDesk& operator=(const TicketDesk&) = delete;
 
@@ -64,6 +66,7 @@ class TicketDesk {
 
   storage::Store* store_;
   const Authenticator* auth_;
+  DirectiveHub* hub_;
 };
 
 }  // namespace steward

@@ -13,6 +13,7 @@
 #include "steward/v1/audit.grpc.pb.h"
 #include "steward/v1/gameserver.grpc.pb.h"
 #include "steward/v1/moderation.grpc.pb.h"
+#include "steward/v1/ticket.grpc.pb.h"
 
 namespace steward {
 namespace {
@@ -539,6 +540,44 @@ TEST_F(ModerationTest, BanReachesAConnectedServerImmediatelyAndShutdownEndsWatch
   v1::DirectiveBatch b;
   EXPECT_FALSE(reader->Read(&b));
   EXPECT_EQ(reader->Finish().error_code(), StatusCode::UNAVAILABLE);
+}
+
+TEST_F(ModerationTest, GmPublicRepliesReachThePlayersServerNotesDoNot) {
+  auto tickets = v1::TicketService::NewStub(channel_);
+  Register("gs-eu1", "eu1-s3");
+  v1::SubmitTicketRequest t;
+  t.set_idempotency_key("stuck");
+  t.set_category(v1::TICKET_CATEGORY_BUG);
+  t.set_subject("Stuck in a wall");
+  t.mutable_context()->set_realm_id("eu1");
+  t.mutable_context()->set_server_id("eu1-s3");
+  v1::SubmitTicketResponse filed;
+  ASSERT_TRUE(tickets->SubmitTicket(Ctx("gs-eu1", "p-5").get(), t, &filed).ok());
+
+  v1::WatchDirectivesRequest w;
+  w.set_server_id("eu1-s3");
+  w.set_from_last_ack(true);
+  auto ctx = Ctx("gs-eu1");
+  auto reader = gs_->WatchDirectives(ctx.get(), w);
+  v1::AddMessageRequest note;
+  note.set_ticket_id(filed.ticket().id());
+  note.set_body("Internal: known collision bug, see build 1.4.3");
+  note.set_visibility(v1::MESSAGE_VISIBILITY_INTERNAL);
+  v1::AddMessageResponse mresp;
+  ASSERT_TRUE(tickets->AddMessage(Ctx("agent").get(), note, &mresp).ok());
+  v1::AddMessageRequest reply = note;
+  reply.set_body("We moved your character to the town square.");
+  reply.set_visibility(v1::MESSAGE_VISIBILITY_PUBLIC);
+  reply.set_await_player(true);
+  ASSERT_TRUE(tickets->AddMessage(Ctx("agent").get(), reply, &mresp).ok());
+  auto got = ReadDirectives(reader.get(), 1);
+  ASSERT_EQ(got.size(), 1u);  // the note produced nothing
+  ASSERT_TRUE(got[0].has_ticket_reply());
+  EXPECT_EQ(got[0].ticket_reply().player_id(), "p-5");
+  EXPECT_EQ(got[0].ticket_reply().message().body(), "We moved your character to the town square.");
+  EXPECT_EQ(got[0].ticket_reply().status(), v1::TICKET_STATUS_WAITING_PLAYER);
+  ctx->TryCancel();
+  reader->Finish();
 }
 
 v1::AnnouncementSpec Notice(const std::string& title, const std::string& realm = "") {
