@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Makes a development config for stewardd under $VAR (default ./var) unless
-# one exists: random tokens for an admin GM, an agent GM and a game server of
-# realm "dev". Tokens go to $VAR/credentials.env (mode 600); the config holds
+# one exists: random tokens for an admin GM, a supervisor GM (the second GM
+# that approves permanent bans), an agent GM and a game server of realm "dev". Tokens go to $VAR/credentials.env (mode 600); the config holds
 # only their SHA-256 hashes.
 set -euo pipefail
 VAR=${VAR:-var}
@@ -14,7 +14,7 @@ creds="$VAR/credentials.env"
 umask 077
 tok() { head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n'; }
 hash() { printf '%s' "$1" | sha256sum | cut -d' ' -f1; }
-admin=$(tok); agent=$(tok); gs=$(tok)
+admin=$(tok); sup=$(tok); agent=$(tok); gs=$(tok)
 cat > "$conf" <<TOML
 # stewardd development config, made by scripts/dev-config.sh
 listen = "$ADDR"
@@ -25,6 +25,12 @@ name = "gm-admin"
 kind = "gm"
 role = "admin"
 token_sha256 = "$(hash "$admin")"
+
+[[principals]]
+name = "gm-supervisor"
+kind = "gm"
+role = "supervisor"
+token_sha256 = "$(hash "$sup")"
 
 [[principals]]
 name = "gm-agent"
@@ -42,6 +48,7 @@ cat > "$creds" <<ENV
 # Tokens for the development stewardd (keep private).
 STEWARD_ADDR=$ADDR
 STEWARD_ADMIN_TOKEN=$admin
+STEWARD_SUPERVISOR_TOKEN=$sup
 STEWARD_AGENT_TOKEN=$agent
 STEWARD_GAMESERVER_TOKEN=$gs
 ENV

@@ -12,6 +12,7 @@ cat <<MSG
 stewardd on $ADDR, RocksDB in ${VAR:-var}/data, config ${VAR:-var}/stewardd.toml
 Credentials made for this checkout (also in ${VAR:-var}/credentials.env):
   admin GM     gm-admin   $STEWARD_ADMIN_TOKEN
+  supervisor   gm-supervisor ${STEWARD_SUPERVISOR_TOKEN:-(not in this older config; remove ${VAR:-var}/ to remake it)}
   agent GM     gm-agent   $STEWARD_AGENT_TOKEN
   game server  gs-dev-1   $STEWARD_GAMESERVER_TOKEN   (realm "dev")
 
@@ -27,6 +28,12 @@ In another terminal:
   $ctl tickets reply 1 "Thanks, we moved you out; the wall is fixed next patch." --await-player
   $ctl tickets show 1
   $ctl audit list
+  # moderate: a temp ban, enforced at once; a permanent ban waits for the supervisor
+  $ctl sanctions issue --type temp_ban --subject p-1001 --realm dev --duration 3d --reason "Speed hack"
+  $ctl --token $STEWARD_GAMESERVER_TOKEN player check --player p-1001 --realm dev
+  $ctl sanctions issue --type ban --subject p-2002 --reason "Gold selling"
+  $ctl --token ${STEWARD_SUPERVISOR_TOKEN:-<supervisor token>} approvals list
+  $ctl announce create --title "Maintenance" --body "Back at 04:20 UTC" --channel banner
 Health: grpc.health.v1.Health/Check (no token); reflection is on for grpcurl.
 Stop with Ctrl-C (finishes in-flight calls).
 
