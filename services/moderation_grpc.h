@@ -1,5 +1,6 @@
-// gRPC services over Moderation and GameServers: ModerationService,
-// GameServerService (with the WatchDirectives stream).
+// gRPC services over Moderation, GameServers, Announcements and Reports:
+// ModerationService, GameServerService (with the WatchDirectives stream),
+// AnnouncementService, ReportService.
 #ifndef STEWARD_SERVICES_MODERATION_GRPC_H_
 #define STEWARD_SERVICES_MODERATION_GRPC_H_
 
@@ -10,6 +11,7 @@
 #include "services/directives.h"
 #include "services/game_servers.h"
 #include "services/moderation.h"
+#include "services/reports.h"
 
 namespace grpc {
 class Service;
@@ -22,6 +24,7 @@ std::unique_ptr<grpc::Service> MakeModerationService(const Authenticator* auth,
 std::unique_ptr<grpc::Service> MakeGameServerService(const Authenticator* auth,
                                                      GameServers* servers, DirectiveHub* hub);
 
+std::unique_ptr<grpc::Service> MakeReportService(const Authenticator* auth, Reports* reports);
 std::unique_ptr<grpc::Service> MakeAnnouncementService(const Authenticator* auth,
                                                        Announcements* announcements);
 

@@ -270,11 +270,13 @@ struct StewardServer::Rep {
   Moderation moderation;
   GameServers game_servers;
   Announcements announcements;
+  Reports reports;
   TicketServiceImpl tickets;
   AuditServiceImpl audit;
   std::unique_ptr<grpc::Service> moderation_service;
   std::unique_ptr<grpc::Service> game_server_service;
   std::unique_ptr<grpc::Service> announcement_service;
+  std::unique_ptr<grpc::Service> report_service;
   std::unique_ptr<grpc::Server> server;
   int port = 0;
   bool stopped = false;
@@ -286,11 +288,13 @@ struct StewardServer::Rep {
         moderation(store, &hub),
         game_servers(store, &hub),
         announcements(store, &hub, &game_servers),
+        reports(store, &hub),
         tickets(&auth, &desk),
         audit(&auth, store),
         moderation_service(MakeModerationService(&auth, &moderation)),
         game_server_service(MakeGameServerService(&auth, &game_servers, &hub)),
-        announcement_service(MakeAnnouncementService(&auth, &announcements)) {}
+        announcement_service(MakeAnnouncementService(&auth, &announcements)),
+        report_service(MakeReportService(&auth, &reports)) {}
 };
 
 absl::StatusOr<std::unique_ptr<StewardServer>> StewardServer::Start(
@@ -311,6 +315,7 @@ absl::StatusOr<std::unique_ptr<StewardServer>> StewardServer::Start(
   builder.RegisterService(rep->moderation_service.get());
   builder.RegisterService(rep->game_server_service.get());
   builder.RegisterService(rep->announcement_service.get());
+  builder.RegisterService(rep->report_service.get());
   builder.SetMaxReceiveMessageSize(kMaxGrpcMessageBytes);
   // Responses carry at most a page of tickets (500 x ~20 KiB worst case).
   builder.SetMaxSendMessageSize(16 << 20);

@@ -46,6 +46,12 @@ constexpr absl::string_view kCfNames[] = {
     "directives",
     "game_servers",
     "announcements",
+    "reports",
+    "cases",
+    "bugs",
+    "bug_reports",
+    "attachments",
+    "report_index",
 };
 static_assert(std::size(kCfNames) == static_cast<size_t>(Cf::kCount));
 

@@ -50,6 +50,12 @@ enum class Cf : int {
   kDirectives,      // seq -> steward.v1.Directive
   kGameServers,     // server id -> steward.v1.GameServerInfo
   kAnnouncements,   // announcement id -> steward.v1.Announcement
+  kReports,         // report id -> steward.v1.Report
+  kCases,           // case id -> steward.v1.Case
+  kBugs,            // bug id -> steward.v1.Bug
+  kBugReports,      // bug report id -> steward.v1.BugReport
+  kAttachments,     // (bug report id, index) -> attachment bytes
+  kReportIndex,     // report, case and bug indexes
   kCount,
 };
 
