@@ -12,6 +12,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
+#include <functional>
 #include <iostream>
 #include <sstream>
 
@@ -24,6 +25,7 @@
 #include "steward/v1/audit.grpc.pb.h"
 #include "steward/v1/gameserver.grpc.pb.h"
 #include "steward/v1/moderation.grpc.pb.h"
+#include "steward/v1/reports.grpc.pb.h"
 #include "steward/v1/ticket.grpc.pb.h"
 
 namespace steward::ctl {
@@ -105,6 +107,7 @@ class Client {
     moderation_ = v1::ModerationService::NewStub(channel_);
     game_servers_ = v1::GameServerService::NewStub(channel_);
     announcements_ = v1::AnnouncementService::NewStub(channel_);
+    reports_ = v1::ReportService::NewStub(channel_);
   }
 
   void Prepare(grpc::ClientContext* ctx) const {
@@ -129,6 +132,7 @@ class Client {
   v1::ModerationService::Stub& moderation() { return *moderation_; }
   v1::GameServerService::Stub& game_servers() { return *game_servers_; }
   v1::AnnouncementService::Stub& announcements() { return *announcements_; }
+  v1::ReportService::Stub& reports() { return *reports_; }
 
  private:
   const Globals& g_;
@@ -138,6 +142,7 @@ class Client {
   std::unique_ptr<v1::ModerationService::Stub> moderation_;
   std::unique_ptr<v1::GameServerService::Stub> game_servers_;
   std::unique_ptr<v1::AnnouncementService::Stub> announcements_;
+  std::unique_ptr<v1::ReportService::Stub> reports_;
 };
 
 inline void PrintJson(const google::protobuf::Message& m) {
@@ -186,10 +191,23 @@ inline std::string Clip(const std::string& s, size_t n) {
 }
 
 
+// For commands run from CLI11 callbacks: runs `fn` with a prepared client and context; its return is the exit code.
+template <typename Fn>
+std::function<void()> Command(const Globals& g, int* handled, Fn fn) {
+  return [&g, handled, fn]() {
+    Client client(g);
+    grpc::ClientContext ctx;
+    client.Prepare(&ctx);
+    *handled = fn(client, ctx);
+  };
+}
+
 // Adds `sanctions`, `approvals`, `appeals`, `announce`, `servers` and
 // `player check`. Each runs from its CLI11 callback and stores its exit
 // code in *handled.
 void AddModerationCommands(CLI::App& app, const Globals& g, int* handled);
+// Adds `cases` and `bugs`, the same way.
+void AddReportCommands(CLI::App& app, const Globals& g, int* handled);
 
 }  // namespace steward::ctl
 

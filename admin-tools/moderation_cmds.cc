@@ -86,17 +86,6 @@ void PrintSanction(const v1::Sanction& s) {
   row("reason", s.spec().reason());
 }
 
-// Runs `fn` with a prepared client and context; its return is the exit code.
-template <typename Fn>
-std::function<void()> Command(const Globals& g, int* handled, Fn fn) {
-  return [&g, handled, fn]() {
-    Client client(g);
-    grpc::ClientContext ctx;
-    client.Prepare(&ctx);
-    *handled = fn(client, ctx);
-  };
-}
-
 }  // namespace
 
 void AddModerationCommands(CLI::App& app, const Globals& g, int* handled) {

@@ -156,6 +156,7 @@ int Run(int argc, char** argv) {
 
   int handled = -1;  // exit code once a command ran from its callback
   AddModerationCommands(app, g, &handled);
+  AddReportCommands(app, g, &handled);
 
   CLI11_PARSE(app, argc, argv);
   if (handled >= 0) return handled;

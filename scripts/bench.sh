@@ -48,6 +48,12 @@ mod="$BUILD/tests/bench/moderation_load"
   --seconds "${BENCH_SECONDS:-10}"
 "$mod" --addr "$ADDR" --gs-token "$GS_TOKEN" --gm-token "$ADMIN_TOKEN" directive --bans 1000
 echo
+echo "== Player reports intake (half of them about 20 notorious players)"
+for c in ${BENCH_REPORT_CONCURRENCY:-64}; do
+  "$mod" --addr "$ADDR" --gs-token "$GS_TOKEN" --gm-token "$ADMIN_TOKEN" reports \
+    --concurrency "$c" --seconds "${BENCH_SECONDS:-10}"
+done
+echo
 echo "== CheckPlayer in-process lookup, 1,000,000 active sanctions (Google Benchmark)"
 "$BUILD/tests/bench/check_player_bench" --benchmark_repetitions=5 \
   --benchmark_report_aggregates_only=true 2>&1 | grep -Ev "_(mean|stddev|cv) "

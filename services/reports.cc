@@ -402,22 +402,29 @@ void Reports::SubmitReport(const Caller& c, const v1::SubmitReportRequest& req,
         kase.set_report_count(kase.report_count() + 1);
         kase.set_distinct_reporters(kase.distinct_reporters() + 1);  // one report per reporter
         kase.set_last_seen_ms(now);
-        auto* window = kase.mutable_window();
-        int drop = 0;
-        while (drop < window->size() && window->Get(drop).at_ms() <= now - options_.window_ms) ++drop;
-        if (window->size() - drop >= kMaxWindowEntries) ++drop;
-        window->DeleteSubrange(0, drop);
-        auto* e = window->Add();
-        e->set_reporter_id(c.player_id);
-        e->set_at_ms(now);
-        e->set_weight(cred.Weight());
-        double score = 0;
-        for (const auto& w : *window) score += w.weight();
-        kase.set_window_score(score);
-        bool escalate = kase.state() == v1::CASE_STATE_OPEN && score >= options_.escalation_threshold;
+        // The window matters only until the case escalates; after that it
+        // is dropped, which keeps hot cases (one cheater, thousands of
+        // reporters) small to rewrite.
+        bool escalate = false;
+        if (kase.state() == v1::CASE_STATE_OPEN) {
+          auto* window = kase.mutable_window();
+          int drop = 0;
+          while (drop < window->size() && window->Get(drop).at_ms() <= now - options_.window_ms) ++drop;
+          if (window->size() - drop >= kMaxWindowEntries) ++drop;
+          window->DeleteSubrange(0, drop);
+          auto* e = window->Add();
+          e->set_reporter_id(c.player_id);
+          e->set_at_ms(now);
+          e->set_weight(cred.Weight());
+          double score = 0;
+          for (const auto& w : *window) score += w.weight();
+          kase.set_window_score(score);
+          escalate = score >= options_.escalation_threshold;
+        }
         if (escalate) {
           kase.set_state(v1::CASE_STATE_ESCALATED);
           kase.set_escalated_at_ms(now);
+          kase.clear_window();
         }
         kase.set_version(kase.version() + 1);
         if (!old_state_key.empty() && old_state_key != CaseStateKey(kase)) {
@@ -430,7 +437,8 @@ void Reports::SubmitReport(const Caller& c, const v1::SubmitReportRequest& req,
               txn, c, now,
               {.action = "case.escalate",
                .target = absl::StrCat("case/", kase.id()),
-               .reason = absl::StrCat("weighted reports within the window reached ", score),
+               .reason = absl::StrCat("weighted reports within the window reached ",
+                                      kase.window_score()),
                .after = &kase}));
         }
         resp->set_case_id(kase.id());

@@ -1,4 +1,5 @@
-// moderation_load: gRPC figures for moderation against a running stewardd.
+// moderation_load: gRPC figures for moderation and reports against a
+// running stewardd.
 //
 //   check: CheckPlayer. First a closed loop at --concurrency finds the
 //     saturation rate; then an open loop at --load (default 0.5) of that
@@ -7,6 +8,8 @@
 //   directive: a registered game server watches its directive stream
 //     while a GM issues --bans temp bans one after another; prints the
 //     time from issuing each ban to the server receiving it.
+//   reports: SubmitReport from --concurrency callers, half of the reports
+//     about 20 notorious players; prints durable reports/s and latency.
 #include <grpcpp/grpcpp.h>
 
 #include <algorithm>
@@ -23,6 +26,7 @@
 #include "CLI/CLI.hpp"
 #include "steward/v1/gameserver.grpc.pb.h"
 #include "steward/v1/moderation.grpc.pb.h"
+#include "steward/v1/reports.grpc.pb.h"
 
 namespace v1 = steward::v1;
 using Clock = std::chrono::steady_clock;
@@ -197,6 +201,93 @@ int RunCheck(const Options& o) {
   return errors.load() == 0 ? 0 : 1;
 }
 
+// Reports intake with a realistic skew: half of all reports name one of 20
+// notorious players, the rest spread over 100,000; reporters are drawn
+// from a million players.
+int RunReports(const Options& o) {
+  grpc::ChannelArguments args;
+  std::vector<std::unique_ptr<v1::ReportService::Stub>> stubs;
+  for (int i = 0; i < 4; ++i) {
+    args.SetInt("steward.bench.channel", i);
+    stubs.push_back(v1::ReportService::NewStub(
+        grpc::CreateCustomChannel(o.addr, grpc::InsecureChannelCredentials(), args)));
+  }
+  struct ReportCall {
+    grpc::ClientContext ctx;
+    v1::SubmitReportRequest req;
+    v1::SubmitReportResponse resp;
+    Clock::time_point start;
+  };
+  std::string run = std::to_string(Clock::now().time_since_epoch().count());
+  const uint64_t seed = static_cast<uint64_t>(Clock::now().time_since_epoch().count());
+  std::atomic<uint64_t> issued{0}, ok{0}, dup{0}, errors{0};
+  std::mutex mu;
+  std::condition_variable cv;
+  int idle = 0;
+  std::vector<double> lat;
+  std::mutex lat_mu;
+  grpc::Status last_error;
+  auto end = Clock::now() + std::chrono::duration_cast<Clock::duration>(
+                                std::chrono::duration<double>(o.seconds));
+  std::function<void(int)> issue = [&](int slot) {
+    if (Clock::now() >= end) {
+      std::lock_guard<std::mutex> lock(mu);
+      if (++idle == o.concurrency) cv.notify_all();
+      return;
+    }
+    uint64_t n = issued.fetch_add(1);
+    uint64_t h = (n + seed) * 0x9E3779B97F4A7C15ULL;
+    auto* c = new ReportCall;
+    c->ctx.AddMetadata("authorization", "Bearer " + o.gs_token);
+    c->ctx.AddMetadata("x-steward-player", "player-" + std::to_string((h >> 12) % 1000000));
+    c->req.set_idempotency_key(run + "-" + std::to_string(n));
+    static constexpr v1::ReportCategory kCats[] = {
+        v1::REPORT_CATEGORY_CHEATING, v1::REPORT_CATEGORY_VERBAL_ABUSE, v1::REPORT_CATEGORY_SPAMMING,
+        v1::REPORT_CATEGORY_BOTTING, v1::REPORT_CATEGORY_SCAMMING};
+    c->req.set_category(kCats[(h >> 40) % 5]);
+    c->req.set_subject_type(v1::REPORT_SUBJECT_TYPE_PLAYER);
+    c->req.set_subject_id(((h >> 50) & 1) ? "notorious-" + std::to_string((h >> 20) % 20)
+                                          : "player-x" + std::to_string((h >> 24) % 100000));
+    c->req.set_realm_id(o.realm);
+    c->req.set_server_id(o.realm + "-s1");
+    c->req.set_message("Speed hacking near the north gate");
+    auto* line = c->req.mutable_evidence()->add_chat();
+    line->set_speaker_id(c->req.subject_id());
+    line->set_text("get good, cheap gold at my shop");
+    c->start = Clock::now();
+    stubs[slot % stubs.size()]->async()->SubmitReport(&c->ctx, &c->req, &c->resp, [&, c, slot](grpc::Status s) {
+      double ms = std::chrono::duration<double, std::milli>(Clock::now() - c->start).count();
+      if (s.ok()) {
+        ok.fetch_add(1);
+        std::lock_guard<std::mutex> lock(lat_mu);
+        lat.push_back(ms);
+      } else if (s.error_code() == grpc::StatusCode::ALREADY_EXISTS) {
+        dup.fetch_add(1);  // the same reporter about the same subject: by design
+      } else {
+        errors.fetch_add(1);
+        std::lock_guard<std::mutex> lock(lat_mu);
+        last_error = s;
+      }
+      delete c;
+      issue(slot);
+    });
+  };
+  auto t0 = Clock::now();
+  for (int i = 0; i < o.concurrency; ++i) issue(i);
+  {
+    std::unique_lock<std::mutex> lock(mu);
+    cv.wait(lock, [&] { return idle == o.concurrency; });
+  }
+  double secs = std::chrono::duration<double>(Clock::now() - t0).count();
+  std::printf("SubmitReport: %llu accepted, %llu duplicates refused, %llu failed in %.2f s (%d in flight)\n",
+              static_cast<unsigned long long>(ok.load()), static_cast<unsigned long long>(dup.load()),
+              static_cast<unsigned long long>(errors.load()), secs, o.concurrency);
+  if (errors.load() > 0) std::fprintf(stderr, "error sample: %s\n", last_error.error_message().c_str());
+  std::printf("throughput: %.0f durable reports/s\n", ok.load() / secs);
+  Percentiles("  call latency", lat);
+  return errors.load() == 0 ? 0 : 1;
+}
+
 int RunDirective(const Options& o) {
   auto channel = grpc::CreateChannel(o.addr, grpc::InsecureChannelCredentials());
   auto mod = v1::ModerationService::NewStub(channel);
@@ -282,9 +373,13 @@ int main(int argc, char** argv) {
   check->add_option("--seconds", o.seconds)->capture_default_str();
   check->add_option("--load", o.load, "fraction of saturation")->capture_default_str();
   check->add_option("--players", o.players, "sanctioned players to seed")->capture_default_str();
+  auto* reports = app.add_subcommand("reports", "player reports intake with a skew");
+  reports->add_option("--concurrency", o.concurrency)->capture_default_str();
+  reports->add_option("--seconds", o.seconds)->capture_default_str();
   auto* directive = app.add_subcommand("directive", "ban -> directive latency");
   directive->add_option("--bans", o.bans)->capture_default_str();
   CLI11_PARSE(app, argc, argv);
   if (check->parsed()) return RunCheck(o);
+  if (reports->parsed()) return RunReports(o);
   return RunDirective(o);
 }
