@@ -3,6 +3,7 @@
 # and checks sanctions and announces against the built stewardd; a ban
 # acknowledged just before SIGKILL is still enforced after restart; the
 # audit chain verifies.
+LOAD=$3  # tests/bench/moderation_load
 . "$(dirname "$0")/lib.sh"
 start_stewardd
 ctl() { "$CTL" --addr "$ADDR" "$@"; }
@@ -45,6 +46,22 @@ admin sanctions suggest --player p-1 --realm eu1 --policy cheating | grep -q "su
 admin announce create --title "Maintenance" --body "Back at 04:20 UTC" --channel banner \
   --realm eu1 | grep -q "1 showing(s) sent" || fail "announcement not sent"
 admin announce list | grep -q "Maintenance" || fail "announcement not listed"
+
+# Reports: a second of skewed intake from the load tool, then the GM side.
+"$LOAD" --addr "$ADDR" --gs-token "$GS_TOKEN" \
+  --gm-token "$ADMIN_TOKEN" reports --seconds 1 --concurrency 8 >/dev/null || fail "reports intake"
+# (Outputs are captured first: grep -q closing the pipe early would fail
+# the pipeline under pipefail.)
+cases=$(admin cases list --json)
+echo "$cases" | grep -q '"family"' || fail "no cases listed"
+case_id=$(echo "$cases" | sed -n 's/.*"id": "\([0-9]*\)".*/\1/p' | head -1)
+shown=$(admin cases show "$case_id")
+echo "$shown" | grep -q "report" || fail "case shows no reports"
+expect_exit 3 ctl --token "$GS_TOKEN" cases list
+admin cases resolve "$case_id" --dismiss --resolution "replays show nothing" | grep -q "reporters notified" \
+  || fail "case not resolved"
+expect_exit 5 admin cases resolve "$case_id" --dismiss --resolution "again"
+admin bugs list | grep -q "ID" || fail "bugs list failed"
 
 # A ban acknowledged right before SIGKILL is enforced after restart.
 admin sanctions issue --type mute --subject p-4 --duration 1d --reason "Spam" >/dev/null
