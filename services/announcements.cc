@@ -7,6 +7,7 @@
 #include "absl/time/time.h"
 #include "services/audit.h"
 #include "services/pagination.h"
+#include "services/records.h"
 #include "services/validation.h"
 #include "storage/keys.h"
 #include "storage/status_macros.h"
@@ -31,7 +32,6 @@ constexpr uint8_t kIdxAll = 'N';
 constexpr uint8_t kIdxScheduled = 'M';
 
 int64_t NowMs() { return absl::ToUnixMillis(absl::Now()); }
-std::string IdKey(uint64_t id) { return KeyWriter().U64(id).Release(); }
 std::string TimeKey(uint8_t family, int64_t t, uint64_t id) {
   return KeyWriter().Byte(family).I64(t).U64(id).Release();
 }
@@ -69,18 +69,11 @@ absl::Status Validate(const v1::AnnouncementSpec& s, int64_t now) {
 }
 
 absl::Status Load(Txn& txn, uint64_t id, Announcement* a) {
-  std::string v;
-  absl::Status s = txn.Get(Cf::kAnnouncements, IdKey(id), &v);
-  if (absl::IsNotFound(s)) return absl::NotFoundError(absl::StrCat("announcement ", id, " not found"));
-  RETURN_IF_ERROR(s);
-  if (!a->ParseFromString(v)) {
-    return absl::DataLossError(absl::StrCat("announcement ", id, " is unreadable"));
-  }
-  return absl::OkStatus();
+  return LoadRecord(txn, Cf::kAnnouncements, id, "announcement", a);
 }
 
 void Put(Txn& txn, const Announcement& a) {
-  txn.Put(Cf::kAnnouncements, IdKey(a.id()), a.SerializeAsString());
+  txn.Put(Cf::kAnnouncements, RecordKey(a.id()), a.SerializeAsString());
   if (a.state() != v1::ANNOUNCEMENT_STATE_SCHEDULED) {
     txn.Delete(Cf::kModIndex, TimeKey(kIdxScheduled, a.created_at_ms(), a.id()));
   }
@@ -150,7 +143,7 @@ absl::Status Announcements::Start() {
                                }));
   for (uint64_t id : ids) {
     std::string v;
-    RETURN_IF_ERROR(store_->Get(Cf::kAnnouncements, IdKey(id), &v));
+    RETURN_IF_ERROR(store_->Get(Cf::kAnnouncements, RecordKey(id), &v));
     Announcement a;
     if (!a.ParseFromString(v)) {
       return absl::DataLossError(absl::StrCat("announcement ", id, " is unreadable"));
@@ -315,17 +308,8 @@ absl::Status Announcements::List(const Caller& c, const v1::ListAnnouncementsReq
   scan.prefix = KeyWriter().Byte(req.scheduled_only() ? kIdxScheduled : kIdxAll).Release();
   scan.page_token = req.page_token();
   scan.page_size = EffectivePageSize(req.page_size());
-  auto token = ScanByTime(*store_, scan,
-                          [&](int64_t, uint64_t id, absl::string_view,
-                              absl::string_view) -> absl::StatusOr<bool> {
-                            std::string v;
-                            RETURN_IF_ERROR(store_->Get(Cf::kAnnouncements, IdKey(id), &v));
-                            if (!resp->add_announcements()->ParseFromString(v)) {
-                              return absl::DataLossError(
-                                  absl::StrCat("announcement ", id, " is unreadable"));
-                            }
-                            return true;
-                          });
+  auto token = PageRecords(*store_, scan, Cf::kAnnouncements, "announcement",
+                           resp->mutable_announcements());
   if (!token.ok()) return token.status();
   resp->set_next_page_token(*token);
   return absl::OkStatus();
@@ -336,7 +320,7 @@ absl::Status Announcements::Deliveries(const Caller& c, const v1::GetDeliveriesR
   RETURN_IF_ERROR(RequireGm(c, Role::kAgent, "reading announcement deliveries"));
   if (req.announcement_id() == 0) return absl::InvalidArgumentError("announcement_id is required");
   std::string v;
-  absl::Status s = store_->Get(Cf::kAnnouncements, IdKey(req.announcement_id()), &v);
+  absl::Status s = store_->Get(Cf::kAnnouncements, RecordKey(req.announcement_id()), &v);
   if (absl::IsNotFound(s)) {
     return absl::NotFoundError(absl::StrCat("announcement ", req.announcement_id(), " not found"));
   }

@@ -11,6 +11,7 @@
 #include "absl/time/time.h"
 #include "services/audit.h"
 #include "services/pagination.h"
+#include "services/records.h"
 #include "services/validation.h"
 #include "steward/v1/gameserver.pb.h"
 #include "storage/keys.h"
@@ -45,7 +46,6 @@ constexpr uint8_t kIdxOpenAppeals = 'o';
 constexpr uint8_t kIdxAllAppeals = 'r';
 
 int64_t NowMs() { return absl::ToUnixMillis(absl::Now()); }
-std::string IdKey(uint64_t id) { return KeyWriter().U64(id).Release(); }
 std::string SubjectPrefix(absl::string_view subject) {
   return KeyWriter().Byte(kIdxSubject).Str(subject).Release();
 }
@@ -177,31 +177,6 @@ absl::Status CheckSpecRole(const Caller& c, const SanctionSpec& s) {
       " needs role ", RoleName(need), " or above"));
 }
 
-template <typename M>
-absl::Status LoadProto(Txn& txn, Cf cf, uint64_t id, absl::string_view what, M* out) {
-  std::string v;
-  absl::Status s = txn.Get(cf, IdKey(id), &v);
-  if (absl::IsNotFound(s)) return absl::NotFoundError(absl::StrCat(what, " ", id, " not found"));
-  RETURN_IF_ERROR(s);
-  if (!out->ParseFromString(v)) {
-    return absl::DataLossError(absl::StrCat(what, " ", id, " is unreadable"));
-  }
-  return absl::OkStatus();
-}
-
-template <typename M>
-absl::Status ReadProto(const storage::Store& store, Cf cf, uint64_t id, absl::string_view what,
-                       M* out) {
-  std::string v;
-  absl::Status s = store.Get(cf, IdKey(id), &v);
-  if (absl::IsNotFound(s)) return absl::NotFoundError(absl::StrCat(what, " ", id, " not found"));
-  RETURN_IF_ERROR(s);
-  if (!out->ParseFromString(v)) {
-    return absl::DataLossError(absl::StrCat(what, " ", id, " is unreadable"));
-  }
-  return absl::OkStatus();
-}
-
 // Reports EXPIRED for an active sanction past its end.
 void Present(Sanction* s, int64_t now) {
   if (s->state() == v1::SANCTION_STATE_ACTIVE && s->expires_at_ms() != 0 &&
@@ -230,7 +205,7 @@ namespace {
 // Writes a sanction (record plus its first index entries when new).
 void PutSanction(Txn& txn, Sanction& s, bool is_new, ModerationEffects& fx) {
   s.set_version(s.version() + 1);
-  txn.Put(Cf::kSanctions, IdKey(s.id()), s.SerializeAsString());
+  txn.Put(Cf::kSanctions, RecordKey(s.id()), s.SerializeAsString());
   if (is_new) {
     txn.Put(Cf::kModIndex, TimeKey(kIdxAllSanctions, s.issued_at_ms(), s.id()), "");
     txn.Put(Cf::kModIndex,
@@ -412,7 +387,7 @@ void Moderation::Issue(const Caller& c, const v1::IssueSanctionRequest& req,
           if (ids.size() != 1) {
             return absl::AlreadyExistsError("idempotency_key was used for a bulk issue");
           }
-          RETURN_IF_ERROR(LoadProto(txn, Cf::kSanctions, ids[0], "sanction", resp->mutable_sanction()));
+          RETURN_IF_ERROR(LoadRecord(txn, Cf::kSanctions, ids[0], "sanction", resp->mutable_sanction()));
           Present(resp->mutable_sanction(), NowMs());
           resp->set_deduplicated(true);
           return absl::OkStatus();
@@ -429,7 +404,7 @@ void Moderation::Issue(const Caller& c, const v1::IssueSanctionRequest& req,
         RETURN_IF_ERROR(CreateSanction(txn, *hub_, c, req.spec(), approval_id, now, fx, out));
         if (approval_id != 0) {
           approval.add_sanction_ids(out->id());
-          txn.Put(Cf::kApprovals, IdKey(approval_id), approval.SerializeAsString());
+          txn.Put(Cf::kApprovals, RecordKey(approval_id), approval.SerializeAsString());
         }
         txn.Put(Cf::kIdempotency, idem, EncodeIds(approval_id, {out->id()}));
         return absl::OkStatus();
@@ -471,7 +446,7 @@ void Moderation::BulkIssue(const Caller& c, const v1::BulkIssueSanctionsRequest&
           int64_t now = NowMs();
           for (uint64_t id : ids) {
             Sanction* out = resp->add_sanctions();
-            RETURN_IF_ERROR(LoadProto(txn, Cf::kSanctions, id, "sanction", out));
+            RETURN_IF_ERROR(LoadRecord(txn, Cf::kSanctions, id, "sanction", out));
             Present(out, now);
           }
           resp->set_approval_id(approval_id);
@@ -493,7 +468,7 @@ void Moderation::BulkIssue(const Caller& c, const v1::BulkIssueSanctionsRequest&
           if (approval_id != 0) approval.add_sanction_ids(out->id());
         }
         if (approval_id != 0) {
-          txn.Put(Cf::kApprovals, IdKey(approval_id), approval.SerializeAsString());
+          txn.Put(Cf::kApprovals, RecordKey(approval_id), approval.SerializeAsString());
           resp->set_approval_id(approval_id);
         }
         txn.Put(Cf::kIdempotency, idem, EncodeIds(approval_id, ids));
@@ -512,7 +487,7 @@ void Moderation::Revoke(const Caller& c, const v1::RevokeSanctionRequest& req,
       store_, &index_, hub_,
       [this, c, &req, resp](Txn& txn, ModerationEffects& fx) -> absl::Status {
         Sanction before;
-        RETURN_IF_ERROR(LoadProto(txn, Cf::kSanctions, req.sanction_id(), "sanction", &before));
+        RETURN_IF_ERROR(LoadRecord(txn, Cf::kSanctions, req.sanction_id(), "sanction", &before));
         if (!c.HasRole(Role::kLead) && before.issued_by() != c.name()) {
           return absl::PermissionDeniedError(
               "agents may revoke only sanctions they issued; ask a lead");
@@ -555,7 +530,7 @@ void Moderation::DecideApproval(const Caller& c, const v1::DecideApprovalRequest
       store_, &index_, hub_,
       [this, c, &req, resp](Txn& txn, ModerationEffects& fx) -> absl::Status {
         v1::Approval before;
-        RETURN_IF_ERROR(LoadProto(txn, Cf::kApprovals, req.approval_id(), "approval", &before));
+        RETURN_IF_ERROR(LoadRecord(txn, Cf::kApprovals, req.approval_id(), "approval", &before));
         if (before.proposed_by() == c.name()) {
           return absl::PermissionDeniedError(
               "a second GM must decide: the proposer cannot approve or reject their own proposal");
@@ -572,7 +547,7 @@ void Moderation::DecideApproval(const Caller& c, const v1::DecideApprovalRequest
         after.set_decision_reason(req.reason());
         for (uint64_t id : before.sanction_ids()) {
           Sanction sn;
-          RETURN_IF_ERROR(LoadProto(txn, Cf::kSanctions, id, "sanction", &sn));
+          RETURN_IF_ERROR(LoadRecord(txn, Cf::kSanctions, id, "sanction", &sn));
           // Revoked while pending: withdrawn; leave it.
           if (sn.state() != v1::SANCTION_STATE_PENDING_APPROVAL) continue;
           Sanction prior = sn;
@@ -590,7 +565,7 @@ void Moderation::DecideApproval(const Caller& c, const v1::DecideApprovalRequest
                                        .before = &prior,
                                        .after = &sn}));
         }
-        txn.Put(Cf::kApprovals, IdKey(after.id()), after.SerializeAsString());
+        txn.Put(Cf::kApprovals, RecordKey(after.id()), after.SerializeAsString());
         txn.Delete(Cf::kModIndex, TimeKey(kIdxPendingApprovals, before.proposed_at_ms(), before.id()));
         RETURN_IF_ERROR(AppendAudit(txn, c, now,
                                     {.action = "approval.decide",
@@ -617,7 +592,7 @@ void Moderation::FileAppeal(const Caller& c, const v1::FileAppealRequest& req,
       store_, &index_, hub_,
       [c, &req, resp](Txn& txn, ModerationEffects& fx) -> absl::Status {
         Sanction before;
-        absl::Status got = LoadProto(txn, Cf::kSanctions, req.sanction_id(), "sanction", &before);
+        absl::Status got = LoadRecord(txn, Cf::kSanctions, req.sanction_id(), "sanction", &before);
         const auto& spec = before.spec();
         // A player learns nothing about sanctions that are not theirs, nor
         // about shadow mutes.
@@ -654,7 +629,7 @@ void Moderation::FileAppeal(const Caller& c, const v1::FileAppealRequest& req,
         a->set_text(req.text());
         a->set_state(v1::APPEAL_STATE_OPEN);
         a->set_filed_at_ms(now);
-        txn.Put(Cf::kAppeals, IdKey(id), a->SerializeAsString());
+        txn.Put(Cf::kAppeals, RecordKey(id), a->SerializeAsString());
         txn.Put(Cf::kModIndex, TimeKey(kIdxOpenAppeals, now, id), "");
         txn.Put(Cf::kModIndex, TimeKey(kIdxAllAppeals, now, id), "");
         Sanction after = before;
@@ -687,13 +662,13 @@ void Moderation::DecideAppeal(const Caller& c, const v1::DecideAppealRequest& re
       store_, &index_, hub_,
       [this, c, &req, resp](Txn& txn, ModerationEffects& fx) -> absl::Status {
         v1::Appeal before;
-        RETURN_IF_ERROR(LoadProto(txn, Cf::kAppeals, req.appeal_id(), "appeal", &before));
+        RETURN_IF_ERROR(LoadRecord(txn, Cf::kAppeals, req.appeal_id(), "appeal", &before));
         if (before.state() != v1::APPEAL_STATE_OPEN) {
           return absl::FailedPreconditionError(
               absl::StrCat("appeal ", before.id(), " was already decided by ", before.decided_by()));
         }
         Sanction sn;
-        RETURN_IF_ERROR(LoadProto(txn, Cf::kSanctions, before.sanction_id(), "sanction", &sn));
+        RETURN_IF_ERROR(LoadRecord(txn, Cf::kSanctions, before.sanction_id(), "sanction", &sn));
         Sanction prior = sn;
         int64_t now = NowMs();
         v1::Appeal after = before;
@@ -733,7 +708,7 @@ void Moderation::DecideAppeal(const Caller& c, const v1::DecideAppealRequest& re
         }
         sn.set_appeal_state(after.state());
         PutSanction(txn, sn, false, fx);
-        txn.Put(Cf::kAppeals, IdKey(after.id()), after.SerializeAsString());
+        txn.Put(Cf::kAppeals, RecordKey(after.id()), after.SerializeAsString());
         txn.Delete(Cf::kModIndex, TimeKey(kIdxOpenAppeals, before.filed_at_ms(), before.id()));
         // The player hears the outcome through their game server.
         v1::Directive d;
@@ -759,7 +734,7 @@ absl::Status Moderation::Get(const Caller& c, const v1::GetSanctionRequest& req,
                              v1::Sanction* resp) const {
   RETURN_IF_ERROR(RequireGm(c, Role::kAgent, "reading sanctions"));
   if (req.sanction_id() == 0) return absl::InvalidArgumentError("sanction_id is required");
-  RETURN_IF_ERROR(ReadProto(*store_, Cf::kSanctions, req.sanction_id(), "sanction", resp));
+  RETURN_IF_ERROR(ReadRecord(*store_, Cf::kSanctions, req.sanction_id(), "sanction", resp));
   Present(resp, NowMs());
   return absl::OkStatus();
 }
@@ -779,7 +754,7 @@ absl::Status Moderation::List(const Caller& c, const v1::ListSanctionsRequest& r
                           [&](int64_t, uint64_t id, absl::string_view,
                               absl::string_view) -> absl::StatusOr<bool> {
                             Sanction s;
-                            RETURN_IF_ERROR(ReadProto(*store_, Cf::kSanctions, id, "sanction", &s));
+                            RETURN_IF_ERROR(ReadRecord(*store_, Cf::kSanctions, id, "sanction", &s));
                             Present(&s, now);
                             if (req.active_only() && s.state() != v1::SANCTION_STATE_ACTIVE) {
                               return false;
@@ -802,13 +777,7 @@ absl::Status Moderation::ListApprovals(const Caller& c, const v1::ListApprovalsR
   scan.oldest_first = req.pending_only();  // the queue: oldest waits longest
   scan.page_token = req.page_token();
   scan.page_size = EffectivePageSize(req.page_size());
-  auto token = ScanByTime(*store_, scan,
-                          [&](int64_t, uint64_t id, absl::string_view,
-                              absl::string_view) -> absl::StatusOr<bool> {
-                            RETURN_IF_ERROR(ReadProto(*store_, Cf::kApprovals, id, "approval",
-                                                      resp->add_approvals()));
-                            return true;
-                          });
+  auto token = PageRecords(*store_, scan, Cf::kApprovals, "approval", resp->mutable_approvals());
   if (!token.ok()) return token.status();
   resp->set_next_page_token(*token);
   return absl::OkStatus();
@@ -823,13 +792,7 @@ absl::Status Moderation::ListAppeals(const Caller& c, const v1::ListAppealsReque
   scan.oldest_first = req.open_only();
   scan.page_token = req.page_token();
   scan.page_size = EffectivePageSize(req.page_size());
-  auto token = ScanByTime(*store_, scan,
-                          [&](int64_t, uint64_t id, absl::string_view,
-                              absl::string_view) -> absl::StatusOr<bool> {
-                            RETURN_IF_ERROR(ReadProto(*store_, Cf::kAppeals, id, "appeal",
-                                                      resp->add_appeals()));
-                            return true;
-                          });
+  auto token = PageRecords(*store_, scan, Cf::kAppeals, "appeal", resp->mutable_appeals());
   if (!token.ok()) return token.status();
   resp->set_next_page_token(*token);
   return absl::OkStatus();
@@ -852,7 +815,7 @@ absl::Status Moderation::SuggestPenalty(const Caller& c, const v1::SuggestPenalt
         r.I64();
         auto id = r.U64();
         Sanction s;
-        bad = id ? ReadProto(*store_, Cf::kSanctions, *id, "sanction", &s)
+        bad = id ? ReadRecord(*store_, Cf::kSanctions, *id, "sanction", &s)
                  : absl::DataLossError("sanction index entry is unreadable");
         if (!bad.ok()) return false;
         if (SubjectKindOf(s.spec().type()) != SubjectKind::kPlayer || s.strike_points() <= 0) {

@@ -11,6 +11,7 @@
 #include "absl/time/time.h"
 #include "services/audit.h"
 #include "services/pagination.h"
+#include "services/records.h"
 #include "services/validation.h"
 #include "steward/v1/gameserver.pb.h"
 #include "storage/keys.h"
@@ -52,7 +53,6 @@ constexpr uint8_t kIdxBugReports = 'y';    // bug, time, bug report
 constexpr uint8_t kIdxPlayerBugs = 'n';    // realm, player, time, bug report
 
 int64_t NowMs() { return absl::ToUnixMillis(absl::Now()); }
-std::string IdKey(uint64_t id) { return KeyWriter().U64(id).Release(); }
 
 absl::string_view Family(v1::ReportCategory c) {
   switch (c) {
@@ -73,26 +73,6 @@ absl::string_view Family(v1::ReportCategory c) {
     default:
       return "other";
   }
-}
-
-template <typename M>
-absl::Status LoadIn(Txn& txn, Cf cf, uint64_t id, absl::string_view what, M* out) {
-  std::string v;
-  absl::Status s = txn.Get(cf, IdKey(id), &v);
-  if (absl::IsNotFound(s)) return absl::NotFoundError(absl::StrCat(what, " ", id, " not found"));
-  RETURN_IF_ERROR(s);
-  if (!out->ParseFromString(v)) return absl::DataLossError(absl::StrCat(what, " ", id, " is unreadable"));
-  return absl::OkStatus();
-}
-
-template <typename M>
-absl::Status Read(const storage::Store& store, Cf cf, uint64_t id, absl::string_view what, M* out) {
-  std::string v;
-  absl::Status s = store.Get(cf, IdKey(id), &v);
-  if (absl::IsNotFound(s)) return absl::NotFoundError(absl::StrCat(what, " ", id, " not found"));
-  RETURN_IF_ERROR(s);
-  if (!out->ParseFromString(v)) return absl::DataLossError(absl::StrCat(what, " ", id, " is unreadable"));
-  return absl::OkStatus();
 }
 
 std::string CaseStateKey(const Case& c) {
@@ -318,7 +298,7 @@ void Reports::SubmitReport(const Caller& c, const v1::SubmitReportRequest& req,
         if (got.ok()) {
           auto id = KeyReader(existing).U64();
           if (!id) return absl::DataLossError("idempotency record is unreadable");
-          RETURN_IF_ERROR(LoadIn(txn, Cf::kReports, *id, "report", resp->mutable_report()));
+          RETURN_IF_ERROR(LoadRecord(txn, Cf::kReports, *id, "report", resp->mutable_report()));
           if (resp->report().reporter_id() != c.player_id) {
             resp->Clear();
             return absl::AlreadyExistsError("idempotency_key was used for another player's report");
@@ -348,7 +328,7 @@ void Reports::SubmitReport(const Caller& c, const v1::SubmitReportRequest& req,
           RETURN_IF_ERROR(cs);
           auto id = KeyReader(case_ref).U64();
           if (!id) return absl::DataLossError("case index entry is unreadable");
-          RETURN_IF_ERROR(LoadIn(txn, Cf::kCases, *id, "case", &kase));
+          RETURN_IF_ERROR(LoadRecord(txn, Cf::kCases, *id, "case", &kase));
           std::string dup;
           absl::Status ds = txn.Get(Cf::kReportIndex,
                                     KeyWriter().Byte(kIdxCaseReporter).U64(kase.id()).Str(c.player_id).key(),
@@ -388,7 +368,7 @@ void Reports::SubmitReport(const Caller& c, const v1::SubmitReportRequest& req,
         r->set_case_id(kase.id());
         r->set_weight(cred.Weight());
         r->set_submitted_by(c.name());
-        txn.Put(Cf::kReports, IdKey(id), r->SerializeAsString());
+        txn.Put(Cf::kReports, RecordKey(id), r->SerializeAsString());
         txn.Put(Cf::kReportIndex, KeyWriter().Byte(kIdxCaseReporter).U64(kase.id()).Str(c.player_id).key(),
                 KeyWriter().U64(id).key());
         txn.Put(Cf::kReportIndex, KeyWriter().Byte(kIdxCaseReports).U64(kase.id()).I64(now).U64(id).key(), "");
@@ -431,7 +411,7 @@ void Reports::SubmitReport(const Caller& c, const v1::SubmitReportRequest& req,
           txn.Delete(Cf::kReportIndex, old_state_key);
         }
         txn.Put(Cf::kReportIndex, CaseStateKey(kase), "");
-        txn.Put(Cf::kCases, IdKey(kase.id()), kase.SerializeAsString());
+        txn.Put(Cf::kCases, RecordKey(kase.id()), kase.SerializeAsString());
         if (escalate) {
           RETURN_IF_ERROR(AppendAudit(
               txn, c, now,
@@ -459,12 +439,12 @@ void Reports::SubmitBug(const Caller& c, const v1::SubmitBugRequest& req, v1::Su
         if (got.ok()) {
           auto id = KeyReader(existing).U64();
           if (!id) return absl::DataLossError("idempotency record is unreadable");
-          RETURN_IF_ERROR(LoadIn(txn, Cf::kBugReports, *id, "bug report", resp->mutable_report()));
+          RETURN_IF_ERROR(LoadRecord(txn, Cf::kBugReports, *id, "bug report", resp->mutable_report()));
           if (resp->report().player_id() != c.player_id) {
             resp->Clear();
             return absl::AlreadyExistsError("idempotency_key was used for another player's bug");
           }
-          RETURN_IF_ERROR(LoadIn(txn, Cf::kBugs, resp->report().bug_id(), "bug", resp->mutable_bug()));
+          RETURN_IF_ERROR(LoadRecord(txn, Cf::kBugs, resp->report().bug_id(), "bug", resp->mutable_bug()));
           resp->set_deduplicated(true);
           return absl::OkStatus();
         }
@@ -478,7 +458,7 @@ void Reports::SubmitBug(const Caller& c, const v1::SubmitBugRequest& req, v1::Su
         if (ss.ok()) {
           auto id = KeyReader(ref).U64();
           if (!id) return absl::DataLossError("signature index entry is unreadable");
-          RETURN_IF_ERROR(LoadIn(txn, Cf::kBugs, *id, "bug", bug));
+          RETURN_IF_ERROR(LoadRecord(txn, Cf::kBugs, *id, "bug", bug));
           old_status_key = BugStatusKey(*bug);
           resp->set_joined_existing(true);
           // A lower number is more severe.
@@ -523,7 +503,7 @@ void Reports::SubmitBug(const Caller& c, const v1::SubmitBugRequest& req, v1::Su
           info->set_size(a.data().size());
           txn.Put(Cf::kAttachments, KeyWriter().U64(rid).U64(i).key(), a.SerializeAsString());
         }
-        txn.Put(Cf::kBugReports, IdKey(rid), r->SerializeAsString());
+        txn.Put(Cf::kBugReports, RecordKey(rid), r->SerializeAsString());
         txn.Put(Cf::kReportIndex, KeyWriter().Byte(kIdxBugReports).U64(bug->id()).I64(now).U64(rid).key(), "");
         txn.Put(Cf::kReportIndex,
                 KeyWriter().Byte(kIdxPlayerBugs).Str(req.realm_id()).Str(c.player_id).I64(now).U64(rid).key(),
@@ -545,7 +525,7 @@ void Reports::SubmitBug(const Caller& c, const v1::SubmitBugRequest& req, v1::Su
           txn.Delete(Cf::kReportIndex, old_status_key);
           txn.Put(Cf::kReportIndex, BugStatusKey(*bug), "");
         }
-        txn.Put(Cf::kBugs, IdKey(bug->id()), bug->SerializeAsString());
+        txn.Put(Cf::kBugs, RecordKey(bug->id()), bug->SerializeAsString());
         txn.Put(Cf::kIdempotency, idem, KeyWriter().U64(rid).key());
         return absl::OkStatus();
       },
@@ -583,7 +563,7 @@ void Reports::ResolveCase(const Caller& c, const v1::ResolveCaseRequest& req,
   store_->Commit(
       [this, c, &req, resp, reporters, seq](Txn& txn) -> absl::Status {
         Case before;
-        RETURN_IF_ERROR(LoadIn(txn, Cf::kCases, req.case_id(), "case", &before));
+        RETURN_IF_ERROR(LoadRecord(txn, Cf::kCases, req.case_id(), "case", &before));
         if (before.state() == v1::CASE_STATE_ACTIONED || before.state() == v1::CASE_STATE_DISMISSED) {
           return absl::FailedPreconditionError(
               absl::StrCat("case ", before.id(), " was already resolved by ", before.resolved_by()));
@@ -594,7 +574,7 @@ void Reports::ResolveCase(const Caller& c, const v1::ResolveCaseRequest& req,
         }
         for (uint64_t sid : req.sanction_ids()) {
           std::string v;
-          absl::Status gs = txn.Get(Cf::kSanctions, IdKey(sid), &v);
+          absl::Status gs = txn.Get(Cf::kSanctions, RecordKey(sid), &v);
           if (absl::IsNotFound(gs)) {
             return absl::InvalidArgumentError(absl::StrCat("sanction ", sid, " does not exist"));
           }
@@ -618,7 +598,7 @@ void Reports::ResolveCase(const Caller& c, const v1::ResolveCaseRequest& req,
                                          .Str(before.subject_id())
                                          .Str(before.family())
                                          .key());
-        txn.Put(Cf::kCases, IdKey(after.id()), after.SerializeAsString());
+        txn.Put(Cf::kCases, RecordKey(after.id()), after.SerializeAsString());
         std::vector<std::pair<std::string, std::string>> players;
         for (const Reporter& r : *reporters) {
           ASSIGN_OR_RETURN(Credibility cred, LoadCred(txn, before.realm_id(), r.player));
@@ -682,7 +662,7 @@ void Reports::UpdateBugStatus(const Caller& c, const v1::UpdateBugStatusRequest&
   store_->Commit(
       [this, c, &req, resp, players, seq](Txn& txn) -> absl::Status {
         v1::Bug before;
-        RETURN_IF_ERROR(LoadIn(txn, Cf::kBugs, req.bug_id(), "bug", &before));
+        RETURN_IF_ERROR(LoadRecord(txn, Cf::kBugs, req.bug_id(), "bug", &before));
         if (before.affected_players() != players->size()) {
           return absl::AbortedError(absl::StrCat("bug ", before.id(), " received a report meanwhile; retry"));
         }
@@ -694,7 +674,7 @@ void Reports::UpdateBugStatus(const Caller& c, const v1::UpdateBugStatusRequest&
         after.set_version(after.version() + 1);
         txn.Delete(Cf::kReportIndex, BugStatusKey(before));
         txn.Put(Cf::kReportIndex, BugStatusKey(after), "");
-        txn.Put(Cf::kBugs, IdKey(after.id()), after.SerializeAsString());
+        txn.Put(Cf::kBugs, RecordKey(after.id()), after.SerializeAsString());
         ASSIGN_OR_RETURN(*seq, NotifyPlayers(txn, *hub_, now, *players,
                                              [&](v1::Directive* d, const std::vector<size_t>& members,
                                                  const std::vector<std::pair<std::string, std::string>>& all) {
@@ -736,8 +716,8 @@ absl::Status Reports::ListMyReports(const Caller& c, const v1::ListMyReportsRequ
     auto id = r.U64();
     v1::Report rep;
     v1::Case kase;
-    bad = id ? Read(*store_, Cf::kReports, *id, "report", &rep) : absl::DataLossError("bad index");
-    if (bad.ok()) bad = Read(*store_, Cf::kCases, rep.case_id(), "case", &kase);
+    bad = id ? ReadRecord(*store_, Cf::kReports, *id, "report", &rep) : absl::DataLossError("bad index");
+    if (bad.ok()) bad = ReadRecord(*store_, Cf::kCases, rep.case_id(), "case", &kase);
     if (!bad.ok()) return false;
     auto* v = resp->add_reports();
     v->set_report_id(rep.id());
@@ -758,8 +738,8 @@ absl::Status Reports::ListMyReports(const Caller& c, const v1::ListMyReportsRequ
     auto id = r.U64();
     v1::BugReport rep;
     v1::Bug bug;
-    bad = id ? Read(*store_, Cf::kBugReports, *id, "bug report", &rep) : absl::DataLossError("bad index");
-    if (bad.ok()) bad = Read(*store_, Cf::kBugs, rep.bug_id(), "bug", &bug);
+    bad = id ? ReadRecord(*store_, Cf::kBugReports, *id, "bug report", &rep) : absl::DataLossError("bad index");
+    if (bad.ok()) bad = ReadRecord(*store_, Cf::kBugs, rep.bug_id(), "bug", &bug);
     if (!bad.ok()) return false;
     auto* v = resp->add_bugs();
     v->set_bug_report_id(rep.id());
@@ -808,7 +788,7 @@ absl::Status Reports::ListCases(const Caller& c, const v1::ListCasesRequest& req
     auto next = ScanByTime(*store_, scan,
                            [&](int64_t, uint64_t id, absl::string_view, absl::string_view) -> absl::StatusOr<bool> {
                              Case* k = resp->add_cases();
-                             RETURN_IF_ERROR(Read(*store_, Cf::kCases, id, "case", k));
+                             RETURN_IF_ERROR(ReadRecord(*store_, Cf::kCases, id, "case", k));
                              k->clear_window();
                              return true;
                            });
@@ -825,20 +805,10 @@ absl::Status Reports::GetCase(const Caller& c, const v1::GetCaseRequest& req,
                               v1::GetCaseResponse* resp) const {
   RETURN_IF_ERROR(RequireGm(c, Role::kAgent, "reading cases"));
   if (req.case_id() == 0) return absl::InvalidArgumentError("case_id is required");
-  RETURN_IF_ERROR(Read(*store_, Cf::kCases, req.case_id(), "case", resp->mutable_case_()));
+  RETURN_IF_ERROR(ReadRecord(*store_, Cf::kCases, req.case_id(), "case", resp->mutable_case_()));
   size_t max = req.max_reports() == 0 ? 20 : std::min<size_t>(req.max_reports(), kMaxPageSize);
-  std::string prefix = KeyWriter().Byte(kIdxCaseReports).U64(req.case_id()).Release();
-  absl::Status bad = absl::OkStatus();
-  RETURN_IF_ERROR(store_->Scan(Cf::kReportIndex, prefix, storage::PrefixSuccessor(prefix), true,
-                               [&](absl::string_view key, absl::string_view) {
-                                 KeyReader r(key.substr(prefix.size()));
-                                 r.I64();
-                                 auto id = r.U64();
-                                 bad = id ? Read(*store_, Cf::kReports, *id, "report", resp->add_reports())
-                                          : absl::DataLossError("bad index");
-                                 return bad.ok() && static_cast<size_t>(resp->reports_size()) < max;
-                               }));
-  return bad;
+  return ReadNewest(*store_, Cf::kReportIndex, KeyWriter().Byte(kIdxCaseReports).U64(req.case_id()).Release(),
+                    Cf::kReports, "report", max, resp->mutable_reports());
 }
 
 absl::Status Reports::ListBugs(const Caller& c, const v1::ListBugsRequest& req,
@@ -852,11 +822,7 @@ absl::Status Reports::ListBugs(const Caller& c, const v1::ListBugsRequest& req,
                     : KeyWriter().Byte(kIdxBugStatus).Byte(req.status()).Release();
   scan.page_token = req.page_token();
   scan.page_size = EffectivePageSize(req.page_size());
-  auto token = ScanByTime(*store_, scan,
-                          [&](int64_t, uint64_t id, absl::string_view, absl::string_view) -> absl::StatusOr<bool> {
-                            RETURN_IF_ERROR(Read(*store_, Cf::kBugs, id, "bug", resp->add_bugs()));
-                            return true;
-                          });
+  auto token = PageRecords(*store_, scan, Cf::kBugs, "bug", resp->mutable_bugs());
   if (!token.ok()) return token.status();
   resp->set_next_page_token(*token);
   return absl::OkStatus();
@@ -865,20 +831,10 @@ absl::Status Reports::ListBugs(const Caller& c, const v1::ListBugsRequest& req,
 absl::Status Reports::GetBug(const Caller& c, const v1::GetBugRequest& req, v1::GetBugResponse* resp) const {
   RETURN_IF_ERROR(RequireGm(c, Role::kAgent, "reading bugs"));
   if (req.bug_id() == 0) return absl::InvalidArgumentError("bug_id is required");
-  RETURN_IF_ERROR(Read(*store_, Cf::kBugs, req.bug_id(), "bug", resp->mutable_bug()));
+  RETURN_IF_ERROR(ReadRecord(*store_, Cf::kBugs, req.bug_id(), "bug", resp->mutable_bug()));
   size_t max = req.max_reports() == 0 ? 20 : std::min<size_t>(req.max_reports(), kMaxPageSize);
-  std::string prefix = KeyWriter().Byte(kIdxBugReports).U64(req.bug_id()).Release();
-  absl::Status bad = absl::OkStatus();
-  RETURN_IF_ERROR(store_->Scan(Cf::kReportIndex, prefix, storage::PrefixSuccessor(prefix), true,
-                               [&](absl::string_view key, absl::string_view) {
-                                 KeyReader r(key.substr(prefix.size()));
-                                 r.I64();
-                                 auto id = r.U64();
-                                 bad = id ? Read(*store_, Cf::kBugReports, *id, "bug report", resp->add_reports())
-                                          : absl::DataLossError("bad index");
-                                 return bad.ok() && static_cast<size_t>(resp->reports_size()) < max;
-                               }));
-  return bad;
+  return ReadNewest(*store_, Cf::kReportIndex, KeyWriter().Byte(kIdxBugReports).U64(req.bug_id()).Release(),
+                    Cf::kBugReports, "bug report", max, resp->mutable_reports());
 }
 
 absl::Status Reports::GetAttachment(const Caller& c, const v1::GetAttachmentRequest& req,
