@@ -217,15 +217,9 @@ void Announcements::Create(const Caller& c, const v1::CreateAnnouncementRequest&
   if (!s.ok()) return done(s);
   store_->Commit(
       [this, c, &req, resp](Txn& txn) -> absl::Status {
-        std::string idem = KeyWriter().Str(c.name()).Str("announce").Str(req.idempotency_key()).Release();
-        std::string existing;
-        absl::Status got = txn.Get(Cf::kIdempotency, idem, &existing);
-        if (got.ok()) {
-          auto id = KeyReader(existing).U64();
-          if (!id) return absl::DataLossError("idempotency record is unreadable");
-          return Load(txn, *id, resp->mutable_announcement());
-        }
-        if (!absl::IsNotFound(got)) return got;
+        std::string idem = IdempotencyKey(c.name(), "announce", req.idempotency_key());
+        ASSIGN_OR_RETURN(uint64_t earlier, FindIdempotent(txn, idem));
+        if (earlier != 0) return Load(txn, earlier, resp->mutable_announcement());
         int64_t now = NowMs();
         ASSIGN_OR_RETURN(uint64_t id, txn.NextId("announcement"));
         Announcement* a = resp->mutable_announcement();
@@ -239,7 +233,7 @@ void Announcements::Create(const Caller& c, const v1::CreateAnnouncementRequest&
         txn.Put(Cf::kModIndex, TimeKey(kIdxScheduled, now, id), "");
         RETURN_IF_ERROR(ShowIfDue(txn, *hub_, *a, now).status());
         Put(txn, *a);
-        txn.Put(Cf::kIdempotency, idem, KeyWriter().U64(id).key());
+        RecordIdempotent(txn, idem, id);
         return AppendAudit(txn, c, now,
                            {.action = "announcement.create",
                             .target = absl::StrCat("announcement/", id),

@@ -81,6 +81,28 @@ absl::Status ReadNewest(const storage::Store& store, storage::Cf index, const st
   return bad;
 }
 
+// Idempotency entries (Cf::kIdempotency): (principal, scope, key) -> the
+// id the first attempt created.
+inline std::string IdempotencyKey(absl::string_view principal, absl::string_view scope,
+                                  absl::string_view key) {
+  return storage::KeyWriter().Str(principal).Str(scope).Str(key).Release();
+}
+
+// The id recorded under `idem`, 0 when the key is new.
+inline absl::StatusOr<uint64_t> FindIdempotent(storage::Txn& txn, const std::string& idem) {
+  std::string v;
+  absl::Status got = txn.Get(storage::Cf::kIdempotency, idem, &v);
+  if (absl::IsNotFound(got)) return 0;
+  RETURN_IF_ERROR(got);
+  auto id = storage::KeyReader(v).U64();
+  if (!id || *id == 0) return absl::DataLossError("idempotency record is unreadable");
+  return *id;
+}
+
+inline void RecordIdempotent(storage::Txn& txn, const std::string& idem, uint64_t id) {
+  txn.Put(storage::Cf::kIdempotency, idem, storage::KeyWriter().U64(id).key());
+}
+
 }  // namespace steward
 
 #endif  // STEWARD_SERVICES_RECORDS_H_

@@ -292,13 +292,10 @@ void Reports::SubmitReport(const Caller& c, const v1::SubmitReportRequest& req,
   if (absl::Status s = ValidateReport(c, req); !s.ok()) return done(s);
   store_->Commit(
       [this, c, &req, resp](Txn& txn) -> absl::Status {
-        std::string idem = KeyWriter().Str(c.name()).Str("report").Str(req.idempotency_key()).Release();
-        std::string existing;
-        absl::Status got = txn.Get(Cf::kIdempotency, idem, &existing);
-        if (got.ok()) {
-          auto id = KeyReader(existing).U64();
-          if (!id) return absl::DataLossError("idempotency record is unreadable");
-          RETURN_IF_ERROR(LoadRecord(txn, Cf::kReports, *id, "report", resp->mutable_report()));
+        std::string idem = IdempotencyKey(c.name(), "report", req.idempotency_key());
+        ASSIGN_OR_RETURN(uint64_t earlier, FindIdempotent(txn, idem));
+        if (earlier != 0) {
+          RETURN_IF_ERROR(LoadRecord(txn, Cf::kReports, earlier, "report", resp->mutable_report()));
           if (resp->report().reporter_id() != c.player_id) {
             resp->Clear();
             return absl::AlreadyExistsError("idempotency_key was used for another player's report");
@@ -307,7 +304,6 @@ void Reports::SubmitReport(const Caller& c, const v1::SubmitReportRequest& req,
           resp->set_deduplicated(true);
           return absl::OkStatus();
         }
-        if (!absl::IsNotFound(got)) return got;
         int64_t now = NowMs();
         // Retries above are free; every new attempt, duplicates included,
         // counts against the reporter's hour.
@@ -375,7 +371,7 @@ void Reports::SubmitReport(const Caller& c, const v1::SubmitReportRequest& req,
         txn.Put(Cf::kReportIndex,
                 KeyWriter().Byte(kIdxPlayerReports).Str(req.realm_id()).Str(c.player_id).I64(now).U64(id).key(),
                 "");
-        txn.Put(Cf::kIdempotency, idem, KeyWriter().U64(id).key());
+        RecordIdempotent(txn, idem, id);
 
         // The case: counts and the escalation window.
         std::string old_state_key = is_new_case ? "" : CaseStateKey(kase);
@@ -433,13 +429,10 @@ void Reports::SubmitBug(const Caller& c, const v1::SubmitBugRequest& req, v1::Su
   std::string signature = BugSignature(req.crash_signature(), req.title());
   store_->Commit(
       [c, &req, resp, signature](Txn& txn) -> absl::Status {
-        std::string idem = KeyWriter().Str(c.name()).Str("bug").Str(req.idempotency_key()).Release();
-        std::string existing;
-        absl::Status got = txn.Get(Cf::kIdempotency, idem, &existing);
-        if (got.ok()) {
-          auto id = KeyReader(existing).U64();
-          if (!id) return absl::DataLossError("idempotency record is unreadable");
-          RETURN_IF_ERROR(LoadRecord(txn, Cf::kBugReports, *id, "bug report", resp->mutable_report()));
+        std::string idem = IdempotencyKey(c.name(), "bug", req.idempotency_key());
+        ASSIGN_OR_RETURN(uint64_t earlier, FindIdempotent(txn, idem));
+        if (earlier != 0) {
+          RETURN_IF_ERROR(LoadRecord(txn, Cf::kBugReports, earlier, "bug report", resp->mutable_report()));
           if (resp->report().player_id() != c.player_id) {
             resp->Clear();
             return absl::AlreadyExistsError("idempotency_key was used for another player's bug");
@@ -448,7 +441,6 @@ void Reports::SubmitBug(const Caller& c, const v1::SubmitBugRequest& req, v1::Su
           resp->set_deduplicated(true);
           return absl::OkStatus();
         }
-        if (!absl::IsNotFound(got)) return got;
         int64_t now = NowMs();
         v1::Bug* bug = resp->mutable_bug();
         std::string sig_key = KeyWriter().Byte(kIdxSignature).Str(signature).Release();
@@ -526,7 +518,7 @@ void Reports::SubmitBug(const Caller& c, const v1::SubmitBugRequest& req, v1::Su
           txn.Put(Cf::kReportIndex, BugStatusKey(*bug), "");
         }
         txn.Put(Cf::kBugs, RecordKey(bug->id()), bug->SerializeAsString());
-        txn.Put(Cf::kIdempotency, idem, KeyWriter().U64(rid).key());
+        RecordIdempotent(txn, idem, rid);
         return absl::OkStatus();
       },
       std::move(done));
