@@ -6,7 +6,10 @@ ADDR ?= 127.0.0.1:50051
 # Lets ccache reuse objects across clones of the repo (CI builds a fresh clone).
 export CCACHE_BASEDIR := $(CURDIR)
 
-.PHONY: setup build run test bench crash clean format
+FUZZ_BUILD ?= build-fuzz
+FUZZ_SECONDS ?= 60
+
+.PHONY: setup build run test bench crash fuzz clean format
 
 setup:
 	@bash scripts/setup.sh
@@ -28,6 +31,11 @@ bench: build
 
 crash: build
 	@cd $(BUILD) && ctest --output-on-failure -L crash
+
+# libFuzzer runs (clang; installed on first use), FUZZ_SECONDS per harness.
+# A replay of the seed corpus runs inside `make test`.
+fuzz: setup
+	@bash scripts/fuzz.sh $(FUZZ_BUILD) $(FUZZ_SECONDS)
 
 clean:
 	rm -rf $(BUILD)

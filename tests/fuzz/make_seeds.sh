@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Regenerates the seed corpus from text-format requests with protoc. Each
+# requests seed is one selector byte (see fuzz_requests.cc) followed by the
+# encoded message.
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+proto=$here/../../proto
+out=$here/corpus/requests
+mkdir -p "$out" "$here/corpus/keys"
+seed() {  # name selector message text
+  { printf "\\x$(printf %02x "$2")"; printf '%s' "$4" |
+      protoc --proto_path="$proto" --encode="steward.v1.$3" \
+        steward/v1/ticket.proto steward/v1/moderation.proto steward/v1/reports.proto \
+        steward/v1/gameserver.proto; } > "$out/$1"
+}
+seed ticket 0 SubmitTicketRequest 'idempotency_key: "k1" category: TICKET_CATEGORY_BUG subject: "Stuck" context { realm_id: "eu1" server_id: "eu1-s1" position { x: 1 y: 2 z: 3 } extra { key: "quest" value: "q7" } }'
+seed ticket_report 0 SubmitTicketRequest 'idempotency_key: "k2" category: TICKET_CATEGORY_PLAYER_REPORT subject: "Cheater" reported_player_id: "p-2" context { realm_id: "eu1" }'
+seed list 1 ListTicketsRequest 'status: TICKET_STATUS_NEW page_size: 10 page_token: "AAAAAAAAAAE"'
+seed message 2 AddMessageRequest 'ticket_id: 1 body: "We fixed it" visibility: MESSAGE_VISIBILITY_PUBLIC await_player: true'
+seed ban 3 IssueSanctionRequest 'idempotency_key: "s1" spec { type: SANCTION_TYPE_TEMP_BAN subject_id: "p-1" duration_ms: 3600000 reason: "Speed hack" policy_code: "cheating" scope { realm_id: "eu1" } }'
+seed restrict 3 IssueSanctionRequest 'idempotency_key: "s2" spec { type: SANCTION_TYPE_RESTRICT subject_id: "p-3" features: "trade" reason: "RMT" }'
+seed bulk 4 BulkIssueSanctionsRequest 'idempotency_key: "b1" specs { type: SANCTION_TYPE_MUTE subject_id: "p-4" reason: "Spam" duration_ms: 60000 } specs { type: SANCTION_TYPE_KICK subject_id: "p-5" reason: "AFK" }'
+seed check 5 CheckPlayerRequest 'player_id: "p-1" realm_id: "eu1" device_hash: "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"'
+seed appeal 6 FileAppealRequest 'sanction_id: 1 reason: APPEAL_REASON_INCORRECT text: "Not me"'
+seed report 7 SubmitReportRequest 'idempotency_key: "r1" category: REPORT_CATEGORY_CHEATING subject_type: REPORT_SUBJECT_TYPE_PLAYER subject_id: "p-9" realm_id: "eu1" evidence { chat { speaker_id: "p-9" text: "lol" } }'
+seed bug 8 SubmitBugRequest 'idempotency_key: "g1" title: "Crash" severity: BUG_SEVERITY_S1 realm_id: "eu1" crash_signature: "Crash at 0x7ffe in Draw" attachments { name: "a.log" content_type: "text/plain" data: "line" }'
+seed announce 9 CreateAnnouncementRequest 'idempotency_key: "a1" spec { title: "Hi" body: "Maintenance" channel: ANNOUNCEMENT_CHANNEL_BANNER repeat_every_ms: 60000 }'
+seed sanctions 10 ListSanctionsRequest 'subject_id: "p-1" active_only: true'
+seed cases 11 ListCasesRequest 'state: CASE_STATE_OPEN page_token: "2:abc"'
+printf 'hello' > "$here/corpus/keys/str"
+printf '\x00\x00\x00\x00\x00\x00\x00\x2a\x80\x00\x00\x00\x00\x00\x00\x01a\x00\xff\x00\x01' > "$here/corpus/keys/mixed"
+printf '\xff\xff\xff' > "$here/corpus/keys/ff"
+echo "seeds written to $here/corpus"
