@@ -12,6 +12,7 @@
 #include "services/game_servers.h"
 #include "services/moderation.h"
 #include "services/reports.h"
+#include "services/vip.h"
 
 namespace grpc {
 class Service;
@@ -24,6 +25,7 @@ std::unique_ptr<grpc::Service> MakeModerationService(const Authenticator* auth,
 std::unique_ptr<grpc::Service> MakeGameServerService(const Authenticator* auth,
                                                      GameServers* servers, DirectiveHub* hub);
 
+std::unique_ptr<grpc::Service> MakeVipService(const Authenticator* auth, VipCare* vip);
 std::unique_ptr<grpc::Service> MakeReportService(const Authenticator* auth, Reports* reports);
 std::unique_ptr<grpc::Service> MakeAnnouncementService(const Authenticator* auth,
                                                        Announcements* announcements);

@@ -271,12 +271,14 @@ struct StewardServer::Rep {
   GameServers game_servers;
   Announcements announcements;
   Reports reports;
+  VipCare vip;
   TicketServiceImpl tickets;
   AuditServiceImpl audit;
   std::unique_ptr<grpc::Service> moderation_service;
   std::unique_ptr<grpc::Service> game_server_service;
   std::unique_ptr<grpc::Service> announcement_service;
   std::unique_ptr<grpc::Service> report_service;
+  std::unique_ptr<grpc::Service> vip_service;
   std::unique_ptr<grpc::Server> server;
   int port = 0;
   bool stopped = false;
@@ -289,12 +291,16 @@ struct StewardServer::Rep {
         game_servers(store, &hub),
         announcements(store, &hub, &game_servers),
         reports(store, &hub),
+        vip(store, &auth),
         tickets(&auth, &desk),
         audit(&auth, store),
         moderation_service(MakeModerationService(&auth, &moderation)),
         game_server_service(MakeGameServerService(&auth, &game_servers, &hub)),
         announcement_service(MakeAnnouncementService(&auth, &announcements)),
-        report_service(MakeReportService(&auth, &reports)) {}
+        report_service(MakeReportService(&auth, &reports)),
+        vip_service(MakeVipService(&auth, &vip)) {
+    desk.set_vip(&vip);
+  }
 };
 
 absl::StatusOr<std::unique_ptr<StewardServer>> StewardServer::Start(
@@ -305,6 +311,7 @@ absl::StatusOr<std::unique_ptr<StewardServer>> StewardServer::Start(
   if (absl::Status s = rep->hub.Init(); !s.ok()) return s;
   if (absl::Status s = rep->moderation.Init(); !s.ok()) return s;
   if (absl::Status s = rep->announcements.Start(); !s.ok()) return s;
+  rep->vip.StartSweeper(absl::Hours(1));
 
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
@@ -316,6 +323,7 @@ absl::StatusOr<std::unique_ptr<StewardServer>> StewardServer::Start(
   builder.RegisterService(rep->game_server_service.get());
   builder.RegisterService(rep->announcement_service.get());
   builder.RegisterService(rep->report_service.get());
+  builder.RegisterService(rep->vip_service.get());
   builder.SetMaxReceiveMessageSize(kMaxGrpcMessageBytes);
   // Responses carry at most a page of tickets (500 x ~20 KiB worst case).
   builder.SetMaxSendMessageSize(16 << 20);

@@ -11,6 +11,7 @@
 #include "services/audit.h"
 #include "services/pagination.h"
 #include "services/validation.h"
+#include "services/vip.h"
 #include "steward/v1/gameserver.pb.h"
 #include "storage/keys.h"
 #include "storage/status_macros.h"
@@ -248,7 +249,7 @@ void TicketDesk::Submit(const Caller& caller, const v1::SubmitTicketRequest& req
                         v1::SubmitTicketResponse* resp, storage::DoneFn done) {
   if (auto s = ValidateSubmit(caller, req); !s.ok()) return done(s);
   store_->Commit(
-      [caller, &req, resp](Txn& txn) -> absl::Status {
+      [this, caller, &req, resp](Txn& txn) -> absl::Status {
         // Idempotency keys are scoped to the submitting game server.
         std::string idem = KeyWriter().Str(caller.name()).Str(req.idempotency_key()).Release();
         std::string existing;
@@ -289,6 +290,7 @@ void TicketDesk::Submit(const Caller& caller, const v1::SubmitTicketRequest& req
         t->set_submitted_by(caller.name());
         t->set_contact(req.contact());
         t->set_reported_player_id(req.reported_player_id());
+        if (vip_ != nullptr) RETURN_IF_ERROR(vip_->OnTicketSubmitted(txn, t));
         WriteTicket(txn, nullptr, *t, now);
         txn.Put(Cf::kIdempotency, idem, KeyWriter().U64(id).key());
         return AppendAudit(txn, caller, now,
@@ -515,7 +517,7 @@ void TicketDesk::UpdateStatus(const Caller& caller, const v1::UpdateTicketStatus
   if (s.ok() && !caller.is_gm()) s = RequireGameServerWithPlayer(caller, "UpdateTicketStatus");
   if (!s.ok()) return done(s);
   store_->Commit(
-      [caller, &req, resp](Txn& txn) -> absl::Status {
+      [this, caller, &req, resp](Txn& txn) -> absl::Status {
         Ticket before;
         RETURN_IF_ERROR(LoadTicket(txn, req.ticket_id(), &before));
         if (!caller.is_gm()) RETURN_IF_ERROR(CheckPlayerOwns(caller, before));
@@ -549,6 +551,10 @@ void TicketDesk::UpdateStatus(const Caller& caller, const v1::UpdateTicketStatus
           after->set_assignee(caller.name());
         }
         ApplyStatus(after, to, now);
+        if (vip_ != nullptr && after->status() == v1::TICKET_STATUS_RESOLVED &&
+            before.status() != v1::TICKET_STATUS_RESOLVED) {
+          RETURN_IF_ERROR(vip_->OnTicketResolved(txn, *after, now));
+        }
         return FinishChange(txn, caller, before, after, "ticket.status", req.reason(), now);
       },
       std::move(done));

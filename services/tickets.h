@@ -17,6 +17,8 @@
 
 namespace steward {
 
+class VipCare;
+
 // Whether the state machine allows `from` -> `to` (see ticket.proto).
 bool TicketTransitionAllowed(v1::TicketStatus from, v1::TicketStatus to);
 
@@ -31,6 +33,10 @@ class TicketDesk {
       : store_(store), auth_(auth), hub_(hub) {}
   TicketDesk(const TicketDesk&) = delete;
   TicketDesk& operator=(const TicketDesk&) = delete;
+
+  // VIP care (optional): bumps VIP tickets' priority and schedules
+  // callbacks when they are resolved. Must outlive the desk.
+  void set_vip(const VipCare* vip) { vip_ = vip; }
 
   void Submit(const Caller& caller, const v1::SubmitTicketRequest& req,
               v1::SubmitTicketResponse* resp, storage::DoneFn done);
@@ -67,6 +73,7 @@ class TicketDesk {
   storage::Store* store_;
   const Authenticator* auth_;
   DirectiveHub* hub_;
+  const VipCare* vip_ = nullptr;
 };
 
 }  // namespace steward

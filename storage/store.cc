@@ -52,6 +52,9 @@ constexpr absl::string_view kCfNames[] = {
     "bug_reports",
     "attachments",
     "report_index",
+    "vip",
+    "care_tasks",
+    "vip_index",
 };
 static_assert(std::size(kCfNames) == static_cast<size_t>(Cf::kCount));
 

@@ -56,6 +56,9 @@ enum class Cf : int {
   kBugReports,      // bug report id -> steward.v1.BugReport
   kAttachments,     // (bug report id, index) -> attachment bytes
   kReportIndex,     // report, case and bug indexes
+  kVip,             // (realm, player) -> steward.v1.VipProfile
+  kCareTasks,       // task id -> steward.v1.CareTask
+  kVipIndex,        // care task and purchase indexes
   kCount,
 };
 

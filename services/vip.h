@@ -1,0 +1,123 @@
+// VipCare: tiers computed from spend, VIP profiles whose contact details
+// only the care GM and supervisors may read (each read audited), care
+// tasks with attempts, and churn risk explained by its factors. Free of
+// gRPC.
+//
+// Tiers: the highest tier whose lifetime or rolling-30-day threshold the
+// player's spend reaches. Upgrades apply at once (with a welcome task);
+// downgrades wait VipOptions::downgrade_grace_ms and apply only if spend
+// has not recovered by then (Sweep applies them for players who stop
+// buying). A tier set by hand holds until computed spend beats it.
+//
+// Care tasks: welcome on reaching a tier, callback after a VIP's ticket is
+// resolved (due after the tier's callback window), outreach when churn
+// risk crosses the threshold (one open at a time), manual. A task closes
+// as done on a reached attempt, or unreachable after max_attempts failed
+// ones.
+#ifndef STEWARD_SERVICES_VIP_H_
+#define STEWARD_SERVICES_VIP_H_
+
+#include <cstdint>
+#include <functional>
+#include <thread>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
+#include "services/auth.h"
+#include "steward/v1/ticket.pb.h"
+#include "steward/v1/vip.pb.h"
+#include "storage/store.h"
+
+namespace steward {
+
+struct VipTierConfig {
+  std::string name;
+  int64_t lifetime_cents = 0;     // reached when lifetime spend >= this
+  int64_t rolling_30d_cents = 0;  // or 30-day spend >= this
+  int64_t callback_hours = 72;    // callback due this long after resolution
+  v1::Priority ticket_priority = v1::PRIORITY_HIGH;  // at least this for tickets
+};
+
+struct VipOptions {
+  // Lowest first. Default: silver (100.00 lifetime or 50.00 in 30 days),
+  // gold (1,000 / 300), platinum (5,000 / 1,000).
+  std::vector<VipTierConfig> tiers = {
+      {"silver", 100'00, 50'00, 72, v1::PRIORITY_NORMAL},
+      {"gold", 1'000'00, 300'00, 48, v1::PRIORITY_HIGH},
+      {"platinum", 5'000'00, 1'000'00, 24, v1::PRIORITY_URGENT},
+  };
+  // Default: 14 days.
+  int64_t downgrade_grace_ms = int64_t{14} * 24 * 3600 * 1000;
+  // Churn risk at or above this opens an outreach task. Default: 0.6.
+  double churn_threshold = 0.6;
+  // Default: 3 (at most 5).
+  uint32_t default_max_attempts = 3;
+  // Unix ms. Default: the wall clock; tests pass their own.
+  std::function<int64_t()> clock;
+};
+
+class VipCare {
+ public:
+  VipCare(storage::Store* store, const Authenticator* auth, VipOptions options = {});
+  VipCare(const VipCare&) = delete;
+  VipCare& operator=(const VipCare&) = delete;
+  ~VipCare();
+
+  // Runs Sweep every `every` on a thread of its own until destruction.
+  void StartSweeper(absl::Duration every);
+
+  void RecordPurchase(const Caller& c, const v1::RecordPurchaseRequest& req,
+                      v1::VipProfileResponse* resp, storage::DoneFn done);
+  void RecordLogin(const Caller& c, const v1::RecordLoginRequest& req,
+                   v1::VipProfileResponse* resp, storage::DoneFn done);
+  void SetContact(const Caller& c, const v1::SetContactRequest& req, v1::VipProfileResponse* resp,
+                  storage::DoneFn done);
+  void SetTier(const Caller& c, const v1::SetTierRequest& req, v1::VipProfileResponse* resp,
+               storage::DoneFn done);
+  // A write: reading contact details leaves an audit record.
+  void GetProfile(const Caller& c, const v1::GetVipProfileRequest& req,
+                  v1::VipProfileResponse* resp, storage::DoneFn done);
+  void AssignCareGm(const Caller& c, const v1::AssignCareGmRequest& req,
+                    v1::VipProfileResponse* resp, storage::DoneFn done);
+  void CreateTask(const Caller& c, const v1::CreateCareTaskRequest& req,
+                  v1::CareTaskResponse* resp, storage::DoneFn done);
+  void RecordAttempt(const Caller& c, const v1::RecordAttemptRequest& req,
+                     v1::CareTaskResponse* resp, storage::DoneFn done);
+  absl::Status ListTasks(const Caller& c, const v1::ListCareTasksRequest& req,
+                         v1::ListCareTasksResponse* resp) const;
+  absl::Status Report(const Caller& c, const v1::VipReportRequest& req,
+                      v1::VipReportResponse* resp) const;
+
+  // Inside a ticket transaction: a VIP's ticket gets at least its tier's
+  // priority (the reason goes to the ticket's extras).
+  absl::Status OnTicketSubmitted(storage::Txn& txn, v1::Ticket* ticket) const;
+  // Inside a ticket transaction: a VIP's resolved ticket gets a callback.
+  absl::Status OnTicketResolved(storage::Txn& txn, const v1::Ticket& ticket, int64_t now_ms) const;
+
+  // Applies due downgrades and recomputes churn risk for every profile,
+  // opening outreach tasks where it crossed the threshold. Returns how many
+  // profiles changed. Blocks until committed.
+  absl::StatusOr<int> Sweep();
+
+  // Churn risk of a profile now, from its own signals and the player's
+  // recent sanctions and open tickets in the store.
+  v1::ChurnRisk ComputeChurn(const v1::VipProfile& p, int64_t now_ms) const;
+
+ private:
+  int64_t Now() const { return options_.clock(); }
+
+  storage::Store* store_;
+  const Authenticator* auth_;
+  VipOptions options_;
+  absl::Mutex mu_;
+  bool stop_ ABSL_GUARDED_BY(mu_) = false;
+  std::thread sweeper_;
+};
+
+}  // namespace steward
+
+#endif  // STEWARD_SERVICES_VIP_H_
