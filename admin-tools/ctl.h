@@ -26,6 +26,7 @@
 #include "steward/v1/gameserver.grpc.pb.h"
 #include "steward/v1/moderation.grpc.pb.h"
 #include "steward/v1/reports.grpc.pb.h"
+#include "steward/v1/vip.grpc.pb.h"
 #include "steward/v1/ticket.grpc.pb.h"
 
 namespace steward::ctl {
@@ -108,6 +109,7 @@ class Client {
     game_servers_ = v1::GameServerService::NewStub(channel_);
     announcements_ = v1::AnnouncementService::NewStub(channel_);
     reports_ = v1::ReportService::NewStub(channel_);
+    vip_ = v1::VipService::NewStub(channel_);
   }
 
   void Prepare(grpc::ClientContext* ctx) const {
@@ -133,6 +135,7 @@ class Client {
   v1::GameServerService::Stub& game_servers() { return *game_servers_; }
   v1::AnnouncementService::Stub& announcements() { return *announcements_; }
   v1::ReportService::Stub& reports() { return *reports_; }
+  v1::VipService::Stub& vip() { return *vip_; }
 
  private:
   const Globals& g_;
@@ -143,6 +146,7 @@ class Client {
   std::unique_ptr<v1::GameServerService::Stub> game_servers_;
   std::unique_ptr<v1::AnnouncementService::Stub> announcements_;
   std::unique_ptr<v1::ReportService::Stub> reports_;
+  std::unique_ptr<v1::VipService::Stub> vip_;
 };
 
 inline void PrintJson(const google::protobuf::Message& m) {
@@ -208,6 +212,8 @@ std::function<void()> Command(const Globals& g, int* handled, Fn fn) {
 void AddModerationCommands(CLI::App& app, const Globals& g, int* handled);
 // Adds `cases` and `bugs`, the same way.
 void AddReportCommands(CLI::App& app, const Globals& g, int* handled);
+// Adds `vip`, the same way.
+void AddVipCommands(CLI::App& app, const Globals& g, int* handled);
 
 }  // namespace steward::ctl
 

@@ -157,6 +157,7 @@ int Run(int argc, char** argv) {
   int handled = -1;  // exit code once a command ran from its callback
   AddModerationCommands(app, g, &handled);
   AddReportCommands(app, g, &handled);
+  AddVipCommands(app, g, &handled);
 
   CLI11_PARSE(app, argc, argv);
   if (handled >= 0) return handled;

@@ -21,6 +21,7 @@
 #include "services/moderation.h"
 #include "services/reports.h"
 #include "services/tickets.h"
+#include "services/vip.h"
 #include "storage/store.h"
 
 namespace steward {
@@ -40,6 +41,7 @@ struct World {
   std::unique_ptr<GameServers> servers;
   std::unique_ptr<Announcements> announcements;
   std::unique_ptr<Reports> reports;
+  std::unique_ptr<VipCare> vip;
   Caller gs, lead, admin;
 
   World() {
@@ -59,6 +61,8 @@ struct World {
     announcements = std::make_unique<Announcements>(store.get(), hub.get(), servers.get());
     if (!announcements->Start().ok()) std::abort();
     reports = std::make_unique<Reports>(store.get(), hub.get());
+    vip = std::make_unique<VipCare>(store.get(), auth.get());
+    desk->set_vip(vip.get());
     gs = *auth->Authenticate("Bearer tok-gs", "p-1");
     lead = *auth->Authenticate("Bearer tok-lead", "");
     admin = *auth->Authenticate("Bearer tok-admin", "");
@@ -88,7 +92,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const std::string body(reinterpret_cast<const char*>(data) + 1, size - 1);
   const uint8_t pick = data[0];
   const Caller& gm = (pick & 0x80) ? w.admin : w.lead;
-  switch (pick % 12) {
+  switch (pick % 14) {
     case 0: {
       v1::SubmitTicketRequest req;
       if (!req.ParseFromString(body)) return 0;
@@ -164,6 +168,20 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       if (!req.ParseFromString(body)) return 0;
       v1::ListSanctionsResponse resp;
       (void)w.moderation->List(gm, req, &resp);
+      break;
+    }
+    case 12: {
+      v1::RecordPurchaseRequest req;
+      if (!req.ParseFromString(body)) return 0;
+      v1::VipProfileResponse resp;
+      (void)Wait([&](auto done) { w.vip->RecordPurchase(w.gs, req, &resp, std::move(done)); });
+      break;
+    }
+    case 13: {
+      v1::SetContactRequest req;
+      if (!req.ParseFromString(body)) return 0;
+      v1::VipProfileResponse resp;
+      (void)Wait([&](auto done) { w.vip->SetContact(w.gs, req, &resp, std::move(done)); });
       break;
     }
     default: {

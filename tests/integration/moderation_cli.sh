@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Moderation end to end with the built binaries: stewardctl issues, approves
-# and checks sanctions and announces against the built stewardd; a ban
+# Moderation, reports and VIP care end to end with the built binaries:
+# stewardctl issues, approves and checks sanctions, announces, works cases
+# and VIP tiers against the built stewardd; a ban
 # acknowledged just before SIGKILL is still enforced after restart; the
 # audit chain verifies.
 LOAD=$3  # tests/bench/moderation_load
@@ -62,6 +63,16 @@ admin cases resolve "$case_id" --dismiss --resolution "replays show nothing" | g
   || fail "case not resolved"
 expect_exit 5 admin cases resolve "$case_id" --dismiss --resolution "again"
 admin bugs list | grep -q "ID" || fail "bugs list failed"
+
+# VIP care: a tier set by hand opens a welcome task in the VIP queue.
+admin vip tier --player p-vip --realm eu1 --tier gold --reason "guild leader of the top guild" >/dev/null
+shown=$(admin vip show --player p-vip --realm eu1)
+echo "$shown" | grep -q "tier gold" || fail "vip tier not shown: $shown"
+queue=$(admin vip tasks --queue)
+echo "$queue" | grep -q "welcome" || fail "no welcome task: $queue"
+report=$(admin vip report)
+echo "$report" | grep -q "^gold *1 " || fail "vip report misses the gold VIP: $report"
+expect_exit 5 admin vip tier --player p-vip --realm eu1 --tier diamond --reason x
 
 # A ban acknowledged right before SIGKILL is enforced after restart.
 admin sanctions issue --type mute --subject p-4 --duration 1d --reason "Spam" >/dev/null
