@@ -2,7 +2,10 @@
 
 #include <openssl/sha.h>
 
+#include <climits>
+#include <cmath>
 #include <fstream>
+#include <optional>
 #include <set>
 #include <sstream>
 
@@ -25,6 +28,88 @@ absl::Status ReadString(const toml::table& t, absl::string_view key,
         absl::StrCat("config: ", where, key, " must be a string"));
   }
   *out = *v;
+  return absl::OkStatus();
+}
+
+// Numbers: TOML integers or floats; absent keys leave *out alone.
+absl::Status ReadNumber(const toml::table& t, absl::string_view key, absl::string_view where,
+                        double min, double max, double* out) {
+  const toml::node* n = t.get(std::string_view(key.data(), key.size()));
+  if (n == nullptr) return absl::OkStatus();
+  std::optional<double> v = n->value<double>();
+  if (!v || !(*v >= min && *v <= max)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("config: ", where, key, " must be a number from ", min, " to ", max));
+  }
+  *out = *v;
+  return absl::OkStatus();
+}
+
+absl::Status ReadInt(const toml::table& t, absl::string_view key, absl::string_view where,
+                     int min, int max, int* out) {
+  double d = *out;
+  RETURN_IF_ERROR(ReadNumber(t, key, where, min, max, &d));
+  if (d != static_cast<int>(d)) {
+    return absl::InvalidArgumentError(absl::StrCat("config: ", where, key, " must be a whole number"));
+  }
+  *out = static_cast<int>(d);
+  return absl::OkStatus();
+}
+
+absl::Status ParseReports(const toml::table& t, ReportsConfig* r) {
+  RETURN_IF_ERROR(ReadInt(t, "reports_per_hour", "reports.", 1, 10000, &r->reports_per_hour));
+  RETURN_IF_ERROR(ReadNumber(t, "escalation_threshold", "reports.", 0.25, 1e6, &r->escalation_threshold));
+  RETURN_IF_ERROR(ReadInt(t, "window_minutes", "reports.", 1, 7 * 24 * 60, &r->window_minutes));
+  if (const toml::node* n = t.get("custom_categories")) {
+    const toml::array* arr = n->as_array();
+    if (arr == nullptr) return absl::InvalidArgumentError("config: reports.custom_categories must be an array of strings");
+    for (const auto& e : *arr) {
+      auto v = e.value<std::string>();
+      if (!v) return absl::InvalidArgumentError("config: reports.custom_categories must be an array of strings");
+      RETURN_IF_ERROR(CheckId("config: reports.custom_categories entry", *v, true));
+      r->custom_categories.push_back(*v);
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::Status ParseVip(const toml::table& t, VipConfig* v) {
+  RETURN_IF_ERROR(ReadInt(t, "downgrade_grace_days", "vip.", 0, 365, &v->downgrade_grace_days));
+  RETURN_IF_ERROR(ReadNumber(t, "churn_threshold", "vip.", 0.05, 1.0, &v->churn_threshold));
+  if (const toml::node* n = t.get("tiers")) {
+    const toml::array* arr = n->as_array();
+    if (arr == nullptr) return absl::InvalidArgumentError("config: vip.tiers must be an array of tables ([[vip.tiers]])");
+    std::set<std::string> names;
+    for (size_t i = 0; i < arr->size(); ++i) {
+      const toml::table* tt = (*arr)[i].as_table();
+      std::string where = absl::StrCat("vip.tiers[", i, "].");
+      if (tt == nullptr) return absl::InvalidArgumentError(absl::StrCat("config: ", where, " must be a table"));
+      VipTierEntry e;
+      double lifetime = 0, rolling = 0;
+      RETURN_IF_ERROR(ReadString(*tt, "name", where, &e.name));
+      RETURN_IF_ERROR(CheckId(absl::StrCat("config: ", where, "name"), e.name, true));
+      RETURN_IF_ERROR(ReadNumber(*tt, "lifetime_spend", where, 0, 1e12, &lifetime));
+      RETURN_IF_ERROR(ReadNumber(*tt, "rolling_30d_spend", where, 0, 1e12, &rolling));
+      RETURN_IF_ERROR(ReadInt(*tt, "callback_hours", where, 1, 24 * 30, &e.callback_hours));
+      RETURN_IF_ERROR(ReadString(*tt, "ticket_priority", where, &e.ticket_priority));
+      if (e.ticket_priority != "low" && e.ticket_priority != "normal" && e.ticket_priority != "high" &&
+          e.ticket_priority != "urgent") {
+        return absl::InvalidArgumentError(
+            absl::StrCat("config: ", where, "ticket_priority must be low, normal, high or urgent"));
+      }
+      if (lifetime <= 0 && rolling <= 0) {
+        return absl::InvalidArgumentError(
+            absl::StrCat("config: ", where, " needs lifetime_spend or rolling_30d_spend"));
+      }
+      if (!names.insert(e.name).second) {
+        return absl::InvalidArgumentError(absl::StrCat("config: VIP tier ", e.name, " appears twice"));
+      }
+      // A threshold of 0 means "not by this measure".
+      e.lifetime_cents = lifetime > 0 ? static_cast<int64_t>(std::llround(lifetime * 100)) : INT64_MAX;
+      e.rolling_30d_cents = rolling > 0 ? static_cast<int64_t>(std::llround(rolling * 100)) : INT64_MAX;
+      v->tiers.push_back(std::move(e));
+    }
+  }
   return absl::OkStatus();
 }
 
@@ -84,6 +169,16 @@ absl::StatusOr<Config> ParseConfig(const std::string& text) {
     RETURN_IF_ERROR(ReadString(*tls, "cert_file", "tls.", &c.tls.cert_file));
     RETURN_IF_ERROR(ReadString(*tls, "key_file", "tls.", &c.tls.key_file));
     RETURN_IF_ERROR(ReadString(*tls, "client_ca_file", "tls.", &c.tls.client_ca_file));
+  }
+  if (const toml::node* n = root.get("reports")) {
+    const toml::table* t = n->as_table();
+    if (t == nullptr) return absl::InvalidArgumentError("config: [reports] must be a table");
+    RETURN_IF_ERROR(ParseReports(*t, &c.reports));
+  }
+  if (const toml::node* n = root.get("vip")) {
+    const toml::table* t = n->as_table();
+    if (t == nullptr) return absl::InvalidArgumentError("config: [vip] must be a table");
+    RETURN_IF_ERROR(ParseVip(*t, &c.vip));
   }
   if (const toml::node* n = root.get("principals")) {
     const toml::array* arr = n->as_array();

@@ -13,11 +13,26 @@
 //   realm = "eu1"                       # game_server: realm it may act in
 //   server = "eu1-s1"                   # game_server: optional, one server only
 //   token_sha256 = "<hex sha-256 of the bearer token>"
+//   [reports]                           # Defaults shown
+//   reports_per_hour = 20               # per reporting player
+//   escalation_threshold = 5.0          # weighted reports within the window
+//   window_minutes = 60
+//   custom_categories = []              # allowed values of custom_category
+//   [vip]
+//   downgrade_grace_days = 14
+//   churn_threshold = 0.6
+//   [[vip.tiers]]                       # lowest first; none = silver/gold/platinum
+//   name = "gold"
+//   lifetime_spend = 1000.0             # reached at this lifetime spend ...
+//   rolling_30d_spend = 300.0           # ... or this spend in 30 days
+//   callback_hours = 48                 # callback after a resolved ticket
+//   ticket_priority = "high"            # low | normal | high | urgent
 //
 // Only token hashes are stored; `stewardctl hash-token` prints one.
 #ifndef STEWARD_SERVICES_CONFIG_H_
 #define STEWARD_SERVICES_CONFIG_H_
 
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -44,11 +59,34 @@ struct TlsConfig {
   std::string client_ca_file;
 };
 
+struct ReportsConfig {
+  int reports_per_hour = 20;
+  double escalation_threshold = 5.0;
+  int window_minutes = 60;
+  std::vector<std::string> custom_categories;
+};
+
+struct VipTierEntry {
+  std::string name;
+  int64_t lifetime_cents = 0;
+  int64_t rolling_30d_cents = 0;
+  int callback_hours = 72;
+  std::string ticket_priority = "high";
+};
+
+struct VipConfig {
+  int downgrade_grace_days = 14;
+  double churn_threshold = 0.6;
+  std::vector<VipTierEntry> tiers;  // empty: the built-in three
+};
+
 struct Config {
   std::string listen = "127.0.0.1:50051";
   std::string data_dir = "var/data";
   TlsConfig tls;
   std::vector<PrincipalConfig> principals;
+  ReportsConfig reports;
+  VipConfig vip;
 };
 
 // Parses TOML text; errors name the offending key.

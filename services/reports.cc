@@ -75,6 +75,12 @@ absl::string_view Family(v1::ReportCategory c) {
   }
 }
 
+// Operator-defined categories are families of their own.
+std::string FamilyOf(const v1::SubmitReportRequest& r) {
+  if (r.category() == v1::REPORT_CATEGORY_CUSTOM) return "custom:" + r.custom_category();
+  return std::string(Family(r.category()));
+}
+
 std::string CaseStateKey(const Case& c) {
   return KeyWriter().Byte(kIdxCaseState).Byte(c.state()).I64(c.first_seen_ms()).U64(c.id()).Release();
 }
@@ -106,7 +112,8 @@ absl::StatusOr<Credibility> LoadCred(Txn& txn, absl::string_view realm, absl::st
   return Credibility{*up, *down};
 }
 
-absl::Status ValidateReport(const Caller& c, const v1::SubmitReportRequest& r) {
+absl::Status ValidateReport(const Caller& c, const v1::SubmitReportRequest& r,
+                            const ReportOptions& o) {
   RETURN_IF_ERROR(RequireGameServerWithPlayer(c, "SubmitReport"));
   RETURN_IF_ERROR(CheckText("idempotency_key", r.idempotency_key(), 1, kMaxIdempotencyKeyLen));
   if (r.category() == v1::REPORT_CATEGORY_UNSPECIFIED || !v1::ReportCategory_IsValid(r.category())) {
@@ -116,6 +123,13 @@ absl::Status ValidateReport(const Caller& c, const v1::SubmitReportRequest& r) {
                           r.category() == v1::REPORT_CATEGORY_CUSTOM));
   if (r.category() != v1::REPORT_CATEGORY_CUSTOM && !r.custom_category().empty()) {
     return absl::InvalidArgumentError("custom_category is only for category CUSTOM");
+  }
+  if (r.category() == v1::REPORT_CATEGORY_CUSTOM &&
+      std::find(o.custom_categories.begin(), o.custom_categories.end(), r.custom_category()) ==
+          o.custom_categories.end()) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "custom_category ", r.custom_category(),
+        " is not one of this game's categories ([reports] custom_categories in the config)"));
   }
   if (r.subject_type() == v1::REPORT_SUBJECT_TYPE_UNSPECIFIED ||
       !v1::ReportSubjectType_IsValid(r.subject_type())) {
@@ -289,7 +303,7 @@ absl::Status Reports::TakeAllowance(const std::string& key, int64_t now) {
 
 void Reports::SubmitReport(const Caller& c, const v1::SubmitReportRequest& req,
                            v1::SubmitReportResponse* resp, storage::DoneFn done) {
-  if (absl::Status s = ValidateReport(c, req); !s.ok()) return done(s);
+  if (absl::Status s = ValidateReport(c, req, options_); !s.ok()) return done(s);
   store_->Commit(
       [this, c, &req, resp](Txn& txn) -> absl::Status {
         std::string idem = IdempotencyKey(c.name(), "report", req.idempotency_key());
@@ -314,7 +328,7 @@ void Reports::SubmitReport(const Caller& c, const v1::SubmitReportRequest& req,
                                  .Str(req.realm_id())
                                  .Byte(req.subject_type())
                                  .Str(req.subject_id())
-                                 .Str(Family(req.category()))
+                                 .Str(FamilyOf(req))
                                  .Release();
         Case kase;
         std::string case_ref;
@@ -341,7 +355,7 @@ void Reports::SubmitReport(const Caller& c, const v1::SubmitReportRequest& req,
           kase.set_subject_type(req.subject_type());
           kase.set_subject_id(req.subject_id());
           kase.set_realm_id(req.realm_id());
-          kase.set_family(std::string(Family(req.category())));
+          kase.set_family(FamilyOf(req));
           kase.set_state(v1::CASE_STATE_OPEN);
           kase.set_first_seen_ms(now);
           txn.Put(Cf::kReportIndex, active, KeyWriter().U64(case_id).key());

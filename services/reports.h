@@ -21,6 +21,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/status/status.h"
@@ -39,6 +40,9 @@ struct ReportOptions {
   double escalation_threshold = 5.0;
   // Default: one hour.
   int64_t window_ms = 3600 * 1000;
+  // The operator's own categories: allowed values of custom_category for
+  // category CUSTOM. Default: none (CUSTOM is refused).
+  std::vector<std::string> custom_categories;
 };
 
 // Signature used to group bug reports (exposed for tests).

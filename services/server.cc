@@ -7,6 +7,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "services/audit.h"
@@ -263,6 +264,34 @@ absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> MakeCredentials(const T
 
 }  // namespace
 
+namespace {
+
+ReportOptions ReportOptionsFrom(const ReportsConfig& c) {
+  ReportOptions o;
+  o.reports_per_hour = c.reports_per_hour;
+  o.escalation_threshold = c.escalation_threshold;
+  o.window_ms = int64_t{c.window_minutes} * 60 * 1000;
+  o.custom_categories = c.custom_categories;
+  return o;
+}
+
+VipOptions VipOptionsFrom(const VipConfig& c) {
+  VipOptions o;
+  o.downgrade_grace_ms = int64_t{c.downgrade_grace_days} * 24 * 3600 * 1000;
+  o.churn_threshold = c.churn_threshold;
+  if (!c.tiers.empty()) {
+    o.tiers.clear();
+    for (const auto& t : c.tiers) {
+      v1::Priority p = v1::PRIORITY_HIGH;
+      v1::Priority_Parse("PRIORITY_" + absl::AsciiStrToUpper(t.ticket_priority), &p);
+      o.tiers.push_back({t.name, t.lifetime_cents, t.rolling_30d_cents, t.callback_hours, p});
+    }
+  }
+  return o;
+}
+
+}  // namespace
+
 struct StewardServer::Rep {
   Authenticator auth;
   DirectiveHub hub;
@@ -290,8 +319,8 @@ struct StewardServer::Rep {
         moderation(store, &hub),
         game_servers(store, &hub),
         announcements(store, &hub, &game_servers),
-        reports(store, &hub),
-        vip(store, &auth),
+        reports(store, &hub, ReportOptionsFrom(config.reports)),
+        vip(store, &auth, VipOptionsFrom(config.vip)),
         tickets(&auth, &desk),
         audit(&auth, store),
         moderation_service(MakeModerationService(&auth, &moderation)),

@@ -1,3 +1,4 @@
+#include <climits>
 #include "services/config.h"
 
 #include "gtest/gtest.h"
@@ -47,6 +48,46 @@ TEST(ConfigTest, ErrorsNameTheProblem) {
   auto syntax = ParseConfig("listen = ");
   EXPECT_EQ(syntax.status().code(), absl::StatusCode::kInvalidArgument);
   EXPECT_NE(syntax.status().message().find("line"), std::string::npos);
+}
+
+TEST(ConfigTest, ReportsAndVipSections) {
+  auto c = ParseConfig(R"(
+[reports]
+reports_per_hour = 5
+escalation_threshold = 2.5
+window_minutes = 30
+custom_categories = ["griefing", "ghosting"]
+[vip]
+downgrade_grace_days = 7
+churn_threshold = 0.5
+[[vip.tiers]]
+name = "bronze"
+rolling_30d_spend = 20
+callback_hours = 96
+ticket_priority = "normal"
+[[vip.tiers]]
+name = "diamond"
+lifetime_spend = 10000.50
+ticket_priority = "urgent"
+)");
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(c->reports.reports_per_hour, 5);
+  EXPECT_DOUBLE_EQ(c->reports.escalation_threshold, 2.5);
+  EXPECT_EQ(c->reports.window_minutes, 30);
+  EXPECT_EQ(c->reports.custom_categories.size(), 2u);
+  EXPECT_EQ(c->vip.downgrade_grace_days, 7);
+  ASSERT_EQ(c->vip.tiers.size(), 2u);
+  EXPECT_EQ(c->vip.tiers[0].rolling_30d_cents, 2000);
+  EXPECT_EQ(c->vip.tiers[0].lifetime_cents, INT64_MAX);  // not by lifetime
+  EXPECT_EQ(c->vip.tiers[1].lifetime_cents, 1000050);
+  EXPECT_EQ(c->vip.tiers[1].callback_hours, 72);
+
+  auto bad = ParseConfig("[reports]\nreports_per_hour = 0");
+  EXPECT_NE(bad.status().message().find("reports.reports_per_hour"), std::string::npos);
+  bad = ParseConfig("[[vip.tiers]]\nname = 'x'");
+  EXPECT_NE(bad.status().message().find("vip.tiers[0]"), std::string::npos);
+  bad = ParseConfig("[[vip.tiers]]\nname = 'x'\nlifetime_spend = 5\nticket_priority = 'asap'");
+  EXPECT_NE(bad.status().message().find("ticket_priority"), std::string::npos);
 }
 
 TEST(ConfigTest, Sha256MatchesKnownVector) {

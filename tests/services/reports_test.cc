@@ -111,6 +111,24 @@ TEST_F(ReportsTest, ReportsGroupIntoOneCasePerSubjectAndFamily) {
   EXPECT_EQ(again.report().id(), first.report().id());
   EXPECT_EQ(GetCase(c1).report_count(), 3u);
 
+  // The operator's own categories group on their own; unknown ones are refused.
+  v1::SubmitReportRequest custom;
+  custom.set_idempotency_key("c1");
+  custom.set_category(v1::REPORT_CATEGORY_CUSTOM);
+  custom.set_custom_category("griefing");
+  custom.set_subject_type(v1::REPORT_SUBJECT_TYPE_PLAYER);
+  custom.set_subject_id("cheater");
+  custom.set_realm_id("eu1");
+  v1::SubmitReportResponse cr;
+  ASSERT_TRUE(rep_->SubmitReport(Ctx("gs-eu1", "p-1").get(), custom, &cr).ok());
+  EXPECT_NE(cr.case_id(), c1);
+  EXPECT_EQ(GetCase(cr.case_id()).family(), "custom:griefing");
+  custom.set_idempotency_key("c2");
+  custom.set_custom_category("ghosting");
+  grpc::Status unknown = rep_->SubmitReport(Ctx("gs-eu1", "p-2").get(), custom, &cr);
+  EXPECT_EQ(unknown.error_code(), StatusCode::INVALID_ARGUMENT);
+  EXPECT_NE(unknown.error_message().find("custom_categories"), std::string::npos);
+
   // Bad input and scope.
   v1::SubmitReportResponse out;
   EXPECT_EQ(Report("cheater", "cheater", v1::REPORT_CATEGORY_CHEATING, &out).error_code(),

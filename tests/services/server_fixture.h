@@ -55,6 +55,7 @@ class ServerFixture : public ::testing::Test {
                          Gm("agent", Role::kAgent),     Gm("agent2", Role::kAgent),
                          GameServer("gs-eu1", "eu1"),   GameServer("gs-us1", "us1"),
                          GameServer("gs-eu1-s1", "eu1", "eu1-s1")};
+    config.reports.custom_categories = {"griefing"};
     auto server = StewardServer::Start(config, store_.get());
     ASSERT_TRUE(server.ok()) << server.status();
     server_ = *std::move(server);
