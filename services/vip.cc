@@ -4,7 +4,10 @@
 #include <cmath>
 #include <memory>
 
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/time/civil_time.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "services/audit.h"
@@ -85,6 +88,22 @@ absl::Status Target(const Caller& c, absl::string_view player, absl::string_view
     RETURN_IF_ERROR(CheckId("realm_id", *out_realm, true));
   }
   return CheckId("player_id", *out_player, true);
+}
+
+absl::Status CheckMonthDay(absl::string_view field, const std::string& v) {
+  if (v.empty()) return absl::OkStatus();
+  int month = 0, day = 0;
+  if (v.size() != 5 || v[2] != '-' || !absl::SimpleAtoi(v.substr(0, 2), &month) ||
+      !absl::SimpleAtoi(v.substr(3, 2), &day) || month < 1 || month > 12 || day < 1 || day > 31) {
+    return absl::InvalidArgumentError(absl::StrCat(field, " must be MM-DD, e.g. 04-17"));
+  }
+  return absl::OkStatus();
+}
+
+// "MM-DD" and year of a unix-ms instant, in UTC.
+std::pair<std::string, int> MonthDay(int64_t ms) {
+  absl::CivilDay d = absl::ToCivilDay(absl::FromUnixMillis(ms), absl::UTCTimeZone());
+  return {absl::StrFormat("%02d-%02d", d.month(), d.day()), static_cast<int>(d.year())};
 }
 
 }  // namespace
@@ -311,10 +330,8 @@ void VipCare::SetContact(const Caller& c, const v1::SetContactRequest& req,
   if (s.ok()) s = CheckText("contact.email", req.contact().email(), 0, kMaxContactLen);
   if (s.ok()) s = CheckText("contact.phone", req.contact().phone(), 0, 32);
   if (s.ok()) s = CheckId("contact.preferred_channel", req.contact().preferred_channel(), false);
-  if (s.ok() && !req.birthday().empty() &&
-      (req.birthday().size() != 5 || req.birthday()[2] != '-')) {
-    s = absl::InvalidArgumentError("birthday must be MM-DD");
-  }
+  if (s.ok()) s = CheckMonthDay("birthday", req.birthday());
+  if (s.ok()) s = CheckMonthDay("anniversary", req.anniversary());
   if (!s.ok()) return done(s);
   store_->Commit(
       [this, c, &req, resp, player, realm](Txn& txn) -> absl::Status {
@@ -327,6 +344,7 @@ void VipCare::SetContact(const Caller& c, const v1::SetContactRequest& req,
         VipProfile before = *p;
         *p->mutable_contact() = req.contact();
         p->set_birthday(req.birthday());
+        p->set_anniversary(req.anniversary());
         PutProfile(txn, *p);
         // Audit without the personal data itself.
         before.clear_contact();
@@ -696,6 +714,20 @@ absl::StatusOr<int> VipCare::Sweep() {
                                              churn.factors_size() ? churn.factors(0).detail() : ""),
                                 id));
         p.set_open_outreach_task(id);
+      }
+      // Birthday and anniversary greetings, once a year, on the day.
+      auto [today, year] = MonthDay(now);
+      if (!p.tier().empty() && p.birthday() == today && p.last_birthday_task_year() != year) {
+        ASSIGN_OR_RETURN(uint64_t id, txn.NextId("care_task"));
+        tasks.push_back(NewTask(txn, options_, p, v1::CARE_TASK_KIND_BIRTHDAY, now, now + kDayMs,
+                                "birthday greeting", id));
+        p.set_last_birthday_task_year(year);
+      }
+      if (!p.tier().empty() && p.anniversary() == today && p.last_anniversary_task_year() != year) {
+        ASSIGN_OR_RETURN(uint64_t id, txn.NextId("care_task"));
+        tasks.push_back(NewTask(txn, options_, p, v1::CARE_TASK_KIND_BIRTHDAY, now, now + kDayMs,
+                                "anniversary greeting", id));
+        p.set_last_anniversary_task_year(year);
       }
       for (const auto& t : tasks) PutTask(txn, t, nullptr);
       changed_one = !tasks.empty() || p.tier() != tier_before;

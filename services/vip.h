@@ -11,7 +11,8 @@
 //
 // Care tasks: welcome on reaching a tier, callback after a VIP's ticket is
 // resolved (due after the tier's callback window), outreach when churn
-// risk crosses the threshold (one open at a time), manual. A task closes
+// risk crosses the threshold (one open at a time), birthday and anniversary
+// greetings on the day (once a year, from the hourly sweep), manual. A task closes
 // as done on a reached attempt, or unreachable after max_attempts failed
 // ones.
 #ifndef STEWARD_SERVICES_VIP_H_

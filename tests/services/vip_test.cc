@@ -7,6 +7,8 @@
 
 #include "gtest/gtest.h"
 #include "server_fixture.h"
+#include "absl/strings/str_format.h"
+#include "absl/time/civil_time.h"
 #include "services/vip.h"
 #include "steward/v1/audit.grpc.pb.h"
 #include "steward/v1/ticket.grpc.pb.h"
@@ -199,6 +201,34 @@ TEST_F(VipDomainTest, ChurnRiskIsExplainedAndOpensOneOutreach) {
   int outreach = 0;
   for (const auto& t : queue.tasks()) outreach += t.kind() == v1::CARE_TASK_KIND_OUTREACH;
   EXPECT_EQ(outreach, 1);
+}
+
+TEST_F(VipDomainTest, BirthdayGreetingOnceAYearOnTheDay) {
+  Buy(100'00);  // silver
+  absl::CivilDay today = absl::ToCivilDay(absl::FromUnixMillis(now_), absl::UTCTimeZone());
+  absl::CivilDay tomorrow = today + 1;
+  v1::SetContactRequest sc;
+  sc.set_birthday(absl::StrFormat("%02d-%02d", tomorrow.month(), tomorrow.day()));
+  v1::VipProfileResponse r;
+  ASSERT_TRUE(Wait([&](auto d) { vip_->SetContact(gs_, sc, &r, std::move(d)); }).ok());
+  sc.set_birthday("13-01");
+  EXPECT_EQ(Wait([&](auto d) { vip_->SetContact(gs_, sc, &r, std::move(d)); }).code(),
+            absl::StatusCode::kInvalidArgument);
+  auto birthdays = [&] {
+    v1::ListCareTasksRequest lr;
+    lr.set_queue_only(true);
+    v1::ListCareTasksResponse q;
+    EXPECT_TRUE(vip_->ListTasks(lead_, lr, &q).ok());
+    int n = 0;
+    for (const auto& t : q.tasks()) n += t.kind() == v1::CARE_TASK_KIND_BIRTHDAY;
+    return n;
+  };
+  ASSERT_TRUE(vip_->Sweep().ok());
+  EXPECT_EQ(birthdays(), 0);  // not yet
+  now_ += kDay;
+  ASSERT_TRUE(vip_->Sweep().ok());
+  ASSERT_TRUE(vip_->Sweep().ok());  // the same day again: still one
+  EXPECT_EQ(birthdays(), 1);
 }
 
 class VipServiceTest : public ServerFixture {};
