@@ -307,6 +307,12 @@ void VipCare::RecordLogin(const Caller& c, const v1::RecordLoginRequest& req,
         }
         p->set_last_login_ms(std::max(p->last_login_ms(), at));
         p->set_logins(p->logins() + 1);
+        if (req.last_session_minutes() > 0) {
+          double m = std::min<double>(req.last_session_minutes(), 24 * 60);
+          bool first = p->session_minutes_baseline() == 0;
+          p->set_session_minutes_baseline(first ? m : 0.95 * p->session_minutes_baseline() + 0.05 * m);
+          p->set_session_minutes_recent(first ? m : 0.7 * p->session_minutes_recent() + 0.3 * m);
+        }
         std::vector<CareTask> tasks;
         RETURN_IF_ERROR(Retier(txn, options_, *p, now, &tasks));
         for (auto& t : tasks) {
@@ -640,13 +646,19 @@ v1::ChurnRisk VipCare::ComputeChurn(const VipProfile& p, int64_t now) const {
                   absl::StrCat("spent ", rolled.spend_30d_cents() / 100, " in 30 days against a usual ",
                                static_cast<int64_t>(monthly) / 100, " a month")});
   }
+  if (p.session_minutes_baseline() > 0) {
+    double ratio = p.session_minutes_recent() / p.session_minutes_baseline();
+    fs.push_back({"session_trend", 0.15 * std::clamp(1.0 - ratio, 0.0, 1.0),
+                  absl::StrCat("recent sessions ", static_cast<int>(p.session_minutes_recent()),
+                               " min against a usual ", static_cast<int>(p.session_minutes_baseline()))});
+  }
   // Sanctions in the last 30 days (moderation's subject index).
   int sanctions = 0;
   std::string sp = KeyWriter().Byte('s').Str(p.player_id()).Release();
   (void)store_->Scan(Cf::kModIndex, KeyWriter(sp).I64(now - 30 * kDayMs).key(),
                      storage::PrefixSuccessor(sp), false,
                      [&](absl::string_view, absl::string_view) { return ++sanctions < 10; });
-  fs.push_back({"recent_sanctions", 0.15 * std::min(sanctions, 2) / 2.0,
+  fs.push_back({"recent_sanctions", 0.1 * std::min(sanctions, 2) / 2.0,
                 absl::StrCat(sanctions, " sanction(s) in 30 days")});
   // Tickets still open (the ticket desk's player index).
   int open = 0;

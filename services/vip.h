@@ -104,8 +104,10 @@ class VipCare {
   // profiles changed. Blocks until committed.
   absl::StatusOr<int> Sweep();
 
-  // Churn risk of a profile now, from its own signals and the player's
-  // recent sanctions and open tickets in the store.
+  // Churn risk of a profile now (0 to 1): days since login against the
+  // player's usual gap (up to 0.4), 30-day spend against their monthly
+  // average (0.25), recent session length against their usual (0.15),
+  // sanctions in 30 days (0.1) and open tickets (0.1).
   v1::ChurnRisk ComputeChurn(const v1::VipProfile& p, int64_t now_ms) const;
 
  private:

@@ -174,7 +174,8 @@ TEST_F(VipDomainTest, CareTaskAttemptsCloseAsDoneOrUnreachable) {
 TEST_F(VipDomainTest, ChurnRiskIsExplainedAndOpensOneOutreach) {
   v1::RecordLoginRequest login;
   v1::VipProfileResponse r;
-  for (int i = 0; i < 5; ++i) {  // logs in daily
+  for (int i = 0; i < 5; ++i) {  // logs in daily for about two hours
+    login.set_last_session_minutes(i < 4 ? 120 : 20);
     ASSERT_TRUE(Wait([&](auto d) { vip_->RecordLogin(gs_, login, &r, std::move(d)); }).ok());
     now_ += kDay;
   }
@@ -194,6 +195,10 @@ TEST_F(VipDomainTest, ChurnRiskIsExplainedAndOpensOneOutreach) {
   EXPECT_NE(c.factors(0).detail().find("days since last login"), std::string::npos);
   EXPECT_EQ(c.factors(1).name(), "spend_trend");
   EXPECT_GE(c.factors(0).weight(), c.factors(1).weight());
+  ASSERT_GE(c.factors_size(), 3);
+  EXPECT_EQ(c.factors(2).name(), "session_trend");  // the last session was short
+  EXPECT_NE(c.factors(2).detail().find("recent sessions 90 min against a usual 115"), std::string::npos)
+      << c.factors(2).detail();
   v1::ListCareTasksRequest lr;
   lr.set_queue_only(true);
   v1::ListCareTasksResponse queue;
