@@ -156,6 +156,18 @@ void AddVipCommands(CLI::App& app, const Globals& g, int* handled) {
     return 0;
   }));
 
+  auto* shift = vip->add_subcommand("shift", "on|off: while on shift, your VIPs' new tickets come to you");
+  shift->add_option("state", o.outcome, "on|off")->required()->check(CLI::IsMember({"on", "off"}));
+  shift->callback(Command(g, handled, [&g](Client& c, grpc::ClientContext& ctx) {
+    v1::SetOnShiftRequest req;
+    req.set_on_shift(o.outcome == "on");
+    v1::SetOnShiftResponse resp;
+    c.Check(c.vip().SetOnShift(&ctx, req, &resp));
+    if (g.json) PrintJson(resp);
+    else std::printf("%s is %s shift\n", resp.gm().c_str(), resp.on_shift() ? "on" : "off");
+    return 0;
+  }));
+
   auto* report = vip->add_subcommand("report", "tiers, movement, tasks and churn (supervisor+)");
   report->add_option("--realm", o.realm);
   report->callback(Command(g, handled, [&g](Client& c, grpc::ClientContext& ctx) {

@@ -374,6 +374,11 @@ class VipServiceImpl final : public v1::VipService::CallbackService {
                                           v1::ListCareTasksResponse* resp) override {
     return UnaryRead(auth_, ctx, req, resp, &VipCare::ListTasks, v_);
   }
+  grpc::ServerUnaryReactor* SetOnShift(grpc::CallbackServerContext* ctx,
+                                       const v1::SetOnShiftRequest* req,
+                                       v1::SetOnShiftResponse* resp) override {
+    return UnaryWrite(auth_, ctx, req, resp, &VipCare::SetOnShift, v_);
+  }
   grpc::ServerUnaryReactor* GetVipReport(grpc::CallbackServerContext* ctx,
                                          const v1::VipReportRequest* req,
                                          v1::VipReportResponse* resp) override {

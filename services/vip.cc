@@ -34,6 +34,7 @@ constexpr int64_t kMaxPurchaseCents = int64_t{1'000'000} * 100;  // one purchase
 // Index families in Cf::kVipIndex.
 constexpr uint8_t kIdxOpenTasks = 'w';  // owner ("" = queue), due, task
 constexpr uint8_t kIdxAllTasks = 'T';   // created, task
+constexpr uint8_t kIdxOnShift = 'S';    // GM -> "" while on shift
 
 std::string ProfileKey(absl::string_view realm, absl::string_view player) {
   return KeyWriter().Str(realm).Str(player).Release();
@@ -594,15 +595,46 @@ absl::Status VipCare::ListTasks(const Caller& c, const v1::ListCareTasksRequest&
                     resp->mutable_tasks());
 }
 
+void VipCare::SetOnShift(const Caller& c, const v1::SetOnShiftRequest& req,
+                         v1::SetOnShiftResponse* resp, storage::DoneFn done) {
+  if (absl::Status s = RequireGm(c, Role::kAgent, "SetOnShift"); !s.ok()) return done(s);
+  store_->Commit(
+      [this, c, &req, resp](Txn& txn) -> absl::Status {
+        std::string key = KeyWriter().Byte(kIdxOnShift).Str(c.name()).Release();
+        if (req.on_shift()) {
+          txn.Put(Cf::kVipIndex, key, "");
+        } else {
+          txn.Delete(Cf::kVipIndex, key);
+        }
+        resp->set_gm(c.name());
+        resp->set_on_shift(req.on_shift());
+        return AppendAudit(txn, c, Now(),
+                           {.action = req.on_shift() ? "gm.shift_start" : "gm.shift_end",
+                            .target = absl::StrCat("gm/", c.name())});
+      },
+      std::move(done));
+}
+
 absl::Status VipCare::OnTicketSubmitted(Txn& txn, v1::Ticket* t) const {
   VipProfile p;
   RETURN_IF_ERROR(LoadProfile(txn, t->context().realm_id(), t->player_id(), &p));
   const VipTierConfig* tier = TierConfig(options_, p.tier());
   if (tier == nullptr) return absl::OkStatus();
+  auto& extra = *t->mutable_context()->mutable_extra();
   if (t->priority() < tier->ticket_priority) {
     t->set_priority(tier->ticket_priority);
-    (*t->mutable_context()->mutable_extra())["steward.priority_reason"] =
-        absl::StrCat("VIP tier ", p.tier());
+    extra["steward.priority_reason"] = absl::StrCat("VIP tier ", p.tier());
+  }
+  if (!p.care_gm().empty() && t->assignee().empty()) {
+    std::string on;
+    absl::Status s = txn.Get(Cf::kVipIndex, KeyWriter().Byte(kIdxOnShift).Str(p.care_gm()).key(), &on);
+    if (s.ok()) {
+      t->set_assignee(p.care_gm());
+      t->set_status(v1::TICKET_STATUS_ASSIGNED);
+      extra["steward.routed"] = absl::StrCat("to care GM ", p.care_gm(), " (on shift)");
+    } else if (!absl::IsNotFound(s)) {
+      return s;
+    }
   }
   return absl::OkStatus();
 }

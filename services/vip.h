@@ -88,13 +88,16 @@ class VipCare {
                   v1::CareTaskResponse* resp, storage::DoneFn done);
   void RecordAttempt(const Caller& c, const v1::RecordAttemptRequest& req,
                      v1::CareTaskResponse* resp, storage::DoneFn done);
+  void SetOnShift(const Caller& c, const v1::SetOnShiftRequest& req, v1::SetOnShiftResponse* resp,
+                  storage::DoneFn done);
   absl::Status ListTasks(const Caller& c, const v1::ListCareTasksRequest& req,
                          v1::ListCareTasksResponse* resp) const;
   absl::Status Report(const Caller& c, const v1::VipReportRequest& req,
                       v1::VipReportResponse* resp) const;
 
   // Inside a ticket transaction: a VIP's ticket gets at least its tier's
-  // priority (the reason goes to the ticket's extras).
+  // priority (the reason goes to the ticket's extras), and goes to the
+  // player's care GM when that GM is on shift.
   absl::Status OnTicketSubmitted(storage::Txn& txn, v1::Ticket* ticket) const;
   // Inside a ticket transaction: a VIP's resolved ticket gets a callback.
   absl::Status OnTicketResolved(storage::Txn& txn, const v1::Ticket& ticket, int64_t now_ms) const;

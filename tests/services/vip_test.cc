@@ -285,7 +285,12 @@ TEST_F(VipServiceTest, ContactDetailsOnlyForTheCareGmAndSupervisorsAndEveryReadI
   }
   EXPECT_EQ(reads, 2);
 
-  // A VIP's ticket gets the tier's priority; resolving it schedules a callback.
+  // A VIP's ticket gets the tier's priority and, while the care GM is on
+  // shift, goes straight to them; resolving it schedules a callback.
+  v1::SetOnShiftRequest shift;
+  shift.set_on_shift(true);
+  v1::SetOnShiftResponse shifted;
+  ASSERT_TRUE(vip->SetOnShift(Ctx("agent").get(), shift, &shifted).ok());
   v1::SubmitTicketRequest t;
   t.set_idempotency_key("vt");
   t.set_category(v1::TICKET_CATEGORY_PAYMENT);
@@ -294,6 +299,14 @@ TEST_F(VipServiceTest, ContactDetailsOnlyForTheCareGmAndSupervisorsAndEveryReadI
   v1::SubmitTicketResponse filed;
   ASSERT_TRUE(tickets->SubmitTicket(Ctx("gs-eu1", "p-1").get(), t, &filed).ok());
   EXPECT_EQ(filed.ticket().priority(), v1::PRIORITY_URGENT);
+  EXPECT_EQ(filed.ticket().assignee(), "agent");
+  EXPECT_EQ(filed.ticket().status(), v1::TICKET_STATUS_ASSIGNED);
+  shift.set_on_shift(false);
+  ASSERT_TRUE(vip->SetOnShift(Ctx("agent").get(), shift, &shifted).ok());
+  t.set_idempotency_key("vt-2");
+  v1::SubmitTicketResponse second;
+  ASSERT_TRUE(tickets->SubmitTicket(Ctx("gs-eu1", "p-1").get(), t, &second).ok());
+  EXPECT_TRUE(second.ticket().assignee().empty());  // off shift: the queue
   v1::UpdateTicketStatusRequest res;
   res.set_ticket_id(filed.ticket().id());
   res.set_status(v1::TICKET_STATUS_RESOLVED);
