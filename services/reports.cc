@@ -41,6 +41,7 @@ constexpr size_t kNoticeChunk = 500;  // players per notice directive
 // Index families in Cf::kReportIndex.
 constexpr uint8_t kIdxActiveCase = 'k';  // realm, type, subject, family -> case id
 constexpr uint8_t kIdxCaseReporter = 'd';  // case, reporter -> report id
+constexpr uint8_t kIdxOpenBySubject = 'u'; // realm, type, subject, reporter -> open report id
 constexpr uint8_t kIdxCaseState = 'c';     // state, first seen, case
 constexpr uint8_t kIdxCaseReports = 'x';   // case, time, report
 constexpr uint8_t kIdxPlayerReports = 'm'; // realm, player, time, report
@@ -79,6 +80,17 @@ absl::string_view Family(v1::ReportCategory c) {
 std::string FamilyOf(const v1::SubmitReportRequest& r) {
   if (r.category() == v1::REPORT_CATEGORY_CUSTOM) return "custom:" + r.custom_category();
   return std::string(Family(r.category()));
+}
+
+std::string OpenReportKey(absl::string_view realm, int subject_type, absl::string_view subject,
+                          absl::string_view reporter) {
+  return KeyWriter()
+      .Byte(kIdxOpenBySubject)
+      .Str(realm)
+      .Byte(static_cast<uint8_t>(subject_type))
+      .Str(subject)
+      .Str(reporter)
+      .Release();
 }
 
 std::string CaseStateKey(const Case& c) {
@@ -322,6 +334,17 @@ void Reports::SubmitReport(const Caller& c, const v1::SubmitReportRequest& req,
         // Retries above are free; every new attempt, duplicates included,
         // counts against the reporter's hour.
         RETURN_IF_ERROR(TakeAllowance(absl::StrCat(req.realm_id(), "/", c.player_id), now));
+        // One open report per reporter per subject, whatever its category.
+        std::string open_key = OpenReportKey(req.realm_id(), req.subject_type(), req.subject_id(),
+                                             c.player_id);
+        std::string dup;
+        absl::Status ds = txn.Get(Cf::kReportIndex, open_key, &dup);
+        if (ds.ok()) {
+          return absl::AlreadyExistsError(absl::StrCat(
+              "player ", c.player_id, " already has an open report about ", req.subject_id(),
+              " (report ", KeyReader(dup).U64().value_or(0), ")"));
+        }
+        if (!absl::IsNotFound(ds)) return ds;
         // The open case for this subject and family, or a new one.
         std::string active = KeyWriter()
                                  .Byte(kIdxActiveCase)
@@ -339,16 +362,6 @@ void Reports::SubmitReport(const Caller& c, const v1::SubmitReportRequest& req,
           auto id = KeyReader(case_ref).U64();
           if (!id) return absl::DataLossError("case index entry is unreadable");
           RETURN_IF_ERROR(LoadRecord(txn, Cf::kCases, *id, "case", &kase));
-          std::string dup;
-          absl::Status ds = txn.Get(Cf::kReportIndex,
-                                    KeyWriter().Byte(kIdxCaseReporter).U64(kase.id()).Str(c.player_id).key(),
-                                    &dup);
-          if (ds.ok()) {
-            return absl::AlreadyExistsError(absl::StrCat(
-                "player ", c.player_id, " already has an open report about ", req.subject_id(),
-                " (report ", KeyReader(dup).U64().value_or(0), ")"));
-          }
-          if (!absl::IsNotFound(ds)) return ds;
         } else {
           ASSIGN_OR_RETURN(uint64_t case_id, txn.NextId("case"));
           kase.set_id(case_id);
@@ -381,6 +394,7 @@ void Reports::SubmitReport(const Caller& c, const v1::SubmitReportRequest& req,
         txn.Put(Cf::kReports, RecordKey(id), r->SerializeAsString());
         txn.Put(Cf::kReportIndex, KeyWriter().Byte(kIdxCaseReporter).U64(kase.id()).Str(c.player_id).key(),
                 KeyWriter().U64(id).key());
+        txn.Put(Cf::kReportIndex, open_key, KeyWriter().U64(id).key());
         txn.Put(Cf::kReportIndex, KeyWriter().Byte(kIdxCaseReports).U64(kase.id()).I64(now).U64(id).key(), "");
         txn.Put(Cf::kReportIndex,
                 KeyWriter().Byte(kIdxPlayerReports).Str(req.realm_id()).Str(c.player_id).I64(now).U64(id).key(),
@@ -611,6 +625,9 @@ void Reports::ResolveCase(const Caller& c, const v1::ResolveCaseRequest& req,
           (req.action_taken() ? cred.upheld : cred.dismissed)++;
           txn.Put(Cf::kReportIndex, CredKey(before.realm_id(), r.player),
                   KeyWriter().U64(cred.upheld).U64(cred.dismissed).key());
+          // The report is closed: the reporter may report this subject again.
+          txn.Delete(Cf::kReportIndex, OpenReportKey(before.realm_id(), before.subject_type(),
+                                                     before.subject_id(), r.player));
           players.emplace_back(before.realm_id(), r.player);
         }
         std::vector<uint64_t> report_ids;

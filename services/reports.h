@@ -3,7 +3,8 @@
 // of gRPC.
 //
 // A report joins the open case for its (realm, subject, category family);
-// a reporter may have one report per case (a second is ALREADY_EXISTS),
+// a reporter may have one open report per subject, whatever its category
+// (a second is ALREADY_EXISTS; resolving the case closes it),
 // and at most ReportOptions::reports_per_hour reports an hour
 // (RESOURCE_EXHAUSTED). Each report weighs its reporter's credibility:
 // (1 + upheld) / (1 + dismissed) over their resolved cases, between 0.25

@@ -93,6 +93,10 @@ TEST_F(ReportsTest, ReportsGroupIntoOneCasePerSubjectAndFamily) {
   uint64_t c1 = MustReport("p-1", "cheater", v1::REPORT_CATEGORY_CHEATING);
   uint64_t c2 = MustReport("p-2", "cheater", v1::REPORT_CATEGORY_BOTTING);  // same family
   uint64_t c3 = MustReport("p-3", "cheater", v1::REPORT_CATEGORY_HARASSMENT);
+  // One open report per reporter per subject, even in another family.
+  v1::SubmitReportResponse other_family;
+  EXPECT_EQ(Report("p-3", "cheater", v1::REPORT_CATEGORY_SCAMMING, &other_family).error_code(),
+            StatusCode::ALREADY_EXISTS);
   EXPECT_EQ(c1, c2);
   EXPECT_NE(c1, c3);
   v1::Case k = GetCase(c1);
@@ -114,10 +118,10 @@ TEST_F(ReportsTest, ReportsGroupIntoOneCasePerSubjectAndFamily) {
   // The operator's own categories group on their own; unknown ones are refused.
   v1::SubmitReportRequest custom;
   custom.set_idempotency_key("c1");
+  custom.set_subject_id("griefer-9");
   custom.set_category(v1::REPORT_CATEGORY_CUSTOM);
   custom.set_custom_category("griefing");
   custom.set_subject_type(v1::REPORT_SUBJECT_TYPE_PLAYER);
-  custom.set_subject_id("cheater");
   custom.set_realm_id("eu1");
   v1::SubmitReportResponse cr;
   ASSERT_TRUE(rep_->SubmitReport(Ctx("gs-eu1", "p-1").get(), custom, &cr).ok());
@@ -188,8 +192,10 @@ TEST_F(ReportsTest, CredibleReportersEscalateSoonerAndResolutionUpdatesCredibili
   MustReport("p-3", "bot-2");
   EXPECT_EQ(GetCase(c2).state(), v1::CASE_STATE_ESCALATED);  // 6.5 with four reporters
 
-  // After resolution, new reports about the subject open a new case.
+  // After resolution, new reports about the subject open a new case, and
+  // its earlier reporters may report it again.
   EXPECT_NE(MustReport("p-7", "bot-1"), c);
+  EXPECT_EQ(MustReport("p-1", "bot-1"), MustReport("p-8", "bot-1"));
 
   v1::ListCasesRequest lreq;
   v1::ListCasesResponse listed;
