@@ -50,6 +50,13 @@ void PrintTicket(const v1::Ticket& t) {
   row("updated", Time(t.updated_at_ms()));
   row("resolved", t.resolved_at_ms() ? Time(t.resolved_at_ms()) : "");
   row("closed", t.closed_at_ms() ? Time(t.closed_at_ms()) : "");
+  if (t.satisfaction().score() != 0) {
+    const auto& sat = t.satisfaction();
+    row("rating", absl::StrCat(sat.score(), "/5", sat.rejected() ? " (solution rejected)" : "", " for ",
+                               sat.rated_assignee(), " at ", Time(sat.rated_at_ms()),
+                               sat.comment().empty() ? "" : ": " + sat.comment()));
+  }
+  for (const auto& gm : t.rejected_assignees()) row("rejected GM", gm);
   row("version", std::to_string(t.version()));
   row("subject", t.subject());
   if (!t.description().empty()) std::printf("\n%s\n", t.description().c_str());
@@ -139,6 +146,15 @@ int Run(int argc, char** argv) {
   submit->add_option("--server", *sreq.mutable_context()->mutable_server_id(), "server id");
   submit->add_option("--map", *sreq.mutable_context()->mutable_map(), "map");
   submit->add_option("--reported-player", *sreq.mutable_reported_player_id(), "for player_report");
+
+  auto* rate = tickets->add_subcommand("rate", "the player rates a resolved ticket (game-server token and --player)");
+  uint32_t r_score = 0;
+  std::string r_comment;
+  bool r_reject = false;
+  rate->add_option("id", id, "ticket id")->required();
+  rate->add_option("--score", r_score, "1 to 5")->required();
+  rate->add_option("--comment", r_comment);
+  rate->add_flag("--reject", r_reject, "reject the solution (reopens for another GM)");
 
   auto* audit = app.add_subcommand("audit", "read the audit trail (supervisor+)");
   audit->require_subcommand(1);
@@ -255,6 +271,17 @@ int Run(int argc, char** argv) {
     if (g.json) PrintJson(resp);
     else std::printf("ticket %llu %s\n", static_cast<unsigned long long>(resp.ticket().id()),
                      resp.deduplicated() ? "(already filed)" : "filed");
+  } else if (rate->parsed()) {
+    v1::RateTicketRequest req;
+    req.set_ticket_id(id);
+    req.set_score(r_score);
+    req.set_comment(r_comment);
+    req.set_reject(r_reject);
+    v1::RateTicketResponse resp;
+    client.Check(client.tickets().RateTicket(&ctx, req, &resp));
+    if (g.json) PrintJson(resp);
+    else std::printf("ticket %llu rated %u/5%s\n", static_cast<unsigned long long>(id), r_score,
+                     resp.reopened() ? "; reopened for another GM" : "");
   } else if (audit_list->parsed()) {
     v1::ListAuditRequest req;
     req.set_target(a_target);

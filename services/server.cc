@@ -186,6 +186,11 @@ class TicketServiceImpl final : public v1::TicketService::CallbackService {
                                        v1::AddMessageResponse* resp) override {
     return UnaryWrite(auth_, ctx, req, resp, &TicketDesk::AddMessage, desk_);
   }
+  grpc::ServerUnaryReactor* RateTicket(grpc::CallbackServerContext* ctx,
+                                       const v1::RateTicketRequest* req,
+                                       v1::RateTicketResponse* resp) override {
+    return UnaryWrite(auth_, ctx, req, resp, &TicketDesk::Rate, desk_);
+  }
   grpc::ServerUnaryReactor* UpdateTicketStatus(grpc::CallbackServerContext* ctx,
                                                const v1::UpdateTicketStatusRequest* req,
                                                v1::UpdateTicketStatusResponse* resp) override {

@@ -270,7 +270,7 @@ void TicketDesk::Submit(const Caller& caller, const v1::SubmitTicketRequest& req
         }
         if (!absl::IsNotFound(s)) return s;
 
-        int64_t now = NowMs();
+        int64_t now = Now();
         ASSIGN_OR_RETURN(uint64_t id, txn.NextId("ticket"));
         Ticket* t = resp->mutable_ticket();
         t->set_id(id);
@@ -365,7 +365,7 @@ void TicketDesk::Assign(const Caller& caller, const v1::AssignTicketRequest& req
   }
   if (!s.ok()) return done(s);
   store_->Commit(
-      [caller, &req, resp](Txn& txn) -> absl::Status {
+      [this, caller, &req, resp](Txn& txn) -> absl::Status {
         Ticket before;
         RETURN_IF_ERROR(LoadTicket(txn, req.ticket_id(), &before));
         RETURN_IF_ERROR(CheckVersion(before, req.expected_version()));
@@ -391,7 +391,16 @@ void TicketDesk::Assign(const Caller& caller, const v1::AssignTicketRequest& req
                 "reason is required to transfer a ticket from ", before.assignee()));
           }
         }
-        int64_t now = NowMs();
+        // The player rejected this GM's solution: someone else is offered
+        // the ticket, unless a lead decides otherwise.
+        if (!caller.HasRole(Role::kLead) &&
+            std::find(before.rejected_assignees().begin(), before.rejected_assignees().end(),
+                      req.assignee()) != before.rejected_assignees().end()) {
+          return absl::FailedPreconditionError(absl::StrCat(
+              "the player rejected ", req.assignee(), "'s solution of ticket ", before.id(),
+              "; another GM takes it (or a lead assigns it)"));
+        }
+        int64_t now = Now();
         after->set_assignee(req.assignee());
         if (before.status() == v1::TICKET_STATUS_NEW) {
           after->set_status(v1::TICKET_STATUS_ASSIGNED);
@@ -467,7 +476,7 @@ void TicketDesk::AddMessage(const Caller& caller, const v1::AddMessageRequest& r
             Reopen(after);  // the player is not satisfied
           }
         }
-        int64_t now = NowMs();
+        int64_t now = Now();
         v1::TicketMessage* m = resp->mutable_message();
         m->set_ticket_id(before.id());
         m->set_seq(before.message_count() + 1);
@@ -543,7 +552,7 @@ void TicketDesk::UpdateStatus(const Caller& caller, const v1::UpdateTicketStatus
           return absl::PermissionDeniedError(
               "a player may only accept (CLOSED) or reopen (IN_PROGRESS) a resolved ticket");
         }
-        int64_t now = NowMs();
+        int64_t now = Now();
         Ticket* after = resp->mutable_ticket();
         *after = before;
         // First contact: a GM acting on an unowned ticket takes it.
@@ -556,6 +565,56 @@ void TicketDesk::UpdateStatus(const Caller& caller, const v1::UpdateTicketStatus
           RETURN_IF_ERROR(vip_->OnTicketResolved(txn, *after, now));
         }
         return FinishChange(txn, caller, before, after, "ticket.status", req.reason(), now);
+      },
+      std::move(done));
+}
+
+void TicketDesk::Rate(const Caller& caller, const v1::RateTicketRequest& req,
+                      v1::RateTicketResponse* resp, storage::DoneFn done) {
+  absl::Status s = RequireGameServerWithPlayer(caller, "RateTicket");
+  if (s.ok()) s = CheckTicketId(req.ticket_id());
+  if (s.ok() && (req.score() < 1 || req.score() > 5)) {
+    s = absl::InvalidArgumentError("score must be 1 to 5");
+  }
+  if (s.ok()) s = CheckText("comment", req.comment(), 0, kMaxReasonLen);
+  if (!s.ok()) return done(s);
+  store_->Commit(
+      [this, caller, &req, resp](Txn& txn) -> absl::Status {
+        Ticket before;
+        RETURN_IF_ERROR(LoadTicket(txn, req.ticket_id(), &before));
+        RETURN_IF_ERROR(CheckPlayerOwns(caller, before));
+        if (before.status() != v1::TICKET_STATUS_RESOLVED &&
+            before.status() != v1::TICKET_STATUS_CLOSED) {
+          return absl::FailedPreconditionError(
+              absl::StrCat("ticket ", before.id(), " is not resolved yet; rate it once it is"));
+        }
+        if (before.satisfaction().score() != 0) {
+          return absl::AlreadyExistsError(absl::StrCat("ticket ", before.id(), " was already rated"));
+        }
+        int64_t now = Now();
+        if (now - before.resolved_at_ms() > options_.csat_window_ms) {
+          return absl::FailedPreconditionError(absl::StrCat(
+              "the rating window of ticket ", before.id(), " closed ",
+              (now - before.resolved_at_ms() - options_.csat_window_ms) / 3'600'000, " h ago"));
+        }
+        Ticket* after = resp->mutable_ticket();
+        *after = before;
+        auto* sat = after->mutable_satisfaction();
+        sat->set_score(req.score());
+        sat->set_comment(req.comment());
+        sat->set_rejected(req.reject() || req.score() <= 2);
+        sat->set_rated_at_ms(now);
+        sat->set_rated_assignee(before.assignee());
+        if (sat->rejected()) {
+          // Reopened for someone else: unassigned, back in the queue, with
+          // the rejected GM on record so assignment can offer another.
+          if (!before.assignee().empty()) after->add_rejected_assignees(before.assignee());
+          after->clear_assignee();
+          Reopen(after);
+          resp->set_reopened(true);
+        }
+        return FinishChange(txn, caller, before, after,
+                            sat->rejected() ? "ticket.rate_reject" : "ticket.rate", req.comment(), now);
       },
       std::move(done));
 }

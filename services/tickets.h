@@ -9,7 +9,11 @@
 #ifndef STEWARD_SERVICES_TICKETS_H_
 #define STEWARD_SERVICES_TICKETS_H_
 
+#include <functional>
+
 #include "absl/status/status.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
 #include "services/auth.h"
 #include "services/directives.h"
 #include "steward/v1/ticket.pb.h"
@@ -26,11 +30,21 @@ bool TicketTransitionAllowed(v1::TicketStatus from, v1::TicketStatus to);
 void SetSubmitResult(const absl::Status& s, v1::SubmitTicketResponse* out,
                      v1::SubmitTicketResult* r);
 
+struct TicketDeskOptions {
+  // How long after resolution a player may rate a ticket. Default: 28 days.
+  int64_t csat_window_ms = int64_t{28} * 24 * 3600 * 1000;
+  // Unix ms. Default: the wall clock; tests pass their own.
+  std::function<int64_t()> clock;
+};
+
 class TicketDesk {
  public:
   // `hub` carries GM public replies to the player's game server.
-  TicketDesk(storage::Store* store, const Authenticator* auth, DirectiveHub* hub)
-      : store_(store), auth_(auth), hub_(hub) {}
+  TicketDesk(storage::Store* store, const Authenticator* auth, DirectiveHub* hub,
+             TicketDeskOptions options = {})
+      : store_(store), auth_(auth), hub_(hub), options_(std::move(options)) {
+    if (!options_.clock) options_.clock = [] { return absl::ToUnixMillis(absl::Now()); };
+  }
   TicketDesk(const TicketDesk&) = delete;
   TicketDesk& operator=(const TicketDesk&) = delete;
 
@@ -52,6 +66,9 @@ class TicketDesk {
               v1::AssignTicketResponse* resp, storage::DoneFn done);
   void AddMessage(const Caller& caller, const v1::AddMessageRequest& req,
                   v1::AddMessageResponse* resp, storage::DoneFn done);
+  // The player rates a resolved ticket (see RateTicket in ticket.proto).
+  void Rate(const Caller& caller, const v1::RateTicketRequest& req, v1::RateTicketResponse* resp,
+            storage::DoneFn done);
   void UpdateStatus(const Caller& caller,
                     const v1::UpdateTicketStatusRequest& req,
                     v1::UpdateTicketStatusResponse* resp,
@@ -70,10 +87,13 @@ class TicketDesk {
   absl::Status ListChecked(const Caller& caller, const v1::ListTicketsRequest& req,
                            v1::ListTicketsResponse* resp) const;
 
+  int64_t Now() const { return options_.clock(); }
+
   storage::Store* store_;
   const Authenticator* auth_;
   DirectiveHub* hub_;
   const VipCare* vip_ = nullptr;
+  TicketDeskOptions options_;
 };
 
 }  // namespace steward

@@ -680,7 +680,7 @@ v1::ChurnRisk VipCare::ComputeChurn(const VipProfile& p, int64_t now) const {
   }
   if (p.session_minutes_baseline() > 0) {
     double ratio = p.session_minutes_recent() / p.session_minutes_baseline();
-    fs.push_back({"session_trend", 0.15 * std::clamp(1.0 - ratio, 0.0, 1.0),
+    fs.push_back({"session_trend", 0.1 * std::clamp(1.0 - ratio, 0.0, 1.0),
                   absl::StrCat("recent sessions ", static_cast<int>(p.session_minutes_recent()),
                                " min against a usual ", static_cast<int>(p.session_minutes_baseline()))});
   }
@@ -692,8 +692,9 @@ v1::ChurnRisk VipCare::ComputeChurn(const VipProfile& p, int64_t now) const {
                      [&](absl::string_view, absl::string_view) { return ++sanctions < 10; });
   fs.push_back({"recent_sanctions", 0.1 * std::min(sanctions, 2) / 2.0,
                 absl::StrCat(sanctions, " sanction(s) in 30 days")});
-  // Tickets still open (the ticket desk's player index).
-  int open = 0;
+  // Tickets still open, and low ratings of the last 30 days (the ticket
+  // desk's player index).
+  int open = 0, unhappy = 0;
   std::string tp = KeyWriter().Byte('p').Str(p.realm_id()).Str(p.player_id()).Release();
   (void)store_->Scan(Cf::kTicketIndex, tp, storage::PrefixSuccessor(tp), false,
                      [&](absl::string_view key, absl::string_view) {
@@ -701,15 +702,21 @@ v1::ChurnRisk VipCare::ComputeChurn(const VipProfile& p, int64_t now) const {
                        r.I64();
                        auto id = r.U64();
                        v1::Ticket t;
-                       if (id && ReadRecord(*store_, Cf::kTickets, *id, "ticket", &t).ok() &&
-                           t.status() != v1::TICKET_STATUS_RESOLVED &&
+                       if (!id || !ReadRecord(*store_, Cf::kTickets, *id, "ticket", &t).ok()) return true;
+                       if (t.status() != v1::TICKET_STATUS_RESOLVED &&
                            t.status() != v1::TICKET_STATUS_CLOSED) {
                          ++open;
                        }
-                       return open < 10;
+                       const auto& sat = t.satisfaction();
+                       if (sat.score() != 0 && sat.score() <= 2 && now - sat.rated_at_ms() < 30 * kDayMs) {
+                         ++unhappy;
+                       }
+                       return open + unhappy < 20;
                      });
-  fs.push_back({"unresolved_tickets", 0.1 * std::min(open, 3) / 3.0,
+  fs.push_back({"unresolved_tickets", 0.05 * std::min(open, 3) / 3.0,
                 absl::StrCat(open, " ticket(s) still open")});
+  fs.push_back({"low_satisfaction", 0.1 * std::min(unhappy, 2) / 2.0,
+                absl::StrCat(unhappy, " ticket(s) rated 1-2 in 30 days")});
   std::sort(fs.begin(), fs.end(), [](const F& a, const F& b) { return a.weight > b.weight; });
   v1::ChurnRisk out;
   double score = 0;

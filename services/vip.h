@@ -109,8 +109,9 @@ class VipCare {
 
   // Churn risk of a profile now (0 to 1): days since login against the
   // player's usual gap (up to 0.4), 30-day spend against their monthly
-  // average (0.25), recent session length against their usual (0.15),
-  // sanctions in 30 days (0.1) and open tickets (0.1).
+  // average (0.25), recent session length against their usual (0.1),
+  // tickets rated 1-2 in 30 days (0.1), sanctions in 30 days (0.1) and open
+  // tickets (0.05).
   v1::ChurnRisk ComputeChurn(const v1::VipProfile& p, int64_t now_ms) const;
 
  private:

@@ -3,6 +3,7 @@
 #include <grpcpp/grpcpp.h>
 
 #include <filesystem>
+#include <future>
 #include <map>
 #include <set>
 #include <thread>
@@ -10,7 +11,9 @@
 #include "gtest/gtest.h"
 #include "health_check.grpc.pb.h"
 #include "services/config.h"
+#include "services/directives.h"
 #include "services/server.h"
+#include "services/tickets.h"
 #include "server_fixture.h"
 #include "steward/v1/audit.grpc.pb.h"
 #include "steward/v1/ticket.grpc.pb.h"
@@ -695,6 +698,89 @@ TEST_F(ServiceTest, GracefulShutdownFinishesInFlightWrites) {
                     .ok())
         << "acknowledged ticket " << acked[i] << " missing";
   }
+}
+
+}  // namespace
+}  // namespace steward
+
+namespace steward {
+namespace {
+
+// CSAT on the domain with a test clock: the window, one rating, and a
+// rejected solution going to another GM.
+TEST(TicketRatingTest, WindowOneRatingAndRejectionOffersAnotherGm) {
+  auto dir = std::filesystem::temp_directory_path() / ("steward_csat_" + std::to_string(::getpid()));
+  std::filesystem::remove_all(dir);
+  auto store = *storage::Store::Open({.path = dir.string()});
+  Authenticator auth({GameServer("gs", "eu1"), Gm("ann", Role::kAgent), Gm("bob", Role::kAgent),
+                      Gm("lead", Role::kLead)});
+  DirectiveHub hub(store.get());
+  ASSERT_TRUE(hub.Init().ok());
+  int64_t now = 1'800'000'000'000;
+  TicketDesk desk(store.get(), &auth, &hub, {.clock = [&now] { return now; }});
+  Caller gs = *auth.Authenticate("Bearer tok-gs", "p-1");
+  Caller ann = *auth.Authenticate("Bearer tok-ann", "");
+  Caller bob = *auth.Authenticate("Bearer tok-bob", "");
+  auto wait = [](auto fn) {
+    std::promise<absl::Status> p;
+    fn([&p](absl::Status s) { p.set_value(s); });
+    return p.get_future().get();
+  };
+  auto file = [&](const std::string& key) {
+    v1::SubmitTicketRequest r;
+    r.set_idempotency_key(key);
+    r.set_category(v1::TICKET_CATEGORY_COMPLAINT);
+    r.set_subject("Lost my sword");
+    r.mutable_context()->set_realm_id("eu1");
+    v1::SubmitTicketResponse resp;
+    EXPECT_TRUE(wait([&](auto d) { desk.Submit(gs, r, &resp, std::move(d)); }).ok());
+    v1::AssignTicketRequest a;
+    a.set_ticket_id(resp.ticket().id());
+    a.set_assignee("ann");
+    v1::AssignTicketResponse ar;
+    EXPECT_TRUE(wait([&](auto d) { desk.Assign(ann, a, &ar, std::move(d)); }).ok());
+    v1::UpdateTicketStatusRequest u;
+    u.set_ticket_id(resp.ticket().id());
+    u.set_status(v1::TICKET_STATUS_RESOLVED);
+    v1::UpdateTicketStatusResponse ur;
+    EXPECT_TRUE(wait([&](auto d) { desk.UpdateStatus(ann, u, &ur, std::move(d)); }).ok());
+    return resp.ticket().id();
+  };
+  auto rate = [&](uint64_t id, uint32_t score, bool reject, v1::RateTicketResponse* out) {
+    v1::RateTicketRequest r;
+    r.set_ticket_id(id);
+    r.set_score(score);
+    r.set_reject(reject);
+    return wait([&](auto d) { desk.Rate(gs, r, out, std::move(d)); });
+  };
+
+  uint64_t happy = file("t1");
+  v1::RateTicketResponse out;
+  EXPECT_EQ(rate(happy, 6, false, &out).code(), absl::StatusCode::kInvalidArgument);
+  ASSERT_TRUE(rate(happy, 5, false, &out).ok());
+  EXPECT_FALSE(out.reopened());
+  EXPECT_EQ(out.ticket().satisfaction().rated_assignee(), "ann");
+  EXPECT_EQ(rate(happy, 4, false, &out).code(), absl::StatusCode::kAlreadyExists);
+
+  uint64_t late = file("t2");
+  now += 28LL * 24 * 3600 * 1000 + 1;  // one millisecond past the window
+  EXPECT_EQ(rate(late, 5, false, &out).code(), absl::StatusCode::kFailedPrecondition);
+
+  uint64_t unhappy = file("t3");
+  ASSERT_TRUE(rate(unhappy, 2, false, &out).ok());
+  EXPECT_TRUE(out.reopened());
+  EXPECT_EQ(out.ticket().status(), v1::TICKET_STATUS_NEW);
+  EXPECT_TRUE(out.ticket().assignee().empty());
+  v1::AssignTicketRequest again;
+  again.set_ticket_id(unhappy);
+  again.set_assignee("ann");
+  v1::AssignTicketResponse ar;
+  EXPECT_EQ(wait([&](auto d) { desk.Assign(ann, again, &ar, std::move(d)); }).code(),
+            absl::StatusCode::kFailedPrecondition);
+  again.set_assignee("bob");
+  EXPECT_TRUE(wait([&](auto d) { desk.Assign(bob, again, &ar, std::move(d)); }).ok());
+  store.reset();
+  std::filesystem::remove_all(dir);
 }
 
 }  // namespace

@@ -326,6 +326,19 @@ TEST_F(VipServiceTest, ContactDetailsOnlyForTheCareGmAndSupervisorsAndEveryReadI
   }
   EXPECT_TRUE(callback);
 
+  // A poor rating of the resolution shows in the VIP's churn factors.
+  v1::RateTicketRequest rate;
+  rate.set_ticket_id(filed.ticket().id());
+  rate.set_score(1);
+  rate.set_comment("Still no gems");
+  v1::RateTicketResponse rated;
+  ASSERT_TRUE(tickets->RateTicket(Ctx("gs-eu1", "p-1").get(), rate, &rated).ok());
+  EXPECT_TRUE(rated.reopened());
+  ASSERT_TRUE(vip->GetVipProfile(Ctx("sup").get(), g, &r).ok());
+  bool low_csat = false;
+  for (const auto& f : r.profile().churn().factors()) low_csat |= f.name() == "low_satisfaction";
+  EXPECT_TRUE(low_csat) << r.profile().churn().DebugString();
+
   v1::VipReportResponse rep;
   EXPECT_EQ(vip->GetVipReport(Ctx("lead").get(), {}, &rep).error_code(), StatusCode::PERMISSION_DENIED);
   ASSERT_TRUE(vip->GetVipReport(Ctx("sup").get(), {}, &rep).ok());
