@@ -643,11 +643,16 @@ absl::Status VipCare::OnTicketResolved(Txn& txn, const v1::Ticket& t, int64_t no
   VipProfile p;
   RETURN_IF_ERROR(LoadProfile(txn, t.context().realm_id(), t.player_id(), &p));
   const VipTierConfig* tier = TierConfig(options_, p.tier());
-  if (tier == nullptr) return absl::OkStatus();
+  // Complaints get a callback too (within 72 hours), owned by the GM who
+  // resolved them; VIPs get one for every ticket, owned by their care GM.
+  if (tier == nullptr && t.category() != v1::TICKET_CATEGORY_COMPLAINT) return absl::OkStatus();
+  int64_t hours = tier != nullptr ? tier->callback_hours : 72;
   ASSIGN_OR_RETURN(uint64_t id, txn.NextId("care_task"));
-  CareTask task = NewTask(txn, options_, p, v1::CARE_TASK_KIND_CALLBACK, now,
-                          now + tier->callback_hours * 3600 * 1000,
-                          absl::StrCat("callback on resolved ticket ", t.id()), id);
+  CareTask task = NewTask(txn, options_, p, v1::CARE_TASK_KIND_CALLBACK, now, now + hours * 3600 * 1000,
+                          absl::StrCat("callback on resolved ", tier != nullptr ? "VIP ticket " : "complaint ",
+                                       t.id()),
+                          id);
+  if (tier == nullptr || task.owner().empty()) task.set_owner(t.assignee());
   task.set_ticket_id(t.id());
   PutTask(txn, task, nullptr);
   return absl::OkStatus();

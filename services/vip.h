@@ -99,7 +99,8 @@ class VipCare {
   // priority (the reason goes to the ticket's extras), and goes to the
   // player's care GM when that GM is on shift.
   absl::Status OnTicketSubmitted(storage::Txn& txn, v1::Ticket* ticket) const;
-  // Inside a ticket transaction: a VIP's resolved ticket gets a callback.
+  // Inside a ticket transaction: a resolved complaint, and any resolved
+  // ticket of a VIP, gets a callback task.
   absl::Status OnTicketResolved(storage::Txn& txn, const v1::Ticket& ticket, int64_t now_ms) const;
 
   // Applies due downgrades and recomputes churn risk for every profile,

@@ -14,6 +14,7 @@
 #include "services/directives.h"
 #include "services/server.h"
 #include "services/tickets.h"
+#include "services/vip.h"
 #include "server_fixture.h"
 #include "steward/v1/audit.grpc.pb.h"
 #include "steward/v1/ticket.grpc.pb.h"
@@ -706,9 +707,10 @@ TEST_F(ServiceTest, GracefulShutdownFinishesInFlightWrites) {
 namespace steward {
 namespace {
 
-// CSAT on the domain with a test clock: the window, one rating, and a
-// rejected solution going to another GM.
-TEST(TicketRatingTest, WindowOneRatingAndRejectionOffersAnotherGm) {
+// CSAT and callbacks on the domain with a test clock: the rating window,
+// one rating, a rejected solution going to another GM, and the callback a
+// resolved complaint leaves.
+TEST(TicketRatingTest, WindowOneRatingRejectionAndComplaintCallback) {
   auto dir = std::filesystem::temp_directory_path() / ("steward_csat_" + std::to_string(::getpid()));
   std::filesystem::remove_all(dir);
   auto store = *storage::Store::Open({.path = dir.string()});
@@ -718,6 +720,10 @@ TEST(TicketRatingTest, WindowOneRatingAndRejectionOffersAnotherGm) {
   ASSERT_TRUE(hub.Init().ok());
   int64_t now = 1'800'000'000'000;
   TicketDesk desk(store.get(), &auth, &hub, {.clock = [&now] { return now; }});
+  VipOptions vip_options;
+  vip_options.clock = [&now] { return now; };
+  VipCare vip(store.get(), &auth, vip_options);
+  desk.set_vip(&vip);
   Caller gs = *auth.Authenticate("Bearer tok-gs", "p-1");
   Caller ann = *auth.Authenticate("Bearer tok-ann", "");
   Caller bob = *auth.Authenticate("Bearer tok-bob", "");
@@ -755,6 +761,16 @@ TEST(TicketRatingTest, WindowOneRatingAndRejectionOffersAnotherGm) {
   };
 
   uint64_t happy = file("t1");
+  // A resolved complaint leaves its resolver a callback, due within 72 h.
+  v1::ListCareTasksRequest lr;
+  lr.set_open_only(true);
+  lr.set_owner("ann");
+  v1::ListCareTasksResponse callbacks;
+  ASSERT_TRUE(vip.ListTasks(ann, lr, &callbacks).ok());
+  ASSERT_EQ(callbacks.tasks_size(), 1);
+  EXPECT_EQ(callbacks.tasks(0).kind(), v1::CARE_TASK_KIND_CALLBACK);
+  EXPECT_EQ(callbacks.tasks(0).ticket_id(), happy);
+  EXPECT_EQ(callbacks.tasks(0).due_at_ms(), now + 72LL * 3600 * 1000);
   v1::RateTicketResponse out;
   EXPECT_EQ(rate(happy, 6, false, &out).code(), absl::StatusCode::kInvalidArgument);
   ASSERT_TRUE(rate(happy, 5, false, &out).ok());
