@@ -1,6 +1,8 @@
 // stewardctl: GM command line for Steward (exit codes: see ctl.h).
 #include <openssl/sha.h>
 
+#include <algorithm>
+
 #include "admin-tools/ctl.h"
 
 namespace steward::ctl {
@@ -57,6 +59,21 @@ void PrintTicket(const v1::Ticket& t) {
                                sat.comment().empty() ? "" : ": " + sat.comment()));
   }
   for (const auto& gm : t.rejected_assignees()) row("rejected GM", gm);
+  const auto& sla = t.sla();
+  if (sla.dispatch_due_ms() != 0) {
+    row("dispatch due", Time(sla.dispatch_due_ms()) +
+                            (sla.dispatched_at_ms() ? " (met " + Time(sla.dispatched_at_ms()) + ")"
+                                                    : sla.dispatch_breached() ? " BREACHED" : ""));
+    row("answer due", Time(sla.answer_due_ms()) +
+                          (sla.answered_at_ms() ? " (answered " + Time(sla.answered_at_ms()) + ")"
+                           : sla.answer_breached() ? " BREACHED"
+                           : sla.paused_since_ms() ? " (paused: waiting on the player)" : ""));
+  }
+  static const char* kLevels[] = {"none", "lead", "supervisor", "manager"};
+  for (const auto& e : t.escalations()) {
+    row("escalation", absl::StrCat(kLevels[std::clamp(e.level(), 0, 3)], e.skipped() ? " (skipped, told)" : "",
+                                   " by ", e.by(), " at ", Time(e.at_ms()), ": ", e.reason()));
+  }
   row("version", std::to_string(t.version()));
   row("subject", t.subject());
   if (!t.description().empty()) std::printf("\n%s\n", t.description().c_str());
@@ -155,6 +172,12 @@ int Run(int argc, char** argv) {
   rate->add_option("--score", r_score, "1 to 5")->required();
   rate->add_option("--comment", r_comment);
   rate->add_flag("--reject", r_reject, "reject the solution (reopens for another GM)");
+
+  auto* escalate = tickets->add_subcommand("escalate", "raise a ticket: lead (1), supervisor (2), manager (3)");
+  int e_level = 0;
+  escalate->add_option("id", id, "ticket id")->required();
+  escalate->add_option("--level", e_level, "1-3; default the next level");
+  escalate->add_option("--reason", reason, "why")->required();
 
   auto* audit = app.add_subcommand("audit", "read the audit trail (supervisor+)");
   audit->require_subcommand(1);
@@ -271,6 +294,16 @@ int Run(int argc, char** argv) {
     if (g.json) PrintJson(resp);
     else std::printf("ticket %llu %s\n", static_cast<unsigned long long>(resp.ticket().id()),
                      resp.deduplicated() ? "(already filed)" : "filed");
+  } else if (escalate->parsed()) {
+    v1::EscalateTicketRequest req;
+    req.set_ticket_id(id);
+    req.set_level(e_level);
+    req.set_reason(reason);
+    v1::EscalateTicketResponse resp;
+    client.Check(client.tickets().EscalateTicket(&ctx, req, &resp));
+    if (g.json) PrintJson(resp);
+    else std::printf("ticket %llu escalated to level %d\n", static_cast<unsigned long long>(id),
+                     resp.ticket().escalation_level());
   } else if (rate->parsed()) {
     v1::RateTicketRequest req;
     req.set_ticket_id(id);

@@ -186,6 +186,11 @@ class TicketServiceImpl final : public v1::TicketService::CallbackService {
                                        v1::AddMessageResponse* resp) override {
     return UnaryWrite(auth_, ctx, req, resp, &TicketDesk::AddMessage, desk_);
   }
+  grpc::ServerUnaryReactor* EscalateTicket(grpc::CallbackServerContext* ctx,
+                                           const v1::EscalateTicketRequest* req,
+                                           v1::EscalateTicketResponse* resp) override {
+    return UnaryWrite(auth_, ctx, req, resp, &TicketDesk::Escalate, desk_);
+  }
   grpc::ServerUnaryReactor* RateTicket(grpc::CallbackServerContext* ctx,
                                        const v1::RateTicketRequest* req,
                                        v1::RateTicketResponse* resp) override {
@@ -346,6 +351,7 @@ absl::StatusOr<std::unique_ptr<StewardServer>> StewardServer::Start(
   if (absl::Status s = rep->moderation.Init(); !s.ok()) return s;
   if (absl::Status s = rep->announcements.Start(); !s.ok()) return s;
   rep->vip.StartSweeper(absl::Hours(1));
+  rep->desk.StartSlaScheduler(absl::Seconds(1));
 
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();

@@ -33,6 +33,7 @@ constexpr uint8_t kIdxStatus = 's';
 constexpr uint8_t kIdxCategory = 'c';
 constexpr uint8_t kIdxAssignee = 'a';
 constexpr uint8_t kIdxPlayer = 'p';
+constexpr uint8_t kIdxDeadline = 'D';  // next SLA deadline, ticket
 
 int64_t NowMs() { return absl::ToUnixMillis(absl::Now()); }
 
@@ -41,6 +42,25 @@ std::string Target(uint64_t id) { return absl::StrCat("ticket/", id); }
 
 std::string PlayerPrefix(absl::string_view realm, absl::string_view player) {
   return KeyWriter().Byte(kIdxPlayer).Str(realm).Str(player).Release();
+}
+
+bool IsOpen(TicketStatus s) {
+  return s != v1::TICKET_STATUS_RESOLVED && s != v1::TICKET_STATUS_CLOSED;
+}
+
+// The earliest deadline still running, or 0.
+int64_t NextDeadline(const Ticket& t) {
+  if (!IsOpen(t.status())) return 0;
+  const auto& s = t.sla();
+  int64_t next = 0;
+  auto consider = [&next](int64_t due) {
+    if (due != 0 && (next == 0 || due < next)) next = due;
+  };
+  if (s.dispatched_at_ms() == 0 && !s.dispatch_breached()) consider(s.dispatch_due_ms());
+  if (s.answered_at_ms() == 0 && !s.answer_breached() && s.paused_since_ms() == 0) {
+    consider(s.answer_due_ms());
+  }
+  return next;
 }
 
 std::vector<std::string> IndexKeys(const Ticket& t) {
@@ -55,6 +75,9 @@ std::vector<std::string> IndexKeys(const Ticket& t) {
     keys.push_back(tail(KeyWriter().Byte(kIdxAssignee).Str(t.assignee())));
   }
   keys.push_back(tail(KeyWriter(PlayerPrefix(t.context().realm_id(), t.player_id()))));
+  if (int64_t due = NextDeadline(t); due != 0) {
+    keys.push_back(KeyWriter().Byte(kIdxDeadline).I64(due).U64(t.id()).Release());
+  }
   return keys;
 }
 
@@ -128,20 +151,61 @@ void Redact(const Caller& c, Ticket* t) {
   t->clear_contact();
 }
 
+// Moves the ticket's clocks for the change before -> after (before null
+// for a new ticket).
+void UpdateSla(const Ticket* before, Ticket* after, int64_t now, const SlaTargets& targets) {
+  auto* s = after->mutable_sla();
+  if (before == nullptr) {
+    s->set_dispatch_due_ms(now + (after->category() == v1::TICKET_CATEGORY_COMPLAINT
+                                      ? targets.dispatch_complaint_ms
+                                      : targets.dispatch_other_ms));
+    s->set_answer_due_ms(now + targets.answer_ms);
+  }
+  if (s->dispatched_at_ms() == 0 && !after->assignee().empty()) s->set_dispatched_at_ms(now);
+  bool was_waiting = before != nullptr && before->status() == v1::TICKET_STATUS_WAITING_PLAYER;
+  bool waiting = after->status() == v1::TICKET_STATUS_WAITING_PLAYER;
+  if (!was_waiting && waiting) s->set_paused_since_ms(now);
+  if (was_waiting && !waiting && s->paused_since_ms() != 0) {
+    int64_t paused = now - s->paused_since_ms();
+    s->set_answer_due_ms(s->answer_due_ms() + paused);
+    s->set_paused_total_ms(s->paused_total_ms() + paused);
+    s->set_paused_since_ms(0);
+  }
+  bool was_open = before == nullptr || IsOpen(before->status());
+  bool open = IsOpen(after->status());
+  if (was_open && !open && s->answered_at_ms() == 0) s->set_answered_at_ms(now);
+  if (!was_open && open) {  // reopened: a fresh answer is due
+    s->set_answered_at_ms(0);
+    s->set_answer_breached(false);
+    s->set_answer_due_ms(now + targets.answer_ms);
+  }
+}
+
+// Raises the ticket to `level`, recording levels passed over as skipped.
+void RaiseLevel(Ticket* t, int level, int64_t now, absl::string_view by, absl::string_view reason) {
+  for (int l = t->escalation_level() + 1; l <= level; ++l) {
+    auto* e = t->add_escalations();
+    e->set_level(l);
+    e->set_at_ms(now);
+    e->set_by(std::string(by));
+    e->set_reason(std::string(reason));
+    e->set_skipped(l < level);
+  }
+  t->set_escalation_level(std::max(t->escalation_level(), level));
+}
+
 // The common end of every change to an existing ticket: write it with its
 // indexes, audit before/after, and trim what the caller may not see.
 absl::Status FinishChange(Txn& txn, const Caller& caller, const Ticket& before, Ticket* after,
-                          absl::string_view action, absl::string_view reason, int64_t now) {
+                          absl::string_view action, absl::string_view reason, int64_t now,
+                          const SlaTargets& targets) {
+  UpdateSla(&before, after, now, targets);
   WriteTicket(txn, &before, *after, now);
   RETURN_IF_ERROR(AppendAudit(txn, caller, now,
                               {.action = action, .target = Target(before.id()),
                                .reason = reason, .before = &before, .after = after}));
   Redact(caller, after);
   return absl::OkStatus();
-}
-
-bool IsOpen(TicketStatus s) {
-  return s != v1::TICKET_STATUS_RESOLVED && s != v1::TICKET_STATUS_CLOSED;
 }
 
 // Reopening returns the ticket to its owner, or to the queue when it has
@@ -291,6 +355,7 @@ void TicketDesk::Submit(const Caller& caller, const v1::SubmitTicketRequest& req
         t->set_contact(req.contact());
         t->set_reported_player_id(req.reported_player_id());
         if (vip_ != nullptr) RETURN_IF_ERROR(vip_->OnTicketSubmitted(txn, t));
+        UpdateSla(nullptr, t, now, options_.sla);
         WriteTicket(txn, nullptr, *t, now);
         txn.Put(Cf::kIdempotency, idem, KeyWriter().U64(id).key());
         return AppendAudit(txn, caller, now,
@@ -405,7 +470,7 @@ void TicketDesk::Assign(const Caller& caller, const v1::AssignTicketRequest& req
         if (before.status() == v1::TICKET_STATUS_NEW) {
           after->set_status(v1::TICKET_STATUS_ASSIGNED);
         }
-        return FinishChange(txn, caller, before, after, "ticket.assign", req.reason(), now);
+        return FinishChange(txn, caller, before, after, "ticket.assign", req.reason(), now, options_.sla);
       },
       std::move(done));
 }
@@ -489,7 +554,7 @@ void TicketDesk::AddMessage(const Caller& caller, const v1::AddMessageRequest& r
         after->set_message_count(m->seq());
         txn.Put(Cf::kTicketMessages, KeyWriter().U64(before.id()).U64(m->seq()).key(),
                 m->SerializeAsString());
-        RETURN_IF_ERROR(FinishChange(txn, caller, before, after, action, "", now));
+        RETURN_IF_ERROR(FinishChange(txn, caller, before, after, action, "", now, options_.sla));
         if (caller.is_gm() && is_public) {
           // The reply reaches the player in game through their server
           // (the realm's servers when the ticket names none).
@@ -564,7 +629,7 @@ void TicketDesk::UpdateStatus(const Caller& caller, const v1::UpdateTicketStatus
             before.status() != v1::TICKET_STATUS_RESOLVED) {
           RETURN_IF_ERROR(vip_->OnTicketResolved(txn, *after, now));
         }
-        return FinishChange(txn, caller, before, after, "ticket.status", req.reason(), now);
+        return FinishChange(txn, caller, before, after, "ticket.status", req.reason(), now, options_.sla);
       },
       std::move(done));
 }
@@ -614,7 +679,116 @@ void TicketDesk::Rate(const Caller& caller, const v1::RateTicketRequest& req,
           resp->set_reopened(true);
         }
         return FinishChange(txn, caller, before, after,
-                            sat->rejected() ? "ticket.rate_reject" : "ticket.rate", req.comment(), now);
+                            sat->rejected() ? "ticket.rate_reject" : "ticket.rate", req.comment(), now, options_.sla);
+      },
+      std::move(done));
+}
+
+namespace {
+// Breaches are the service's own doing: audited as "steward".
+const PrincipalConfig& SystemPrincipal() {
+  static const auto* p = [] {
+    auto* c = new PrincipalConfig();
+    c->name = "steward";
+    c->kind = PrincipalKind::kGm;
+    c->role = Role::kAdmin;
+    return c;
+  }();
+  return *p;
+}
+constexpr const char* kLevelNames[] = {"none", "lead", "supervisor", "manager"};
+}  // namespace
+
+TicketDesk::~TicketDesk() {
+  {
+    absl::MutexLock lock(&mu_);
+    stop_ = true;
+  }
+  if (sla_thread_.joinable()) sla_thread_.join();
+}
+
+void TicketDesk::StartSlaScheduler(absl::Duration every) {
+  sla_thread_ = std::thread([this, every] {
+    absl::MutexLock lock(&mu_);
+    auto stopping = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return stop_; };
+    while (!mu_.AwaitWithTimeout(absl::Condition(&stopping), every)) {
+      mu_.Unlock();
+      (void)RunSlaOnce();  // a failing store is retried next round
+      mu_.Lock();
+    }
+  });
+}
+
+absl::StatusOr<int> TicketDesk::RunSlaOnce() {
+  const int64_t now = Now();
+  std::string prefix = KeyWriter().Byte(kIdxDeadline).Release();
+  std::vector<uint64_t> due;
+  RETURN_IF_ERROR(store_->Scan(Cf::kTicketIndex, prefix, KeyWriter(prefix).I64(now + 1).key(), false,
+                               [&](absl::string_view key, absl::string_view) {
+                                 KeyReader r(key.substr(prefix.size()));
+                                 r.I64();
+                                 if (auto id = r.U64()) due.push_back(*id);
+                                 return due.size() < 1000;
+                               }));
+  int breaches = 0;
+  Caller system{&SystemPrincipal(), ""};
+  for (uint64_t id : due) {
+    int found = 0;
+    RETURN_IF_ERROR(store_->CommitAndWait([&](Txn& txn) -> absl::Status {
+      found = 0;
+      Ticket before;
+      RETURN_IF_ERROR(LoadTicket(txn, id, &before));
+      Ticket after = before;
+      auto* s = after.mutable_sla();
+      std::string what;
+      if (IsOpen(after.status()) && s->dispatched_at_ms() == 0 && !s->dispatch_breached() &&
+          s->dispatch_due_ms() != 0 && s->dispatch_due_ms() <= now) {
+        s->set_dispatch_breached(true);
+        what = "no owner within the dispatch time limit";
+        ++found;
+      }
+      if (IsOpen(after.status()) && s->answered_at_ms() == 0 && !s->answer_breached() &&
+          s->paused_since_ms() == 0 && s->answer_due_ms() != 0 && s->answer_due_ms() <= now) {
+        s->set_answer_breached(true);
+        what = what.empty() ? "not resolved within the answer time limit"
+                            : what + "; not resolved within the answer time limit";
+        ++found;
+      }
+      if (found == 0) return absl::OkStatus();  // moved on meanwhile
+      int level = std::min(3, after.escalation_level() + 1);
+      RaiseLevel(&after, level, now, "steward", absl::StrCat(what, " (to ", kLevelNames[level], ")"));
+      return FinishChange(txn, system, before, &after, "ticket.sla_breach", what, now, options_.sla);
+    }));
+    breaches += found;
+  }
+  return breaches;
+}
+
+void TicketDesk::Escalate(const Caller& caller, const v1::EscalateTicketRequest& req,
+                          v1::EscalateTicketResponse* resp, storage::DoneFn done) {
+  absl::Status s = RequireGm(caller, Role::kAgent, "EscalateTicket");
+  if (s.ok()) s = CheckTicketId(req.ticket_id());
+  if (s.ok() && (req.level() < 0 || req.level() > 3)) {
+    s = absl::InvalidArgumentError("level must be 1 (lead), 2 (supervisor), 3 (manager) or 0 (next)");
+  }
+  if (s.ok()) s = CheckText("reason", req.reason(), 1, kMaxReasonLen);
+  if (!s.ok()) return done(s);
+  store_->Commit(
+      [this, caller, &req, resp](Txn& txn) -> absl::Status {
+        Ticket before;
+        RETURN_IF_ERROR(LoadTicket(txn, req.ticket_id(), &before));
+        int level = req.level() == 0 ? before.escalation_level() + 1 : req.level();
+        if (level > 3 || level <= before.escalation_level()) {
+          return absl::FailedPreconditionError(absl::StrCat(
+              "ticket ", before.id(), " is already at level ", before.escalation_level(), " (",
+              kLevelNames[before.escalation_level()], "); it can only go up, to 3 at most"));
+        }
+        int64_t now = Now();
+        Ticket* after = resp->mutable_ticket();
+        *after = before;
+        RaiseLevel(after, level, now, caller.name(), req.reason());
+        return FinishChange(txn, caller, before, after, "ticket.escalate", req.reason(), now,
+                            options_.sla);
       },
       std::move(done));
 }

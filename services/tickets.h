@@ -10,8 +10,11 @@
 #define STEWARD_SERVICES_TICKETS_H_
 
 #include <functional>
+#include <thread>
 
 #include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "services/auth.h"
@@ -30,7 +33,17 @@ bool TicketTransitionAllowed(v1::TicketStatus from, v1::TicketStatus to);
 void SetSubmitResult(const absl::Status& s, v1::SubmitTicketResponse* out,
                      v1::SubmitTicketResult* r);
 
+// Time limits (see SlaState in ticket.proto).
+struct SlaTargets {
+  // Default: 60 minutes for complaints, 4 hours for the rest.
+  int64_t dispatch_complaint_ms = 60 * 60 * 1000;
+  int64_t dispatch_other_ms = 4 * 60 * 60 * 1000;
+  // Default: 3 days, paused while waiting on the player.
+  int64_t answer_ms = int64_t{3} * 24 * 3600 * 1000;
+};
+
 struct TicketDeskOptions {
+  SlaTargets sla;
   // How long after resolution a player may rate a ticket. Default: 28 days.
   int64_t csat_window_ms = int64_t{28} * 24 * 3600 * 1000;
   // Unix ms. Default: the wall clock; tests pass their own.
@@ -47,6 +60,16 @@ class TicketDesk {
   }
   TicketDesk(const TicketDesk&) = delete;
   TicketDesk& operator=(const TicketDesk&) = delete;
+  ~TicketDesk();
+
+  // Checks stored deadlines every `every` on a thread of its own (see
+  // RunSlaOnce) until destruction. Deadlines live in the ticket index, so
+  // a restart loses none.
+  void StartSlaScheduler(absl::Duration every);
+  // Marks every deadline passed by now as breached and escalates its
+  // ticket one level, each in its own transaction. Returns the number of
+  // breaches. Blocks until committed.
+  absl::StatusOr<int> RunSlaOnce();
 
   // VIP care (optional): bumps VIP tickets' priority and schedules
   // callbacks when they are resolved. Must outlive the desk.
@@ -66,6 +89,8 @@ class TicketDesk {
               v1::AssignTicketResponse* resp, storage::DoneFn done);
   void AddMessage(const Caller& caller, const v1::AddMessageRequest& req,
                   v1::AddMessageResponse* resp, storage::DoneFn done);
+  void Escalate(const Caller& caller, const v1::EscalateTicketRequest& req,
+                v1::EscalateTicketResponse* resp, storage::DoneFn done);
   // The player rates a resolved ticket (see RateTicket in ticket.proto).
   void Rate(const Caller& caller, const v1::RateTicketRequest& req, v1::RateTicketResponse* resp,
             storage::DoneFn done);
@@ -94,6 +119,9 @@ class TicketDesk {
   DirectiveHub* hub_;
   const VipCare* vip_ = nullptr;
   TicketDeskOptions options_;
+  absl::Mutex mu_;
+  bool stop_ ABSL_GUARDED_BY(mu_) = false;
+  std::thread sla_thread_;
 };
 
 }  // namespace steward

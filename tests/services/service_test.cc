@@ -801,3 +801,131 @@ TEST(TicketRatingTest, WindowOneRatingRejectionAndComplaintCallback) {
 
 }  // namespace
 }  // namespace steward
+
+namespace steward {
+namespace {
+
+// Time limits with a test clock: pause/resume arithmetic, breaches found
+// after a restart from stored deadlines, and the escalation chain.
+TEST(SlaTest, PauseResumeBreachAfterRestartAndEscalationOrder) {
+  constexpr int64_t kMin = 60 * 1000, kHour = 60 * kMin, kDay = 24 * kHour;
+  auto dir = std::filesystem::temp_directory_path() / ("steward_sla_" + std::to_string(::getpid()));
+  std::filesystem::remove_all(dir);
+  Authenticator auth({GameServer("gs", "eu1"), Gm("ann", Role::kAgent), Gm("lead", Role::kLead)});
+  Caller gs = *auth.Authenticate("Bearer tok-gs", "p-1");
+  Caller ann = *auth.Authenticate("Bearer tok-ann", "");
+  int64_t now = 1'800'000'000'000;
+  const int64_t t0 = now;
+  auto wait = [](auto fn) {
+    std::promise<absl::Status> p;
+    fn([&p](absl::Status s) { p.set_value(s); });
+    return p.get_future().get();
+  };
+  uint64_t complaint = 0, question = 0;
+  {
+    auto store = *storage::Store::Open({.path = dir.string()});
+    DirectiveHub hub(store.get());
+    ASSERT_TRUE(hub.Init().ok());
+    TicketDesk desk(store.get(), &auth, &hub, {.clock = [&now] { return now; }});
+    auto file = [&](const std::string& key, v1::TicketCategory cat) {
+      v1::SubmitTicketRequest r;
+      r.set_idempotency_key(key);
+      r.set_category(cat);
+      r.set_subject("Trade went wrong");
+      r.mutable_context()->set_realm_id("eu1");
+      v1::SubmitTicketResponse resp;
+      EXPECT_TRUE(wait([&](auto d) { desk.Submit(gs, r, &resp, std::move(d)); }).ok());
+      return resp.ticket();
+    };
+    v1::Ticket c = file("c", v1::TICKET_CATEGORY_COMPLAINT);
+    complaint = c.id();
+    EXPECT_EQ(c.sla().dispatch_due_ms(), t0 + 60 * kMin);
+    EXPECT_EQ(c.sla().answer_due_ms(), t0 + 3 * kDay);
+    question = file("q", v1::TICKET_CATEGORY_QUESTION).id();
+
+    // The complaint is taken in time, answered with a question to the
+    // player (the clock pauses), and the player answers two days later.
+    now = t0 + 10 * kMin;
+    v1::AssignTicketRequest a;
+    a.set_ticket_id(complaint);
+    a.set_assignee("ann");
+    v1::AssignTicketResponse ar;
+    ASSERT_TRUE(wait([&](auto d) { desk.Assign(ann, a, &ar, std::move(d)); }).ok());
+    EXPECT_EQ(ar.ticket().sla().dispatched_at_ms(), now);
+    now = t0 + kHour;
+    v1::AddMessageRequest ask;
+    ask.set_ticket_id(complaint);
+    ask.set_body("Which item did you trade?");
+    ask.set_visibility(v1::MESSAGE_VISIBILITY_PUBLIC);
+    ask.set_await_player(true);
+    v1::AddMessageResponse mr;
+    ASSERT_TRUE(wait([&](auto d) { desk.AddMessage(ann, ask, &mr, std::move(d)); }).ok());
+    EXPECT_EQ(mr.ticket().sla().paused_since_ms(), now);
+    now = t0 + kHour + 2 * kDay;
+    v1::AddMessageRequest answer;
+    answer.set_ticket_id(complaint);
+    answer.set_body("The dragon sword");
+    ASSERT_TRUE(wait([&](auto d) { desk.AddMessage(gs, answer, &mr, std::move(d)); }).ok());
+    EXPECT_EQ(mr.ticket().sla().paused_since_ms(), 0);
+    EXPECT_EQ(mr.ticket().sla().paused_total_ms(), 2 * kDay);
+    EXPECT_EQ(mr.ticket().sla().answer_due_ms(), t0 + 5 * kDay);  // moved by the pause
+
+    // By t0 + 4h the question has had no owner for longer than 4 hours.
+    now = t0 + 2 * kDay;
+    auto breaches = desk.RunSlaOnce();
+    ASSERT_TRUE(breaches.ok());
+    // (the question: dispatch breached at t0+4h; the complaint: fine)
+    EXPECT_EQ(*breaches, 1);
+  }
+  // Restart: the deadlines come back from the store.
+  auto store = *storage::Store::Open({.path = dir.string()});
+  DirectiveHub hub(store.get());
+  ASSERT_TRUE(hub.Init().ok());
+  TicketDesk desk(store.get(), &auth, &hub, {.clock = [&now] { return now; }});
+  auto get = [&](uint64_t id) {
+    v1::GetTicketRequest g;
+    g.set_ticket_id(id);
+    v1::GetTicketResponse r;
+    EXPECT_TRUE(desk.Get(ann, g, &r).ok());
+    return r.ticket();
+  };
+  now = t0 + 5 * kDay - 1;  // one millisecond before the moved due time
+  ASSERT_EQ(*desk.RunSlaOnce(), 1);  // only the question's 3-day answer limit
+  EXPECT_FALSE(get(complaint).sla().answer_breached());
+  now = t0 + 5 * kDay;
+  ASSERT_EQ(*desk.RunSlaOnce(), 1);
+  v1::Ticket c = get(complaint);
+  EXPECT_TRUE(c.sla().answer_breached());
+  EXPECT_EQ(c.escalation_level(), 1);
+  ASSERT_EQ(c.escalations_size(), 1);
+  EXPECT_EQ(c.escalations(0).by(), "steward");
+  ASSERT_EQ(*desk.RunSlaOnce(), 0);  // a breach is counted once
+
+  // The question breached twice: lead, then supervisor, in order.
+  v1::Ticket q = get(question);
+  EXPECT_EQ(q.escalation_level(), 2);
+  ASSERT_EQ(q.escalations_size(), 2);
+  EXPECT_EQ(q.escalations(0).level(), 1);
+  EXPECT_EQ(q.escalations(1).level(), 2);
+
+  // A manual jump to the manager records the skipped supervisor level.
+  v1::EscalateTicketRequest e;
+  e.set_ticket_id(complaint);
+  e.set_level(3);
+  e.set_reason("the player threatens legal action");
+  v1::EscalateTicketResponse er;
+  ASSERT_TRUE(wait([&](auto d) { desk.Escalate(ann, e, &er, std::move(d)); }).ok());
+  ASSERT_EQ(er.ticket().escalations_size(), 3);
+  EXPECT_TRUE(er.ticket().escalations(1).skipped());
+  EXPECT_EQ(er.ticket().escalations(1).level(), 2);
+  EXPECT_FALSE(er.ticket().escalations(2).skipped());
+  EXPECT_EQ(er.ticket().escalation_level(), 3);
+  e.set_level(0);
+  EXPECT_EQ(wait([&](auto d) { desk.Escalate(ann, e, &er, std::move(d)); }).code(),
+            absl::StatusCode::kFailedPrecondition);
+  store.reset();
+  std::filesystem::remove_all(dir);
+}
+
+}  // namespace
+}  // namespace steward
