@@ -179,6 +179,13 @@ int Run(int argc, char** argv) {
   escalate->add_option("--level", e_level, "1-3; default the next level");
   escalate->add_option("--reason", reason, "why")->required();
 
+  auto* pull = tickets->add_subcommand("pull", "take the next unowned ticket, closest to its dispatch limit first");
+  v1::PullNextTicketRequest preq;
+  std::string p_category;
+  pull->add_option("--category", p_category, "complaint, question, ...; default any");
+  pull->add_option("--realm", *preq.mutable_realm_id(), "realm id; default any");
+  pull->add_option("--language", *preq.mutable_language(), "e.g. de; default any");
+
   auto* audit = app.add_subcommand("audit", "read the audit trail (supervisor+)");
   audit->require_subcommand(1);
   auto* audit_list = audit->add_subcommand("list", "newest first");
@@ -304,6 +311,15 @@ int Run(int argc, char** argv) {
     if (g.json) PrintJson(resp);
     else std::printf("ticket %llu escalated to level %d\n", static_cast<unsigned long long>(id),
                      resp.ticket().escalation_level());
+  } else if (pull->parsed()) {
+    if (!p_category.empty())
+      preq.set_category(ParseEnum<v1::TicketCategory>(p_category, "TICKET_CATEGORY_",
+                                                      v1::TicketCategory_Parse, "--category"));
+    v1::PullNextTicketResponse resp;
+    client.Check(client.tickets().PullNextTicket(&ctx, preq, &resp));
+    if (g.json) PrintJson(resp);
+    else std::printf("ticket %llu is yours: %s\n", static_cast<unsigned long long>(resp.ticket().id()),
+                     resp.ticket().subject().c_str());
   } else if (rate->parsed()) {
     v1::RateTicketRequest req;
     req.set_ticket_id(id);

@@ -186,6 +186,11 @@ class TicketServiceImpl final : public v1::TicketService::CallbackService {
                                        v1::AddMessageResponse* resp) override {
     return UnaryWrite(auth_, ctx, req, resp, &TicketDesk::AddMessage, desk_);
   }
+  grpc::ServerUnaryReactor* PullNextTicket(grpc::CallbackServerContext* ctx,
+                                           const v1::PullNextTicketRequest* req,
+                                           v1::PullNextTicketResponse* resp) override {
+    return UnaryWrite(auth_, ctx, req, resp, &TicketDesk::PullNext, desk_);
+  }
   grpc::ServerUnaryReactor* EscalateTicket(grpc::CallbackServerContext* ctx,
                                            const v1::EscalateTicketRequest* req,
                                            v1::EscalateTicketResponse* resp) override {

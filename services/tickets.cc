@@ -34,6 +34,7 @@ constexpr uint8_t kIdxCategory = 'c';
 constexpr uint8_t kIdxAssignee = 'a';
 constexpr uint8_t kIdxPlayer = 'p';
 constexpr uint8_t kIdxDeadline = 'D';  // next SLA deadline, ticket
+constexpr uint8_t kIdxQueue = 'Q';     // unowned open tickets: dispatch due, ticket
 
 int64_t NowMs() { return absl::ToUnixMillis(absl::Now()); }
 
@@ -77,6 +78,12 @@ std::vector<std::string> IndexKeys(const Ticket& t) {
   keys.push_back(tail(KeyWriter(PlayerPrefix(t.context().realm_id(), t.player_id()))));
   if (int64_t due = NextDeadline(t); due != 0) {
     keys.push_back(KeyWriter().Byte(kIdxDeadline).I64(due).U64(t.id()).Release());
+  }
+  // The pull queue ranks by the dispatch deadline, breached or not, so a
+  // ticket that has waited past its limit stays ahead of fresher ones.
+  if (t.assignee().empty() && IsOpen(t.status())) {
+    int64_t rank = t.sla().dispatch_due_ms() != 0 ? t.sla().dispatch_due_ms() : t.created_at_ms();
+    keys.push_back(KeyWriter().Byte(kIdxQueue).I64(rank).U64(t.id()).Release());
   }
   return keys;
 }
@@ -245,6 +252,7 @@ absl::Status ValidateSubmit(const Caller& caller, const v1::SubmitTicketRequest&
   RETURN_IF_ERROR(CheckText("context.map", ctx.map(), 0, kMaxShortTextLen));
   RETURN_IF_ERROR(CheckText("context.client_build", ctx.client_build(), 0, kMaxShortTextLen));
   RETURN_IF_ERROR(CheckText("context.platform", ctx.platform(), 0, kMaxShortTextLen));
+  RETURN_IF_ERROR(CheckId("context.language", ctx.language(), false));
   if (ctx.has_position() &&
       (!std::isfinite(ctx.position().x()) || !std::isfinite(ctx.position().y()) ||
        !std::isfinite(ctx.position().z()))) {
@@ -762,6 +770,57 @@ absl::StatusOr<int> TicketDesk::RunSlaOnce() {
     breaches += found;
   }
   return breaches;
+}
+
+void TicketDesk::PullNext(const Caller& caller, const v1::PullNextTicketRequest& req,
+                          v1::PullNextTicketResponse* resp, storage::DoneFn done) {
+  absl::Status s = RequireGm(caller, Role::kAgent, "PullNextTicket");
+  if (s.ok()) s = CheckEnum("category", req.category(), v1::TicketCategory_IsValid(req.category()), true);
+  if (s.ok()) s = CheckId("realm_id", req.realm_id(), false);
+  if (s.ok()) s = CheckId("language", req.language(), false);
+  if (!s.ok()) return done(s);
+  // Candidates in deadline order, read outside the transaction; the
+  // transaction takes the first still unowned (another GM may have won).
+  auto candidates = std::make_shared<std::vector<uint64_t>>();
+  std::string prefix = KeyWriter().Byte(kIdxQueue).Release();
+  s = store_->Scan(Cf::kTicketIndex, prefix, storage::PrefixSuccessor(prefix), false,
+                   [&](absl::string_view key, absl::string_view) {
+                     KeyReader r(key.substr(prefix.size()));
+                     r.I64();
+                     auto id = r.U64();
+                     std::string v;
+                     Ticket t;
+                     if (!id || !store_->Get(Cf::kTickets, TicketKey(*id), &v).ok() ||
+                         !t.ParseFromString(v)) {
+                       return true;
+                     }
+                     const auto& rejected = t.rejected_assignees();
+                     bool fits = (req.category() == v1::TICKET_CATEGORY_UNSPECIFIED ||
+                                  t.category() == req.category()) &&
+                                 (req.realm_id().empty() || t.context().realm_id() == req.realm_id()) &&
+                                 (req.language().empty() || t.context().language() == req.language()) &&
+                                 std::find(rejected.begin(), rejected.end(), caller.name()) == rejected.end();
+                     if (fits) candidates->push_back(*id);
+                     return candidates->size() < 16;
+                   });
+  if (!s.ok()) return done(s);
+  if (candidates->empty()) return done(absl::NotFoundError("no unowned ticket in this queue"));
+  store_->Commit(
+      [this, caller, resp, candidates](Txn& txn) -> absl::Status {
+        for (uint64_t id : *candidates) {
+          Ticket before;
+          RETURN_IF_ERROR(LoadTicket(txn, id, &before));
+          if (!before.assignee().empty() || !IsOpen(before.status())) continue;
+          int64_t now = Now();
+          Ticket* after = resp->mutable_ticket();
+          *after = before;
+          after->set_assignee(caller.name());
+          if (before.status() == v1::TICKET_STATUS_NEW) after->set_status(v1::TICKET_STATUS_ASSIGNED);
+          return FinishChange(txn, caller, before, after, "ticket.pull", "", now, options_.sla);
+        }
+        return absl::NotFoundError("the queue's tickets were just taken by others; pull again");
+      },
+      std::move(done));
 }
 
 void TicketDesk::Escalate(const Caller& caller, const v1::EscalateTicketRequest& req,

@@ -89,6 +89,8 @@ class TicketDesk {
               v1::AssignTicketResponse* resp, storage::DoneFn done);
   void AddMessage(const Caller& caller, const v1::AddMessageRequest& req,
                   v1::AddMessageResponse* resp, storage::DoneFn done);
+  void PullNext(const Caller& caller, const v1::PullNextTicketRequest& req,
+                v1::PullNextTicketResponse* resp, storage::DoneFn done);
   void Escalate(const Caller& caller, const v1::EscalateTicketRequest& req,
                 v1::EscalateTicketResponse* resp, storage::DoneFn done);
   // The player rates a resolved ticket (see RateTicket in ticket.proto).

@@ -929,3 +929,80 @@ TEST(SlaTest, PauseResumeBreachAfterRestartAndEscalationOrder) {
 
 }  // namespace
 }  // namespace steward
+
+namespace steward {
+namespace {
+
+// Queues: a GM pulls the unowned ticket closest to its dispatch limit that
+// fits the filters; a pulled ticket leaves the queue.
+TEST(QueueTest, PullTakesTheSoonestDispatchDeadlineThatFits) {
+  constexpr int64_t kMin = 60 * 1000;
+  auto dir = std::filesystem::temp_directory_path() / ("steward_queue_" + std::to_string(::getpid()));
+  std::filesystem::remove_all(dir);
+  auto store = *storage::Store::Open({.path = dir.string()});
+  Authenticator auth({GameServer("gs", "eu1"), GameServer("gs-us", "us1"), Gm("ann", Role::kAgent),
+                      Gm("bob", Role::kAgent)});
+  DirectiveHub hub(store.get());
+  ASSERT_TRUE(hub.Init().ok());
+  int64_t now = 1'800'000'000'000;
+  TicketDesk desk(store.get(), &auth, &hub, {.clock = [&now] { return now; }});
+  Caller ann = *auth.Authenticate("Bearer tok-ann", "");
+  Caller bob = *auth.Authenticate("Bearer tok-bob", "");
+  auto wait = [](auto fn) {
+    std::promise<absl::Status> p;
+    fn([&p](absl::Status s) { p.set_value(s); });
+    return p.get_future().get();
+  };
+  auto file = [&](const char* server, const char* player, v1::TicketCategory cat, const char* lang) {
+    Caller gs = *auth.Authenticate(absl::StrCat("Bearer tok-", server), player);
+    const char* realm = std::string(server) == "gs" ? "eu1" : "us1";
+    v1::SubmitTicketRequest r;
+    r.set_idempotency_key(absl::StrCat(player, now));
+    r.set_category(cat);
+    r.set_subject("Help");
+    r.mutable_context()->set_realm_id(realm);
+    r.mutable_context()->set_language(lang);
+    v1::SubmitTicketResponse resp;
+    EXPECT_TRUE(wait([&](auto d) { desk.Submit(gs, r, &resp, std::move(d)); }).ok());
+    return resp.ticket().id();
+  };
+  auto pull = [&](const Caller& gm, const char* realm, const char* lang, uint64_t* id) {
+    v1::PullNextTicketRequest r;
+    r.set_realm_id(realm);
+    r.set_language(lang);
+    v1::PullNextTicketResponse resp;
+    absl::Status s = wait([&](auto d) { desk.PullNext(gm, r, &resp, std::move(d)); });
+    *id = resp.ticket().id();
+    if (s.ok()) EXPECT_EQ(resp.ticket().assignee(), gm.name());
+    return s;
+  };
+  // A question filed first (4 h to dispatch) ranks behind a complaint filed
+  // ten minutes later (60 min to dispatch).
+  uint64_t question = file("gs", "p-1", v1::TICKET_CATEGORY_QUESTION, "de");
+  now += 10 * kMin;
+  uint64_t complaint = file("gs", "p-2", v1::TICKET_CATEGORY_COMPLAINT, "de");
+  uint64_t english = file("gs", "p-3", v1::TICKET_CATEGORY_COMPLAINT, "en");
+  uint64_t us = file("gs-us", "p-4", v1::TICKET_CATEGORY_COMPLAINT, "de");
+
+  uint64_t got = 0;
+  ASSERT_TRUE(pull(ann, "eu1", "de", &got).ok());
+  EXPECT_EQ(got, complaint);
+  ASSERT_TRUE(pull(bob, "eu1", "de", &got).ok());
+  EXPECT_EQ(got, question);
+  EXPECT_EQ(pull(ann, "eu1", "de", &got).code(), absl::StatusCode::kNotFound);
+  ASSERT_TRUE(pull(ann, "", "", &got).ok());
+  EXPECT_EQ(got, english);
+  ASSERT_TRUE(pull(ann, "", "", &got).ok());
+  EXPECT_EQ(got, us);
+  EXPECT_EQ(pull(bob, "", "", &got).code(), absl::StatusCode::kNotFound);
+
+  // Bad filters and the wrong caller are refused.
+  EXPECT_EQ(pull(ann, "eu 1", "", &got).code(), absl::StatusCode::kInvalidArgument);
+  Caller gs = *auth.Authenticate("Bearer tok-gs", "p-1");
+  EXPECT_EQ(pull(gs, "", "", &got).code(), absl::StatusCode::kPermissionDenied);
+  store.reset();
+  std::filesystem::remove_all(dir);
+}
+
+}  // namespace
+}  // namespace steward
