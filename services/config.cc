@@ -73,6 +73,17 @@ absl::Status ParseReports(const toml::table& t, ReportsConfig* r) {
   return absl::OkStatus();
 }
 
+absl::Status ParseMonitoring(const toml::table& t, MonitoringConfig* m) {
+  const char* w = "monitoring.";
+  RETURN_IF_ERROR(ReadInt(t, "workers", w, 1, 64, &m->workers));
+  RETURN_IF_ERROR(ReadInt(t, "memory_limit_mib", w, 16, 1 << 20, &m->memory_limit_mib));
+  RETURN_IF_ERROR(ReadInt(t, "allowed_lateness_ms", w, 0, 3600 * 1000, &m->allowed_lateness_ms));
+  RETURN_IF_ERROR(ReadInt(t, "max_hold_ms", w, 0, 60 * 1000, &m->max_hold_ms));
+  RETURN_IF_ERROR(ReadInt(t, "minute_retention_hours", w, 1, 24 * 365, &m->minute_retention_hours));
+  RETURN_IF_ERROR(ReadInt(t, "hour_retention_days", w, 1, 3650, &m->hour_retention_days));
+  return absl::OkStatus();
+}
+
 absl::Status ParseVip(const toml::table& t, VipConfig* v) {
   RETURN_IF_ERROR(ReadInt(t, "downgrade_grace_days", "vip.", 0, 365, &v->downgrade_grace_days));
   RETURN_IF_ERROR(ReadNumber(t, "churn_threshold", "vip.", 0.05, 1.0, &v->churn_threshold));
@@ -174,6 +185,11 @@ absl::StatusOr<Config> ParseConfig(const std::string& text) {
     const toml::table* t = n->as_table();
     if (t == nullptr) return absl::InvalidArgumentError("config: [reports] must be a table");
     RETURN_IF_ERROR(ParseReports(*t, &c.reports));
+  }
+  if (const toml::node* n = root.get("monitoring")) {
+    const toml::table* t = n->as_table();
+    if (t == nullptr) return absl::InvalidArgumentError("config: [monitoring] must be a table");
+    RETURN_IF_ERROR(ParseMonitoring(*t, &c.monitoring));
   }
   if (const toml::node* n = root.get("vip")) {
     const toml::table* t = n->as_table();

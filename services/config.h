@@ -80,6 +80,15 @@ struct VipConfig {
   std::vector<VipTierEntry> tiers;  // empty: the built-in three
 };
 
+struct MonitoringConfig {
+  int workers = 2;
+  int memory_limit_mib = 768;
+  int allowed_lateness_ms = 5000;
+  int max_hold_ms = 250;
+  int minute_retention_hours = 48;
+  int hour_retention_days = 90;
+};
+
 struct Config {
   std::string listen = "127.0.0.1:50051";
   std::string data_dir = "var/data";
@@ -87,6 +96,7 @@ struct Config {
   std::vector<PrincipalConfig> principals;
   ReportsConfig reports;
   VipConfig vip;
+  MonitoringConfig monitoring;
 };
 
 // Parses TOML text; errors name the offending key.

@@ -146,6 +146,7 @@ absl::Status GameServers::Heartbeat(const Caller& c, const v1::HeartbeatRequest&
                                     v1::HeartbeatResponse* resp) {
   ASSIGN_OR_RETURN(auto info, Owned(c, req.server_id()));
   Touch(info.server_id(), req.players_online(), true);
+  if (heartbeat_hook_) heartbeat_hook_(info.realm_id(), info.server_id(), req.players_online());
   resp->set_latest_seq(hub_->latest_seq());
   return absl::OkStatus();
 }

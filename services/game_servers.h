@@ -11,6 +11,7 @@
 #ifndef STEWARD_SERVICES_GAME_SERVERS_H_
 #define STEWARD_SERVICES_GAME_SERVERS_H_
 
+#include <functional>
 #include <cstdint>
 #include <string>
 
@@ -50,7 +51,15 @@ class GameServers {
   // unregistered, PermissionDenied when another principal registered it.
   absl::StatusOr<v1::GameServerInfo> Owned(const Caller& c, absl::string_view server_id) const;
 
+  // Called on every heartbeat (the event pipeline sees it). Set before
+  // serving; must not block.
+  void set_heartbeat_hook(
+      std::function<void(absl::string_view realm, absl::string_view server, int64_t players)> hook) {
+    heartbeat_hook_ = std::move(hook);
+  }
+
  private:
+  std::function<void(absl::string_view, absl::string_view, int64_t)> heartbeat_hook_;
   struct Live {
     int64_t last_heartbeat_ms = 0;
     uint32_t players_online = 0;

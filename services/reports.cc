@@ -93,6 +93,34 @@ std::string OpenReportKey(absl::string_view realm, int subject_type, absl::strin
       .Release();
 }
 
+// The open case for a subject and family, or a new one (is_new true; its
+// active-case entry is written, the case record is the caller's to write).
+absl::StatusOr<bool> ActiveCase(Txn& txn, absl::string_view realm, v1::ReportSubjectType type,
+                                absl::string_view subject, const std::string& family, int64_t now,
+                                Case* kase) {
+  std::string active =
+      KeyWriter().Byte(kIdxActiveCase).Str(realm).Byte(type).Str(subject).Str(family).Release();
+  std::string case_ref;
+  absl::Status cs = txn.Get(Cf::kReportIndex, active, &case_ref);
+  if (!absl::IsNotFound(cs)) {
+    RETURN_IF_ERROR(cs);
+    auto id = KeyReader(case_ref).U64();
+    if (!id) return absl::DataLossError("case index entry is unreadable");
+    RETURN_IF_ERROR(LoadRecord(txn, Cf::kCases, *id, "case", kase));
+    return false;
+  }
+  ASSIGN_OR_RETURN(uint64_t case_id, txn.NextId("case"));
+  kase->set_id(case_id);
+  kase->set_subject_type(type);
+  kase->set_subject_id(std::string(subject));
+  kase->set_realm_id(std::string(realm));
+  kase->set_family(family);
+  kase->set_state(v1::CASE_STATE_OPEN);
+  kase->set_first_seen_ms(now);
+  txn.Put(Cf::kReportIndex, active, KeyWriter().U64(case_id).key());
+  return true;
+}
+
 std::string CaseStateKey(const Case& c) {
   return KeyWriter().Byte(kIdxCaseState).Byte(c.state()).I64(c.first_seen_ms()).U64(c.id()).Release();
 }
@@ -345,34 +373,10 @@ void Reports::SubmitReport(const Caller& c, const v1::SubmitReportRequest& req,
               " (report ", KeyReader(dup).U64().value_or(0), ")"));
         }
         if (!absl::IsNotFound(ds)) return ds;
-        // The open case for this subject and family, or a new one.
-        std::string active = KeyWriter()
-                                 .Byte(kIdxActiveCase)
-                                 .Str(req.realm_id())
-                                 .Byte(req.subject_type())
-                                 .Str(req.subject_id())
-                                 .Str(FamilyOf(req))
-                                 .Release();
         Case kase;
-        std::string case_ref;
-        absl::Status cs = txn.Get(Cf::kReportIndex, active, &case_ref);
-        bool is_new_case = absl::IsNotFound(cs);
-        if (!is_new_case) {
-          RETURN_IF_ERROR(cs);
-          auto id = KeyReader(case_ref).U64();
-          if (!id) return absl::DataLossError("case index entry is unreadable");
-          RETURN_IF_ERROR(LoadRecord(txn, Cf::kCases, *id, "case", &kase));
-        } else {
-          ASSIGN_OR_RETURN(uint64_t case_id, txn.NextId("case"));
-          kase.set_id(case_id);
-          kase.set_subject_type(req.subject_type());
-          kase.set_subject_id(req.subject_id());
-          kase.set_realm_id(req.realm_id());
-          kase.set_family(FamilyOf(req));
-          kase.set_state(v1::CASE_STATE_OPEN);
-          kase.set_first_seen_ms(now);
-          txn.Put(Cf::kReportIndex, active, KeyWriter().U64(case_id).key());
-        }
+        ASSIGN_OR_RETURN(bool is_new_case,
+                         ActiveCase(txn, req.realm_id(), req.subject_type(), req.subject_id(),
+                                    FamilyOf(req), now, &kase));
         ASSIGN_OR_RETURN(Credibility cred, LoadCred(txn, req.realm_id(), c.player_id));
         ASSIGN_OR_RETURN(uint64_t id, txn.NextId("report"));
         v1::Report* r = resp->mutable_report();
@@ -871,6 +875,54 @@ absl::Status Reports::GetAttachment(const Caller& c, const v1::GetAttachmentRequ
   RETURN_IF_ERROR(s);
   if (!resp->ParseFromString(v)) return absl::DataLossError("attachment is unreadable");
   return absl::OkStatus();
+}
+
+}  // namespace steward
+
+namespace steward {
+
+void Reports::OpenCaseFromAlert(const Caller& monitor, absl::string_view realm,
+                                absl::string_view player, v1::ReportCategory category,
+                                absl::string_view alert_ref, absl::string_view rule_name,
+                                absl::AnyInvocable<void(absl::StatusOr<uint64_t>)> done) {
+  auto case_id = std::make_shared<uint64_t>(0);
+  store_->Commit(
+      [monitor, realm = std::string(realm), player = std::string(player), category,
+       alert_ref = std::string(alert_ref), rule_name = std::string(rule_name), case_id](Txn& txn) -> absl::Status {
+        const int64_t now = NowMs();
+        Case kase;
+        ASSIGN_OR_RETURN(bool is_new, ActiveCase(txn, realm, v1::REPORT_SUBJECT_TYPE_PLAYER, player,
+                                                 std::string(Family(category)), now, &kase));
+        Case before = kase;
+        std::string old_state_key = is_new ? "" : CaseStateKey(kase);
+        kase.set_last_seen_ms(now);
+        // The monitor's evidence is enough to put the case in front of GMs.
+        if (kase.state() == v1::CASE_STATE_OPEN) {
+          kase.set_state(v1::CASE_STATE_ESCALATED);
+          kase.set_escalated_at_ms(now);
+          kase.clear_window();
+        }
+        kase.set_version(kase.version() + 1);
+        if (!old_state_key.empty() && old_state_key != CaseStateKey(kase)) {
+          txn.Delete(Cf::kReportIndex, old_state_key);
+        }
+        txn.Put(Cf::kReportIndex, CaseStateKey(kase), "");
+        txn.Put(Cf::kCases, RecordKey(kase.id()), kase.SerializeAsString());
+        *case_id = kase.id();
+        return AppendAudit(txn, monitor, now,
+                           {.action = "case.open_from_alert",
+                            .target = absl::StrCat("case/", kase.id()),
+                            .reason = absl::StrCat(alert_ref, " from rule ", rule_name),
+                            .before = is_new ? nullptr : &before,
+                            .after = &kase});
+      },
+      [case_id, done = std::move(done)](absl::Status s) mutable {
+        if (s.ok()) {
+          done(*case_id);
+        } else {
+          done(s);
+        }
+      });
 }
 
 }  // namespace steward

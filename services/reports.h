@@ -65,6 +65,13 @@ class Reports {
   void UpdateBugStatus(const Caller& c, const v1::UpdateBugStatusRequest& req,
                        v1::UpdateBugStatusResponse* resp, storage::DoneFn done);
 
+  // A monitoring rule's action: the player's active case for the
+  // category's family, created if needed and escalated, audited as
+  // `monitor` with the alert as evidence. `done` gets the case id.
+  void OpenCaseFromAlert(const Caller& monitor, absl::string_view realm, absl::string_view player,
+                         v1::ReportCategory category, absl::string_view alert_ref,
+                         absl::string_view rule_name,
+                         absl::AnyInvocable<void(absl::StatusOr<uint64_t>)> done);
   absl::Status ListMyReports(const Caller& c, const v1::ListMyReportsRequest& req,
                              v1::ListMyReportsResponse* resp) const;
   absl::Status ListCases(const Caller& c, const v1::ListCasesRequest& req,

@@ -14,6 +14,7 @@
 #include "services/auth.h"
 #include "services/grpc_status.h"
 #include "services/moderation_grpc.h"
+#include "services/monitoring_grpc.h"
 #include "services/reactors.h"
 #include "services/tickets.h"
 #include "services/validation.h"
@@ -305,6 +306,17 @@ VipOptions VipOptionsFrom(const VipConfig& c) {
   return o;
 }
 
+MonitoringOptions MonitoringOptionsFrom(const MonitoringConfig& c) {
+  MonitoringOptions o;
+  o.pipeline.workers = c.workers;
+  o.pipeline.memory_limit_bytes = static_cast<size_t>(c.memory_limit_mib) << 20;
+  o.pipeline.allowed_lateness_ms = c.allowed_lateness_ms;
+  o.pipeline.max_hold_ms = c.max_hold_ms;
+  o.minute_retention_ms = int64_t{c.minute_retention_hours} * 3600 * 1000;
+  o.hour_retention_ms = int64_t{c.hour_retention_days} * 24 * 3600 * 1000;
+  return o;
+}
+
 }  // namespace
 
 struct StewardServer::Rep {
@@ -316,6 +328,7 @@ struct StewardServer::Rep {
   Announcements announcements;
   Reports reports;
   VipCare vip;
+  Monitoring monitoring;
   TicketServiceImpl tickets;
   AuditServiceImpl audit;
   std::unique_ptr<grpc::Service> moderation_service;
@@ -323,6 +336,8 @@ struct StewardServer::Rep {
   std::unique_ptr<grpc::Service> announcement_service;
   std::unique_ptr<grpc::Service> report_service;
   std::unique_ptr<grpc::Service> vip_service;
+  std::unique_ptr<grpc::Service> event_service;
+  std::unique_ptr<grpc::Service> monitoring_service;
   std::unique_ptr<grpc::Server> server;
   int port = 0;
   bool stopped = false;
@@ -336,14 +351,21 @@ struct StewardServer::Rep {
         announcements(store, &hub, &game_servers),
         reports(store, &hub, ReportOptionsFrom(config.reports)),
         vip(store, &auth, VipOptionsFrom(config.vip)),
+        monitoring(store, &moderation, &reports, MonitoringOptionsFrom(config.monitoring)),
         tickets(&auth, &desk),
         audit(&auth, store),
         moderation_service(MakeModerationService(&auth, &moderation)),
         game_server_service(MakeGameServerService(&auth, &game_servers, &hub)),
         announcement_service(MakeAnnouncementService(&auth, &announcements)),
         report_service(MakeReportService(&auth, &reports)),
-        vip_service(MakeVipService(&auth, &vip)) {
+        vip_service(MakeVipService(&auth, &vip)),
+        event_service(MakeEventService(&auth, &monitoring)),
+        monitoring_service(MakeMonitoringService(&auth, &monitoring)) {
     desk.set_vip(&vip);
+    game_servers.set_heartbeat_hook([this](absl::string_view realm, absl::string_view server,
+                                           int64_t players) {
+      monitoring.Heartbeat(realm, server, players);
+    });
   }
 };
 
@@ -355,6 +377,7 @@ absl::StatusOr<std::unique_ptr<StewardServer>> StewardServer::Start(
   if (absl::Status s = rep->hub.Init(); !s.ok()) return s;
   if (absl::Status s = rep->moderation.Init(); !s.ok()) return s;
   if (absl::Status s = rep->announcements.Start(); !s.ok()) return s;
+  if (absl::Status s = rep->monitoring.Init(); !s.ok()) return s;
   rep->vip.StartSweeper(absl::Hours(1));
   rep->desk.StartSlaScheduler(absl::Seconds(1));
 
@@ -369,6 +392,8 @@ absl::StatusOr<std::unique_ptr<StewardServer>> StewardServer::Start(
   builder.RegisterService(rep->announcement_service.get());
   builder.RegisterService(rep->report_service.get());
   builder.RegisterService(rep->vip_service.get());
+  builder.RegisterService(rep->event_service.get());
+  builder.RegisterService(rep->monitoring_service.get());
   builder.SetMaxReceiveMessageSize(kMaxGrpcMessageBytes);
   // Responses carry at most a page of tickets (500 x ~20 KiB worst case).
   builder.SetMaxSendMessageSize(16 << 20);
@@ -394,6 +419,7 @@ void StewardServer::Shutdown(absl::Duration grace) {
   // Directive watches never end by themselves; end them so the grace
   // period is spent on calls that can finish.
   rep_->hub.CloseWatchers();
+  rep_->monitoring.CloseWatchers();
   rep_->server->Shutdown(absl::ToChronoTime(absl::Now() + grace));
   rep_->server->Wait();
 }

@@ -26,7 +26,9 @@ inline constexpr size_t kMaxBatchTickets = 100;    // tickets per SubmitTickets
 inline constexpr size_t kMaxPageSize = 500;     // items
 inline constexpr size_t kDefaultPageSize = 50;  // items
 // Largest request the server accepts; well above the sum of the limits.
-inline constexpr int kMaxGrpcMessageBytes = 1 << 20;
+// (An event batch, up to 4 MiB, is the largest; every other request is
+// bounded far below by its own field limits.)
+inline constexpr int kMaxGrpcMessageBytes = (4 << 20) + (64 << 10);
 
 bool IsValidUtf8(absl::string_view s);
 

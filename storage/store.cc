@@ -55,6 +55,10 @@ constexpr absl::string_view kCfNames[] = {
     "vip",
     "care_tasks",
     "vip_index",
+    "rules",
+    "alerts",
+    "metrics",
+    "monitoring_index",
 };
 static_assert(std::size(kCfNames) == static_cast<size_t>(Cf::kCount));
 

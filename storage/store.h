@@ -59,6 +59,10 @@ enum class Cf : int {
   kVip,             // (realm, player) -> steward.v1.VipProfile
   kCareTasks,       // task id -> steward.v1.CareTask
   kVipIndex,        // care task and purchase indexes
+  kRules,           // rule id -> steward.v1.Rule
+  kAlerts,          // alert id -> steward.v1.Alert
+  kMetrics,         // (resolution, type, realm, server, start) -> steward.v1.MetricPoint
+  kMonIndex,        // alert, rule-name and metric-retention indexes
   kCount,
 };
 

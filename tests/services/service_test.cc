@@ -453,7 +453,7 @@ TEST_F(ServiceTest, BadInputIsRejectedNamingTheField) {
   expect_invalid(r, "x-steward-player", "bad player id");
   // Past the server's message size limit: refused by gRPC itself.
   r = Req("x");
-  r.set_description(std::string(2 << 20, 'd'));
+  r.set_description(std::string(5 << 20, 'd'));
   v1::SubmitTicketResponse resp;
   EXPECT_EQ(Submit("p-1", r, &resp).error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED);
   // The store was not touched by any of it.

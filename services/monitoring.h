@@ -1,0 +1,141 @@
+// Monitoring: the event pipeline's owner. Keeps rules in RocksDB and in
+// force in the Pipeline, turns firings into stored alerts (de-duplicated,
+// with a cooldown per rule and key), runs rule actions (sanction, case,
+// page) as the "monitor" principal, persists per-minute and per-hour
+// roll-ups with retention, and fans alerts out to watchers.
+//
+// Roles: rules are read by agents and changed by leads (audited); alerts
+// are read and acknowledged by agents (acknowledgement audited); metrics
+// are read by agents. Events come from game servers, within their scope.
+#ifndef STEWARD_SERVICES_MONITORING_H_
+#define STEWARD_SERVICES_MONITORING_H_
+
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <thread>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/synchronization/mutex.h"
+#include "services/auth.h"
+#include "services/pipeline.h"
+#include "steward/v1/events.pb.h"
+#include "storage/store.h"
+
+namespace steward {
+
+class Moderation;
+class Reports;
+
+struct MonitoringOptions {
+  PipelineOptions pipeline;
+  // Roll-up retention. Defaults: minutes 48 hours, hours 90 days.
+  int64_t minute_retention_ms = 48LL * 3600 * 1000;
+  int64_t hour_retention_ms = 90LL * 24 * 3600 * 1000;
+  // Batch limits. Defaults: 4,096 events, 4 MiB.
+  int max_batch_events = 4096;
+  size_t max_batch_bytes = size_t{4} << 20;
+};
+
+// Name of the principal rule actions run as.
+inline constexpr absl::string_view kMonitorPrincipal = "monitor";
+
+class Monitoring {
+ public:
+  Monitoring(storage::Store* store, Moderation* moderation, Reports* reports,
+             MonitoringOptions options);
+  Monitoring(const Monitoring&) = delete;
+  Monitoring& operator=(const Monitoring&) = delete;
+  ~Monitoring();
+
+  // Loads the stored rules into the pipeline and starts the retention
+  // sweep. Call once before serving.
+  absl::Status Init(absl::Duration retention_every = absl::Minutes(10));
+
+  // Checks a batch from `c`: scope, sizes, fields. InvalidArgument or
+  // PermissionDenied naming what is wrong.
+  absl::Status ValidateBatch(const Caller& c, const v1::EventBatch& batch, size_t bytes) const;
+  // Hands a validated batch to the pipeline; `done` as Pipeline::Submit.
+  void Ingest(std::shared_ptr<const v1::EventBatch> batch, Pipeline::DoneFn done);
+  // A game server's heartbeat, as a "heartbeat" event (value: players
+  // online) so absence rules and the CCU roll-up see it.
+  void Heartbeat(absl::string_view realm, absl::string_view server, int64_t players_online);
+  // Counts a batch refused by ValidateBatch.
+  void CountRejected() { rejected_batches_.fetch_add(1); }
+
+  void SaveRule(const Caller& c, const v1::SaveRuleRequest& req, v1::SaveRuleResponse* resp,
+                storage::DoneFn done);
+  absl::Status ListRules(const Caller& c, const v1::ListRulesRequest& req,
+                         v1::ListRulesResponse* resp) const;
+  void DeleteRule(const Caller& c, const v1::DeleteRuleRequest& req, v1::DeleteRuleResponse* resp,
+                  storage::DoneFn done);
+
+  absl::Status ListAlerts(const Caller& c, const v1::ListAlertsRequest& req,
+                          v1::ListAlertsResponse* resp) const;
+  void AcknowledgeAlert(const Caller& c, const v1::AcknowledgeAlertRequest& req,
+                        v1::AcknowledgeAlertResponse* resp, storage::DoneFn done);
+  absl::Status QueryMetrics(const Caller& c, const v1::QueryMetricsRequest& req,
+                            v1::QueryMetricsResponse* resp) const;
+  absl::Status Stats(const Caller& c, const v1::PipelineStatsRequest& req,
+                     v1::PipelineStats* resp) const;
+
+  // Alert watchers: called (on a worker or commit thread, must not block)
+  // with each new or re-fired alert once it is stored. Returns an id for
+  // Unwatch.
+  using AlertFn = std::function<void(const v1::Alert&)>;
+  uint64_t Watch(AlertFn fn);
+  void Unwatch(uint64_t id);
+  // Ends every watch (shutdown): each receives an alert with id 0.
+  void CloseWatchers();
+
+  // Deletes roll-ups past retention now. Returns how many were deleted.
+  absl::StatusOr<int> RunRetention();
+
+  Pipeline& pipeline() { return *pipeline_; }
+
+ private:
+  struct Cooldown {
+    int64_t last_raised_ms = 0;
+    uint64_t alert_id = 0;
+  };
+
+  int64_t Now() const;
+  void OnFiring(Firing&& f);
+  void OnRollup(std::vector<RollupPoint>&& points);
+  void Publish(const v1::Alert& a);
+  void Act(const std::shared_ptr<const CompiledRule>& rule, v1::Alert alert);
+  void RecordAction(uint64_t alert_id, std::string action);
+  absl::Status ReloadRules();
+
+  storage::Store* store_;
+  Moderation* moderation_;
+  Reports* reports_;
+  MonitoringOptions options_;
+  PrincipalConfig monitor_principal_;
+  std::unique_ptr<Pipeline> pipeline_;
+
+  mutable absl::Mutex rules_mu_;
+  std::map<uint64_t, std::shared_ptr<const CompiledRule>> rules_ ABSL_GUARDED_BY(rules_mu_);
+  uint64_t generation_ ABSL_GUARDED_BY(rules_mu_) = 0;
+
+  absl::Mutex cooldown_mu_;
+  absl::flat_hash_map<std::string, Cooldown> cooldowns_ ABSL_GUARDED_BY(cooldown_mu_);
+
+  absl::Mutex watch_mu_;
+  std::map<uint64_t, AlertFn> watchers_ ABSL_GUARDED_BY(watch_mu_);
+  uint64_t next_watch_ ABSL_GUARDED_BY(watch_mu_) = 1;
+  bool closed_ ABSL_GUARDED_BY(watch_mu_) = false;
+
+  std::atomic<uint64_t> rejected_batches_{0}, alerts_raised_{0}, alerts_suppressed_{0};
+
+  absl::Mutex stop_mu_;
+  bool stopping_ ABSL_GUARDED_BY(stop_mu_) = false;
+  std::thread retention_;
+};
+
+}  // namespace steward
+
+#endif  // STEWARD_SERVICES_MONITORING_H_

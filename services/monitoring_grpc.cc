@@ -1,0 +1,265 @@
+#include "services/monitoring_grpc.h"
+
+#include <deque>
+
+#include <google/protobuf/arena.h>
+#include <grpcpp/grpcpp.h>
+
+#include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
+#include "services/grpc_status.h"
+#include "services/reactors.h"
+#include "steward/v1/events.grpc.pb.h"
+
+namespace steward {
+namespace {
+
+// A batch parsed onto its own arena: one allocation pattern per batch
+// instead of one per string, freed in one go when the pipeline is done.
+struct ArenaBatch {
+  google::protobuf::Arena arena;
+  v1::EventBatch* msg = google::protobuf::Arena::CreateMessage<v1::EventBatch>(&arena);
+};
+
+void AddResult(v1::IngestSummary* s, const IngestResult& r) {
+  s->set_accepted(s->accepted() + r.accepted);
+  s->set_shed(s->shed() + r.shed);
+  s->set_late(s->late() + r.late);
+  if (!r.detail.empty()) s->set_detail(r.detail);  // the latest reason
+}
+
+// One game server's event stream. Reads one batch at a time: the next read
+// starts only once the pipeline took the batch, so a full pipeline stops
+// the reading and HTTP/2 flow control pushes back on the sender.
+class EventStreamReactor final : public grpc::ServerReadReactor<v1::EventBatch> {
+ public:
+  EventStreamReactor(const Authenticator& auth, Monitoring& m, grpc::CallbackServerContext* ctx,
+                     v1::IngestSummary* summary)
+      : m_(m), summary_(summary) {
+    auto caller = auth.Authenticate(*ctx);
+    if (!caller.ok()) {
+      Finish(ToGrpc(caller.status()));
+      return;
+    }
+    caller_ = *caller;
+    if (!caller_.is_game_server()) {
+      Finish(grpc::Status(grpc::StatusCode::PERMISSION_DENIED, "events come from game servers"));
+      return;
+    }
+    Next();
+  }
+
+  void OnReadDone(bool ok) override {
+    if (!ok) {  // the client closed its side (or the call broke)
+      Finish(grpc::Status::OK);
+      return;
+    }
+    std::shared_ptr<ArenaBatch> holder = std::move(current_);
+    const v1::EventBatch& b = *holder->msg;
+    absl::Status s = m_.ValidateBatch(caller_, b, b.ByteSizeLong());
+    if (!s.ok()) {
+      m_.CountRejected();
+      Finish(ToGrpc(absl::Status(
+          s.code(), absl::StrCat(s.message(), " (batch ", batches_ + 1, " of the stream; ",
+                                 summary_->accepted(), " events accepted before it)"))));
+      return;
+    }
+    ++batches_;
+    std::shared_ptr<const v1::EventBatch> batch(holder, holder->msg);
+    m_.Ingest(std::move(batch), [this](IngestResult r) {
+      AddResult(summary_, r);
+      Next();
+    });
+  }
+
+  void OnDone() override { delete this; }
+
+ private:
+  void Next() {
+    current_ = std::make_shared<ArenaBatch>();
+    StartRead(current_->msg);
+  }
+
+  Monitoring& m_;
+  v1::IngestSummary* summary_;
+  Caller caller_;
+  std::shared_ptr<ArenaBatch> current_;
+  uint64_t batches_ = 0;
+};
+
+class EventServiceImpl final : public v1::EventService::CallbackService {
+ public:
+  EventServiceImpl(const Authenticator* auth, Monitoring* m) : auth_(*auth), m_(*m) {}
+
+  grpc::ServerReadReactor<v1::EventBatch>* StreamEvents(grpc::CallbackServerContext* ctx,
+                                                        v1::IngestSummary* summary) override {
+    return new EventStreamReactor(auth_, m_, ctx, summary);
+  }
+
+  grpc::ServerUnaryReactor* PublishEvents(grpc::CallbackServerContext* ctx,
+                                          const v1::PublishEventsRequest* req,
+                                          v1::PublishEventsResponse* resp) override {
+    auto* reactor = ctx->DefaultReactor();
+    auto caller = auth_.Authenticate(*ctx);
+    absl::Status s = caller.status();
+    if (s.ok()) s = m_.ValidateBatch(*caller, req->batch(), req->batch().ByteSizeLong());
+    if (!s.ok()) {
+      if (caller.ok()) m_.CountRejected();
+      reactor->Finish(ToGrpc(s));
+      return reactor;
+    }
+    // The pipeline outlives this call's request, so it gets its own copy.
+    auto batch = std::make_shared<v1::EventBatch>(req->batch());
+    m_.Ingest(std::move(batch), [reactor, resp](IngestResult r) {
+      AddResult(resp->mutable_summary(), r);
+      reactor->Finish(grpc::Status::OK);
+    });
+    return reactor;
+  }
+
+ private:
+  const Authenticator& auth_;
+  Monitoring& m_;
+};
+
+// A GM's live alert feed. Alerts queue in memory, at most kMaxQueued; a
+// watcher that falls further behind is ended (RESOURCE_EXHAUSTED) so it
+// reconnects and lists what it missed, rather than growing without bound.
+class AlertWatchReactor final : public grpc::ServerWriteReactor<v1::Alert> {
+ public:
+  static constexpr size_t kMaxQueued = 10'000;
+
+  AlertWatchReactor(const Authenticator& auth, Monitoring& m, grpc::CallbackServerContext* ctx,
+                    const v1::WatchAlertsRequest& req)
+      : m_(m), min_severity_(req.min_severity()) {
+    auto caller = auth.Authenticate(*ctx);
+    absl::Status s = caller.status();
+    if (s.ok()) s = RequireGm(*caller, Role::kAgent, "WatchAlerts");
+    if (!s.ok()) {
+      FinishOnce(ToGrpc(s));
+      return;
+    }
+    absl::MutexLock l(&mu_);
+    watch_id_ = m_.Watch([this](const v1::Alert& a) { OnAlert(a); });
+    if (watch_id_ == 0) {
+      finished_ = true;
+      Finish(grpc::Status(grpc::StatusCode::UNAVAILABLE, "the server is shutting down"));
+    }
+  }
+
+  void OnWriteDone(bool ok) override {
+    absl::MutexLock l(&mu_);
+    writing_ = false;
+    if (!ok) {
+      FinishLocked(grpc::Status(grpc::StatusCode::UNAVAILABLE, "write failed"));
+      return;
+    }
+    PumpLocked();
+  }
+  void OnCancel() override { FinishOnce(grpc::Status::CANCELLED); }
+  void OnDone() override {
+    if (watch_id_ != 0) m_.Unwatch(watch_id_);
+    delete this;
+  }
+
+ private:
+  void OnAlert(const v1::Alert& a) {
+    absl::MutexLock l(&mu_);
+    if (a.id() == 0) {  // the monitor is closing
+      watch_id_ = 0;
+      FinishLocked(grpc::Status(grpc::StatusCode::UNAVAILABLE, "the server is shutting down"));
+      return;
+    }
+    if (a.severity() < min_severity_) return;
+    if (queue_.size() >= kMaxQueued) {
+      FinishLocked(grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED,
+                                "this watcher fell too far behind; reconnect and ListAlerts"));
+      return;
+    }
+    queue_.push_back(a);
+    PumpLocked();
+  }
+
+  void PumpLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    if (writing_ || finished_ || queue_.empty()) return;
+    out_ = std::move(queue_.front());
+    queue_.pop_front();
+    writing_ = true;
+    StartWrite(&out_);
+  }
+
+  void FinishOnce(grpc::Status s) {
+    absl::MutexLock l(&mu_);
+    FinishLocked(std::move(s));
+  }
+  void FinishLocked(grpc::Status s) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    if (finished_) return;
+    finished_ = true;
+    Finish(std::move(s));
+  }
+
+  Monitoring& m_;
+  const int min_severity_;
+  absl::Mutex mu_;
+  uint64_t watch_id_ = 0;
+  std::deque<v1::Alert> queue_ ABSL_GUARDED_BY(mu_);
+  v1::Alert out_;
+  bool writing_ ABSL_GUARDED_BY(mu_) = false;
+  bool finished_ ABSL_GUARDED_BY(mu_) = false;
+};
+
+class MonitoringServiceImpl final : public v1::MonitoringService::CallbackService {
+ public:
+  MonitoringServiceImpl(const Authenticator* auth, Monitoring* m) : auth_(*auth), m_(*m) {}
+
+  grpc::ServerUnaryReactor* SaveRule(grpc::CallbackServerContext* ctx, const v1::SaveRuleRequest* req,
+                                     v1::SaveRuleResponse* resp) override {
+    return UnaryWrite(auth_, ctx, req, resp, &Monitoring::SaveRule, m_);
+  }
+  grpc::ServerUnaryReactor* ListRules(grpc::CallbackServerContext* ctx, const v1::ListRulesRequest* req,
+                                      v1::ListRulesResponse* resp) override {
+    return UnaryRead(auth_, ctx, req, resp, &Monitoring::ListRules, m_);
+  }
+  grpc::ServerUnaryReactor* DeleteRule(grpc::CallbackServerContext* ctx, const v1::DeleteRuleRequest* req,
+                                       v1::DeleteRuleResponse* resp) override {
+    return UnaryWrite(auth_, ctx, req, resp, &Monitoring::DeleteRule, m_);
+  }
+  grpc::ServerUnaryReactor* ListAlerts(grpc::CallbackServerContext* ctx, const v1::ListAlertsRequest* req,
+                                       v1::ListAlertsResponse* resp) override {
+    return UnaryRead(auth_, ctx, req, resp, &Monitoring::ListAlerts, m_);
+  }
+  grpc::ServerUnaryReactor* AcknowledgeAlert(grpc::CallbackServerContext* ctx,
+                                             const v1::AcknowledgeAlertRequest* req,
+                                             v1::AcknowledgeAlertResponse* resp) override {
+    return UnaryWrite(auth_, ctx, req, resp, &Monitoring::AcknowledgeAlert, m_);
+  }
+  grpc::ServerWriteReactor<v1::Alert>* WatchAlerts(grpc::CallbackServerContext* ctx,
+                                                   const v1::WatchAlertsRequest* req) override {
+    return new AlertWatchReactor(auth_, m_, ctx, *req);
+  }
+  grpc::ServerUnaryReactor* QueryMetrics(grpc::CallbackServerContext* ctx,
+                                         const v1::QueryMetricsRequest* req,
+                                         v1::QueryMetricsResponse* resp) override {
+    return UnaryRead(auth_, ctx, req, resp, &Monitoring::QueryMetrics, m_);
+  }
+  grpc::ServerUnaryReactor* GetPipelineStats(grpc::CallbackServerContext* ctx,
+                                             const v1::PipelineStatsRequest* req,
+                                             v1::PipelineStats* resp) override {
+    return UnaryRead(auth_, ctx, req, resp, &Monitoring::Stats, m_);
+  }
+
+ private:
+  const Authenticator& auth_;
+  Monitoring& m_;
+};
+
+}  // namespace
+
+std::unique_ptr<grpc::Service> MakeEventService(const Authenticator* auth, Monitoring* m) {
+  return std::make_unique<EventServiceImpl>(auth, m);
+}
+std::unique_ptr<grpc::Service> MakeMonitoringService(const Authenticator* auth, Monitoring* m) {
+  return std::make_unique<MonitoringServiceImpl>(auth, m);
+}
+
+}  // namespace steward

@@ -1,0 +1,843 @@
+#include "services/pipeline.h"
+
+#include <algorithm>
+#include <array>
+#include <atomic>
+#include <chrono>
+#include <cmath>
+#include <deque>
+#include <future>
+#include <limits>
+#include <thread>
+
+#include <concurrentqueue/blockingconcurrentqueue.h>
+#include <re2/re2.h>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/clock.h"
+
+namespace steward {
+namespace {
+
+constexpr int64_t kNone = std::numeric_limits<int64_t>::min();
+constexpr uint16_t kRollupRule = 0xFFFF;
+constexpr size_t kMaxSamples = 5;
+constexpr size_t kSampleRing = 32;
+constexpr size_t kExactDistinct = 64;  // values kept exactly before a sketch
+constexpr int kHllBits = 10;           // 1,024 registers: about 3% error
+constexpr size_t kHllRegs = size_t{1} << kHllBits;
+
+int64_t SteadyNs() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(
+             std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+
+int64_t FloorDiv(int64_t a, int64_t b) { return a >= 0 ? a / b : -((-a + b - 1) / b); }
+
+uint64_t Mix(uint64_t h, uint64_t v) {
+  // One round of a 64-bit mixer; good enough to spread combined hashes.
+  h ^= v + 0x9e3779b97f4a7c15ULL + (h << 6) + (h >> 2);
+  return h * 0xbf58476d1ce4e5b9ULL;
+}
+
+// Distinct values of one pane: exact while small, then a HyperLogLog.
+class DistinctSet {
+ public:
+  void Add(uint64_t h) {
+    if (hll_) {
+      AddHll(hll_.get(), h);
+      return;
+    }
+    auto v = static_cast<uint32_t>(h >> 32) ^ static_cast<uint32_t>(h);
+    if (std::find(exact_.begin(), exact_.end(), v) != exact_.end()) return;
+    exact_.push_back(v);
+    hashes_.push_back(h);
+    if (exact_.size() > kExactDistinct) {
+      hll_ = std::make_unique<uint8_t[]>(kHllRegs);
+      std::fill_n(hll_.get(), kHllRegs, 0);
+      for (uint64_t x : hashes_) AddHll(hll_.get(), x);
+      std::vector<uint32_t>().swap(exact_);
+      std::vector<uint64_t>().swap(hashes_);
+    }
+  }
+  void Clear() {
+    hll_.reset();
+    exact_.clear();
+    hashes_.clear();
+  }
+  size_t Bytes() const { return hll_ ? kHllRegs : exact_.capacity() * 12; }
+
+  // Distinct count over several panes.
+  static double Union(const std::vector<const DistinctSet*>& sets) {
+    bool sketch = false;
+    for (const auto* s : sets) sketch |= s->hll_ != nullptr;
+    if (!sketch) {
+      std::vector<uint32_t> all;
+      for (const auto* s : sets) all.insert(all.end(), s->exact_.begin(), s->exact_.end());
+      std::sort(all.begin(), all.end());
+      return static_cast<double>(std::unique(all.begin(), all.end()) - all.begin());
+    }
+    std::array<uint8_t, kHllRegs> regs{};
+    for (const auto* s : sets) {
+      if (s->hll_) {
+        for (size_t i = 0; i < kHllRegs; ++i) regs[i] = std::max(regs[i], s->hll_[i]);
+      } else {
+        for (uint64_t h : s->hashes_) AddHll(regs.data(), h);
+      }
+    }
+    double sum = 0;
+    int zeros = 0;
+    for (uint8_t r : regs) {
+      sum += std::ldexp(1.0, -r);
+      zeros += r == 0;
+    }
+    const double m = kHllRegs;
+    double est = (0.7213 / (1 + 1.079 / m)) * m * m / sum;
+    if (est <= 2.5 * m && zeros > 0) est = m * std::log(m / zeros);  // small-range correction
+    return std::round(est);
+  }
+
+ private:
+  static void AddHll(uint8_t* regs, uint64_t h) {
+    size_t idx = h >> (64 - kHllBits);
+    uint64_t rest = (h << kHllBits) | (uint64_t{1} << (kHllBits - 1));
+    auto rank = static_cast<uint8_t>(__builtin_clzll(rest) + 1);
+    regs[idx] = std::max(regs[idx], rank);
+  }
+  std::vector<uint32_t> exact_;
+  std::vector<uint64_t> hashes_;  // for conversion and sketch unions
+  std::unique_ptr<uint8_t[]> hll_;
+};
+
+struct Pane {
+  int64_t idx = kNone;
+  double sum = 0;
+  float min = 0, max = 0;
+  uint32_t count = 0;
+};
+
+struct KeyState {
+  int64_t newest = kNone;      // newest pane index seen
+  int64_t fired_pane = kNone;  // the pane an arrival firing last happened in
+  int64_t last_seen_ms = 0;    // ABSENCE
+  std::unique_ptr<Pane[]> ring;  // panes > 1
+  Pane one;                      // panes == 1
+  std::unique_ptr<DistinctSet[]> distinct;
+  std::unique_ptr<std::string> label;  // rules judged on the tick
+  float mean = 0, var = 0;             // RATE_OF_CHANGE baseline
+  uint32_t windows = 0;
+  bool absent_fired = false;
+};
+
+struct Sample {
+  uint64_t key = 0;
+  bool used = false;
+  v1::Event event;
+};
+
+struct RuleState {
+  std::shared_ptr<const CompiledRule> rule;
+  uint64_t version = 0;
+  absl::flat_hash_map<uint64_t, KeyState> keys;
+  int64_t last_closed = kNone;
+  int64_t last_evict_ms = 0;
+  std::array<Sample, kSampleRing> samples;
+  size_t next_sample = 0;
+};
+
+struct RollupKey {
+  uint64_t hash;
+  int64_t minute;
+  bool operator==(const RollupKey& o) const { return hash == o.hash && minute == o.minute; }
+  template <typename H>
+  friend H AbslHashValue(H h, const RollupKey& k) {
+    return H::combine(std::move(h), k.hash, k.minute);
+  }
+};
+
+struct BatchCtx {
+  std::shared_ptr<const v1::EventBatch> batch;
+  std::vector<int64_t> times;  // effective event times
+  int64_t arrival_ns = 0;
+};
+
+struct Item {
+  uint64_t key;
+  uint32_t event;
+  uint16_t rule;  // index in the chunk's rule set, or kRollupRule
+};
+
+struct Chunk {
+  std::shared_ptr<const BatchCtx> ctx;
+  std::shared_ptr<const RuleSet> rules;
+  std::vector<Item> items;
+  std::promise<void>* barrier = nullptr;
+};
+
+struct Held {
+  std::vector<Chunk*> chunks;  // by worker; null where nothing goes
+  IngestResult result;
+  Pipeline::DoneFn done;
+  int64_t deadline_ms;
+};
+
+// Per-key memory: the map slot plus the heap parts.
+size_t KeyBytes(const CompiledRule& r) {
+  size_t b = sizeof(uint64_t) + sizeof(KeyState) + 1;
+  if (r.panes > 1) b += r.panes * sizeof(Pane);
+  if (r.rule.kind() == v1::RULE_KIND_DISTINCT) b += r.panes * sizeof(DistinctSet);
+  if (r.checked_on_close || r.rule.kind() == v1::RULE_KIND_ABSENCE) b += sizeof(std::string) + 32;
+  return b;
+}
+
+}  // namespace
+
+struct Pipeline::Rep {
+  Pipeline* self;
+  const PipelineOptions& opt;
+  FiringSink on_fire;
+  RollupSink on_rollup;
+
+  struct Worker {
+    moodycamel::BlockingConcurrentQueue<Chunk*> queue;
+    std::atomic<int64_t> depth{0};
+    std::atomic<uint64_t> keys{0};
+    std::atomic<int64_t> bytes{0};
+    std::thread thread;
+    // Owned by the worker thread:
+    absl::flat_hash_map<uint64_t, std::unique_ptr<RuleState>> rules;
+    absl::flat_hash_map<RollupKey, RollupPoint> rollups;
+    uint64_t generation = 0;
+    int64_t last_tick_ms = 0;
+    int64_t bytes_local = 0;
+    uint64_t keys_local = 0;
+  };
+  std::vector<std::unique_ptr<Worker>> workers;
+  std::atomic<bool> stopping{false};
+
+  absl::Mutex rules_mu;
+  std::shared_ptr<const RuleSet> rules ABSL_GUARDED_BY(rules_mu);
+
+  absl::Mutex held_mu;
+  std::deque<Held> held ABSL_GUARDED_BY(held_mu);
+  std::atomic<size_t> held_count{0};
+
+  std::atomic<uint64_t> accepted{0}, shed{0}, late{0}, keys_refused{0}, firings{0};
+  // Arrival-to-firing latency: buckets of 2^i microseconds.
+  std::array<std::atomic<uint64_t>, 40> latency{};
+
+  Rep(Pipeline* p, const PipelineOptions& o, FiringSink f, RollupSink r)
+      : self(p), opt(o), on_fire(std::move(f)), on_rollup(std::move(r)) {
+    rules = MakeRuleSet({}, 0);
+  }
+
+  int64_t Now() const { return opt.clock(); }
+
+  std::shared_ptr<const RuleSet> CurrentRules() {
+    absl::MutexLock l(&rules_mu);
+    return rules;
+  }
+
+  // ---------------------------------------------------------------- ingest
+
+  static absl::string_view AttrOf(const v1::Event& e, absl::string_view name) {
+    for (const auto& a : e.attributes()) {
+      if (a.key() == name) return a.value();
+    }
+    return {};
+  }
+
+  static absl::string_view DimValue(const Dim& d, const v1::EventBatch& b, const v1::Event& e) {
+    switch (d.kind) {
+      case Dim::kRealm: return b.realm_id();
+      case Dim::kServer: return b.server_id();
+      case Dim::kType: return e.type();
+      case Dim::kPlayer: return e.player_id();
+      case Dim::kAttr: return AttrOf(e, d.attr);
+    }
+    return {};
+  }
+
+  static uint64_t KeyHash(const CompiledRule& r, const v1::EventBatch& b, const v1::Event& e,
+                          uint64_t realm_h, uint64_t server_h, uint64_t type_h) {
+    uint64_t h = r.rule.id() * 0x94d049bb133111ebULL + 1;
+    for (const auto& d : r.group_by) {
+      uint64_t v;
+      switch (d.kind) {
+        case Dim::kRealm: v = realm_h; break;
+        case Dim::kServer: v = server_h; break;
+        case Dim::kType: v = type_h; break;
+        default: v = HashStr(DimValue(d, b, e)); break;
+      }
+      h = Mix(h, v);
+    }
+    return h;
+  }
+
+  static bool Matches(const CompiledRule& r, const v1::Event& e) {
+    for (const auto& [k, v] : r.attribute_equals) {
+      if (AttrOf(e, k) != v) return false;
+    }
+    return true;
+  }
+
+  void Submit(std::shared_ptr<const v1::EventBatch> batch, DoneFn done) {
+    const int64_t now = Now();
+    auto ctx = std::make_shared<BatchCtx>();
+    ctx->arrival_ns = SteadyNs();
+    const v1::EventBatch& b = *batch;
+    ctx->batch = std::move(batch);
+    auto set = CurrentRules();
+    const size_t n = workers.size();
+    std::vector<Chunk*> chunks(n, nullptr);
+    auto push = [&](uint64_t key, uint32_t ev, uint16_t rule) {
+      size_t w = (key >> 17) % n;
+      if (chunks[w] == nullptr) {
+        chunks[w] = new Chunk{ctx, set, {}, nullptr};
+        chunks[w]->items.reserve(b.events_size() * 2 / n + 8);
+      }
+      chunks[w]->items.push_back({key, ev, rule});
+    };
+    IngestResult result;
+    ctx->times.resize(b.events_size());
+    const uint64_t realm_h = HashStr(b.realm_id());
+    const uint64_t server_h = HashStr(b.server_id());
+    const uint64_t place_h = Mix(realm_h, server_h);
+    for (int i = 0; i < b.events_size(); ++i) {
+      const v1::Event& e = b.events(i);
+      int64_t t = e.time_ms() == 0 ? now : e.time_ms();
+      if (t < now - opt.allowed_lateness_ms) {
+        ++result.late;
+        continue;
+      }
+      if (t > now + opt.allowed_lateness_ms) t = now;  // a skewed server clock
+      ctx->times[i] = t;
+      ++result.accepted;
+      const uint64_t type_h = HashStr(e.type());
+      push(Mix(place_h, type_h), static_cast<uint32_t>(i), kRollupRule);
+      auto visit = [&](uint16_t idx) {
+        const CompiledRule& r = *set->rules[idx];
+        if (!Matches(r, e)) return;
+        push(KeyHash(r, b, e, realm_h, server_h, type_h), static_cast<uint32_t>(i), idx);
+      };
+      if (auto it = set->by_type.find(type_h); it != set->by_type.end()) {
+        for (uint16_t idx : it->second) visit(idx);
+      }
+      for (uint16_t idx : set->any_type) visit(idx);
+    }
+    if (result.late > 0) {
+      result.detail = absl::StrCat(result.late, " events older than the allowed lateness of ",
+                                   opt.allowed_lateness_ms, " ms were not counted");
+    }
+    late.fetch_add(result.late, std::memory_order_relaxed);
+    Held h{std::move(chunks), std::move(result), std::move(done), now + opt.max_hold_ms};
+    {
+      absl::MutexLock l(&held_mu);
+      if (held.empty() && Fits(h.chunks)) {
+        Enqueue(h.chunks);
+      } else {
+        held.push_back(std::move(h));
+        held_count.fetch_add(1);
+        return;
+      }
+    }
+    accepted.fetch_add(h.result.accepted, std::memory_order_relaxed);
+    h.done(std::move(h.result));
+  }
+
+  bool Fits(const std::vector<Chunk*>& chunks) const {
+    for (size_t w = 0; w < chunks.size(); ++w) {
+      if (chunks[w] == nullptr) continue;
+      int64_t d = workers[w]->depth.load(std::memory_order_relaxed);
+      // An empty queue takes any batch, so one larger than the capacity
+      // still gets through.
+      if (d > 0 && d + static_cast<int64_t>(chunks[w]->items.size()) >
+                       static_cast<int64_t>(opt.queue_capacity)) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  void Enqueue(std::vector<Chunk*>& chunks) {
+    for (size_t w = 0; w < chunks.size(); ++w) {
+      if (chunks[w] == nullptr) continue;
+      workers[w]->depth.fetch_add(static_cast<int64_t>(chunks[w]->items.size()));
+      workers[w]->queue.enqueue(chunks[w]);
+      chunks[w] = nullptr;
+    }
+  }
+
+  // Moves held batches into the queues while they fit; sheds those that
+  // waited too long. Callbacks run outside the lock.
+  void ReleaseHeld(int64_t now, bool shed_all) {
+    if (held_count.load() == 0) return;
+    std::vector<Held> finished;
+    {
+      absl::MutexLock l(&held_mu);
+      while (!held.empty()) {
+        Held& h = held.front();
+        if (!shed_all && Fits(h.chunks)) {
+          Enqueue(h.chunks);
+          accepted.fetch_add(h.result.accepted, std::memory_order_relaxed);
+        } else if (shed_all || now >= h.deadline_ms) {
+          for (Chunk* c : h.chunks) delete c;
+          h.result.shed += h.result.accepted;
+          h.result.accepted = 0;
+          h.result.detail = absl::StrCat(shed_all ? "the pipeline is shutting down"
+                                                  : "the pipeline stayed full for ",
+                                         shed_all ? "" : absl::StrCat(opt.max_hold_ms, " ms"),
+                                         "; the batch was shed");
+          shed.fetch_add(h.result.shed, std::memory_order_relaxed);
+        } else {
+          break;
+        }
+        finished.push_back(std::move(h));
+        held.pop_front();
+        held_count.fetch_sub(1);
+      }
+    }
+    for (Held& h : finished) h.done(std::move(h.result));
+  }
+
+  // ---------------------------------------------------------------- workers
+
+  void Run(size_t index) {
+    Worker& w = *workers[index];
+    const int64_t wait_us = std::max<int64_t>(1000, opt.tick_ms * 1000 / 2);
+    while (true) {
+      Chunk* c = nullptr;
+      if (w.queue.wait_dequeue_timed(c, wait_us)) {
+        if (c == nullptr) break;  // stop
+        if (c->barrier != nullptr) {
+          Tick(w, Now(), index);
+          c->barrier->set_value();
+          delete c;
+          continue;
+        }
+        Process(w, *c);
+        w.depth.fetch_sub(static_cast<int64_t>(c->items.size()));
+        delete c;
+        ReleaseHeld(Now(), false);
+      }
+      int64_t now = Now();
+      if (now - w.last_tick_ms >= opt.tick_ms) Tick(w, now, index);
+    }
+  }
+
+  RuleState* StateFor(Worker& w, const std::shared_ptr<const CompiledRule>& r) {
+    auto& slot = w.rules[r->rule.id()];
+    if (slot == nullptr || slot->version != r->rule.version()) {
+      if (slot != nullptr) DropState(w, *slot);
+      slot = std::make_unique<RuleState>();
+      slot->rule = r;
+      slot->version = r->rule.version();
+    }
+    return slot.get();
+  }
+
+  void DropState(Worker& w, RuleState& rs) {
+    w.bytes_local -= static_cast<int64_t>(rs.keys.size() * KeyBytes(*rs.rule));
+    w.keys_local -= rs.keys.size();
+    for (auto& [k, ks] : rs.keys) {
+      if (ks.distinct) {
+        for (int i = 0; i < rs.rule->panes; ++i) w.bytes_local -= ks.distinct[i].Bytes();
+      }
+    }
+  }
+
+  static std::string Label(const CompiledRule& r, const v1::EventBatch& b, const v1::Event& e) {
+    std::string out;
+    for (const auto& d : r.group_by) {
+      if (!out.empty()) out += ',';
+      switch (d.kind) {
+        case Dim::kRealm: out += "realm="; break;
+        case Dim::kServer: out += "server="; break;
+        case Dim::kType: out += "type="; break;
+        case Dim::kPlayer: out += "player="; break;
+        case Dim::kAttr: absl::StrAppend(&out, d.attr, "="); break;
+      }
+      absl::StrAppend(&out, DimValue(d, b, e));
+    }
+    return out;
+  }
+
+  static Pane& PaneFor(KeyState& ks, int panes, int64_t idx) {
+    Pane& p = panes == 1 ? ks.one : ks.ring[static_cast<size_t>(idx % panes)];
+    if (p.idx != idx) p = Pane{idx};
+    return p;
+  }
+
+  // The rule's aggregate over the window ending at pane `end`.
+  static double WindowValue(const CompiledRule& r, const KeyState& ks, int64_t end) {
+    const int64_t first = end - r.panes + 1;
+    if (r.rule.kind() == v1::RULE_KIND_DISTINCT) {
+      std::vector<const DistinctSet*> sets;
+      for (int i = 0; i < r.panes; ++i) {
+        const Pane& p = r.panes == 1 ? ks.one : ks.ring[i];
+        if (p.idx >= first && p.idx <= end) sets.push_back(&ks.distinct[i]);
+      }
+      return sets.empty() ? 0 : DistinctSet::Union(sets);
+    }
+    double count = 0, sum = 0, mn = 0, mx = 0;
+    bool any = false;
+    for (int i = 0; i < r.panes; ++i) {
+      const Pane& p = r.panes == 1 ? ks.one : ks.ring[i];
+      if (p.idx < first || p.idx > end || p.count == 0) continue;
+      count += p.count;
+      sum += p.sum;
+      mn = any ? std::min<double>(mn, p.min) : p.min;
+      mx = any ? std::max<double>(mx, p.max) : p.max;
+      any = true;
+    }
+    if (r.rule.kind() == v1::RULE_KIND_PATTERN) return count;
+    switch (r.rule.aggregate()) {
+      case v1::AGGREGATE_SUM: return sum;
+      case v1::AGGREGATE_MIN: return mn;
+      case v1::AGGREGATE_MAX: return mx;
+      default: return count;
+    }
+  }
+
+  KeyState* FindOrCreate(Worker& w, RuleState& rs, uint64_t key, bool* created) {
+    *created = false;
+    auto it = rs.keys.find(key);
+    if (it != rs.keys.end()) return &it->second;
+    const int64_t per_worker_limit = static_cast<int64_t>(opt.memory_limit_bytes / workers.size());
+    if (w.bytes_local > per_worker_limit) {
+      keys_refused.fetch_add(1, std::memory_order_relaxed);
+      return nullptr;
+    }
+    KeyState& ks = rs.keys[key];
+    const CompiledRule& r = *rs.rule;
+    if (r.panes > 1) ks.ring = std::make_unique<Pane[]>(r.panes);
+    if (r.rule.kind() == v1::RULE_KIND_DISTINCT) ks.distinct = std::make_unique<DistinctSet[]>(r.panes);
+    w.bytes_local += static_cast<int64_t>(KeyBytes(r));
+    ++w.keys_local;
+    *created = true;
+    return &ks;
+  }
+
+  void Process(Worker& w, const Chunk& c) {
+    const v1::EventBatch& b = *c.ctx->batch;
+    std::vector<RuleState*> states(c.rules->rules.size(), nullptr);
+    for (const Item& it : c.items) {
+      const v1::Event& e = b.events(static_cast<int>(it.event));
+      const int64_t t = c.ctx->times[it.event];
+      if (it.rule == kRollupRule) {
+        AddRollup(w, b, e, t, it.key);
+        continue;
+      }
+      RuleState*& rs = states[it.rule];
+      if (rs == nullptr) rs = StateFor(w, c.rules->rules[it.rule]);
+      const CompiledRule& r = *rs->rule;
+      if (r.pattern && !RE2::PartialMatch(e.text(), *r.pattern)) continue;
+      bool created = false;
+      KeyState* ks = FindOrCreate(w, *rs, it.key, &created);
+      if (ks == nullptr) continue;
+      if (created && (r.checked_on_close || r.rule.kind() == v1::RULE_KIND_ABSENCE)) {
+        ks->label = std::make_unique<std::string>(Label(r, b, e));
+      }
+      if (r.rule.kind() == v1::RULE_KIND_ABSENCE) {
+        ks->last_seen_ms = std::max(ks->last_seen_ms, Now());
+        ks->absent_fired = false;
+        continue;
+      }
+      const int64_t idx = FloorDiv(t, r.pane_ms);
+      if (ks->newest != kNone && idx <= ks->newest - r.panes) continue;  // before the window
+      Pane& p = PaneFor(*ks, r.panes, idx);
+      const auto v = static_cast<float>(e.value());
+      if (p.count == 0) {
+        p.min = p.max = v;
+        if (ks->distinct) {
+          DistinctSet& d = ks->distinct[r.panes == 1 ? 0 : static_cast<size_t>(idx % r.panes)];
+          w.bytes_local -= d.Bytes();
+          d.Clear();
+        }
+      } else {
+        p.min = std::min(p.min, v);
+        p.max = std::max(p.max, v);
+      }
+      ++p.count;
+      p.sum += e.value();
+      if (ks->distinct) {
+        DistinctSet& d = ks->distinct[r.panes == 1 ? 0 : static_cast<size_t>(idx % r.panes)];
+        size_t before = d.Bytes();
+        d.Add(HashStr(DimValue(r.distinct_of, b, e)));
+        w.bytes_local += static_cast<int64_t>(d.Bytes()) - static_cast<int64_t>(before);
+      }
+      if (idx > ks->newest) ks->newest = idx;
+      if (r.checked_on_close) continue;
+      const double value = WindowValue(r, *ks, ks->newest);
+      const double bound = r.rule.threshold();
+      if (value >= bound * 0.5) KeepSample(*rs, it.key, e, t);
+      if (value >= bound && ks->fired_pane != ks->newest) {
+        ks->fired_pane = ks->newest;
+        Firing f;
+        f.rule = rs->rule;
+        f.key = Label(r, b, e);
+        f.realm_id = b.realm_id();
+        f.player_id = e.player_id();
+        f.value = value;
+        f.window_end_ms = (ks->newest + 1) * r.pane_ms;
+        f.window_start_ms = f.window_end_ms - r.window_ms;
+        f.trigger_time_ms = t;
+        f.arrival_ns = c.ctx->arrival_ns;
+        for (const Sample& s : rs->samples) {
+          if (s.used && s.key == it.key && f.samples.size() < kMaxSamples) f.samples.push_back(s.event);
+        }
+        Fire(std::move(f));
+      }
+    }
+    w.keys.store(w.keys_local, std::memory_order_relaxed);
+    w.bytes.store(w.bytes_local, std::memory_order_relaxed);
+  }
+
+  static void KeepSample(RuleState& rs, uint64_t key, const v1::Event& e, int64_t t) {
+    Sample& s = rs.samples[rs.next_sample++ % kSampleRing];
+    s.key = key;
+    s.used = true;
+    s.event = e;
+    s.event.set_time_ms(t);
+  }
+
+  void Fire(Firing&& f) {
+    firings.fetch_add(1, std::memory_order_relaxed);
+    if (f.arrival_ns != 0) {
+      int64_t us = std::max<int64_t>(1, (SteadyNs() - f.arrival_ns) / 1000);
+      size_t bucket = std::min<size_t>(latency.size() - 1, 64 - __builtin_clzll(static_cast<uint64_t>(us)));
+      latency[bucket].fetch_add(1, std::memory_order_relaxed);
+    }
+    on_fire(std::move(f));
+  }
+
+  void AddRollup(Worker& w, const v1::EventBatch& b, const v1::Event& e, int64_t t, uint64_t key) {
+    RollupKey k{key, FloorDiv(t, 60'000)};
+    auto [it, fresh] = w.rollups.try_emplace(k);
+    RollupPoint& p = it->second;
+    const double v = e.value();
+    if (fresh) {
+      p.realm_id = b.realm_id();
+      p.server_id = b.server_id();
+      p.type = e.type();
+      p.minute_start_ms = k.minute * 60'000;
+      p.min = p.max = v;
+    } else {
+      p.min = std::min(p.min, v);
+      p.max = std::max(p.max, v);
+    }
+    ++p.count;
+    p.sum += v;
+  }
+
+  // Fires a rule judged on the tick for a key that keeps its label.
+  void FireFromTick(RuleState& rs, const KeyState& ks, double value, int64_t window_end) {
+    Firing f;
+    f.rule = rs.rule;
+    f.key = ks.label ? *ks.label : std::string();
+    for (absl::string_view part : absl::StrSplit(f.key, ',')) {
+      if (absl::ConsumePrefix(&part, "realm=")) f.realm_id = std::string(part);
+      if (absl::ConsumePrefix(&part, "player=")) f.player_id = std::string(part);
+    }
+    f.value = value;
+    f.window_end_ms = window_end;
+    f.window_start_ms = window_end - rs.rule->window_ms;
+    f.trigger_time_ms = window_end;
+    Fire(std::move(f));
+  }
+
+  void Tick(Worker& w, int64_t now, size_t index) {
+    w.last_tick_ms = now;
+    if (index == 0) ReleaseHeld(now, false);
+    // Roll-ups of minutes that can take no more events.
+    std::vector<RollupPoint> out;
+    for (auto it = w.rollups.begin(); it != w.rollups.end();) {
+      if (it->second.minute_start_ms + 60'000 + opt.allowed_lateness_ms <= now) {
+        out.push_back(std::move(it->second));
+        w.rollups.erase(it++);
+      } else {
+        ++it;
+      }
+    }
+    if (!out.empty()) on_rollup(std::move(out));
+
+    auto set = CurrentRules();
+    if (set->generation != w.generation) {
+      w.generation = set->generation;
+      absl::flat_hash_map<uint64_t, uint64_t> live;
+      for (const auto& r : set->rules) live[r->rule.id()] = r->rule.version();
+      for (auto it = w.rules.begin(); it != w.rules.end();) {
+        auto l = live.find(it->first);
+        if (l == live.end() || l->second != it->second->version) {
+          DropState(w, *it->second);
+          w.rules.erase(it++);
+        } else {
+          ++it;
+        }
+      }
+    }
+    // Absence is judged for rules even before any event reached them on
+    // this worker, so make sure every absence rule has a state.
+    for (auto& [id, rs_ptr] : w.rules) {
+      RuleState& rs = *rs_ptr;
+      const CompiledRule& r = *rs.rule;
+      if (r.rule.kind() == v1::RULE_KIND_ABSENCE) {
+        for (auto& [k, ks] : rs.keys) {
+          if (!ks.absent_fired && now - ks.last_seen_ms >= r.absence_ms) {
+            ks.absent_fired = true;
+            FireFromTick(rs, ks, static_cast<double>(now - ks.last_seen_ms) / 1000.0, now);
+          }
+        }
+      } else if (r.checked_on_close) {
+        const int64_t closed = FloorDiv(now - opt.allowed_lateness_ms, r.pane_ms) - 1;
+        if (closed > rs.last_closed) {
+          rs.last_closed = closed;
+          JudgeClosed(rs, closed);
+        }
+      }
+      Evict(w, rs, now);
+    }
+    w.keys.store(w.keys_local, std::memory_order_relaxed);
+    w.bytes.store(w.bytes_local, std::memory_order_relaxed);
+  }
+
+  void JudgeClosed(RuleState& rs, int64_t closed) {
+    const CompiledRule& r = *rs.rule;
+    const int64_t end_ms = (closed + 1) * r.pane_ms;
+    for (auto& [k, ks] : rs.keys) {
+      if (ks.newest == kNone) continue;
+      const double value = ks.newest < closed - r.panes + 1 ? 0 : WindowValue(r, ks, closed);
+      if (r.rule.kind() == v1::RULE_KIND_RATE_OF_CHANGE) {
+        // z-score of the closed window against the key's own history
+        // (exponentially weighted), then fold the window into it.
+        const double alpha = 2.0 / (r.rule.baseline_windows() + 1);
+        if (ks.windows >= static_cast<uint32_t>(r.rule.baseline_windows())) {
+          const double sd = std::sqrt(std::max<double>(ks.var, 1e-9));
+          const double z = (value - ks.mean) / std::max(sd, 1.0);
+          if (std::fabs(z) >= r.rule.threshold()) FireFromTick(rs, ks, z, end_ms);
+        }
+        if (ks.windows == 0) {
+          ks.mean = static_cast<float>(value);
+        } else {
+          const double diff = value - ks.mean;
+          ks.mean = static_cast<float>(ks.mean + alpha * diff);
+          ks.var = static_cast<float>((1 - alpha) * (ks.var + alpha * diff * diff));
+        }
+        ++ks.windows;
+      } else if (value < r.rule.threshold()) {  // BELOW
+        FireFromTick(rs, ks, value, end_ms);
+      }
+    }
+  }
+
+  void Evict(Worker& w, RuleState& rs, int64_t now) {
+    const CompiledRule& r = *rs.rule;
+    // A sweep per pane (at most once a second) keeps the cost of a large
+    // map away from the event path.
+    if (now - rs.last_evict_ms < std::max<int64_t>(1000, r.pane_ms)) return;
+    rs.last_evict_ms = now;
+    const int64_t current = FloorDiv(now - opt.allowed_lateness_ms, r.pane_ms);
+    int64_t keep_panes = r.panes;
+    if (r.rule.kind() == v1::RULE_KIND_RATE_OF_CHANGE) keep_panes = 3LL * r.rule.baseline_windows();
+    const size_t per_key = KeyBytes(r);
+    for (auto it = rs.keys.begin(); it != rs.keys.end();) {
+      const KeyState& ks = it->second;
+      bool expired = r.rule.kind() == v1::RULE_KIND_ABSENCE
+                         ? ks.absent_fired && now - ks.last_seen_ms > 24LL * 3600 * 1000
+                         : ks.newest != kNone && ks.newest < current - keep_panes;
+      if (expired) {
+        w.bytes_local -= static_cast<int64_t>(per_key);
+        if (ks.distinct) {
+          for (int i = 0; i < r.panes; ++i) w.bytes_local -= ks.distinct[i].Bytes();
+        }
+        --w.keys_local;
+        rs.keys.erase(it++);
+      } else {
+        ++it;
+      }
+    }
+  }
+};
+
+Pipeline::Pipeline(PipelineOptions options, FiringSink on_fire, RollupSink on_rollup)
+    : options_(std::move(options)) {
+  if (!options_.clock) options_.clock = [] { return absl::ToUnixMillis(absl::Now()); };
+  if (options_.workers < 1) options_.workers = 1;
+  rep_ = std::make_unique<Rep>(this, options_, std::move(on_fire), std::move(on_rollup));
+  for (int i = 0; i < options_.workers; ++i) {
+    rep_->workers.push_back(std::make_unique<Rep::Worker>());
+  }
+  for (int i = 0; i < options_.workers; ++i) {
+    rep_->workers[i]->thread = std::thread([this, i] { rep_->Run(static_cast<size_t>(i)); });
+  }
+}
+
+Pipeline::~Pipeline() {
+  rep_->ReleaseHeld(rep_->Now(), true);
+  for (auto& w : rep_->workers) w->queue.enqueue(nullptr);
+  for (auto& w : rep_->workers) w->thread.join();
+  for (auto& w : rep_->workers) {
+    Chunk* c = nullptr;
+    while (w->queue.try_dequeue(c)) delete c;
+  }
+}
+
+void Pipeline::SetRules(std::shared_ptr<const RuleSet> rules) {
+  absl::MutexLock l(&rep_->rules_mu);
+  rep_->rules = std::move(rules);
+}
+
+void Pipeline::Submit(std::shared_ptr<const v1::EventBatch> batch, DoneFn done) {
+  rep_->Submit(std::move(batch), std::move(done));
+}
+
+void Pipeline::Sync() {
+  // Held batches first, so "everything submitted" includes them.
+  while (rep_->held_count.load() > 0) {
+    rep_->ReleaseHeld(rep_->Now(), false);
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  std::vector<std::promise<void>> done(rep_->workers.size());
+  for (size_t i = 0; i < rep_->workers.size(); ++i) {
+    auto* c = new Chunk{};
+    c->barrier = &done[i];
+    rep_->workers[i]->queue.enqueue(c);
+  }
+  for (auto& p : done) p.get_future().wait();
+}
+
+PipelineCounters Pipeline::Counters() const {
+  PipelineCounters c;
+  c.accepted = rep_->accepted.load();
+  c.shed = rep_->shed.load();
+  c.late = rep_->late.load();
+  c.keys_refused = rep_->keys_refused.load();
+  c.firings = rep_->firings.load();
+  for (const auto& w : rep_->workers) {
+    c.keys += w->keys.load();
+    c.memory_bytes += static_cast<uint64_t>(std::max<int64_t>(0, w->bytes.load()));
+    c.queue_depth += static_cast<uint64_t>(std::max<int64_t>(0, w->depth.load()));
+  }
+  uint64_t total = 0;
+  std::array<uint64_t, 40> counts{};
+  for (size_t i = 0; i < counts.size(); ++i) total += counts[i] = rep_->latency[i].load();
+  auto quantile = [&](double q) {
+    if (total == 0) return 0.0;
+    uint64_t seen = 0;
+    for (size_t i = 0; i < counts.size(); ++i) {
+      seen += counts[i];
+      if (seen >= q * total) return std::ldexp(1.0, static_cast<int>(i)) / 1000.0;  // bucket top, ms
+    }
+    return 0.0;
+  };
+  c.fire_latency_p50_ms = quantile(0.5);
+  c.fire_latency_p99_ms = quantile(0.99);
+  return c;
+}
+
+}  // namespace steward
