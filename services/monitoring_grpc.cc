@@ -139,12 +139,14 @@ class AlertWatchReactor final : public grpc::ServerWriteReactor<v1::Alert> {
       FinishOnce(ToGrpc(s));
       return;
     }
+    // Not under mu_: the monitor calls OnAlert holding its own lock.
+    uint64_t id = m_.Watch([this](const v1::Alert& a) { OnAlert(a); });
     absl::MutexLock l(&mu_);
-    watch_id_ = m_.Watch([this](const v1::Alert& a) { OnAlert(a); });
-    if (watch_id_ == 0) {
-      finished_ = true;
-      Finish(grpc::Status(grpc::StatusCode::UNAVAILABLE, "the server is shutting down"));
+    if (id == 0) {
+      FinishLocked(grpc::Status(grpc::StatusCode::UNAVAILABLE, "the server is shutting down"));
+      return;
     }
+    watch_id_ = id;  // (Unwatch of an id the monitor already dropped is harmless)
   }
 
   void OnWriteDone(bool ok) override {
@@ -158,14 +160,19 @@ class AlertWatchReactor final : public grpc::ServerWriteReactor<v1::Alert> {
   }
   void OnCancel() override { FinishOnce(grpc::Status::CANCELLED); }
   void OnDone() override {
-    if (watch_id_ != 0) m_.Unwatch(watch_id_);
+    uint64_t id;
+    {
+      absl::MutexLock l(&mu_);
+      id = watch_id_;
+    }
+    if (id != 0) m_.Unwatch(id);
     delete this;
   }
 
  private:
   void OnAlert(const v1::Alert& a) {
     absl::MutexLock l(&mu_);
-    if (a.id() == 0) {  // the monitor is closing
+    if (a.id() == 0) {  // the monitor is closing and has dropped us
       watch_id_ = 0;
       FinishLocked(grpc::Status(grpc::StatusCode::UNAVAILABLE, "the server is shutting down"));
       return;
@@ -201,7 +208,7 @@ class AlertWatchReactor final : public grpc::ServerWriteReactor<v1::Alert> {
   Monitoring& m_;
   const int min_severity_;
   absl::Mutex mu_;
-  uint64_t watch_id_ = 0;
+  uint64_t watch_id_ ABSL_GUARDED_BY(mu_) = 0;
   std::deque<v1::Alert> queue_ ABSL_GUARDED_BY(mu_);
   v1::Alert out_;
   bool writing_ ABSL_GUARDED_BY(mu_) = false;

@@ -123,6 +123,7 @@ struct Pane {
 
 struct KeyState {
   int64_t newest = kNone;      // newest pane index seen
+  int64_t first = kNone;       // pane of the key's first event
   int64_t fired_pane = kNone;  // the pane an arrival firing last happened in
   int64_t last_seen_ms = 0;    // ABSENCE
   std::unique_ptr<Pane[]> ring;  // panes > 1
@@ -572,6 +573,7 @@ struct Pipeline::Rep {
         w.bytes_local += static_cast<int64_t>(d.Bytes()) - static_cast<int64_t>(before);
       }
       if (idx > ks->newest) ks->newest = idx;
+      if (ks->first == kNone || idx < ks->first) ks->first = idx;
       if (r.checked_on_close) continue;
       const double value = WindowValue(r, *ks, ks->newest);
       const double bound = r.rule.threshold();
@@ -710,7 +712,7 @@ struct Pipeline::Rep {
     const CompiledRule& r = *rs.rule;
     const int64_t end_ms = (closed + 1) * r.pane_ms;
     for (auto& [k, ks] : rs.keys) {
-      if (ks.newest == kNone) continue;
+      if (ks.newest == kNone || ks.first > closed) continue;  // not yet seen by then
       const double value = ks.newest < closed - r.panes + 1 ? 0 : WindowValue(r, ks, closed);
       if (r.rule.kind() == v1::RULE_KIND_RATE_OF_CHANGE) {
         // z-score of the closed window against the key's own history

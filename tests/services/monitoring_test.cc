@@ -1,0 +1,297 @@
+// Event monitoring through the real gRPC server: rules saved and kept
+// across a restart, events streamed by a game server, alerts watched,
+// acted on (an automatic sanction enforced by CheckPlayer) and
+// acknowledged, bad batches refused; and roll-up retention on a test clock.
+#include <future>
+#include <thread>
+
+#include <gtest/gtest.h>
+
+#include "server_fixture.h"
+#include "services/monitoring.h"
+#include "steward/v1/audit.grpc.pb.h"
+#include "steward/v1/events.grpc.pb.h"
+#include "steward/v1/moderation.grpc.pb.h"
+
+namespace steward {
+namespace {
+
+class MonitoringTest : public ServerFixture {
+ protected:
+  v1::Rule SpamRule() {
+    v1::Rule r;
+    r.set_name("gold sellers");
+    r.set_kind(v1::RULE_KIND_PATTERN);
+    r.set_enabled(true);
+    r.set_severity(v1::SEVERITY_CRITICAL);
+    r.add_event_types("chat");
+    r.add_group_by("player");
+    r.set_pattern(R"(cheap\s+gold)");
+    r.set_case_insensitive(true);
+    r.set_threshold(2);
+    r.mutable_action()->set_kind(v1::ACTION_KIND_SANCTION);
+    r.mutable_action()->set_sanction_type(v1::SANCTION_TYPE_MUTE);
+    r.mutable_action()->set_sanction_duration_ms(3600 * 1000);
+    r.mutable_action()->set_reason("Advertising gold for money");
+    r.mutable_action()->set_policy_code("spamming");
+    return r;
+  }
+
+  grpc::Status Save(const std::string& who, const v1::Rule& r, v1::Rule* out = nullptr) {
+    v1::SaveRuleRequest req;
+    *req.mutable_rule() = r;
+    v1::SaveRuleResponse resp;
+    grpc::Status s = v1::MonitoringService::NewStub(channel_)->SaveRule(Ctx(who).get(), req, &resp);
+    if (out != nullptr) *out = resp.rule();
+    return s;
+  }
+
+  // Streams `batches` as gs-eu1 and returns the summary.
+  grpc::Status Stream(const std::vector<v1::EventBatch>& batches, v1::IngestSummary* summary,
+                      const std::string& who = "gs-eu1") {
+    auto stub = v1::EventService::NewStub(channel_);
+    auto ctx = Ctx(who);
+    auto writer = stub->StreamEvents(ctx.get(), summary);
+    for (const auto& b : batches) {
+      if (!writer->Write(b)) break;
+    }
+    writer->WritesDone();
+    return writer->Finish();
+  }
+
+  static v1::EventBatch Chat(const std::string& player, std::vector<std::string> lines) {
+    v1::EventBatch b;
+    b.set_realm_id("eu1");
+    b.set_server_id("eu1-s1");
+    for (auto& l : lines) {
+      auto* e = b.add_events();
+      e->set_type("chat");
+      e->set_player_id(player);
+      e->set_text(l);
+    }
+    return b;
+  }
+};
+
+TEST_F(MonitoringTest, RulesAreRoleCheckedValidatedAndSurviveARestart) {
+  v1::Rule r = SpamRule();
+  EXPECT_EQ(Save("agent", r).error_code(), grpc::StatusCode::PERMISSION_DENIED);
+  v1::Rule broken = r;
+  broken.set_pattern("cheap(");
+  grpc::Status s = Save("lead", broken);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_NE(s.error_message().find("rule.pattern"), std::string::npos) << s.error_message();
+  v1::Rule saved;
+  ASSERT_TRUE(Save("lead", r, &saved).ok());
+  EXPECT_GT(saved.id(), 0u);
+  EXPECT_EQ(saved.created_by(), "lead");
+  EXPECT_EQ(Save("lead", r).error_code(), grpc::StatusCode::ALREADY_EXISTS);
+
+  StopServer();
+  StartServer();
+  v1::ListRulesResponse list;
+  ASSERT_TRUE(v1::MonitoringService::NewStub(channel_)->ListRules(Ctx("agent").get(), {}, &list).ok());
+  ASSERT_EQ(list.rules_size(), 1);
+  EXPECT_EQ(list.rules(0).pattern(), r.pattern());
+  // And it is in force after the restart.
+  v1::IngestSummary sum;
+  ASSERT_TRUE(Stream({Chat("p-7", {"cheap gold here", "CHEAP  gold!!"})}, &sum).ok());
+  v1::ListAlertsResponse alerts;
+  for (int i = 0; i < 200 && alerts.alerts_size() == 0; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    alerts.Clear();
+    ASSERT_TRUE(v1::MonitoringService::NewStub(channel_)->ListAlerts(Ctx("agent").get(), {}, &alerts).ok());
+  }
+  ASSERT_EQ(alerts.alerts_size(), 1);
+  EXPECT_EQ(alerts.alerts(0).key(), "realm=eu1,player=p-7");
+
+  // Deleting needs a lead and a reason, and is audited.
+  v1::DeleteRuleRequest del;
+  del.set_id(saved.id());
+  v1::DeleteRuleResponse dr;
+  auto mon = v1::MonitoringService::NewStub(channel_);
+  EXPECT_EQ(mon->DeleteRule(Ctx("lead").get(), del, &dr).error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  del.set_reason("replaced");
+  ASSERT_TRUE(mon->DeleteRule(Ctx("lead").get(), del, &dr).ok());
+  v1::ListAuditRequest areq;
+  areq.set_target("rule/" + std::to_string(saved.id()));
+  v1::ListAuditResponse audit;
+  ASSERT_TRUE(v1::AuditService::NewStub(channel_)->ListAuditRecords(Ctx("sup").get(), areq, &audit).ok());
+  ASSERT_EQ(audit.records_size(), 2);  // create, delete
+}
+
+TEST_F(MonitoringTest, StreamedChatRaisesAWatchedAlertThatMutesThePlayer) {
+  ASSERT_TRUE(Save("lead", SpamRule()).ok());
+  // A GM watching alerts.
+  auto mon = v1::MonitoringService::NewStub(channel_);
+  auto wctx = Ctx("agent");
+  wctx->set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
+  v1::WatchAlertsRequest wreq;
+  auto reader = mon->WatchAlerts(wctx.get(), wreq);
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));  // the watch is registered
+
+  v1::IngestSummary sum;
+  ASSERT_TRUE(Stream({Chat("p-9", {"hello"}), Chat("p-9", {"Cheap gold, fast delivery"}),
+                      Chat("p-8", {"cheap gold?"}), Chat("p-9", {"cheap gold again"})},
+                     &sum)
+                  .ok());
+  EXPECT_EQ(sum.accepted(), 4u);
+  EXPECT_EQ(sum.shed(), 0u);
+  v1::Alert alert;
+  ASSERT_TRUE(reader->Read(&alert));
+  EXPECT_EQ(alert.player_id(), "p-9");
+  EXPECT_EQ(alert.severity(), v1::SEVERITY_CRITICAL);
+  EXPECT_EQ(alert.value(), 2);
+  EXPECT_GE(alert.samples_size(), 1);
+  wctx->TryCancel();
+
+  // The rule's action: an automatic mute, enforced at once.
+  v1::Alert stored;
+  for (int i = 0; i < 300; ++i) {
+    v1::ListAlertsResponse list;
+    ASSERT_TRUE(mon->ListAlerts(Ctx("agent").get(), {}, &list).ok());
+    if (list.alerts_size() > 0 && !list.alerts(0).action_taken().empty()) {
+      stored = list.alerts(0);
+      break;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  ASSERT_EQ(stored.action_taken().rfind("sanction/", 0), 0u) << stored.action_taken();
+  v1::CheckPlayerRequest check;
+  check.set_player_id("p-9");
+  check.set_realm_id("eu1");
+  v1::PlayerStatus status;
+  ASSERT_TRUE(v1::ModerationService::NewStub(channel_)->CheckPlayer(Ctx("agent").get(), check, &status).ok());
+  EXPECT_FALSE(status.can_chat());
+  EXPECT_TRUE(status.can_login());
+  // The automatic action is audited with the rule behind it.
+  v1::ListAuditRequest areq;
+  areq.set_target("alert/" + std::to_string(stored.id()));
+  v1::ListAuditResponse audit;
+  ASSERT_TRUE(v1::AuditService::NewStub(channel_)->ListAuditRecords(Ctx("sup").get(), areq, &audit).ok());
+  ASSERT_EQ(audit.records_size(), 1);
+  EXPECT_EQ(audit.records(0).actor(), "monitor");
+  EXPECT_NE(audit.records(0).reason().find("gold sellers"), std::string::npos);
+
+  // Acknowledged once.
+  v1::AcknowledgeAlertRequest ack;
+  ack.set_id(stored.id());
+  v1::AcknowledgeAlertResponse ar;
+  EXPECT_EQ(mon->AcknowledgeAlert(Ctx("gs-eu1").get(), ack, &ar).error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+  ASSERT_TRUE(mon->AcknowledgeAlert(Ctx("agent").get(), ack, &ar).ok());
+  EXPECT_EQ(ar.alert().state(), v1::ALERT_STATE_ACKNOWLEDGED);
+  EXPECT_EQ(ar.alert().acknowledged_by(), "agent");
+  EXPECT_EQ(mon->AcknowledgeAlert(Ctx("agent2").get(), ack, &ar).error_code(),
+            grpc::StatusCode::FAILED_PRECONDITION);
+}
+
+TEST_F(MonitoringTest, BadBatchesAreRefusedAndCounted) {
+  auto ev = v1::EventService::NewStub(channel_);
+  v1::PublishEventsRequest req;
+  *req.mutable_batch() = Chat("p-1", {"hi"});
+  v1::PublishEventsResponse resp;
+  ASSERT_TRUE(ev->PublishEvents(Ctx("gs-eu1").get(), req, &resp).ok());
+  EXPECT_EQ(resp.summary().accepted(), 1u);
+  // Another realm's server, a GM, no token.
+  EXPECT_EQ(ev->PublishEvents(Ctx("gs-us1").get(), req, &resp).error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+  EXPECT_EQ(ev->PublishEvents(Ctx("agent").get(), req, &resp).error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+  EXPECT_EQ(ev->PublishEvents(Ctx("").get(), req, &resp).error_code(), grpc::StatusCode::UNAUTHENTICATED);
+  // Too many events; an event without a type; a non-finite value.
+  v1::PublishEventsRequest big;
+  *big.mutable_batch() = Chat("p-1", std::vector<std::string>(5000, "x"));
+  grpc::Status s = ev->PublishEvents(Ctx("gs-eu1").get(), big, &resp);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_NE(s.error_message().find("4096"), std::string::npos);
+  v1::PublishEventsRequest untyped = req;
+  untyped.mutable_batch()->mutable_events(0)->clear_type();
+  s = ev->PublishEvents(Ctx("gs-eu1").get(), untyped, &resp);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_NE(s.error_message().find("events[0].type"), std::string::npos);
+  // On a stream, a bad batch ends the stream and says how far it got.
+  v1::IngestSummary sum;
+  s = Stream({Chat("p-1", {"a"}), untyped.batch(), Chat("p-1", {"b"})}, &sum);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_NE(s.error_message().find("batch 2"), std::string::npos) << s.error_message();
+  v1::PipelineStats stats;
+  ASSERT_TRUE(v1::MonitoringService::NewStub(channel_)->GetPipelineStats(Ctx("agent").get(), {}, &stats).ok());
+  EXPECT_EQ(stats.rejected_batches(), 5u);  // every refused batch of a known caller
+  EXPECT_EQ(stats.accepted(), 2u);
+  EXPECT_GT(stats.memory_limit_bytes(), 0u);
+}
+
+// Roll-ups land per minute and per hour; retention drops old minutes and
+// keeps hours.
+TEST(MonitoringRetentionTest, MinutesExpireHoursStay) {
+  auto dir = std::filesystem::temp_directory_path() / ("steward_mon_" + std::to_string(::getpid()));
+  std::filesystem::remove_all(dir);
+  auto store = *storage::Store::Open({.path = dir.string()});
+  std::atomic<int64_t> now{1'800'000'000'000};  // a whole hour
+  const int64_t t0 = now;
+  MonitoringOptions o;
+  o.pipeline.clock = [&now] { return now.load(); };
+  o.pipeline.allowed_lateness_ms = 1000;
+  o.minute_retention_ms = 48LL * 3600 * 1000;
+  Monitoring m(store.get(), nullptr, nullptr, o);
+  ASSERT_TRUE(m.Init(absl::Hours(100)).ok());
+  PrincipalConfig gm{.name = "ann", .kind = PrincipalKind::kGm, .role = Role::kAgent};
+  Caller ann{&gm, ""};
+  auto publish = [&](int64_t at, double ccu) {
+    auto b = std::make_shared<v1::EventBatch>();
+    b->set_realm_id("eu1");
+    b->set_server_id("s1");
+    auto* e = b->add_events();
+    e->set_type("ccu");
+    e->set_time_ms(at);
+    e->set_value(ccu);
+    std::promise<void> p;
+    m.Ingest(b, [&p](IngestResult) { p.set_value(); });
+    p.get_future().wait();
+  };
+  now = t0 + 500;
+  publish(t0 + 100, 1000);
+  publish(t0 + 200, 1200);
+  now = t0 + 60'000 + 500;
+  publish(t0 + 60'100, 900);
+  now = t0 + 121'000;
+  m.pipeline().Sync();
+  ASSERT_TRUE(store->CommitAndWait([](storage::Txn&) { return absl::OkStatus(); }).ok());  // roll-ups stored
+
+  v1::QueryMetricsRequest q;
+  q.set_type("ccu");
+  q.set_realm_id("eu1");
+  v1::QueryMetricsResponse minutes;
+  ASSERT_TRUE(m.QueryMetrics(ann, q, &minutes).ok());
+  ASSERT_EQ(minutes.points_size(), 2);
+  EXPECT_EQ(minutes.points(0).start_ms(), t0);
+  EXPECT_EQ(minutes.points(0).count(), 2u);
+  EXPECT_EQ(minutes.points(0).max(), 1200);
+  EXPECT_EQ(minutes.points(1).min(), 900);
+  q.set_resolution(v1::RESOLUTION_HOUR);
+  v1::QueryMetricsResponse hours;
+  ASSERT_TRUE(m.QueryMetrics(ann, q, &hours).ok());
+  ASSERT_EQ(hours.points_size(), 1);
+  EXPECT_EQ(hours.points(0).count(), 3u);
+  EXPECT_EQ(hours.points(0).sum(), 3100);
+
+  now = t0 + 49LL * 3600 * 1000;
+  auto deleted = m.RunRetention();
+  ASSERT_TRUE(deleted.ok());
+  EXPECT_EQ(*deleted, 2);
+  q.set_from_ms(t0 - 1);
+  q.set_resolution(v1::RESOLUTION_MINUTE);
+  minutes.Clear();
+  ASSERT_TRUE(m.QueryMetrics(ann, q, &minutes).ok());
+  EXPECT_EQ(minutes.points_size(), 0);
+  q.set_resolution(v1::RESOLUTION_HOUR);
+  hours.Clear();
+  ASSERT_TRUE(m.QueryMetrics(ann, q, &hours).ok());
+  EXPECT_EQ(hours.points_size(), 1);
+  EXPECT_EQ(m.QueryMetrics(Caller{&gm, ""}, v1::QueryMetricsRequest(), &hours).code(),
+            absl::StatusCode::kInvalidArgument);  // no type
+}
+
+}  // namespace
+}  // namespace steward

@@ -1,0 +1,425 @@
+// The monitoring pipeline on a test clock: window arithmetic at pane
+// boundaries, lateness, each rule kind firing and staying quiet, and
+// shedding under a stalled worker.
+#include "services/pipeline.h"
+
+#include <future>
+#include <thread>
+
+#include <gtest/gtest.h>
+
+#include "absl/synchronization/mutex.h"
+
+namespace steward {
+namespace {
+
+constexpr int64_t kT0 = 1'800'000'000'000;  // a whole minute
+
+class PipelineTest : public ::testing::Test {
+ protected:
+  void Start(PipelineOptions o = {}) {
+    o.clock = [this] { return now_.load(); };
+    pipeline_ = std::make_unique<Pipeline>(
+        o,
+        [this](Firing&& f) {
+          absl::MutexLock l(&mu_);
+          firings_.push_back(std::move(f));
+        },
+        [this](std::vector<RollupPoint>&& p) {
+          absl::MutexLock l(&mu_);
+          for (auto& x : p) rollups_.push_back(std::move(x));
+        });
+  }
+
+  void Rules(std::vector<v1::Rule> rules) {
+    std::vector<std::shared_ptr<const CompiledRule>> compiled;
+    uint64_t id = 1;
+    for (auto& r : rules) {
+      if (r.id() == 0) r.set_id(id++);
+      r.set_enabled(true);
+      r.set_version(1);
+      auto c = CompileRule(r);
+      ASSERT_TRUE(c.ok()) << c.status();
+      compiled.push_back(*c);
+    }
+    pipeline_->SetRules(MakeRuleSet(std::move(compiled), ++generation_));
+  }
+
+  // Submits events (type, player, time offset from kT0, value, text,
+  // attribute "device") and waits for them to be processed.
+  struct Ev {
+    std::string type;
+    std::string player;
+    int64_t at = 0;
+    double value = 1;
+    std::string text;
+    std::string device;
+  };
+  IngestResult Send(const std::vector<Ev>& events, const std::string& server = "s1") {
+    auto b = std::make_shared<v1::EventBatch>();
+    b->set_realm_id("eu1");
+    b->set_server_id(server);
+    for (const auto& e : events) {
+      auto* x = b->add_events();
+      x->set_type(e.type);
+      x->set_player_id(e.player);
+      x->set_time_ms(kT0 + e.at);
+      x->set_value(e.value);
+      x->set_text(e.text);
+      if (!e.device.empty()) {
+        auto* a = x->add_attributes();
+        a->set_key("device");
+        a->set_value(e.device);
+      }
+    }
+    std::promise<IngestResult> p;
+    pipeline_->Submit(b, [&p](IngestResult r) { p.set_value(std::move(r)); });
+    IngestResult r = p.get_future().get();
+    pipeline_->Sync();
+    return r;
+  }
+
+  std::vector<Firing> Fired() {
+    absl::MutexLock l(&mu_);
+    return std::move(firings_);
+  }
+
+  std::atomic<int64_t> now_{kT0};
+  uint64_t generation_ = 0;
+  std::unique_ptr<Pipeline> pipeline_;
+  absl::Mutex mu_;
+  std::vector<Firing> firings_;
+  std::vector<RollupPoint> rollups_;
+};
+
+v1::Rule Threshold(int64_t window_s, int64_t slide_s, double bound) {
+  v1::Rule r;
+  r.set_name("gold");
+  r.set_kind(v1::RULE_KIND_THRESHOLD);
+  r.add_event_types("gold_gain");
+  r.add_group_by("player");
+  r.set_window_seconds(window_s);
+  r.set_slide_seconds(slide_s);
+  r.set_threshold(bound);
+  return r;
+}
+
+TEST_F(PipelineTest, TumblingWindowsSplitAtTheBoundaryAndFireOncePerWindow) {
+  Start();
+  Rules({Threshold(10, 0, 4)});
+  now_ = kT0 + 12'000;
+  // Three events just before 10 s and three just after: two windows of 3.
+  Send({{"gold_gain", "p-1", 9'998}, {"gold_gain", "p-1", 9'999}, {"gold_gain", "p-1", 9'999},
+        {"gold_gain", "p-1", 10'000}, {"gold_gain", "p-1", 10'001}, {"gold_gain", "p-1", 10'002}});
+  EXPECT_TRUE(Fired().empty());
+  // A fourth in the second window fires, once, even as more arrive.
+  now_ = kT0 + 16'000;
+  Send({{"gold_gain", "p-1", 15'000}, {"gold_gain", "p-1", 15'001}});
+  auto f = Fired();
+  ASSERT_EQ(f.size(), 1u);
+  EXPECT_EQ(f[0].value, 4);
+  EXPECT_EQ(f[0].key, "realm=eu1,player=p-1");
+  EXPECT_EQ(f[0].window_start_ms, kT0 + 10'000);
+  EXPECT_EQ(f[0].window_end_ms, kT0 + 20'000);
+  EXPECT_EQ(f[0].player_id, "p-1");
+  EXPECT_FALSE(f[0].samples.empty());
+  // Other players and other types do not count towards p-1.
+  Send({{"gold_gain", "p-2", 15'000}, {"login", "p-1", 15'000}});
+  EXPECT_TRUE(Fired().empty());
+}
+
+TEST_F(PipelineTest, SlidingWindowSpansTheBoundary) {
+  Start();
+  Rules({Threshold(10, 5, 6)});
+  now_ = kT0 + 12'000;
+  Send({{"gold_gain", "p-1", 9'998}, {"gold_gain", "p-1", 9'999}, {"gold_gain", "p-1", 9'999},
+        {"gold_gain", "p-1", 10'000}, {"gold_gain", "p-1", 10'001}});
+  EXPECT_TRUE(Fired().empty());
+  Send({{"gold_gain", "p-1", 10'002}});
+  auto f = Fired();
+  ASSERT_EQ(f.size(), 1u);
+  EXPECT_EQ(f[0].window_start_ms, kT0 + 5'000);
+  EXPECT_EQ(f[0].window_end_ms, kT0 + 15'000);
+  // The next slide: the three before 10 s have slid out, so it takes
+  // three more in [15 s, 20 s) to reach 6 again.
+  now_ = kT0 + 16'000;
+  Send({{"gold_gain", "p-1", 15'000}, {"gold_gain", "p-1", 15'000}});
+  EXPECT_TRUE(Fired().empty());
+  Send({{"gold_gain", "p-1", 15'000}});
+  f = Fired();
+  ASSERT_EQ(f.size(), 1u);
+  EXPECT_EQ(f[0].window_start_ms, kT0 + 10'000);
+}
+
+TEST_F(PipelineTest, LateEventsAreCountedNotAggregatedOutOfOrderOnesAre) {
+  Start({.allowed_lateness_ms = 5'000});
+  Rules({Threshold(10, 0, 3)});
+  now_ = kT0 + 12'000;
+  // 7 s late: dropped and counted. 2 s and 1 s late, out of order: kept.
+  IngestResult r = Send({{"gold_gain", "p-1", 5'000}, {"gold_gain", "p-1", 11'000},
+                         {"gold_gain", "p-1", 10'000}});
+  EXPECT_EQ(r.late, 1u);
+  EXPECT_EQ(r.accepted, 2u);
+  EXPECT_NE(r.detail.find("lateness"), std::string::npos);
+  EXPECT_TRUE(Fired().empty());
+  Send({{"gold_gain", "p-1", 10'500}});
+  EXPECT_EQ(Fired().size(), 1u);
+  EXPECT_EQ(pipeline_->Counters().late, 1u);
+}
+
+TEST_F(PipelineTest, PatternCountsOnlyMatchingChat) {
+  Start();
+  v1::Rule r;
+  r.set_name("ads");
+  r.set_kind(v1::RULE_KIND_PATTERN);
+  r.add_event_types("chat");
+  r.add_group_by("player");
+  r.set_pattern(R"((buy|cheap)\s+gold.*(www\.|\.com))");
+  r.set_case_insensitive(true);
+  r.set_threshold(2);
+  Rules({r});
+  now_ = kT0 + 1'000;
+  Send({{"chat", "p-9", 100, 0, "Cheap GOLD at www.example.com"},
+        {"chat", "p-9", 200, 0, "anyone for the raid?"},
+        {"chat", "p-8", 300, 0, "buy gold www.example.com"}});
+  EXPECT_TRUE(Fired().empty());
+  Send({{"chat", "p-9", 400, 0, "buy gold now at goldshop.com"}});
+  auto f = Fired();
+  ASSERT_EQ(f.size(), 1u);
+  EXPECT_EQ(f[0].player_id, "p-9");
+  EXPECT_EQ(f[0].value, 2);
+}
+
+TEST_F(PipelineTest, DistinctAccountsPerDevice) {
+  Start();
+  v1::Rule r;
+  r.set_name("multi");
+  r.set_kind(v1::RULE_KIND_DISTINCT);
+  r.add_event_types("login");
+  r.add_group_by("attr:device");
+  r.set_distinct_of("player");
+  r.set_window_seconds(3600);
+  r.set_slide_seconds(600);
+  r.set_threshold(3);
+  Rules({r});
+  now_ = kT0 + 1'000;
+  Send({{"login", "a", 10, 1, "", "dev-1"}, {"login", "a", 20, 1, "", "dev-1"},
+        {"login", "b", 30, 1, "", "dev-1"}, {"login", "c", 40, 1, "", "dev-2"}});
+  EXPECT_TRUE(Fired().empty());  // dev-1: 2 accounts
+  Send({{"login", "c", 50, 1, "", "dev-1"}});
+  auto f = Fired();
+  ASSERT_EQ(f.size(), 1u);
+  EXPECT_EQ(f[0].key, "device=dev-1");
+  EXPECT_EQ(f[0].value, 3);
+}
+
+TEST_F(PipelineTest, DistinctSketchStaysCloseForManyValues) {
+  Start();
+  v1::Rule r;
+  r.set_name("many");
+  r.set_kind(v1::RULE_KIND_DISTINCT);
+  r.add_event_types("login");
+  r.add_group_by("server");
+  r.set_distinct_of("player");
+  r.set_threshold(5000);
+  Rules({r});
+  now_ = kT0 + 1'000;
+  std::vector<Ev> evs;
+  for (int i = 0; i < 4000; ++i) evs.push_back({"login", "p" + std::to_string(i), 10});
+  Send(evs);
+  EXPECT_TRUE(Fired().empty());
+  evs.clear();
+  for (int i = 4000; i < 6000; ++i) evs.push_back({"login", "p" + std::to_string(i), 20});
+  Send(evs);
+  auto f = Fired();
+  ASSERT_EQ(f.size(), 1u);
+  EXPECT_NEAR(f[0].value, 5000, 5000 * 0.08);  // fired near the bound
+}
+
+TEST_F(PipelineTest, RateOfChangeAgainstTheKeysOwnBaseline) {
+  Start({.allowed_lateness_ms = 0});
+  v1::Rule r;
+  r.set_name("login-surge");
+  r.set_kind(v1::RULE_KIND_RATE_OF_CHANGE);
+  r.add_event_types("login");
+  r.add_group_by("server");
+  r.set_window_seconds(10);
+  r.set_threshold(3);
+  r.set_baseline_windows(4);
+  Rules({r});
+  // Six windows of about 100 logins, then one of 400.
+  int counts[] = {100, 104, 97, 101, 99, 102, 400};
+  for (int w = 0; w < 7; ++w) {
+    now_ = kT0 + w * 10'000 + 1'000;  // no lateness: events carry the current time
+    std::vector<Ev> evs(counts[w], Ev{"login", "", w * 10'000 + 1'000});
+    Send(evs);
+    now_ = kT0 + (w + 1) * 10'000;
+    pipeline_->Sync();  // the window closes
+    auto f = Fired();
+    if (w < 6) {
+      EXPECT_TRUE(f.empty()) << "window " << w;
+    } else {
+      ASSERT_EQ(f.size(), 1u);
+      EXPECT_GT(f[0].value, 3);
+      EXPECT_EQ(f[0].key, "server=s1");
+    }
+  }
+}
+
+TEST_F(PipelineTest, BelowThresholdIsJudgedWhenThePaneCloses) {
+  Start({.allowed_lateness_ms = 0});
+  v1::Rule r = Threshold(10, 0, 3);
+  r.set_comparison(v1::COMPARISON_BELOW);
+  r.clear_group_by();
+  r.add_group_by("server");
+  Rules({r});
+  now_ = kT0 + 1'000;
+  Send({{"gold_gain", "p-1", 1'000}, {"gold_gain", "p-1", 1'000}, {"gold_gain", "p-2", 1'000}}, "s1");
+  Send({{"gold_gain", "p-1", 1'000}}, "s2");
+  EXPECT_TRUE(Fired().empty());  // the pane is still open
+  now_ = kT0 + 10'000;
+  pipeline_->Sync();
+  auto f = Fired();
+  ASSERT_EQ(f.size(), 1u);
+  EXPECT_EQ(f[0].key, "server=s2");
+  EXPECT_EQ(f[0].value, 1);
+}
+
+TEST_F(PipelineTest, AbsenceFiresOnceAndResetsWhenTheKeyReturns) {
+  Start();
+  v1::Rule r;
+  r.set_name("quiet");
+  r.set_kind(v1::RULE_KIND_ABSENCE);
+  r.add_event_types("heartbeat");
+  r.add_group_by("server");
+  r.set_absence_seconds(30);
+  Rules({r});
+  now_ = kT0;
+  Send({{"heartbeat", "", 0}}, "s1");
+  now_ = kT0 + 29'000;
+  pipeline_->Sync();
+  EXPECT_TRUE(Fired().empty());
+  now_ = kT0 + 30'000;
+  pipeline_->Sync();
+  auto f = Fired();
+  ASSERT_EQ(f.size(), 1u);
+  EXPECT_EQ(f[0].key, "server=s1");
+  now_ = kT0 + 90'000;
+  pipeline_->Sync();
+  EXPECT_TRUE(Fired().empty());  // once per silence
+  Send({{"heartbeat", "", 90'000}}, "s1");
+  now_ = kT0 + 121'000;
+  pipeline_->Sync();
+  EXPECT_EQ(Fired().size(), 1u);
+}
+
+TEST_F(PipelineTest, RollupsPerServerTypeAndMinute) {
+  Start({.allowed_lateness_ms = 1'000});
+  now_ = kT0 + 5'000;
+  Send({{"ccu", "", 4'000, 100}, {"ccu", "", 4'500, 140}, {"login", "a", 5'000}});
+  now_ = kT0 + 59'999;
+  Send({{"ccu", "", 59'999, 90}});
+  EXPECT_TRUE(rollups_.empty());  // the minute is open
+  now_ = kT0 + 61'000;
+  pipeline_->Sync();
+  absl::MutexLock l(&mu_);
+  ASSERT_EQ(rollups_.size(), 2u);
+  const RollupPoint& ccu = rollups_[0].type == "ccu" ? rollups_[0] : rollups_[1];
+  EXPECT_EQ(ccu.count, 3u);
+  EXPECT_EQ(ccu.sum, 330);
+  EXPECT_EQ(ccu.min, 90);
+  EXPECT_EQ(ccu.max, 140);
+  EXPECT_EQ(ccu.minute_start_ms, kT0);
+  EXPECT_EQ(ccu.server_id, "s1");
+}
+
+TEST_F(PipelineTest, AFullPipelineHoldsThenShedsAndCountsIt) {
+  // One worker, stalled inside the firing sink; a tiny queue.
+  std::promise<void> stalled, release;
+  std::shared_future<void> go = release.get_future().share();
+  std::atomic<bool> first{true};
+  PipelineOptions o;
+  o.workers = 1;
+  o.queue_capacity = 4;
+  o.max_hold_ms = 250;
+  o.clock = [this] { return now_.load(); };
+  pipeline_ = std::make_unique<Pipeline>(
+      o,
+      [&](Firing&&) {
+        if (first.exchange(false)) {
+          stalled.set_value();
+          go.wait();
+        }
+      },
+      [](std::vector<RollupPoint>&&) {});
+  Rules({Threshold(10, 0, 1)});
+  now_ = kT0 + 1'000;
+  auto batch = [](int n) {
+    auto b = std::make_shared<v1::EventBatch>();
+    b->set_realm_id("eu1");
+    b->set_server_id("s1");
+    for (int i = 0; i < n; ++i) {
+      auto* e = b->add_events();
+      e->set_type("gold_gain");
+      e->set_player_id("p-" + std::to_string(i));
+      e->set_time_ms(kT0 + 500);
+    }
+    return b;
+  };
+  std::promise<IngestResult> a, held;
+  pipeline_->Submit(batch(1), [&](IngestResult r) { a.set_value(r); });
+  EXPECT_EQ(a.get_future().get().accepted, 1u);
+  stalled.get_future().wait();  // the worker is stuck on the first firing
+  pipeline_->Submit(batch(8), [&](IngestResult r) { held.set_value(r); });
+  auto held_f = held.get_future();
+  EXPECT_EQ(held_f.wait_for(std::chrono::milliseconds(50)), std::future_status::timeout);
+  now_ = kT0 + 1'300;  // past max_hold_ms
+  std::thread sync([&] { pipeline_->Sync(); });
+  IngestResult r = held_f.get();
+  EXPECT_EQ(r.accepted, 0u);
+  EXPECT_EQ(r.shed, 8u);
+  EXPECT_NE(r.detail.find("stayed full"), std::string::npos);
+  release.set_value();
+  sync.join();
+  EXPECT_EQ(pipeline_->Counters().shed, 8u);
+  EXPECT_EQ(pipeline_->Counters().accepted, 1u);
+}
+
+TEST(RuleValidationTest, BadRulesNameTheFieldAndReason) {
+  auto bad = [](auto edit, const std::string& needle) {
+    v1::Rule r = Threshold(60, 0, 5);
+    edit(r);
+    auto c = CompileRule(r);
+    EXPECT_EQ(c.status().code(), absl::StatusCode::kInvalidArgument) << needle;
+    EXPECT_NE(c.status().message().find(needle), std::string::npos) << c.status().message();
+  };
+  bad([](v1::Rule& r) { r.set_name(""); }, "rule.name");
+  bad([](v1::Rule& r) { r.set_kind(v1::RULE_KIND_UNSPECIFIED); }, "rule.kind");
+  bad([](v1::Rule& r) { r.set_slide_seconds(7); }, "slide_seconds");
+  bad([](v1::Rule& r) { r.add_group_by("colour"); }, "group_by");
+  bad([](v1::Rule& r) { r.set_kind(v1::RULE_KIND_PATTERN); r.set_pattern("(unclosed"); }, "rule.pattern");
+  bad([](v1::Rule& r) { r.set_kind(v1::RULE_KIND_DISTINCT); }, "distinct_of");
+  bad([](v1::Rule& r) { r.set_kind(v1::RULE_KIND_ABSENCE); }, "absence_seconds");
+  bad([](v1::Rule& r) { r.set_kind(v1::RULE_KIND_RATE_OF_CHANGE); r.set_slide_seconds(30); }, "tumbling");
+  bad([](v1::Rule& r) {
+        r.clear_group_by();
+        r.mutable_action()->set_kind(v1::ACTION_KIND_SANCTION);
+      }, "group_by to include player");
+  bad([](v1::Rule& r) {
+        r.mutable_action()->set_kind(v1::ACTION_KIND_SANCTION);
+        r.mutable_action()->set_sanction_type(v1::SANCTION_TYPE_TEMP_BAN);
+        r.mutable_action()->set_reason("bot");
+      }, "sanction_duration_ms");
+  bad([](v1::Rule& r) {
+        r.mutable_action()->set_kind(v1::ACTION_KIND_OPEN_CASE);
+        r.mutable_action()->set_case_category("nonsense");
+      }, "case_category");
+  // A good one gets its defaults and the realm in a player key.
+  auto good = CompileRule(Threshold(60, 0, 5));
+  ASSERT_TRUE(good.ok());
+  EXPECT_EQ((*good)->rule.group_by(0), "realm");
+  EXPECT_EQ((*good)->rule.cooldown_seconds(), 300);
+}
+
+}  // namespace
+}  // namespace steward
