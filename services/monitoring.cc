@@ -657,6 +657,8 @@ absl::Status Monitoring::Stats(const Caller& c, const v1::PipelineStatsRequest&,
   resp->set_queue_depth(k.queue_depth);
   resp->set_workers(options_.pipeline.workers);
   resp->set_keys_refused(k.keys_refused);
+  resp->set_fire_latency_p50_ms(k.fire_latency_p50_ms);
+  resp->set_fire_latency_p99_ms(k.fire_latency_p99_ms);
   return absl::OkStatus();
 }
 

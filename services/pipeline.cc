@@ -45,50 +45,56 @@ uint64_t Mix(uint64_t h, uint64_t v) {
   return h * 0xbf58476d1ce4e5b9ULL;
 }
 
-// Distinct values of one pane: exact while small, then a HyperLogLog.
-class DistinctSet {
+// Distinct values of one key over its window: (pane, fingerprint) pairs
+// while few (most keys see one or two values), then one HyperLogLog per
+// pane. Pane indexes fit 32 bits for panes of a second or more.
+class DistinctWindow {
  public:
-  void Add(uint64_t h) {
+  void Add(int64_t pane, uint64_t hash, int panes) {
+    const uint32_t fp = static_cast<uint32_t>(hash >> 32) ^ static_cast<uint32_t>(hash);
+    const auto p = static_cast<uint32_t>(pane);
     if (hll_) {
-      AddHll(hll_.get(), h);
+      const size_t slot = p % static_cast<uint32_t>(panes);
+      if (hll_pane_[slot] > p) return;  // that pane has left the window
+      AddHll(SketchFor(p, panes), Spread(fp));
       return;
     }
-    auto v = static_cast<uint32_t>(h >> 32) ^ static_cast<uint32_t>(h);
-    if (std::find(exact_.begin(), exact_.end(), v) != exact_.end()) return;
-    exact_.push_back(v);
-    hashes_.push_back(h);
+    const uint64_t entry = (uint64_t{p} << 32) | fp;
+    if (std::find(exact_.begin(), exact_.end(), entry) != exact_.end()) return;
+    // Drop what has left the window before growing.
+    const uint32_t oldest = p >= static_cast<uint32_t>(panes) ? p - panes + 1 : 0;
+    exact_.erase(std::remove_if(exact_.begin(), exact_.end(),
+                                [oldest](uint64_t e) { return (e >> 32) < oldest; }),
+                 exact_.end());
+    exact_.push_back(entry);
     if (exact_.size() > kExactDistinct) {
-      hll_ = std::make_unique<uint8_t[]>(kHllRegs);
-      std::fill_n(hll_.get(), kHllRegs, 0);
-      for (uint64_t x : hashes_) AddHll(hll_.get(), x);
-      std::vector<uint32_t>().swap(exact_);
-      std::vector<uint64_t>().swap(hashes_);
+      hll_ = std::make_unique<uint8_t[]>(kHllRegs * panes);
+      std::fill_n(hll_.get(), kHllRegs * panes, 0);
+      hll_pane_ = std::make_unique<uint32_t[]>(panes);
+      std::fill_n(hll_pane_.get(), panes, 0);
+      for (uint64_t e : exact_) AddHll(SketchFor(static_cast<uint32_t>(e >> 32), panes), Spread(static_cast<uint32_t>(e)));
+      std::vector<uint64_t>().swap(exact_);
     }
   }
-  void Clear() {
-    hll_.reset();
-    exact_.clear();
-    hashes_.clear();
-  }
-  size_t Bytes() const { return hll_ ? kHllRegs : exact_.capacity() * 12; }
 
-  // Distinct count over several panes.
-  static double Union(const std::vector<const DistinctSet*>& sets) {
-    bool sketch = false;
-    for (const auto* s : sets) sketch |= s->hll_ != nullptr;
-    if (!sketch) {
-      std::vector<uint32_t> all;
-      for (const auto* s : sets) all.insert(all.end(), s->exact_.begin(), s->exact_.end());
-      std::sort(all.begin(), all.end());
-      return static_cast<double>(std::unique(all.begin(), all.end()) - all.begin());
+  // Distinct values in the window ending at pane `end`.
+  double Count(int64_t end, int panes) const {
+    const auto last = static_cast<uint32_t>(end);
+    const uint32_t first = last >= static_cast<uint32_t>(panes) ? last - panes + 1 : 0;
+    if (!hll_) {
+      std::vector<uint32_t> fps;
+      for (uint64_t e : exact_) {
+        auto p = static_cast<uint32_t>(e >> 32);
+        if (p >= first && p <= last) fps.push_back(static_cast<uint32_t>(e));
+      }
+      std::sort(fps.begin(), fps.end());
+      return static_cast<double>(std::unique(fps.begin(), fps.end()) - fps.begin());
     }
     std::array<uint8_t, kHllRegs> regs{};
-    for (const auto* s : sets) {
-      if (s->hll_) {
-        for (size_t i = 0; i < kHllRegs; ++i) regs[i] = std::max(regs[i], s->hll_[i]);
-      } else {
-        for (uint64_t h : s->hashes_) AddHll(regs.data(), h);
-      }
+    for (int i = 0; i < panes; ++i) {
+      if (hll_pane_[i] < first || hll_pane_[i] > last) continue;
+      const uint8_t* r = hll_.get() + kHllRegs * i;
+      for (size_t j = 0; j < kHllRegs; ++j) regs[j] = std::max(regs[j], r[j]);
     }
     double sum = 0;
     int zeros = 0;
@@ -102,16 +108,36 @@ class DistinctSet {
     return std::round(est);
   }
 
+  size_t Bytes(int panes) const {
+    return hll_ ? (kHllRegs + sizeof(uint32_t)) * panes : exact_.capacity() * sizeof(uint64_t);
+  }
+
  private:
+  uint8_t* SketchFor(uint32_t pane, int panes) {
+    const size_t slot = pane % static_cast<uint32_t>(panes);
+    uint8_t* regs = hll_.get() + kHllRegs * slot;
+    if (hll_pane_[slot] != pane) {  // a new pane reuses the slot
+      std::fill_n(regs, kHllRegs, 0);
+      hll_pane_[slot] = pane;
+    }
+    return regs;
+  }
+  // 64 well-mixed bits from a fingerprint, for the sketch.
+  static uint64_t Spread(uint32_t fp) {
+    uint64_t z = fp + 0x9e3779b97f4a7c15ULL;
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+    return z ^ (z >> 31);
+  }
   static void AddHll(uint8_t* regs, uint64_t h) {
     size_t idx = h >> (64 - kHllBits);
     uint64_t rest = (h << kHllBits) | (uint64_t{1} << (kHllBits - 1));
     auto rank = static_cast<uint8_t>(__builtin_clzll(rest) + 1);
     regs[idx] = std::max(regs[idx], rank);
   }
-  std::vector<uint32_t> exact_;
-  std::vector<uint64_t> hashes_;  // for conversion and sketch unions
-  std::unique_ptr<uint8_t[]> hll_;
+  std::vector<uint64_t> exact_;
+  std::unique_ptr<uint8_t[]> hll_;        // panes x kHllRegs
+  std::unique_ptr<uint32_t[]> hll_pane_;  // the pane each sketch slot holds
 };
 
 struct Pane {
@@ -121,18 +147,24 @@ struct Pane {
   uint32_t count = 0;
 };
 
+// Per key, as small as it can be: most keys belong to per-player rules
+// with one pane, and a game has millions of players.
+struct KeyExtra {  // distinct, tick-judged and absence rules only
+  DistinctWindow distinct;
+  std::string label;
+  int64_t last_seen_ms = 0;  // ABSENCE
+  float mean = 0, var = 0;   // RATE_OF_CHANGE baseline
+  uint32_t windows = 0;
+  bool absent_fired = false;
+};
+
 struct KeyState {
   int64_t newest = kNone;      // newest pane index seen
   int64_t first = kNone;       // pane of the key's first event
   int64_t fired_pane = kNone;  // the pane an arrival firing last happened in
-  int64_t last_seen_ms = 0;    // ABSENCE
+  Pane one;                    // panes == 1
   std::unique_ptr<Pane[]> ring;  // panes > 1
-  Pane one;                      // panes == 1
-  std::unique_ptr<DistinctSet[]> distinct;
-  std::unique_ptr<std::string> label;  // rules judged on the tick
-  float mean = 0, var = 0;             // RATE_OF_CHANGE baseline
-  uint32_t windows = 0;
-  bool absent_fired = false;
+  std::unique_ptr<KeyExtra> extra;
 };
 
 struct Sample {
@@ -190,9 +222,11 @@ struct Held {
 // Per-key memory: the map slot plus the heap parts.
 size_t KeyBytes(const CompiledRule& r) {
   size_t b = sizeof(uint64_t) + sizeof(KeyState) + 1;
-  if (r.panes > 1) b += r.panes * sizeof(Pane);
-  if (r.rule.kind() == v1::RULE_KIND_DISTINCT) b += r.panes * sizeof(DistinctSet);
-  if (r.checked_on_close || r.rule.kind() == v1::RULE_KIND_ABSENCE) b += sizeof(std::string) + 32;
+  if (r.panes > 1 && r.rule.kind() != v1::RULE_KIND_DISTINCT) b += r.panes * sizeof(Pane);
+  if (r.checked_on_close || r.rule.kind() == v1::RULE_KIND_ABSENCE ||
+      r.rule.kind() == v1::RULE_KIND_DISTINCT) {
+    b += sizeof(KeyExtra) + 32;  // and the label's characters, roughly
+  }
   return b;
 }
 
@@ -446,9 +480,7 @@ struct Pipeline::Rep {
     w.bytes_local -= static_cast<int64_t>(rs.keys.size() * KeyBytes(*rs.rule));
     w.keys_local -= rs.keys.size();
     for (auto& [k, ks] : rs.keys) {
-      if (ks.distinct) {
-        for (int i = 0; i < rs.rule->panes; ++i) w.bytes_local -= ks.distinct[i].Bytes();
-      }
+      if (ks.extra) w.bytes_local -= static_cast<int64_t>(ks.extra->distinct.Bytes(rs.rule->panes));
     }
   }
 
@@ -477,14 +509,7 @@ struct Pipeline::Rep {
   // The rule's aggregate over the window ending at pane `end`.
   static double WindowValue(const CompiledRule& r, const KeyState& ks, int64_t end) {
     const int64_t first = end - r.panes + 1;
-    if (r.rule.kind() == v1::RULE_KIND_DISTINCT) {
-      std::vector<const DistinctSet*> sets;
-      for (int i = 0; i < r.panes; ++i) {
-        const Pane& p = r.panes == 1 ? ks.one : ks.ring[i];
-        if (p.idx >= first && p.idx <= end) sets.push_back(&ks.distinct[i]);
-      }
-      return sets.empty() ? 0 : DistinctSet::Union(sets);
-    }
+    if (r.rule.kind() == v1::RULE_KIND_DISTINCT) return ks.extra->distinct.Count(end, r.panes);
     double count = 0, sum = 0, mn = 0, mx = 0;
     bool any = false;
     for (int i = 0; i < r.panes; ++i) {
@@ -516,8 +541,11 @@ struct Pipeline::Rep {
     }
     KeyState& ks = rs.keys[key];
     const CompiledRule& r = *rs.rule;
-    if (r.panes > 1) ks.ring = std::make_unique<Pane[]>(r.panes);
-    if (r.rule.kind() == v1::RULE_KIND_DISTINCT) ks.distinct = std::make_unique<DistinctSet[]>(r.panes);
+    if (r.panes > 1 && r.rule.kind() != v1::RULE_KIND_DISTINCT) ks.ring = std::make_unique<Pane[]>(r.panes);
+    if (r.rule.kind() == v1::RULE_KIND_DISTINCT || r.checked_on_close ||
+        r.rule.kind() == v1::RULE_KIND_ABSENCE) {
+      ks.extra = std::make_unique<KeyExtra>();
+    }
     w.bytes_local += static_cast<int64_t>(KeyBytes(r));
     ++w.keys_local;
     *created = true;
@@ -542,35 +570,31 @@ struct Pipeline::Rep {
       KeyState* ks = FindOrCreate(w, *rs, it.key, &created);
       if (ks == nullptr) continue;
       if (created && (r.checked_on_close || r.rule.kind() == v1::RULE_KIND_ABSENCE)) {
-        ks->label = std::make_unique<std::string>(Label(r, b, e));
+        ks->extra->label = Label(r, b, e);
       }
       if (r.rule.kind() == v1::RULE_KIND_ABSENCE) {
-        ks->last_seen_ms = std::max(ks->last_seen_ms, Now());
-        ks->absent_fired = false;
+        ks->extra->last_seen_ms = std::max(ks->extra->last_seen_ms, Now());
+        ks->extra->absent_fired = false;
         continue;
       }
       const int64_t idx = FloorDiv(t, r.pane_ms);
       if (ks->newest != kNone && idx <= ks->newest - r.panes) continue;  // before the window
-      Pane& p = PaneFor(*ks, r.panes, idx);
-      const auto v = static_cast<float>(e.value());
-      if (p.count == 0) {
-        p.min = p.max = v;
-        if (ks->distinct) {
-          DistinctSet& d = ks->distinct[r.panes == 1 ? 0 : static_cast<size_t>(idx % r.panes)];
-          w.bytes_local -= d.Bytes();
-          d.Clear();
-        }
+      if (r.rule.kind() == v1::RULE_KIND_DISTINCT) {
+        KeyExtra& x = *ks->extra;
+        const size_t before = x.distinct.Bytes(r.panes);
+        x.distinct.Add(idx, HashStr(DimValue(r.distinct_of, b, e)), r.panes);
+        w.bytes_local += static_cast<int64_t>(x.distinct.Bytes(r.panes)) - static_cast<int64_t>(before);
       } else {
-        p.min = std::min(p.min, v);
-        p.max = std::max(p.max, v);
-      }
-      ++p.count;
-      p.sum += e.value();
-      if (ks->distinct) {
-        DistinctSet& d = ks->distinct[r.panes == 1 ? 0 : static_cast<size_t>(idx % r.panes)];
-        size_t before = d.Bytes();
-        d.Add(HashStr(DimValue(r.distinct_of, b, e)));
-        w.bytes_local += static_cast<int64_t>(d.Bytes()) - static_cast<int64_t>(before);
+        Pane& p = PaneFor(*ks, r.panes, idx);
+        const auto v = static_cast<float>(e.value());
+        if (p.count == 0) {
+          p.min = p.max = v;
+        } else {
+          p.min = std::min(p.min, v);
+          p.max = std::max(p.max, v);
+        }
+        ++p.count;
+        p.sum += e.value();
       }
       if (idx > ks->newest) ks->newest = idx;
       if (ks->first == kNone || idx < ks->first) ks->first = idx;
@@ -641,7 +665,7 @@ struct Pipeline::Rep {
   void FireFromTick(RuleState& rs, const KeyState& ks, double value, int64_t window_end) {
     Firing f;
     f.rule = rs.rule;
-    f.key = ks.label ? *ks.label : std::string();
+    f.key = ks.extra ? ks.extra->label : std::string();
     for (absl::string_view part : absl::StrSplit(f.key, ',')) {
       if (absl::ConsumePrefix(&part, "realm=")) f.realm_id = std::string(part);
       if (absl::ConsumePrefix(&part, "player=")) f.player_id = std::string(part);
@@ -690,9 +714,9 @@ struct Pipeline::Rep {
       const CompiledRule& r = *rs.rule;
       if (r.rule.kind() == v1::RULE_KIND_ABSENCE) {
         for (auto& [k, ks] : rs.keys) {
-          if (!ks.absent_fired && now - ks.last_seen_ms >= r.absence_ms) {
-            ks.absent_fired = true;
-            FireFromTick(rs, ks, static_cast<double>(now - ks.last_seen_ms) / 1000.0, now);
+          if (!ks.extra->absent_fired && now - ks.extra->last_seen_ms >= r.absence_ms) {
+            ks.extra->absent_fired = true;
+            FireFromTick(rs, ks, static_cast<double>(now - ks.extra->last_seen_ms) / 1000.0, now);
           }
         }
       } else if (r.checked_on_close) {
@@ -718,19 +742,19 @@ struct Pipeline::Rep {
         // z-score of the closed window against the key's own history
         // (exponentially weighted), then fold the window into it.
         const double alpha = 2.0 / (r.rule.baseline_windows() + 1);
-        if (ks.windows >= static_cast<uint32_t>(r.rule.baseline_windows())) {
-          const double sd = std::sqrt(std::max<double>(ks.var, 1e-9));
-          const double z = (value - ks.mean) / std::max(sd, 1.0);
+        if (ks.extra->windows >= static_cast<uint32_t>(r.rule.baseline_windows())) {
+          const double sd = std::sqrt(std::max<double>(ks.extra->var, 1e-9));
+          const double z = (value - ks.extra->mean) / std::max(sd, 1.0);
           if (std::fabs(z) >= r.rule.threshold()) FireFromTick(rs, ks, z, end_ms);
         }
-        if (ks.windows == 0) {
-          ks.mean = static_cast<float>(value);
+        if (ks.extra->windows == 0) {
+          ks.extra->mean = static_cast<float>(value);
         } else {
-          const double diff = value - ks.mean;
-          ks.mean = static_cast<float>(ks.mean + alpha * diff);
-          ks.var = static_cast<float>((1 - alpha) * (ks.var + alpha * diff * diff));
+          const double diff = value - ks.extra->mean;
+          ks.extra->mean = static_cast<float>(ks.extra->mean + alpha * diff);
+          ks.extra->var = static_cast<float>((1 - alpha) * (ks.extra->var + alpha * diff * diff));
         }
-        ++ks.windows;
+        ++ks.extra->windows;
       } else if (value < r.rule.threshold()) {  // BELOW
         FireFromTick(rs, ks, value, end_ms);
       }
@@ -750,13 +774,11 @@ struct Pipeline::Rep {
     for (auto it = rs.keys.begin(); it != rs.keys.end();) {
       const KeyState& ks = it->second;
       bool expired = r.rule.kind() == v1::RULE_KIND_ABSENCE
-                         ? ks.absent_fired && now - ks.last_seen_ms > 24LL * 3600 * 1000
+                         ? ks.extra->absent_fired && now - ks.extra->last_seen_ms > 24LL * 3600 * 1000
                          : ks.newest != kNone && ks.newest < current - keep_panes;
       if (expired) {
         w.bytes_local -= static_cast<int64_t>(per_key);
-        if (ks.distinct) {
-          for (int i = 0; i < r.panes; ++i) w.bytes_local -= ks.distinct[i].Bytes();
-        }
+        if (ks.extra) w.bytes_local -= static_cast<int64_t>(ks.extra->distinct.Bytes(r.panes));
         --w.keys_local;
         rs.keys.erase(it++);
       } else {

@@ -36,8 +36,10 @@ struct PipelineOptions {
   // Worker threads. Default: 2.
   int workers = 2;
   // Work items (one per event and matching rule, plus one for roll-ups)
-  // a worker's queue holds before batches wait. Default: 1M.
-  size_t queue_capacity = 1 << 20;
+  // a worker's queue holds before batches wait. Small enough that a full
+  // queue is tens of milliseconds of work (alert latency), large enough
+  // to ride out bursts. Default: 64K.
+  size_t queue_capacity = 1 << 16;
   // Events older than this (against the clock) are late: counted, not
   // aggregated. A pane is judged once it is this far in the past.
   // Default: 5 s.

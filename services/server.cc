@@ -395,6 +395,11 @@ absl::StatusOr<std::unique_ptr<StewardServer>> StewardServer::Start(
   builder.RegisterService(rep->event_service.get());
   builder.RegisterService(rep->monitoring_service.get());
   builder.SetMaxReceiveMessageSize(kMaxGrpcMessageBytes);
+  // A modest per-stream receive window: event streams push back on the
+  // sender within a few batches instead of queueing megabytes in the
+  // transport, which would be seconds of alert latency under load.
+  builder.AddChannelArgument(GRPC_ARG_HTTP2_STREAM_LOOKAHEAD_BYTES, 256 * 1024);
+  builder.AddChannelArgument(GRPC_ARG_HTTP2_BDP_PROBE, 0);
   // Responses carry at most a page of tickets (500 x ~20 KiB worst case).
   builder.SetMaxSendMessageSize(16 << 20);
   rep->server = builder.BuildAndStart();
