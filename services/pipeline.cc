@@ -193,9 +193,20 @@ struct RollupKey {
   }
 };
 
+// A batch's events of one type and minute, summed on the ingest thread
+// (a batch comes from one server, so this is a whole roll-up key).
+struct PartialRollup {
+  uint64_t type_h;
+  int64_t minute;
+  uint32_t first_event;  // for the type's name
+  uint64_t count = 0;
+  double sum = 0, min = 0, max = 0;
+};
+
 struct BatchCtx {
   std::shared_ptr<const v1::EventBatch> batch;
   std::vector<int64_t> times;  // effective event times
+  std::vector<PartialRollup> rollups;
   int64_t arrival_ns = 0;
 };
 
@@ -298,8 +309,9 @@ struct Pipeline::Rep {
     return {};
   }
 
+  // `player_h` is computed on first use and kept for the event's other rules.
   static uint64_t KeyHash(const CompiledRule& r, const v1::EventBatch& b, const v1::Event& e,
-                          uint64_t realm_h, uint64_t server_h, uint64_t type_h) {
+                          uint64_t realm_h, uint64_t server_h, uint64_t type_h, uint64_t* player_h) {
     uint64_t h = r.rule.id() * 0x94d049bb133111ebULL + 1;
     for (const auto& d : r.group_by) {
       uint64_t v;
@@ -307,6 +319,10 @@ struct Pipeline::Rep {
         case Dim::kRealm: v = realm_h; break;
         case Dim::kServer: v = server_h; break;
         case Dim::kType: v = type_h; break;
+        case Dim::kPlayer:
+          if (*player_h == 0) *player_h = HashStr(e.player_id()) | 1;
+          v = *player_h;
+          break;
         default: v = HashStr(DimValue(d, b, e)); break;
       }
       h = Mix(h, v);
@@ -354,16 +370,20 @@ struct Pipeline::Rep {
       ctx->times[i] = t;
       ++result.accepted;
       const uint64_t type_h = HashStr(e.type());
-      push(Mix(place_h, type_h), static_cast<uint32_t>(i), kRollupRule);
+      uint64_t player_h = 0;
+      AddPartial(ctx->rollups, type_h, FloorDiv(t, 60'000), static_cast<uint32_t>(i), e.value());
       auto visit = [&](uint16_t idx) {
         const CompiledRule& r = *set->rules[idx];
         if (!Matches(r, e)) return;
-        push(KeyHash(r, b, e, realm_h, server_h, type_h), static_cast<uint32_t>(i), idx);
+        push(KeyHash(r, b, e, realm_h, server_h, type_h, &player_h), static_cast<uint32_t>(i), idx);
       };
       if (auto it = set->by_type.find(type_h); it != set->by_type.end()) {
         for (uint16_t idx : it->second) visit(idx);
       }
       for (uint16_t idx : set->any_type) visit(idx);
+    }
+    for (size_t k = 0; k < ctx->rollups.size(); ++k) {
+      push(Mix(place_h, ctx->rollups[k].type_h), static_cast<uint32_t>(k), kRollupRule);
     }
     if (result.late > 0) {
       result.detail = absl::StrCat(result.late, " events older than the allowed lateness of ",
@@ -383,6 +403,20 @@ struct Pipeline::Rep {
     }
     accepted.fetch_add(h.result.accepted, std::memory_order_relaxed);
     h.done(std::move(h.result));
+  }
+
+  static void AddPartial(std::vector<PartialRollup>& parts, uint64_t type_h, int64_t minute,
+                         uint32_t event, double v) {
+    for (auto& p : parts) {  // a batch carries a handful of types
+      if (p.type_h == type_h && p.minute == minute) {
+        ++p.count;
+        p.sum += v;
+        p.min = std::min(p.min, v);
+        p.max = std::max(p.max, v);
+        return;
+      }
+    }
+    parts.push_back({type_h, minute, event, 1, v, v, v});
   }
 
   bool Fits(const std::vector<Chunk*>& chunks) const {
@@ -555,13 +589,27 @@ struct Pipeline::Rep {
   void Process(Worker& w, const Chunk& c) {
     const v1::EventBatch& b = *c.ctx->batch;
     std::vector<RuleState*> states(c.rules->rules.size(), nullptr);
-    for (const Item& it : c.items) {
-      const v1::Event& e = b.events(static_cast<int>(it.event));
-      const int64_t t = c.ctx->times[it.event];
+    // Window maps hold millions of keys: nearly every lookup misses the
+    // cache, so ask for the slots of items a few places ahead.
+    constexpr size_t kAhead = 8;
+    const size_t n = c.items.size();
+    auto prefetch = [&](size_t j) {
+      const Item& it = c.items[j];
+      if (it.rule == kRollupRule) return;  // a few per batch
+      RuleState*& rs = states[it.rule];
+      if (rs == nullptr) rs = StateFor(w, c.rules->rules[it.rule]);
+      rs->keys.prefetch(it.key);
+    };
+    for (size_t j = 0; j < std::min(kAhead, n); ++j) prefetch(j);
+    for (size_t i = 0; i < n; ++i) {
+      if (i + kAhead < n) prefetch(i + kAhead);
+      const Item& it = c.items[i];
       if (it.rule == kRollupRule) {
-        AddRollup(w, b, e, t, it.key);
+        AddRollup(w, b, c.ctx->rollups[it.event], it.key);
         continue;
       }
+      const v1::Event& e = b.events(static_cast<int>(it.event));
+      const int64_t t = c.ctx->times[it.event];
       RuleState*& rs = states[it.rule];
       if (rs == nullptr) rs = StateFor(w, c.rules->rules[it.rule]);
       const CompiledRule& r = *rs->rule;
@@ -601,7 +649,8 @@ struct Pipeline::Rep {
       if (r.checked_on_close) continue;
       const double value = WindowValue(r, *ks, ks->newest);
       const double bound = r.rule.threshold();
-      if (value >= bound * 0.5) KeepSample(*rs, it.key, e, t);
+      // Evidence from keys nearing their bound, until they fire in this pane.
+      if (value >= bound * 0.5 && ks->fired_pane != ks->newest) KeepSample(*rs, it.key, e, t);
       if (value >= bound && ks->fired_pane != ks->newest) {
         ks->fired_pane = ks->newest;
         Firing f;
@@ -642,23 +691,23 @@ struct Pipeline::Rep {
     on_fire(std::move(f));
   }
 
-  void AddRollup(Worker& w, const v1::EventBatch& b, const v1::Event& e, int64_t t, uint64_t key) {
-    RollupKey k{key, FloorDiv(t, 60'000)};
+  void AddRollup(Worker& w, const v1::EventBatch& b, const PartialRollup& part, uint64_t key) {
+    RollupKey k{key, part.minute};
     auto [it, fresh] = w.rollups.try_emplace(k);
     RollupPoint& p = it->second;
-    const double v = e.value();
     if (fresh) {
       p.realm_id = b.realm_id();
       p.server_id = b.server_id();
-      p.type = e.type();
+      p.type = b.events(static_cast<int>(part.first_event)).type();
       p.minute_start_ms = k.minute * 60'000;
-      p.min = p.max = v;
+      p.min = part.min;
+      p.max = part.max;
     } else {
-      p.min = std::min(p.min, v);
-      p.max = std::max(p.max, v);
+      p.min = std::min(p.min, part.min);
+      p.max = std::max(p.max, part.max);
     }
-    ++p.count;
-    p.sum += v;
+    p.count += part.count;
+    p.sum += part.sum;
   }
 
   // Fires a rule judged on the tick for a key that keeps its label.
