@@ -26,6 +26,7 @@
 #include "steward/v1/gameserver.grpc.pb.h"
 #include "steward/v1/moderation.grpc.pb.h"
 #include "steward/v1/reports.grpc.pb.h"
+#include "steward/v1/events.grpc.pb.h"
 #include "steward/v1/vip.grpc.pb.h"
 #include "steward/v1/ticket.grpc.pb.h"
 
@@ -110,6 +111,8 @@ class Client {
     announcements_ = v1::AnnouncementService::NewStub(channel_);
     reports_ = v1::ReportService::NewStub(channel_);
     vip_ = v1::VipService::NewStub(channel_);
+    monitoring_ = v1::MonitoringService::NewStub(channel_);
+    events_ = v1::EventService::NewStub(channel_);
   }
 
   void Prepare(grpc::ClientContext* ctx) const {
@@ -136,6 +139,8 @@ class Client {
   v1::AnnouncementService::Stub& announcements() { return *announcements_; }
   v1::ReportService::Stub& reports() { return *reports_; }
   v1::VipService::Stub& vip() { return *vip_; }
+  v1::MonitoringService::Stub& monitoring() { return *monitoring_; }
+  v1::EventService::Stub& events() { return *events_; }
 
  private:
   const Globals& g_;
@@ -147,6 +152,8 @@ class Client {
   std::unique_ptr<v1::AnnouncementService::Stub> announcements_;
   std::unique_ptr<v1::ReportService::Stub> reports_;
   std::unique_ptr<v1::VipService::Stub> vip_;
+  std::unique_ptr<v1::MonitoringService::Stub> monitoring_;
+  std::unique_ptr<v1::EventService::Stub> events_;
 };
 
 inline void PrintJson(const google::protobuf::Message& m) {
@@ -214,6 +221,8 @@ void AddModerationCommands(CLI::App& app, const Globals& g, int* handled);
 void AddReportCommands(CLI::App& app, const Globals& g, int* handled);
 // Adds `vip`, the same way.
 void AddVipCommands(CLI::App& app, const Globals& g, int* handled);
+// Adds `rules`, `alerts` and `metrics`, the same way.
+void AddMonitoringCommands(CLI::App& app, const Globals& g, int* handled);
 
 }  // namespace steward::ctl
 

@@ -204,6 +204,7 @@ int Run(int argc, char** argv) {
   AddModerationCommands(app, g, &handled);
   AddReportCommands(app, g, &handled);
   AddVipCommands(app, g, &handled);
+  AddMonitoringCommands(app, g, &handled);
 
   CLI11_PARSE(app, argc, argv);
   if (handled >= 0) return handled;

@@ -19,6 +19,11 @@ if [ "$MODE" = "--smoke" ]; then
   done
   "$BUILD/tests/bench/moderation_load" --addr "$ADDR" --gs-token "$GS_TOKEN" \
     --gm-token "$ADMIN_TOKEN" directive --bans 20 || fail "directive smoke failed"
+  out=$("$BUILD/tests/bench/event_load" --addr "$ADDR" --gs-token "$GS_TOKEN" \
+    --gm-token "$ADMIN_TOKEN" --seconds 2 --players 100000)
+  echo "$out"
+  echo "$out" | grep -q "(0 unanswered)" || fail "event smoke: an alert probe went unanswered"
+  echo "$out" | grep -q " 0 shed, 0 late" || fail "event smoke: events were shed"
   echo "load_smoke: 1 passed, 0 failed"
   exit 0
 fi
@@ -59,6 +64,15 @@ for c in ${BENCH_REPORT_CONCURRENCY:-64}; do
   "$mod" --addr "$ADDR" --gs-token "$GS_TOKEN" --gm-token "$ADMIN_TOKEN" reports \
     --concurrency "$c" --seconds "${BENCH_SECONDS:-10}"
 done
+echo
+echo "== Event pipeline: 20 rules, 1,000,000 players, generator on the same machine"
+kill "$PID"
+wait "$PID" 2>/dev/null || true
+rm -rf "$TMP/data"
+start_stewardd
+"$BUILD/tests/bench/event_load" --addr "$ADDR" --gs-token "$GS_TOKEN" --gm-token "$ADMIN_TOKEN" \
+  --seconds "${BENCH_EVENT_SECONDS:-30}"
+echo "stewardd peak memory (whole process: pipeline, RocksDB, gRPC): $(awk '/VmHWM/ {printf "%.0f MiB", $2/1024}' /proc/$PID/status)"
 echo
 echo "== CheckPlayer in-process lookup, 1,000,000 active sanctions (Google Benchmark)"
 "$BUILD/tests/bench/check_player_bench" --benchmark_repetitions=5 \

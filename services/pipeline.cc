@@ -24,6 +24,10 @@ namespace steward {
 namespace {
 
 constexpr int64_t kNone = std::numeric_limits<int64_t>::min();
+// Pane indexes are stored in 32 bits: panes are a second or longer, so
+// Unix time / pane fits until 2038 at the shortest (and keys are 4 bytes
+// smaller per field, across millions of keys).
+constexpr int32_t kNoPane = std::numeric_limits<int32_t>::min();
 constexpr uint16_t kRollupRule = 0xFFFF;
 constexpr size_t kMaxSamples = 5;
 constexpr size_t kSampleRing = 32;
@@ -141,10 +145,10 @@ class DistinctWindow {
 };
 
 struct Pane {
-  int64_t idx = kNone;
-  double sum = 0;
-  float min = 0, max = 0;
+  int32_t idx = kNoPane;
   uint32_t count = 0;
+  float min = 0, max = 0;
+  double sum = 0;
 };
 
 // Per key, as small as it can be: most keys belong to per-player rules
@@ -159,9 +163,9 @@ struct KeyExtra {  // distinct, tick-judged and absence rules only
 };
 
 struct KeyState {
-  int64_t newest = kNone;      // newest pane index seen
-  int64_t first = kNone;       // pane of the key's first event
-  int64_t fired_pane = kNone;  // the pane an arrival firing last happened in
+  int32_t newest = kNoPane;      // newest pane index seen
+  int32_t first = kNoPane;       // pane of the key's first event
+  int32_t fired_pane = kNoPane;  // the pane an arrival firing last happened in
   Pane one;                    // panes == 1
   std::unique_ptr<Pane[]> ring;  // panes > 1
   std::unique_ptr<KeyExtra> extra;
@@ -536,7 +540,7 @@ struct Pipeline::Rep {
 
   static Pane& PaneFor(KeyState& ks, int panes, int64_t idx) {
     Pane& p = panes == 1 ? ks.one : ks.ring[static_cast<size_t>(idx % panes)];
-    if (p.idx != idx) p = Pane{idx};
+    if (p.idx != idx) p = Pane{static_cast<int32_t>(idx)};
     return p;
   }
 
@@ -626,7 +630,7 @@ struct Pipeline::Rep {
         continue;
       }
       const int64_t idx = FloorDiv(t, r.pane_ms);
-      if (ks->newest != kNone && idx <= ks->newest - r.panes) continue;  // before the window
+      if (ks->newest != kNoPane && idx <= ks->newest - r.panes) continue;  // before the window
       if (r.rule.kind() == v1::RULE_KIND_DISTINCT) {
         KeyExtra& x = *ks->extra;
         const size_t before = x.distinct.Bytes(r.panes);
@@ -644,8 +648,8 @@ struct Pipeline::Rep {
         ++p.count;
         p.sum += e.value();
       }
-      if (idx > ks->newest) ks->newest = idx;
-      if (ks->first == kNone || idx < ks->first) ks->first = idx;
+      if (idx > ks->newest) ks->newest = static_cast<int32_t>(idx);
+      if (ks->first == kNoPane || idx < ks->first) ks->first = static_cast<int32_t>(idx);
       if (r.checked_on_close) continue;
       const double value = WindowValue(r, *ks, ks->newest);
       const double bound = r.rule.threshold();
@@ -785,7 +789,7 @@ struct Pipeline::Rep {
     const CompiledRule& r = *rs.rule;
     const int64_t end_ms = (closed + 1) * r.pane_ms;
     for (auto& [k, ks] : rs.keys) {
-      if (ks.newest == kNone || ks.first > closed) continue;  // not yet seen by then
+      if (ks.newest == kNoPane || ks.first > closed) continue;  // not yet seen by then
       const double value = ks.newest < closed - r.panes + 1 ? 0 : WindowValue(r, ks, closed);
       if (r.rule.kind() == v1::RULE_KIND_RATE_OF_CHANGE) {
         // z-score of the closed window against the key's own history
@@ -824,7 +828,7 @@ struct Pipeline::Rep {
       const KeyState& ks = it->second;
       bool expired = r.rule.kind() == v1::RULE_KIND_ABSENCE
                          ? ks.extra->absent_fired && now - ks.extra->last_seen_ms > 24LL * 3600 * 1000
-                         : ks.newest != kNone && ks.newest < current - keep_panes;
+                         : ks.newest != kNoPane && ks.newest < current - keep_panes;
       if (expired) {
         w.bytes_local -= static_cast<int64_t>(per_key);
         if (ks.extra) w.bytes_local -= static_cast<int64_t>(ks.extra->distinct.Bytes(r.panes));
