@@ -208,6 +208,10 @@ absl::StatusOr<Config> ParseConfig(const std::string& text) {
         return absl::InvalidArgumentError(absl::StrCat("config: principals[", i, "] must be a table"));
       }
       ASSIGN_OR_RETURN(PrincipalConfig p, ParsePrincipal(*t, i));
+      if (p.name == kMonitorPrincipal || p.name == "steward") {
+        return absl::InvalidArgumentError(absl::StrCat(
+            "config: principal name ", p.name, " is reserved (Steward's own automatic actions use it)"));
+      }
       if (!names.insert(p.name).second) {
         return absl::InvalidArgumentError(absl::StrCat("config: principal name ", p.name, " appears twice"));
       }

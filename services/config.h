@@ -37,12 +37,17 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 
 namespace steward {
 
 enum class PrincipalKind { kGm, kGameServer };
 // Ordered: a higher role may do everything a lower one may.
 enum class Role { kNone = 0, kAgent = 1, kLead = 2, kSupervisor = 3, kAdmin = 4 };
+
+// Name of the principal monitoring-rule actions run as (reserved: no
+// configured principal may take it, nor "steward", the time-limit scheduler).
+inline constexpr absl::string_view kMonitorPrincipal = "monitor";
 
 struct PrincipalConfig {
   std::string name;

@@ -252,6 +252,7 @@ absl::Status CreateSanction(Txn& txn, DirectiveHub& hub, const Caller& c, const 
   out->set_id(id);
   *out->mutable_spec() = spec;
   out->set_issued_by(c.name());
+  out->set_automatic(c.name() == kMonitorPrincipal);
   out->set_issued_at_ms(now);
   if (SubjectKindOf(spec.type()) == SubjectKind::kPlayer && !spec.policy_code().empty()) {
     out->set_strike_points(PolicyPoints(spec.policy_code()));

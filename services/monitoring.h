@@ -40,9 +40,6 @@ struct MonitoringOptions {
   size_t max_batch_bytes = size_t{4} << 20;
 };
 
-// Name of the principal rule actions run as.
-inline constexpr absl::string_view kMonitorPrincipal = "monitor";
-
 class Monitoring {
  public:
   Monitoring(storage::Store* store, Moderation* moderation, Reports* reports,

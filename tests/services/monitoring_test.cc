@@ -12,6 +12,7 @@
 #include "steward/v1/audit.grpc.pb.h"
 #include "steward/v1/events.grpc.pb.h"
 #include "steward/v1/moderation.grpc.pb.h"
+#include "steward/v1/reports.grpc.pb.h"
 
 namespace steward {
 namespace {
@@ -164,6 +165,13 @@ TEST_F(MonitoringTest, StreamedChatRaisesAWatchedAlertThatMutesThePlayer) {
   ASSERT_TRUE(v1::ModerationService::NewStub(channel_)->CheckPlayer(Ctx("agent").get(), check, &status).ok());
   EXPECT_FALSE(status.can_chat());
   EXPECT_TRUE(status.can_login());
+  v1::GetSanctionRequest gsr;
+  gsr.set_sanction_id(std::stoull(stored.action_taken().substr(9)));
+  v1::Sanction sanction;
+  ASSERT_TRUE(v1::ModerationService::NewStub(channel_)->GetSanction(Ctx("agent").get(), gsr, &sanction).ok());
+  EXPECT_TRUE(sanction.automatic());
+  EXPECT_EQ(sanction.issued_by(), "monitor");
+  EXPECT_EQ(sanction.spec().evidence(0), "alert/" + std::to_string(stored.id()));
   // The automatic action is audited with the rule behind it.
   v1::ListAuditRequest areq;
   areq.set_target("alert/" + std::to_string(stored.id()));
@@ -184,6 +192,43 @@ TEST_F(MonitoringTest, StreamedChatRaisesAWatchedAlertThatMutesThePlayer) {
   EXPECT_EQ(ar.alert().acknowledged_by(), "agent");
   EXPECT_EQ(mon->AcknowledgeAlert(Ctx("agent2").get(), ack, &ar).error_code(),
             grpc::StatusCode::FAILED_PRECONDITION);
+}
+
+TEST_F(MonitoringTest, ARuleCanOpenAnEscalatedCaseAgainstThePlayer) {
+  v1::Rule r;
+  r.set_name("speed");
+  r.set_kind(v1::RULE_KIND_THRESHOLD);
+  r.set_enabled(true);
+  r.add_event_types("move");
+  r.add_group_by("player");
+  r.set_aggregate(v1::AGGREGATE_MAX);
+  r.set_threshold(50);  // metres per second
+  r.mutable_action()->set_kind(v1::ACTION_KIND_OPEN_CASE);
+  r.mutable_action()->set_case_category("cheating");
+  ASSERT_TRUE(Save("lead", r).ok());
+  v1::EventBatch b;
+  b.set_realm_id("eu1");
+  b.set_server_id("eu1-s1");
+  for (double speed : {7.0, 8.0, 120.0}) {
+    auto* e = b.add_events();
+    e->set_type("move");
+    e->set_player_id("p-fast");
+    e->set_value(speed);
+  }
+  v1::IngestSummary sum;
+  ASSERT_TRUE(Stream({b}, &sum).ok());
+  auto reports = v1::ReportService::NewStub(channel_);
+  v1::ListCasesResponse cases;
+  for (int i = 0; i < 300 && cases.cases_size() == 0; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    cases.Clear();
+    v1::ListCasesRequest lc;
+    lc.set_state(v1::CASE_STATE_ESCALATED);
+    ASSERT_TRUE(reports->ListCases(Ctx("agent").get(), lc, &cases).ok());
+  }
+  ASSERT_EQ(cases.cases_size(), 1);
+  EXPECT_EQ(cases.cases(0).subject_id(), "p-fast");
+  EXPECT_EQ(cases.cases(0).family(), "cheating");
 }
 
 TEST_F(MonitoringTest, BadBatchesAreRefusedAndCounted) {
