@@ -19,6 +19,7 @@
 #include "services/directives.h"
 #include "services/game_servers.h"
 #include "services/moderation.h"
+#include "services/monitoring.h"
 #include "services/reports.h"
 #include "services/tickets.h"
 #include "services/vip.h"
@@ -42,6 +43,7 @@ struct World {
   std::unique_ptr<Announcements> announcements;
   std::unique_ptr<Reports> reports;
   std::unique_ptr<VipCare> vip;
+  std::unique_ptr<Monitoring> monitoring;
   Caller gs, lead, admin;
 
   World() {
@@ -63,6 +65,8 @@ struct World {
     reports = std::make_unique<Reports>(store.get(), hub.get());
     vip = std::make_unique<VipCare>(store.get(), auth.get());
     desk->set_vip(vip.get());
+    monitoring = std::make_unique<Monitoring>(store.get(), moderation.get(), reports.get(), MonitoringOptions{});
+    if (!monitoring->Init().ok()) std::abort();
     gs = *auth->Authenticate("Bearer tok-gs", "p-1");
     lead = *auth->Authenticate("Bearer tok-lead", "");
     admin = *auth->Authenticate("Bearer tok-admin", "");
@@ -92,7 +96,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const std::string body(reinterpret_cast<const char*>(data) + 1, size - 1);
   const uint8_t pick = data[0];
   const Caller& gm = (pick & 0x80) ? w.admin : w.lead;
-  switch (pick % 14) {
+  switch (pick % 17) {
     case 0: {
       v1::SubmitTicketRequest req;
       if (!req.ParseFromString(body)) return 0;
@@ -182,6 +186,30 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       if (!req.ParseFromString(body)) return 0;
       v1::VipProfileResponse resp;
       (void)Wait([&](auto done) { w.vip->SetContact(w.gs, req, &resp, std::move(done)); });
+      break;
+    }
+    case 14: {  // an event batch: validated, then through the pipeline
+      auto batch = std::make_shared<v1::EventBatch>();
+      if (!batch->ParseFromString(body)) return 0;
+      if (!w.monitoring->ValidateBatch(w.gs, *batch, body.size()).ok()) return 0;
+      std::promise<void> p;
+      w.monitoring->Ingest(batch, [&p](IngestResult) { p.set_value(); });
+      p.get_future().wait();
+      w.monitoring->pipeline().Sync();
+      break;
+    }
+    case 15: {  // a rule as a lead would save it
+      v1::SaveRuleRequest req;
+      if (!req.ParseFromString(body)) return 0;
+      v1::SaveRuleResponse resp;
+      (void)Wait([&](auto done) { w.monitoring->SaveRule(w.lead, req, &resp, std::move(done)); });
+      break;
+    }
+    case 16: {
+      v1::QueryMetricsRequest req;
+      if (!req.ParseFromString(body)) return 0;
+      v1::QueryMetricsResponse resp;
+      (void)w.monitoring->QueryMetrics(gm, req, &resp);
       break;
     }
     default: {

@@ -11,7 +11,7 @@ seed() {  # name selector message text
   { printf "\\x$(printf %02x "$2")"; printf '%s' "$4" |
       protoc --proto_path="$proto" --encode="steward.v1.$3" \
         steward/v1/ticket.proto steward/v1/moderation.proto steward/v1/reports.proto \
-        steward/v1/gameserver.proto steward/v1/vip.proto; } > "$out/$1"
+        steward/v1/gameserver.proto steward/v1/vip.proto steward/v1/events.proto; } > "$out/$1"
 }
 seed ticket 0 SubmitTicketRequest 'idempotency_key: "k1" category: TICKET_CATEGORY_BUG subject: "Stuck" context { realm_id: "eu1" server_id: "eu1-s1" position { x: 1 y: 2 z: 3 } extra { key: "quest" value: "q7" } }'
 seed ticket_report 0 SubmitTicketRequest 'idempotency_key: "k2" category: TICKET_CATEGORY_PLAYER_REPORT subject: "Cheater" reported_player_id: "p-2" context { realm_id: "eu1" }'
@@ -29,6 +29,10 @@ seed sanctions 10 ListSanctionsRequest 'subject_id: "p-1" active_only: true'
 seed cases 11 ListCasesRequest 'state: CASE_STATE_OPEN page_token: "2:abc"'
 seed purchase 12 RecordPurchaseRequest 'idempotency_key: "o1" amount_cents: 120000'
 seed contact 13 SetContactRequest 'contact { email: "a@example.org" preferred_channel: "email" } birthday: "04-01"'
+seed events 14 EventBatch 'realm_id: "eu1" server_id: "eu1-s1" events { type: "chat" player_id: "p-1" text: "cheap gold" } events { type: "login" player_id: "p-2" attributes { key: "device" value: "d1" } } events { type: "gold_gain" player_id: "p-1" value: 500 time_ms: 1 }'
+seed rule 15 SaveRuleRequest 'rule { name: "spam" kind: RULE_KIND_PATTERN enabled: true event_types: "chat" group_by: "player" pattern: "cheap\\s+gold" threshold: 1 action { kind: ACTION_KIND_SANCTION sanction_type: SANCTION_TYPE_MUTE sanction_duration_ms: 60000 reason: "spam" } }'
+seed rule_distinct 15 SaveRuleRequest 'rule { name: "multi" kind: RULE_KIND_DISTINCT enabled: true event_types: "login" group_by: "attr:device" distinct_of: "player" window_seconds: 3600 slide_seconds: 600 threshold: 2 }'
+seed metrics 16 QueryMetricsRequest 'type: "login" realm_id: "eu1" resolution: RESOLUTION_HOUR'
 printf 'hello' > "$here/corpus/keys/str"
 printf '\x00\x00\x00\x00\x00\x00\x00\x2a\x80\x00\x00\x00\x00\x00\x00\x01a\x00\xff\x00\x01' > "$here/corpus/keys/mixed"
 printf '\xff\xff\xff' > "$here/corpus/keys/ff"
