@@ -9,7 +9,7 @@ export CCACHE_BASEDIR := $(CURDIR)
 FUZZ_BUILD ?= build-fuzz
 FUZZ_SECONDS ?= 60
 
-.PHONY: setup build run test bench crash fuzz clean format
+.PHONY: setup build run test bench crash fuzz clean format demo install
 
 setup:
 	@bash scripts/setup.sh
@@ -25,6 +25,16 @@ run: build
 
 test: build
 	@cd $(BUILD) && ctest --output-on-failure -j $(JOBS) --timeout 600 -LE "crash|bench"
+
+# A pretend game server on the plugin against `make run`'s stewardd.
+demo: build
+	@bash scripts/demo.sh $(BUILD) $(ADDR)
+
+# Headers, libsteward.so, the static archives and the CMake package
+# config under PREFIX (default /usr/local).
+PREFIX ?= /usr/local
+install: build
+	@cmake --install $(BUILD) --prefix $(PREFIX)
 
 bench: build
 	@bash scripts/bench.sh $(BUILD)

@@ -74,6 +74,9 @@ start_stewardd
   --seconds "${BENCH_EVENT_SECONDS:-30}"
 echo "stewardd peak memory (whole process: pipeline, RocksDB, gRPC): $(awk '/VmHWM/ {printf "%.0f MiB", $2/1024}' /proc/$PID/status)"
 echo
+echo "== Plugin, on the game thread (Google Benchmark, median of 5; embedded mode)"
+"$BUILD/tests/bench/plugin_bench" 2>&1 | grep -E "_median|Benchmark|^-" || true
+echo
 echo "== CheckPlayer in-process lookup, 1,000,000 active sanctions (Google Benchmark)"
 "$BUILD/tests/bench/check_player_bench" --benchmark_repetitions=5 \
   --benchmark_report_aggregates_only=true 2>&1 | grep -Ev "_(mean|stddev|cv) "

@@ -106,6 +106,10 @@ class WatchReactor final : public grpc::ServerWriteReactor<v1::DirectiveBatch>,
       return;
     }
     watching_ = true;
+    // Tells the client at once that its watch is in place (before any
+    // directive exists to carry that news).
+    ctx->AddInitialMetadata("x-steward-watch", "ok");
+    StartSendInitialMetadata();
     Pump();
   }
 

@@ -384,7 +384,7 @@ absl::StatusOr<std::unique_ptr<StewardServer>> StewardServer::Start(
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   grpc::ServerBuilder builder;
-  builder.AddListeningPort(config.listen, *creds, &rep->port);
+  if (!config.listen.empty()) builder.AddListeningPort(config.listen, *creds, &rep->port);
   builder.RegisterService(&rep->tickets);
   builder.RegisterService(&rep->audit);
   builder.RegisterService(rep->moderation_service.get());
@@ -403,7 +403,7 @@ absl::StatusOr<std::unique_ptr<StewardServer>> StewardServer::Start(
   // Responses carry at most a page of tickets (500 x ~20 KiB worst case).
   builder.SetMaxSendMessageSize(16 << 20);
   rep->server = builder.BuildAndStart();
-  if (rep->server == nullptr || rep->port == 0) {
+  if (rep->server == nullptr || (!config.listen.empty() && rep->port == 0)) {
     return absl::UnavailableError(absl::StrCat("cannot listen on ", config.listen,
                                                " (address in use or invalid?)"));
   }
@@ -416,6 +416,12 @@ StewardServer::StewardServer(std::unique_ptr<Rep> rep) : rep_(std::move(rep)) {}
 StewardServer::~StewardServer() { Shutdown(absl::ZeroDuration()); }
 
 int StewardServer::port() const { return rep_->port; }
+
+std::shared_ptr<grpc::Channel> StewardServer::InProcessChannel() {
+  grpc::ChannelArguments args;
+  args.SetMaxSendMessageSize(kMaxGrpcMessageBytes);
+  return rep_->server->InProcessChannel(args);
+}
 
 void StewardServer::Shutdown(absl::Duration grace) {
   if (rep_->stopped) return;

@@ -10,6 +10,10 @@
 #include "services/config.h"
 #include "storage/store.h"
 
+namespace grpc {
+class Channel;
+}
+
 namespace steward {
 
 class StewardServer {
@@ -23,8 +27,12 @@ class StewardServer {
   StewardServer& operator=(const StewardServer&) = delete;
   ~StewardServer();  // Shutdown(absl::ZeroDuration()) if still running
 
-  // Port actually bound (useful with port 0).
+  // Port actually bound (useful with port 0); 0 when config.listen is
+  // empty (in-process only).
   int port() const;
+  // A channel to this server that never leaves the process (the embedded
+  // plugin's). Valid until Shutdown.
+  std::shared_ptr<grpc::Channel> InProcessChannel();
   // Stops taking calls, marks health NOT_SERVING, lets in-flight calls
   // finish for up to `grace`, then cancels the rest. Idempotent.
   void Shutdown(absl::Duration grace);

@@ -1,0 +1,283 @@
+// The plugin through its public API, in both modes, against real Steward
+// services: bans reach the cache and the directive callbacks, events reach
+// the pipeline, submissions survive a stewardd restart without duplicates.
+#include "steward/plugin.h"
+
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <functional>
+#include <thread>
+
+#include <grpcpp/grpcpp.h>
+#include <gtest/gtest.h>
+
+#include "services/config.h"
+#include "services/server.h"
+#include "steward/v1/events.grpc.pb.h"
+#include "steward/v1/moderation.grpc.pb.h"
+#include "steward/v1/ticket.grpc.pb.h"
+#include "storage/store.h"
+
+namespace steward {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+std::filesystem::path TempDir(const std::string& name) {
+  auto dir = std::filesystem::temp_directory_path() /
+             ("steward_plugin_" + std::to_string(::getpid()) + "_" + name);
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir);
+  return dir;
+}
+
+int FreePort() {
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
+  socklen_t len = sizeof a;
+  ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
+  ::close(fd);
+  return ntohs(a.sin_port);
+}
+
+// Polls until `want` returns true for a directive or `seconds` pass.
+bool PollFor(Plugin& p, const std::function<bool(const Directive&)>& want, int seconds = 10) {
+  const auto end = Clock::now() + std::chrono::seconds(seconds);
+  bool found = false;
+  while (!found && Clock::now() < end) {
+    p.Poll([&](const Directive& d) { found = found || want(d); });
+    if (!found) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  return found;
+}
+
+bool WaitUntil(const std::function<bool()>& cond, int seconds = 10) {
+  const auto end = Clock::now() + std::chrono::seconds(seconds);
+  while (Clock::now() < end) {
+    if (cond()) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  return cond();
+}
+
+std::unique_ptr<grpc::ClientContext> GmCtx() {
+  auto ctx = std::make_unique<grpc::ClientContext>();
+  ctx->AddMetadata("authorization", "Bearer tok-lead");
+  ctx->set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
+  return ctx;
+}
+
+grpc::Status Sanction(const std::shared_ptr<grpc::Channel>& ch, const std::string& key, v1::SanctionType type,
+                      const std::string& player) {
+  v1::IssueSanctionRequest req;
+  req.set_idempotency_key(key);
+  auto* spec = req.mutable_spec();
+  spec->set_type(type);
+  spec->set_subject_id(player);
+  spec->mutable_scope()->set_realm_id("eu1");
+  spec->set_duration_ms(3600 * 1000);
+  spec->set_reason("Test reason");
+  spec->set_policy_code("cheating");
+  v1::IssueSanctionResponse resp;
+  return v1::ModerationService::NewStub(ch)->IssueSanction(GmCtx().get(), req, &resp);
+}
+
+PrincipalConfig Lead() {
+  PrincipalConfig p;
+  p.name = "lead";
+  p.kind = PrincipalKind::kGm;
+  p.role = Role::kLead;
+  p.token_sha256 = Sha256Hex("tok-lead");
+  return p;
+}
+
+TEST(PluginTest, EmbeddedModeHostsTheServicesAndServesGms) {
+  auto dir = TempDir("embedded");
+  {
+    std::ofstream cfg(dir / "steward.toml");
+    cfg << "[[principals]]\nname = \"lead\"\nkind = \"gm\"\nrole = \"lead\"\ntoken_sha256 = \""
+        << Sha256Hex("tok-lead") << "\"\n";
+  }
+  Options o;
+  o.mode = Options::Mode::kEmbedded;
+  o.realm_id = "eu1";
+  o.server_id = "eu1-s1";
+  o.data_dir = (dir / "data").string();
+  o.listen = "127.0.0.1:0";
+  o.config_file = (dir / "steward.toml").string();
+  std::unique_ptr<Plugin> p;
+  Status s = Plugin::Create(o, &p);
+  ASSERT_TRUE(s.ok()) << s.message;
+  ASSERT_GT(p->listening_port(), 0);
+  auto gm = grpc::CreateChannel("127.0.0.1:" + std::to_string(p->listening_port()), grpc::InsecureChannelCredentials());
+  ASSERT_TRUE(WaitUntil([&] { return p->GetStats().connected; }));
+
+  // A GM mutes a player through the port: the game hears it and the
+  // cache answers at once.
+  ASSERT_TRUE(Sanction(gm, "m1", v1::SANCTION_TYPE_MUTE, "p-1").ok());
+  ASSERT_TRUE(PollFor(*p, [](const Directive& d) {
+    return d.kind == Directive::Kind::kSanction && d.player_id == "p-1" && d.sanction_type == "mute";
+  }));
+  PlayerStatus st = p->CheckPlayer("p-1");
+  EXPECT_TRUE(st.known);
+  EXPECT_TRUE(st.can_login);
+  EXPECT_FALSE(st.can_chat);
+  EXPECT_EQ(st.reason, "Test reason");
+  EXPECT_GT(st.remaining_ms, 0);
+
+  // Events flow into the pipeline.
+  for (int i = 0; i < 500; ++i) p->RecordEvent("kill", "p-2", 1, {}, "map", "forest");
+  ASSERT_TRUE(WaitUntil([&] { return p->GetStats().events_sent >= 500; }));
+  v1::PipelineStats ps;
+  ASSERT_TRUE(WaitUntil([&] {
+    ps.Clear();
+    return v1::MonitoringService::NewStub(gm)->GetPipelineStats(GmCtx().get(), {}, &ps).ok() &&
+           ps.accepted() >= 500;
+  }));
+
+  // Oversized input is shed and counted, never thrown.
+  uint64_t shed = p->GetStats().events_shed;
+  p->RecordEvent(std::string(65, 't'), "p-2", 1);
+  EXPECT_EQ(p->GetStats().events_shed, shed + 1);
+
+  // A ticket, answered through Poll.
+  TicketSubmission t;
+  t.player_id = "p-2";
+  t.category = "question";
+  t.subject = "Where is the bank?";
+  uint64_t req = p->SubmitTicket(t);
+  uint64_t ticket = 0;
+  ASSERT_TRUE(PollFor(*p, [&](const Directive& d) {
+    if (d.kind != Directive::Kind::kRequestDone || d.request_id != req) return false;
+    EXPECT_TRUE(d.status.ok()) << d.status.message;
+    ticket = d.id;
+    return true;
+  }));
+  EXPECT_GT(ticket, 0u);
+  // A bad submission comes back with the server's reason.
+  t.subject = "";
+  req = p->SubmitTicket(t);
+  ASSERT_TRUE(PollFor(*p, [&](const Directive& d) {
+    return d.kind == Directive::Kind::kRequestDone && d.request_id == req &&
+           d.status.code == StatusCode::kInvalidArgument;
+  }));
+  p.reset();
+  std::filesystem::remove_all(dir);
+}
+
+TEST(PluginTest, RemoteModeSurvivesAStewarddRestart) {
+  auto dir = TempDir("remote");
+  const int port = FreePort();
+  Config config;
+  config.listen = "127.0.0.1:" + std::to_string(port);
+  PrincipalConfig gs;
+  gs.name = "gs";
+  gs.kind = PrincipalKind::kGameServer;
+  gs.realm = "eu1";
+  gs.token_sha256 = Sha256Hex("tok-gs");
+  config.principals = {Lead(), gs};
+  std::unique_ptr<storage::Store> store;
+  std::unique_ptr<StewardServer> server;
+  auto start = [&] {
+    store = *storage::Store::Open({.path = (dir / "data").string()});
+    auto s = StewardServer::Start(config, store.get());
+    ASSERT_TRUE(s.ok()) << s.status();
+    server = *std::move(s);
+  };
+  auto stop = [&] {
+    server.reset();
+    store.reset();
+  };
+  start();
+  auto gm = grpc::CreateChannel(config.listen, grpc::InsecureChannelCredentials());
+  // Banned before the plugin starts: not in its cache yet.
+  ASSERT_TRUE(Sanction(gm, "b0", v1::SANCTION_TYPE_TEMP_BAN, "p-early").ok());
+
+  Options o;
+  o.realm_id = "eu1";
+  o.server_id = "eu1-s7";
+  o.address = config.listen;
+  o.token = "tok-gs";
+  o.reconnect_max_ms = 300;
+  std::unique_ptr<Plugin> p;
+  ASSERT_TRUE(Plugin::Create(o, &p).ok());
+  ASSERT_TRUE(WaitUntil([&] { return p->GetStats().connected; }));
+
+  // Unknown at first: allowed, looked up, then kicked when found banned.
+  EXPECT_TRUE(p->CheckPlayer("p-early").can_login);
+  ASSERT_TRUE(PollFor(*p, [](const Directive& d) {
+    return d.kind == Directive::Kind::kKick && d.player_id == "p-early";
+  }));
+  EXPECT_FALSE(p->CheckPlayer("p-early").can_login);
+
+  // A ban while connected arrives as a kick and is in the cache.
+  ASSERT_TRUE(Sanction(gm, "b1", v1::SANCTION_TYPE_TEMP_BAN, "p-2").ok());
+  ASSERT_TRUE(PollFor(*p, [](const Directive& d) {
+    return d.kind == Directive::Kind::kKick && d.player_id == "p-2" && d.sanction_type == "temp_ban";
+  }));
+  PlayerStatus st = p->CheckPlayer("p-2");
+  EXPECT_FALSE(st.can_login);
+  EXPECT_TRUE(st.appealable);
+
+  // stewardd goes away; the game carries on.
+  stop();
+  TicketSubmission t;
+  t.player_id = "p-5";
+  t.category = "complaint";
+  t.subject = "Lost my sword";
+  uint64_t req = p->SubmitTicket(t);
+  for (int i = 0; i < 50; ++i) p->RecordEvent("gold_gain", "p-5", 10);
+  EXPECT_FALSE(p->CheckPlayer("p-2").can_login);  // still answered from the cache
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  start();
+
+  // The ticket goes through once, the events arrive, the directive stream
+  // resumes.
+  uint64_t ticket = 0;
+  ASSERT_TRUE(PollFor(*p, [&](const Directive& d) {
+    if (d.kind != Directive::Kind::kRequestDone || d.request_id != req) return false;
+    EXPECT_TRUE(d.status.ok()) << d.status.message;
+    ticket = d.id;
+    return true;
+  }, 20));
+  EXPECT_GT(ticket, 0u);
+  ASSERT_TRUE(WaitUntil([&] { return p->GetStats().events_sent >= 50; }, 20));
+  ASSERT_TRUE(WaitUntil([&] { return p->GetStats().connected; }, 20));
+  ASSERT_TRUE(Sanction(gm, "m3", v1::SANCTION_TYPE_MUTE, "p-3").ok());
+  ASSERT_TRUE(PollFor(*p, [](const Directive& d) {
+    return d.kind == Directive::Kind::kSanction && d.player_id == "p-3";
+  }, 20));
+  EXPECT_GE(p->GetStats().reconnects, 1u);
+  v1::ListTicketsRequest lr;
+  v1::ListTicketsResponse tickets;
+  ASSERT_TRUE(v1::TicketService::NewStub(gm)->ListTickets(GmCtx().get(), lr, &tickets).ok());
+  EXPECT_EQ(tickets.tickets_size(), 1);
+  p.reset();
+  stop();
+  std::filesystem::remove_all(dir);
+}
+
+TEST(PluginTest, BadOptionsAreAStatusNotACrash) {
+  std::unique_ptr<Plugin> p;
+  Options o;
+  EXPECT_EQ(Plugin::Create(o, &p).code, StatusCode::kInvalidArgument);
+  o.realm_id = "eu1";
+  o.server_id = "s";
+  EXPECT_EQ(Plugin::Create(o, &p).code, StatusCode::kInvalidArgument);  // remote without a token
+  o.mode = Options::Mode::kEmbedded;
+  o.data_dir = "/proc/not-a-place-for-data";
+  Status s = Plugin::Create(o, &p);
+  EXPECT_FALSE(s.ok());
+  EXPECT_EQ(p, nullptr);
+}
+
+}  // namespace
+}  // namespace steward
