@@ -124,6 +124,25 @@ absl::StatusOr<bool> ActiveCase(Txn& txn, absl::string_view realm, v1::ReportSub
 std::string CaseStateKey(const Case& c) {
   return KeyWriter().Byte(kIdxCaseState).Byte(c.state()).I64(c.first_seen_ms()).U64(c.id()).Release();
 }
+// The window matters only until a case escalates; after that it is
+// dropped, which keeps hot cases small to rewrite.
+void EscalateCase(Case* kase, int64_t now) {
+  kase->set_state(v1::CASE_STATE_ESCALATED);
+  kase->set_escalated_at_ms(now);
+  kase->clear_window();
+}
+
+// Bumps the version, moves the state index entry (old_state_key is "" for
+// a new case) and writes the record.
+void WriteCase(Txn& txn, const std::string& old_state_key, Case* kase) {
+  kase->set_version(kase->version() + 1);
+  if (!old_state_key.empty() && old_state_key != CaseStateKey(*kase)) {
+    txn.Delete(Cf::kReportIndex, old_state_key);
+  }
+  txn.Put(Cf::kReportIndex, CaseStateKey(*kase), "");
+  txn.Put(Cf::kCases, RecordKey(kase->id()), kase->SerializeAsString());
+}
+
 std::string BugStatusKey(const v1::Bug& b) {
   return KeyWriter().Byte(kIdxBugStatus).Byte(b.status()).I64(b.first_seen_ms()).U64(b.id()).Release();
 }
@@ -429,17 +448,8 @@ void Reports::SubmitReport(const Caller& c, const v1::SubmitReportRequest& req,
           kase.set_window_score(score);
           escalate = score >= options_.escalation_threshold;
         }
-        if (escalate) {
-          kase.set_state(v1::CASE_STATE_ESCALATED);
-          kase.set_escalated_at_ms(now);
-          kase.clear_window();
-        }
-        kase.set_version(kase.version() + 1);
-        if (!old_state_key.empty() && old_state_key != CaseStateKey(kase)) {
-          txn.Delete(Cf::kReportIndex, old_state_key);
-        }
-        txn.Put(Cf::kReportIndex, CaseStateKey(kase), "");
-        txn.Put(Cf::kCases, RecordKey(kase.id()), kase.SerializeAsString());
+        if (escalate) EscalateCase(&kase, now);
+        WriteCase(txn, old_state_key, &kase);
         if (escalate) {
           RETURN_IF_ERROR(AppendAudit(
               txn, c, now,
@@ -897,17 +907,8 @@ void Reports::OpenCaseFromAlert(const Caller& monitor, absl::string_view realm,
         std::string old_state_key = is_new ? "" : CaseStateKey(kase);
         kase.set_last_seen_ms(now);
         // The monitor's evidence is enough to put the case in front of GMs.
-        if (kase.state() == v1::CASE_STATE_OPEN) {
-          kase.set_state(v1::CASE_STATE_ESCALATED);
-          kase.set_escalated_at_ms(now);
-          kase.clear_window();
-        }
-        kase.set_version(kase.version() + 1);
-        if (!old_state_key.empty() && old_state_key != CaseStateKey(kase)) {
-          txn.Delete(Cf::kReportIndex, old_state_key);
-        }
-        txn.Put(Cf::kReportIndex, CaseStateKey(kase), "");
-        txn.Put(Cf::kCases, RecordKey(kase.id()), kase.SerializeAsString());
+        if (kase.state() == v1::CASE_STATE_OPEN) EscalateCase(&kase, now);
+        WriteCase(txn, old_state_key, &kase);
         *case_id = kase.id();
         return AppendAudit(txn, monitor, now,
                            {.action = "case.open_from_alert",
