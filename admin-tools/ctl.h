@@ -27,6 +27,7 @@
 #include "steward/v1/moderation.grpc.pb.h"
 #include "steward/v1/reports.grpc.pb.h"
 #include "steward/v1/events.grpc.pb.h"
+#include "steward/v1/knowledge.grpc.pb.h"
 #include "steward/v1/vip.grpc.pb.h"
 #include "steward/v1/ticket.grpc.pb.h"
 
@@ -113,6 +114,7 @@ class Client {
     vip_ = v1::VipService::NewStub(channel_);
     monitoring_ = v1::MonitoringService::NewStub(channel_);
     events_ = v1::EventService::NewStub(channel_);
+    knowledge_ = v1::KnowledgeService::NewStub(channel_);
   }
 
   void Prepare(grpc::ClientContext* ctx) const {
@@ -141,6 +143,7 @@ class Client {
   v1::VipService::Stub& vip() { return *vip_; }
   v1::MonitoringService::Stub& monitoring() { return *monitoring_; }
   v1::EventService::Stub& events() { return *events_; }
+  v1::KnowledgeService::Stub& knowledge() { return *knowledge_; }
 
  private:
   const Globals& g_;
@@ -154,6 +157,7 @@ class Client {
   std::unique_ptr<v1::VipService::Stub> vip_;
   std::unique_ptr<v1::MonitoringService::Stub> monitoring_;
   std::unique_ptr<v1::EventService::Stub> events_;
+  std::unique_ptr<v1::KnowledgeService::Stub> knowledge_;
 };
 
 inline void PrintJson(const google::protobuf::Message& m) {
@@ -221,7 +225,7 @@ void AddModerationCommands(CLI::App& app, const Globals& g, int* handled);
 void AddReportCommands(CLI::App& app, const Globals& g, int* handled);
 // Adds `vip`, the same way.
 void AddVipCommands(CLI::App& app, const Globals& g, int* handled);
-// Adds `rules`, `alerts` and `metrics`, the same way.
+// Adds `rules`, `alerts`, `events`, `kb` and `metrics`, the same way.
 void AddMonitoringCommands(CLI::App& app, const Globals& g, int* handled);
 
 }  // namespace steward::ctl

@@ -1,4 +1,4 @@
-// stewardctl rules | alerts | metrics.
+// stewardctl rules | alerts | events | kb | metrics.
 #include "admin-tools/ctl.h"
 
 namespace steward::ctl {
@@ -161,6 +161,88 @@ void AddMonitoringCommands(CLI::App& app, const Globals& g, int* handled) {
                      static_cast<unsigned long long>(resp.summary().shed()),
                      static_cast<unsigned long long>(resp.summary().late()),
                      resp.summary().detail().empty() ? "" : ": ", resp.summary().detail().c_str());
+    return 0;
+  }));
+
+  auto* kb = app.add_subcommand("kb", "the knowledge base of unified answers (leads write)");
+  kb->require_subcommand(1);
+  static std::vector<std::string> kb_tags;
+  auto* ksearch = kb->add_subcommand("search", "entries valid now that match every word and tag");
+  ksearch->add_option("query", o.note, "words");
+  ksearch->add_option("--tag", kb_tags, "repeatable");
+  ksearch->add_option("--locale", o.realm, "e.g. en");
+  ksearch->add_flag("--all", o.hours, "include entries outside their validity");
+  ksearch->callback(Command(g, handled, [&g](Client& c, grpc::ClientContext& ctx) {
+    v1::SearchKbRequest req;
+    req.set_query(o.note);
+    for (const auto& t : kb_tags) req.add_tags(t);
+    req.set_locale(o.realm);
+    req.set_include_expired(o.hours);
+    v1::SearchKbResponse resp;
+    c.Check(c.knowledge().Search(&ctx, req, &resp));
+    if (g.json) {
+      PrintJson(resp);
+      return 0;
+    }
+    std::printf("%-6s %-4s %-6s %-48s %-19s %s\n", "ID", "VER", "LOCALE", "TITLE", "VALID UNTIL (UTC)", "TAGS");
+    for (const auto& e : resp.entries()) {
+      std::string tags;
+      for (const auto& t : e.tags()) absl::StrAppend(&tags, tags.empty() ? "" : ",", t);
+      std::printf("%-6llu %-4llu %-6s %-48s %-19s %s\n", static_cast<unsigned long long>(e.id()),
+                  static_cast<unsigned long long>(e.version()), e.locale().c_str(), Clip(e.title(), 48).c_str(),
+                  e.valid_until_ms() == 0 ? "-" : Time(e.valid_until_ms()).c_str(), tags.c_str());
+    }
+    return 0;
+  }));
+  auto* kshow = kb->add_subcommand("show", "an entry (current, or --version N)");
+  kshow->add_option("id", o.id)->required();
+  kshow->add_option("--version", o.rule, "an earlier version");
+  kshow->callback(Command(g, handled, [&g](Client& c, grpc::ClientContext& ctx) {
+    v1::GetKbEntryRequest req;
+    req.set_id(o.id);
+    req.set_version(o.rule);
+    v1::KbEntry e;
+    c.Check(c.knowledge().GetEntry(&ctx, req, &e));
+    if (g.json) {
+      PrintJson(e);
+      return 0;
+    }
+    std::printf("#%llu v%llu [%s] %s\n%s\n(by %s at %s%s%s)\n", static_cast<unsigned long long>(e.id()),
+                static_cast<unsigned long long>(e.version()), e.locale().c_str(), e.title().c_str(), e.body().c_str(),
+                e.updated_by().c_str(), Time(e.updated_at_ms()).c_str(), e.change_reason().empty() ? "" : ": ",
+                e.change_reason().c_str());
+    return 0;
+  }));
+  auto* khist = kb->add_subcommand("history", "every version of an entry, oldest first");
+  khist->add_option("id", o.id)->required();
+  khist->callback(Command(g, handled, [&g](Client& c, grpc::ClientContext& ctx) {
+    v1::ListKbHistoryRequest req;
+    req.set_id(o.id);
+    v1::ListKbHistoryResponse resp;
+    c.Check(c.knowledge().ListHistory(&ctx, req, &resp));
+    if (g.json) {
+      PrintJson(resp);
+      return 0;
+    }
+    for (const auto& e : resp.versions()) {
+      std::printf("v%-3llu %-19s %-12s %s\n", static_cast<unsigned long long>(e.version()),
+                  Time(e.updated_at_ms()).c_str(), e.updated_by().c_str(), e.change_reason().c_str());
+    }
+    return 0;
+  }));
+  auto* ksave = kb->add_subcommand("save", "create or update an entry from JSON (a steward.v1.KbEntry)");
+  ksave->add_option("--file", o.file)->required();
+  ksave->add_option("--reason", o.reason, "required for updates");
+  ksave->callback(Command(g, handled, [&g](Client& c, grpc::ClientContext& ctx) {
+    v1::SaveKbEntryRequest req;
+    auto st = google::protobuf::util::JsonStringToMessage(ReadFileOrDie(o.file), req.mutable_entry());
+    if (!st.ok()) Fail(2, absl::StrCat(o.file, ": not a knowledge-base entry: ", st.ToString()));
+    req.set_reason(o.reason);
+    v1::SaveKbEntryResponse resp;
+    c.Check(c.knowledge().SaveEntry(&ctx, req, &resp));
+    if (g.json) PrintJson(resp);
+    else std::printf("entry %llu saved (version %llu)\n", static_cast<unsigned long long>(resp.entry().id()),
+                     static_cast<unsigned long long>(resp.entry().version()));
     return 0;
   }));
 

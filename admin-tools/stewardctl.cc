@@ -140,6 +140,8 @@ int Run(int argc, char** argv) {
   reply->add_option("id", id, "ticket id")->required();
   reply->add_option("body", body, "text")->required();
   reply->add_flag("--await-player", await_player, "then wait for the player's answer");
+  uint64_t kb_entry = 0;
+  reply->add_option("--kb", kb_entry, "cite this knowledge-base entry (must be valid now)");
   auto* note = tickets->add_subcommand("note", "internal note, never shown to the player");
   note->add_option("id", id, "ticket id")->required();
   note->add_option("body", body, "text")->required();
@@ -276,6 +278,7 @@ int Run(int argc, char** argv) {
     req.set_visibility(note->parsed() ? v1::MESSAGE_VISIBILITY_INTERNAL
                                       : v1::MESSAGE_VISIBILITY_PUBLIC);
     req.set_await_player(await_player);
+    if (reply->parsed()) req.set_kb_entry_id(kb_entry);
     v1::AddMessageResponse resp;
     client.Check(client.tickets().AddMessage(&ctx, req, &resp));
     if (g.json) PrintJson(resp);

@@ -7,6 +7,7 @@
 #include "services/grpc_status.h"
 #include "services/reactors.h"
 #include "steward/v1/gameserver.grpc.pb.h"
+#include "steward/v1/knowledge.grpc.pb.h"
 #include "steward/v1/moderation.grpc.pb.h"
 #include "steward/v1/reports.grpc.pb.h"
 #include "steward/v1/vip.grpc.pb.h"
@@ -394,6 +395,31 @@ class VipServiceImpl final : public v1::VipService::CallbackService {
   VipCare& v_;
 };
 
+class KnowledgeServiceImpl final : public v1::KnowledgeService::CallbackService {
+ public:
+  KnowledgeServiceImpl(const Authenticator* auth, Knowledge* kb) : auth_(*auth), kb_(*kb) {}
+  grpc::ServerUnaryReactor* SaveEntry(grpc::CallbackServerContext* ctx, const v1::SaveKbEntryRequest* req,
+                                      v1::SaveKbEntryResponse* resp) override {
+    return UnaryWrite(auth_, ctx, req, resp, &Knowledge::Save, kb_);
+  }
+  grpc::ServerUnaryReactor* GetEntry(grpc::CallbackServerContext* ctx, const v1::GetKbEntryRequest* req,
+                                     v1::KbEntry* resp) override {
+    return UnaryRead(auth_, ctx, req, resp, &Knowledge::Get, kb_);
+  }
+  grpc::ServerUnaryReactor* ListHistory(grpc::CallbackServerContext* ctx, const v1::ListKbHistoryRequest* req,
+                                        v1::ListKbHistoryResponse* resp) override {
+    return UnaryRead(auth_, ctx, req, resp, &Knowledge::History, kb_);
+  }
+  grpc::ServerUnaryReactor* Search(grpc::CallbackServerContext* ctx, const v1::SearchKbRequest* req,
+                                   v1::SearchKbResponse* resp) override {
+    return UnaryRead(auth_, ctx, req, resp, &Knowledge::Search, kb_);
+  }
+
+ private:
+  const Authenticator& auth_;
+  Knowledge& kb_;
+};
+
 }  // namespace
 
 std::unique_ptr<grpc::Service> MakeVipService(const Authenticator* auth, VipCare* vip) {
@@ -417,6 +443,10 @@ std::unique_ptr<grpc::Service> MakeModerationService(const Authenticator* auth,
 std::unique_ptr<grpc::Service> MakeGameServerService(const Authenticator* auth,
                                                      GameServers* servers, DirectiveHub* hub) {
   return std::make_unique<GameServerServiceImpl>(auth, servers, hub);
+}
+
+std::unique_ptr<grpc::Service> MakeKnowledgeService(const Authenticator* auth, Knowledge* kb) {
+  return std::make_unique<KnowledgeServiceImpl>(auth, kb);
 }
 
 }  // namespace steward

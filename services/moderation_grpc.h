@@ -1,6 +1,6 @@
 // gRPC services over Moderation, GameServers, Announcements and Reports:
 // ModerationService, GameServerService (with the WatchDirectives stream),
-// AnnouncementService, ReportService.
+// AnnouncementService, ReportService, VipService, KnowledgeService.
 #ifndef STEWARD_SERVICES_MODERATION_GRPC_H_
 #define STEWARD_SERVICES_MODERATION_GRPC_H_
 
@@ -10,6 +10,7 @@
 #include "services/auth.h"
 #include "services/directives.h"
 #include "services/game_servers.h"
+#include "services/knowledge.h"
 #include "services/moderation.h"
 #include "services/reports.h"
 #include "services/vip.h"
@@ -26,6 +27,7 @@ std::unique_ptr<grpc::Service> MakeGameServerService(const Authenticator* auth,
                                                      GameServers* servers, DirectiveHub* hub);
 
 std::unique_ptr<grpc::Service> MakeVipService(const Authenticator* auth, VipCare* vip);
+std::unique_ptr<grpc::Service> MakeKnowledgeService(const Authenticator* auth, Knowledge* kb);
 std::unique_ptr<grpc::Service> MakeReportService(const Authenticator* auth, Reports* reports);
 std::unique_ptr<grpc::Service> MakeAnnouncementService(const Authenticator* auth,
                                                        Announcements* announcements);

@@ -329,6 +329,7 @@ struct StewardServer::Rep {
   Reports reports;
   VipCare vip;
   Monitoring monitoring;
+  Knowledge knowledge;
   TicketServiceImpl tickets;
   AuditServiceImpl audit;
   std::unique_ptr<grpc::Service> moderation_service;
@@ -338,6 +339,7 @@ struct StewardServer::Rep {
   std::unique_ptr<grpc::Service> vip_service;
   std::unique_ptr<grpc::Service> event_service;
   std::unique_ptr<grpc::Service> monitoring_service;
+  std::unique_ptr<grpc::Service> knowledge_service;
   std::unique_ptr<grpc::Server> server;
   int port = 0;
   bool stopped = false;
@@ -352,6 +354,7 @@ struct StewardServer::Rep {
         reports(store, &hub, ReportOptionsFrom(config.reports)),
         vip(store, &auth, VipOptionsFrom(config.vip)),
         monitoring(store, &moderation, &reports, MonitoringOptionsFrom(config.monitoring)),
+        knowledge(store),
         tickets(&auth, &desk),
         audit(&auth, store),
         moderation_service(MakeModerationService(&auth, &moderation)),
@@ -360,7 +363,8 @@ struct StewardServer::Rep {
         report_service(MakeReportService(&auth, &reports)),
         vip_service(MakeVipService(&auth, &vip)),
         event_service(MakeEventService(&auth, &monitoring)),
-        monitoring_service(MakeMonitoringService(&auth, &monitoring)) {
+        monitoring_service(MakeMonitoringService(&auth, &monitoring)),
+        knowledge_service(MakeKnowledgeService(&auth, &knowledge)) {
     desk.set_vip(&vip);
     game_servers.set_heartbeat_hook([this](absl::string_view realm, absl::string_view server,
                                            int64_t players) {
@@ -394,6 +398,7 @@ absl::StatusOr<std::unique_ptr<StewardServer>> StewardServer::Start(
   builder.RegisterService(rep->vip_service.get());
   builder.RegisterService(rep->event_service.get());
   builder.RegisterService(rep->monitoring_service.get());
+  builder.RegisterService(rep->knowledge_service.get());
   builder.SetMaxReceiveMessageSize(kMaxGrpcMessageBytes);
   // A modest per-stream receive window: event streams push back on the
   // sender within a few batches instead of queueing megabytes in the

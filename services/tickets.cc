@@ -1,5 +1,7 @@
 #include "services/tickets.h"
 
+#include "services/knowledge.h"
+
 #include <atomic>
 #include <cmath>
 #include <memory>
@@ -503,6 +505,10 @@ void TicketDesk::AddMessage(const Caller& caller, const v1::AddMessageRequest& r
   if (s.ok() && req.await_player() && req.visibility() != v1::MESSAGE_VISIBILITY_PUBLIC) {
     s = absl::InvalidArgumentError("await_player needs a public reply, not an internal note");
   }
+  if (s.ok() && req.kb_entry_id() != 0 &&
+      (!caller.is_gm() || req.visibility() != v1::MESSAGE_VISIBILITY_PUBLIC)) {
+    s = absl::InvalidArgumentError("kb_entry_id: only a GM's public reply cites the knowledge base");
+  }
   if (!s.ok()) return done(s);
   auto reply_seq = std::make_shared<uint64_t>(0);
   store_->Commit(
@@ -559,6 +565,12 @@ void TicketDesk::AddMessage(const Caller& caller, const v1::AddMessageRequest& r
                                     : v1::MESSAGE_VISIBILITY_INTERNAL);
         m->set_body(req.body());
         m->set_created_at_ms(now);
+        if (req.kb_entry_id() != 0) {
+          v1::KbEntry kb;
+          RETURN_IF_ERROR(LoadCitableEntry(txn, req.kb_entry_id(), now, &kb));
+          m->set_kb_entry_id(kb.id());
+          m->set_kb_entry_version(kb.version());
+        }
         after->set_message_count(m->seq());
         txn.Put(Cf::kTicketMessages, KeyWriter().U64(before.id()).U64(m->seq()).key(),
                 m->SerializeAsString());

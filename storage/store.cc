@@ -59,6 +59,8 @@ constexpr absl::string_view kCfNames[] = {
     "alerts",
     "metrics",
     "monitoring_index",
+    "knowledge",
+    "knowledge_index",
 };
 static_assert(std::size(kCfNames) == static_cast<size_t>(Cf::kCount));
 

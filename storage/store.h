@@ -63,6 +63,8 @@ enum class Cf : int {
   kAlerts,          // alert id -> steward.v1.Alert
   kMetrics,         // (resolution, type, realm, server, start) -> steward.v1.MetricPoint
   kMonIndex,        // alert, rule-name and metric-retention indexes
+  kKnowledge,       // kb entry id -> steward.v1.KbEntry (current version)
+  kKbIndex,         // kb versions, word and tag indexes
   kCount,
 };
 

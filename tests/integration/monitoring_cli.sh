@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Event monitoring end to end with the built binaries: a lead saves a rule
+# Event monitoring (and the knowledge base) end to end with the built binaries: a lead saves a rule
 # from JSON, a GM watches alerts live, a game server publishes chat, the
 # alert arrives on the watch and in the list, is acknowledged, and the
 # rule is still in force after a restart.
@@ -41,6 +41,15 @@ id=$(admin alerts list --state open | awk '/gold sellers/ {print $1; exit}')
 admin alerts ack "$id" --note "muted by hand" | grep -q acknowledged || fail "ack failed"
 admin alerts list --state open | grep -q "gold sellers" && fail "acked alert still open"
 admin metrics pipeline | grep -q "3 accepted" || fail "pipeline stats"
+
+# The knowledge base from the command line.
+echo '{"title": "Talent reset", "body": "Visit the trainer in the capital.", "locale": "en", "tags": ["talents"]}' > "$TMP/kb.json"
+admin kb save --file "$TMP/kb.json" | grep -q "version 1" || fail "kb entry not saved"
+admin kb search "talent trainer" | grep -q "Talent reset" || fail "kb search by words"
+out=$(admin kb search "talent dragon")
+echo "$out" | grep -q "Talent reset" && fail "search matched a word not in the entry"
+admin kb search trainer --tag talents | grep -q "Talent reset" || fail "kb search by tag"
+admin kb show 1 | grep -q "capital" || fail "kb show"
 
 kill "$PID"; wait "$PID" 2>/dev/null || true
 start_stewardd

@@ -17,6 +17,7 @@
 #include "services/vip.h"
 #include "server_fixture.h"
 #include "steward/v1/audit.grpc.pb.h"
+#include "steward/v1/knowledge.grpc.pb.h"
 #include "steward/v1/ticket.grpc.pb.h"
 #include "storage/keys.h"
 #include "storage/store.h"
@@ -553,6 +554,93 @@ TEST_F(ServiceTest, RepliesNotesAndPlayerMessages) {
   v1::GetTicketResponse other;
   ASSERT_TRUE(tickets_->GetTicket(Ctx("agent2").get(), get, &other).ok());
   EXPECT_EQ(other.ticket().contact(), "");
+}
+
+TEST_F(ServiceTest, KnowledgeBaseIsVersionedSearchableAndCitedWhileValid) {
+  auto kb = v1::KnowledgeService::NewStub(channel_);
+  v1::SaveKbEntryRequest save;
+  auto* e = save.mutable_entry();
+  e->set_title("Refund for a failed purchase");
+  e->set_body("Purchases that did not deliver are refunded within 3 days.");
+  e->set_locale("en");
+  e->add_tags("refund");
+  e->add_tags("payment");
+  v1::SaveKbEntryResponse saved;
+  EXPECT_EQ(kb->SaveEntry(Ctx("agent").get(), save, &saved).error_code(), grpc::StatusCode::PERMISSION_DENIED);
+  ASSERT_TRUE(kb->SaveEntry(Ctx("lead").get(), save, &saved).ok());
+  const uint64_t id = saved.entry().id();
+  EXPECT_EQ(saved.entry().version(), 1u);
+  // An update needs a reason and keeps the old version.
+  *save.mutable_entry() = saved.entry();
+  save.mutable_entry()->set_body("Purchases that did not deliver are refunded within 24 hours.");
+  EXPECT_EQ(kb->SaveEntry(Ctx("lead").get(), save, &saved).error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  save.set_reason("new payment provider");
+  ASSERT_TRUE(kb->SaveEntry(Ctx("lead").get(), save, &saved).ok());
+  EXPECT_EQ(saved.entry().version(), 2u);
+  EXPECT_EQ(kb->SaveEntry(Ctx("lead").get(), save, &saved).error_code(), grpc::StatusCode::ABORTED);  // stale
+  v1::ListKbHistoryRequest hreq;
+  hreq.set_id(id);
+  v1::ListKbHistoryResponse history;
+  ASSERT_TRUE(kb->ListHistory(Ctx("agent").get(), hreq, &history).ok());
+  ASSERT_EQ(history.versions_size(), 2);
+  EXPECT_NE(history.versions(0).body().find("3 days"), std::string::npos);
+  EXPECT_EQ(history.versions(1).change_reason(), "new payment provider");
+
+  // An expired entry, for contrast.
+  v1::SaveKbEntryRequest old;
+  old.mutable_entry()->set_title("Refund policy 2020");
+  old.mutable_entry()->set_body("Old rules.");
+  old.mutable_entry()->set_locale("en");
+  old.mutable_entry()->set_valid_from_ms(1);
+  old.mutable_entry()->set_valid_until_ms(2);
+  v1::SaveKbEntryResponse old_saved;
+  ASSERT_TRUE(kb->SaveEntry(Ctx("lead").get(), old, &old_saved).ok());
+
+  v1::SearchKbRequest q;
+  q.set_query("REFUND");
+  v1::SearchKbResponse found;
+  ASSERT_TRUE(kb->Search(Ctx("agent").get(), q, &found).ok());
+  ASSERT_EQ(found.entries_size(), 1);  // the expired one is left out
+  EXPECT_EQ(found.entries(0).id(), id);
+  q.set_include_expired(true);
+  found.Clear();
+  ASSERT_TRUE(kb->Search(Ctx("agent").get(), q, &found).ok());
+  EXPECT_EQ(found.entries_size(), 2);
+  q.set_query("hours refunded");
+  q.add_tags("payment");
+  found.Clear();
+  ASSERT_TRUE(kb->Search(Ctx("agent").get(), q, &found).ok());
+  ASSERT_EQ(found.entries_size(), 1);
+  q.set_locale("de");
+  found.Clear();
+  ASSERT_TRUE(kb->Search(Ctx("agent").get(), q, &found).ok());
+  EXPECT_EQ(found.entries_size(), 0);
+  q.Clear();
+  EXPECT_EQ(kb->Search(Ctx("agent").get(), q, &found).error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+
+  // A reply cites the current version; an expired entry cannot be cited.
+  uint64_t ticket = MustSubmit("p-1", "kb");
+  v1::AddMessageRequest m;
+  m.set_ticket_id(ticket);
+  m.set_body("See our refund rules.");
+  m.set_visibility(v1::MESSAGE_VISIBILITY_PUBLIC);
+  m.set_kb_entry_id(old_saved.entry().id());
+  v1::AddMessageResponse mr;
+  grpc::Status st = tickets_->AddMessage(Ctx("agent").get(), m, &mr);
+  EXPECT_EQ(st.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+  EXPECT_NE(st.error_message().find("expired"), std::string::npos);
+  m.set_kb_entry_id(id);
+  ASSERT_TRUE(tickets_->AddMessage(Ctx("agent").get(), m, &mr).ok());
+  EXPECT_EQ(mr.message().kb_entry_id(), id);
+  EXPECT_EQ(mr.message().kb_entry_version(), 2u);
+  m.set_visibility(v1::MESSAGE_VISIBILITY_INTERNAL);
+  EXPECT_EQ(tickets_->AddMessage(Ctx("agent").get(), m, &mr).error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  // Who changed what: audited.
+  v1::ListAuditRequest areq;
+  areq.set_target("kb/" + std::to_string(id));
+  v1::ListAuditResponse audit;
+  ASSERT_TRUE(audit_->ListAuditRecords(Ctx("sup").get(), areq, &audit).ok());
+  EXPECT_EQ(audit.records_size(), 2);
 }
 
 TEST_F(ServiceTest, EveryMutationIsAuditedWithBeforeAndAfter) {
