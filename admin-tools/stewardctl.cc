@@ -32,6 +32,7 @@ void PrintTicket(const v1::Ticket& t) {
   row("status", StatusName(t.status()));
   row("category", CategoryName(t.category()));
   row("priority", PriorityName(t.priority()));
+  for (const auto& why : t.priority_reasons()) row("  because", why);
   row("player", t.player_id());
   row("realm", t.context().realm_id());
   row("server", t.context().server_id());

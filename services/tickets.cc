@@ -7,6 +7,7 @@
 #include <memory>
 #include <vector>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
@@ -37,6 +38,7 @@ constexpr uint8_t kIdxAssignee = 'a';
 constexpr uint8_t kIdxPlayer = 'p';
 constexpr uint8_t kIdxDeadline = 'D';  // next SLA deadline, ticket
 constexpr uint8_t kIdxQueue = 'Q';     // unowned open tickets: dispatch due, ticket
+constexpr uint8_t kIdxReported = 'r';  // realm, reported player, created, ticket
 
 int64_t NowMs() { return absl::ToUnixMillis(absl::Now()); }
 
@@ -81,6 +83,9 @@ std::vector<std::string> IndexKeys(const Ticket& t) {
   if (int64_t due = NextDeadline(t); due != 0) {
     keys.push_back(KeyWriter().Byte(kIdxDeadline).I64(due).U64(t.id()).Release());
   }
+  if (!t.reported_player_id().empty()) {
+    keys.push_back(tail(KeyWriter().Byte(kIdxReported).Str(t.context().realm_id()).Str(t.reported_player_id())));
+  }
   // The pull queue ranks by the dispatch deadline, breached or not, so a
   // ticket that has waited past its limit stays ahead of fresher ones.
   if (t.assignee().empty() && IsOpen(t.status())) {
@@ -109,6 +114,36 @@ void WriteTicket(Txn& txn, const Ticket* before, Ticket& after, int64_t now) {
     }
   }
   txn.Put(Cf::kTickets, TicketKey(after.id()), after.SerializeAsString());
+}
+
+std::string PriorityWord(v1::Priority p) {
+  return absl::AsciiStrToLower(v1::Priority_Name(p).substr(sizeof("PRIORITY_") - 1));
+}
+
+
+// From what the game server asked and the category. VIP tier and report
+// volume raise it further when the ticket is stored.
+void SetPriority(const v1::SubmitTicketRequest& req, v1::Ticket* t) {
+  if (req.priority() != v1::PRIORITY_UNSPECIFIED) {
+    t->set_priority(req.priority());
+    t->add_priority_reasons(absl::StrCat("asked by the game server: ", PriorityWord(req.priority())));
+  } else {
+    t->set_priority(v1::PRIORITY_NORMAL);
+    t->add_priority_reasons("default: normal");
+  }
+  switch (req.category()) {
+    case v1::TICKET_CATEGORY_COMPLAINT:
+      RaiseTicketPriority(t, v1::PRIORITY_HIGH, "complaint (dispatched within the hour)");
+      break;
+    case v1::TICKET_CATEGORY_PAYMENT:
+      RaiseTicketPriority(t, v1::PRIORITY_HIGH, "payment (money at stake)");
+      break;
+    case v1::TICKET_CATEGORY_ACCOUNT:
+      RaiseTicketPriority(t, v1::PRIORITY_HIGH, "account access");
+      break;
+    default:
+      break;
+  }
 }
 
 absl::Status ParseTicket(absl::string_view bytes, uint64_t id, Ticket* t) {
@@ -295,6 +330,12 @@ absl::Status ValidateSubmit(const Caller& caller, const v1::SubmitTicketRequest&
 
 }  // namespace
 
+void RaiseTicketPriority(v1::Ticket* t, v1::Priority p, absl::string_view why) {
+  if (t->priority() >= p) return;
+  t->set_priority(p);
+  t->add_priority_reasons(absl::StrCat(why, ": ", PriorityWord(p)));
+}
+
 bool TicketTransitionAllowed(TicketStatus from, TicketStatus to) {
   using S = TicketStatus;
   switch (from) {
@@ -350,8 +391,7 @@ void TicketDesk::Submit(const Caller& caller, const v1::SubmitTicketRequest& req
         t->set_id(id);
         t->set_category(req.category());
         t->set_status(v1::TICKET_STATUS_NEW);
-        t->set_priority(req.priority() == v1::PRIORITY_UNSPECIFIED ? v1::PRIORITY_NORMAL
-                                                                   : req.priority());
+        SetPriority(req, t);
         t->set_player_id(caller.player_id);
         *t->mutable_context() = req.context();
         if (t->context().server_id().empty() && !caller.principal->server.empty()) {
@@ -365,6 +405,9 @@ void TicketDesk::Submit(const Caller& caller, const v1::SubmitTicketRequest& req
         t->set_contact(req.contact());
         t->set_reported_player_id(req.reported_player_id());
         if (vip_ != nullptr) RETURN_IF_ERROR(vip_->OnTicketSubmitted(txn, t));
+        if (t->category() == v1::TICKET_CATEGORY_PLAYER_REPORT && !t->reported_player_id().empty()) {
+          RETURN_IF_ERROR(RaiseForReportVolume(txn, now, t));
+        }
         UpdateSla(nullptr, t, now, options_.sla);
         WriteTicket(txn, nullptr, *t, now);
         txn.Put(Cf::kIdempotency, idem, KeyWriter().U64(id).key());
@@ -782,6 +825,23 @@ absl::StatusOr<int> TicketDesk::RunSlaOnce() {
     breaches += found;
   }
   return breaches;
+}
+
+absl::Status TicketDesk::RaiseForReportVolume(Txn&, int64_t now, Ticket* t) const {
+  std::string prefix =
+      KeyWriter().Byte(kIdxReported).Str(t->context().realm_id()).Str(t->reported_player_id()).Release();
+  std::string from = KeyWriter(prefix).I64(now - 24LL * 3600 * 1000).Release();
+  int count = 1;  // this one
+  RETURN_IF_ERROR(store_->Scan(Cf::kTicketIndex, from, storage::PrefixSuccessor(prefix), false,
+                               [&](absl::string_view, absl::string_view) { return ++count < 20; }));
+  std::string why = absl::StrCat(count >= 20 ? "20 or more" : absl::StrCat(count), " reports about ",
+                                 t->reported_player_id(), " in 24 h");
+  if (count >= 20) {
+    RaiseTicketPriority(t, v1::PRIORITY_URGENT, why);
+  } else if (count >= 5) {
+    RaiseTicketPriority(t, v1::PRIORITY_HIGH, why);
+  }
+  return absl::OkStatus();
 }
 
 void TicketDesk::PullNext(const Caller& caller, const v1::PullNextTicketRequest& req,

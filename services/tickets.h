@@ -50,6 +50,10 @@ struct TicketDeskOptions {
   std::function<int64_t()> clock;
 };
 
+// Raises `t` to at least `p` and records why on the ticket ("<why>: high");
+// a ticket already at or above `p` is left as it is.
+void RaiseTicketPriority(v1::Ticket* t, v1::Priority p, absl::string_view why);
+
 class TicketDesk {
  public:
   // `hub` carries GM public replies to the player's game server.
@@ -110,6 +114,9 @@ class TicketDesk {
                              v1::ListTicketsResponse* resp) const;
 
  private:
+  // Player reports pile up: 5 about one player within 24 hours make the
+  // newest high, 20 make it urgent.
+  absl::Status RaiseForReportVolume(storage::Txn& txn, int64_t now, v1::Ticket* t) const;
   // List for an already authorised caller.
   absl::Status ListChecked(const Caller& caller, const v1::ListTicketsRequest& req,
                            v1::ListTicketsResponse* resp) const;

@@ -12,6 +12,7 @@
 #include "absl/time/time.h"
 #include "services/audit.h"
 #include "services/records.h"
+#include "services/tickets.h"
 #include "services/validation.h"
 #include "storage/keys.h"
 #include "storage/status_macros.h"
@@ -621,10 +622,7 @@ absl::Status VipCare::OnTicketSubmitted(Txn& txn, v1::Ticket* t) const {
   const VipTierConfig* tier = TierConfig(options_, p.tier());
   if (tier == nullptr) return absl::OkStatus();
   auto& extra = *t->mutable_context()->mutable_extra();
-  if (t->priority() < tier->ticket_priority) {
-    t->set_priority(tier->ticket_priority);
-    extra["steward.priority_reason"] = absl::StrCat("VIP tier ", p.tier());
-  }
+  RaiseTicketPriority(t, tier->ticket_priority, absl::StrCat("VIP tier ", p.tier()));
   if (!p.care_gm().empty() && t->assignee().empty()) {
     std::string on;
     absl::Status s = txn.Get(Cf::kVipIndex, KeyWriter().Byte(kIdxOnShift).Str(p.care_gm()).key(), &on);

@@ -463,6 +463,66 @@ TEST_F(ServiceTest, BadInputIsRejectedNamingTheField) {
   EXPECT_EQ(list.tickets_size(), 0);
 }
 
+TEST_F(ServiceTest, PriorityComesFromCategoryAndReportVolumeAndSaysWhy) {
+  auto join = [](const v1::Ticket& t) {
+    std::string all;
+    for (const auto& r : t.priority_reasons()) all += r + "|";
+    return all;
+  };
+  v1::SubmitTicketResponse q;
+  ASSERT_TRUE(Submit("p-1", Req("q"), &q).ok());
+  EXPECT_EQ(q.ticket().priority(), v1::PRIORITY_NORMAL);
+  EXPECT_EQ(join(q.ticket()), "default: normal|");
+
+  // A complaint is at least high, whatever the game server asked.
+  auto c = Req("c", v1::TICKET_CATEGORY_COMPLAINT);
+  c.set_priority(v1::PRIORITY_LOW);
+  v1::SubmitTicketResponse complaint;
+  ASSERT_TRUE(Submit("p-1", c, &complaint).ok());
+  EXPECT_EQ(complaint.ticket().priority(), v1::PRIORITY_HIGH);
+  EXPECT_EQ(join(complaint.ticket()),
+            "asked by the game server: low|complaint (dispatched within the hour): high|");
+  // An urgent ask is never lowered by the category rule.
+  c.set_idempotency_key("c2");
+  c.set_priority(v1::PRIORITY_URGENT);
+  ASSERT_TRUE(Submit("p-1", c, &complaint).ok());
+  EXPECT_EQ(complaint.ticket().priority(), v1::PRIORITY_URGENT);
+  EXPECT_EQ(complaint.ticket().priority_reasons_size(), 1);
+
+  // Reports about one player pile up: the fifth within a day is high, the
+  // twentieth urgent. Reports about someone else, or in another realm, do
+  // not count.
+  auto report = [&](const std::string& reporter, const std::string& about,
+                    const std::string& realm = "eu1") {
+    auto r = Req("r-" + reporter + "-" + about + realm, v1::TICKET_CATEGORY_PLAYER_REPORT, realm);
+    r.set_reported_player_id(about);
+    v1::SubmitTicketResponse resp;
+    grpc::Status s = Submit(reporter, r, &resp, realm == "eu1" ? "gs-eu1" : "gs-us1");
+    EXPECT_TRUE(s.ok()) << s.error_message();
+    return resp.ticket();
+  };
+  for (int i = 0; i < 4; ++i) {
+    EXPECT_EQ(report("rep-" + std::to_string(i), "cheater").priority(), v1::PRIORITY_NORMAL) << i;
+  }
+  report("rep-x", "someone-else");
+  report("rep-y", "cheater", "us1");
+  v1::Ticket fifth = report("rep-4", "cheater");
+  EXPECT_EQ(fifth.priority(), v1::PRIORITY_HIGH);
+  EXPECT_EQ(join(fifth), "default: normal|5 reports about cheater in 24 h: high|");
+  v1::Ticket last;
+  for (int i = 5; i < 20; ++i) last = report("rep-" + std::to_string(i), "cheater");
+  EXPECT_EQ(last.priority(), v1::PRIORITY_URGENT);
+  EXPECT_EQ(last.priority_reasons(last.priority_reasons_size() - 1),
+            "20 or more reports about cheater in 24 h: urgent");
+
+  // The reasons are stored with the ticket, so a GM sees them later.
+  v1::GetTicketRequest get;
+  get.set_ticket_id(fifth.id());
+  v1::GetTicketResponse got;
+  ASSERT_TRUE(tickets_->GetTicket(Ctx("agent").get(), get, &got).ok());
+  EXPECT_EQ(join(got.ticket()), join(fifth));
+}
+
 TEST_F(ServiceTest, StatusFollowsTheStateMachine) {
   uint64_t id = MustSubmit("p-1", "k");
   v1::Ticket t;

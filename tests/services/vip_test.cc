@@ -299,6 +299,9 @@ TEST_F(VipServiceTest, ContactDetailsOnlyForTheCareGmAndSupervisorsAndEveryReadI
   v1::SubmitTicketResponse filed;
   ASSERT_TRUE(tickets->SubmitTicket(Ctx("gs-eu1", "p-1").get(), t, &filed).ok());
   EXPECT_EQ(filed.ticket().priority(), v1::PRIORITY_URGENT);
+  ASSERT_GE(filed.ticket().priority_reasons_size(), 1);
+  EXPECT_EQ(filed.ticket().priority_reasons(filed.ticket().priority_reasons_size() - 1),
+            "VIP tier platinum: urgent");
   EXPECT_EQ(filed.ticket().assignee(), "agent");
   EXPECT_EQ(filed.ticket().status(), v1::TICKET_STATUS_ASSIGNED);
   shift.set_on_shift(false);
