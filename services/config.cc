@@ -11,6 +11,7 @@
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
+#include "services/sla.h"
 #include "services/validation.h"
 #include "storage/status_macros.h"
 #include "toml++/toml.h"
@@ -124,6 +125,69 @@ absl::Status ParseVip(const toml::table& t, VipConfig* v) {
   return absl::OkStatus();
 }
 
+absl::Status ReadStrings(const toml::table& t, absl::string_view key, absl::string_view where,
+                         std::vector<std::string>* out) {
+  const toml::node* n = t.get(std::string_view(key.data(), key.size()));
+  if (n == nullptr) return absl::OkStatus();
+  const toml::array* arr = n->as_array();
+  auto bad = [&] {
+    return absl::InvalidArgumentError(absl::StrCat("config: ", where, key, " must be an array of strings"));
+  };
+  if (arr == nullptr) return bad();
+  out->clear();
+  for (const auto& e : *arr) {
+    auto v = e.value<std::string>();
+    if (!v) return bad();
+    out->push_back(*v);
+  }
+  return absl::OkStatus();
+}
+
+absl::Status ParseLimits(const toml::table& t, const std::string& where, SlaLimitsConfig* l) {
+  RETURN_IF_ERROR(ReadInt(t, "dispatch_minutes", where, 1, 30 * 24 * 60, &l->dispatch_minutes));
+  RETURN_IF_ERROR(ReadInt(t, "answer_hours", where, 1, 365 * 24, &l->answer_hours));
+  return absl::OkStatus();
+}
+
+// [sla.category.<name>] or [sla.priority.<name>] tables into `out`.
+absl::Status ParseLimitTables(const toml::table& sla, const char* key,
+                              std::map<std::string, SlaLimitsConfig>* out) {
+  const toml::node* n = sla.get(key);
+  if (n == nullptr) return absl::OkStatus();
+  const toml::table* t = n->as_table();
+  if (t == nullptr) return absl::InvalidArgumentError(absl::StrCat("config: sla.", key, " must be a table"));
+  for (const auto& [name, node] : *t) {
+    std::string where = absl::StrCat("sla.", key, ".", std::string(name.str()), ".");
+    const toml::table* lt = node.as_table();
+    if (lt == nullptr) return absl::InvalidArgumentError(absl::StrCat("config: ", where, " must be a table"));
+    SlaLimitsConfig& l = (*out)[std::string(name.str())];
+    RETURN_IF_ERROR(ParseLimits(*lt, where, &l));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status ParseSla(const toml::table& t, DeskConfig* d) {
+  RETURN_IF_ERROR(ParseLimits(t, "sla.", &d->defaults));
+  RETURN_IF_ERROR(ParseLimitTables(t, "category", &d->by_category));
+  RETURN_IF_ERROR(ParseLimitTables(t, "priority", &d->by_priority));
+  if (const toml::node* n = t.get("business_hours")) {
+    const toml::table* bt = n->as_table();
+    if (bt == nullptr) return absl::InvalidArgumentError("config: [sla.business_hours] must be a table");
+    BusinessHoursConfig b;
+    b.days = {"mon", "tue", "wed", "thu", "fri"};
+    b.open = "09:00";
+    b.close = "18:00";
+    const char* w = "sla.business_hours.";
+    RETURN_IF_ERROR(ReadString(*bt, "zone", w, &b.zone));
+    RETURN_IF_ERROR(ReadStrings(*bt, "days", w, &b.days));
+    RETURN_IF_ERROR(ReadString(*bt, "open", w, &b.open));
+    RETURN_IF_ERROR(ReadString(*bt, "close", w, &b.close));
+    RETURN_IF_ERROR(ReadStrings(*bt, "holidays", w, &b.holidays));
+    d->business_hours = std::move(b);
+  }
+  return absl::OkStatus();
+}
+
 absl::StatusOr<PrincipalConfig> ParsePrincipal(const toml::table& t, size_t i) {
   PrincipalConfig p;
   std::string where = absl::StrCat("principals[", i, "].");
@@ -196,6 +260,18 @@ absl::StatusOr<Config> ParseConfig(const std::string& text) {
     if (t == nullptr) return absl::InvalidArgumentError("config: [vip] must be a table");
     RETURN_IF_ERROR(ParseVip(*t, &c.vip));
   }
+  if (const toml::node* n = root.get("desk")) {
+    const toml::table* t = n->as_table();
+    if (t == nullptr) return absl::InvalidArgumentError("config: [desk] must be a table");
+    RETURN_IF_ERROR(ReadInt(*t, "csat_window_days", "desk.", 1, 365, &c.desk.csat_window_days));
+  }
+  if (const toml::node* n = root.get("sla")) {
+    const toml::table* t = n->as_table();
+    if (t == nullptr) return absl::InvalidArgumentError("config: [sla] must be a table");
+    RETURN_IF_ERROR(ParseSla(*t, &c.desk));
+  }
+  // Names, zone, days and hours are checked where they are turned into a policy.
+  RETURN_IF_ERROR(SlaPolicyFromConfig(c.desk).status());
   if (const toml::node* n = root.get("principals")) {
     const toml::array* arr = n->as_array();
     if (arr == nullptr) {

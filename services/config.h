@@ -33,6 +33,8 @@
 #define STEWARD_SERVICES_CONFIG_H_
 
 #include <cstdint>
+#include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -94,6 +96,29 @@ struct MonitoringConfig {
   int hour_retention_days = 90;
 };
 
+// Ticket time limits ([sla]); 0 leaves a limit unset at that level.
+struct SlaLimitsConfig {
+  int dispatch_minutes = 0;
+  int answer_hours = 0;
+};
+
+struct BusinessHoursConfig {
+  std::string zone = "UTC";
+  std::vector<std::string> days;  // "mon".."sun"
+  std::string open, close;        // "HH:MM"
+  std::vector<std::string> holidays;  // "YYYY-MM-DD"
+};
+
+struct DeskConfig {
+  int csat_window_days = 28;
+  SlaLimitsConfig defaults{240, 72};
+  // Keys: category names as in stewardctl (complaint, question, ...) and
+  // priority names (low, normal, high, urgent).
+  std::map<std::string, SlaLimitsConfig> by_category{{"complaint", {60, 0}}};
+  std::map<std::string, SlaLimitsConfig> by_priority;
+  std::optional<BusinessHoursConfig> business_hours;
+};
+
 struct Config {
   std::string listen = "127.0.0.1:50051";
   std::string data_dir = "var/data";
@@ -102,6 +127,7 @@ struct Config {
   ReportsConfig reports;
   VipConfig vip;
   MonitoringConfig monitoring;
+  DeskConfig desk;
 };
 
 // Parses TOML text; errors name the offending key.

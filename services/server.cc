@@ -291,6 +291,15 @@ ReportOptions ReportOptionsFrom(const ReportsConfig& c) {
   return o;
 }
 
+// The config was checked when it was parsed.
+TicketDeskOptions DeskOptionsFrom(const DeskConfig& c) {
+  TicketDeskOptions o;
+  auto policy = SlaPolicyFromConfig(c);
+  if (policy.ok()) o.sla = *std::move(policy);
+  o.csat_window_ms = int64_t{c.csat_window_days} * 24 * 3600 * 1000;
+  return o;
+}
+
 VipOptions VipOptionsFrom(const VipConfig& c) {
   VipOptions o;
   o.downgrade_grace_ms = int64_t{c.downgrade_grace_days} * 24 * 3600 * 1000;
@@ -347,7 +356,7 @@ struct StewardServer::Rep {
   Rep(const Config& config, storage::Store* store)
       : auth(config.principals),
         hub(store),
-        desk(store, &auth, &hub),
+        desk(store, &auth, &hub, DeskOptionsFrom(config.desk)),
         moderation(store, &hub),
         game_servers(store, &hub),
         announcements(store, &hub, &game_servers),

@@ -197,22 +197,22 @@ void Redact(const Caller& c, Ticket* t) {
 
 // Moves the ticket's clocks for the change before -> after (before null
 // for a new ticket).
-void UpdateSla(const Ticket* before, Ticket* after, int64_t now, const SlaTargets& targets) {
+void UpdateSla(const Ticket* before, Ticket* after, int64_t now, const SlaPolicy& policy) {
   auto* s = after->mutable_sla();
+  SlaLimits limits = policy.For(after->category(), after->priority());
   if (before == nullptr) {
-    s->set_dispatch_due_ms(now + (after->category() == v1::TICKET_CATEGORY_COMPLAINT
-                                      ? targets.dispatch_complaint_ms
-                                      : targets.dispatch_other_ms));
-    s->set_answer_due_ms(now + targets.answer_ms);
+    s->set_dispatch_due_ms(policy.Due(now, limits.dispatch_ms));
+    s->set_answer_due_ms(policy.Due(now, limits.answer_ms));
   }
   if (s->dispatched_at_ms() == 0 && !after->assignee().empty()) s->set_dispatched_at_ms(now);
   bool was_waiting = before != nullptr && before->status() == v1::TICKET_STATUS_WAITING_PLAYER;
   bool waiting = after->status() == v1::TICKET_STATUS_WAITING_PLAYER;
   if (!was_waiting && waiting) s->set_paused_since_ms(now);
   if (was_waiting && !waiting && s->paused_since_ms() != 0) {
-    int64_t paused = now - s->paused_since_ms();
-    s->set_answer_due_ms(s->answer_due_ms() + paused);
-    s->set_paused_total_ms(s->paused_total_ms() + paused);
+    // What was left of the limit when the pause began is left now.
+    int64_t left = policy.Counted(s->paused_since_ms(), s->answer_due_ms());
+    s->set_answer_due_ms(policy.Due(now, left));
+    s->set_paused_total_ms(s->paused_total_ms() + (now - s->paused_since_ms()));
     s->set_paused_since_ms(0);
   }
   bool was_open = before == nullptr || IsOpen(before->status());
@@ -221,7 +221,7 @@ void UpdateSla(const Ticket* before, Ticket* after, int64_t now, const SlaTarget
   if (!was_open && open) {  // reopened: a fresh answer is due
     s->set_answered_at_ms(0);
     s->set_answer_breached(false);
-    s->set_answer_due_ms(now + targets.answer_ms);
+    s->set_answer_due_ms(policy.Due(now, limits.answer_ms));
   }
 }
 
@@ -242,8 +242,8 @@ void RaiseLevel(Ticket* t, int level, int64_t now, absl::string_view by, absl::s
 // indexes, audit before/after, and trim what the caller may not see.
 absl::Status FinishChange(Txn& txn, const Caller& caller, const Ticket& before, Ticket* after,
                           absl::string_view action, absl::string_view reason, int64_t now,
-                          const SlaTargets& targets) {
-  UpdateSla(&before, after, now, targets);
+                          const SlaPolicy& policy) {
+  UpdateSla(&before, after, now, policy);
   WriteTicket(txn, &before, *after, now);
   RETURN_IF_ERROR(AppendAudit(txn, caller, now,
                               {.action = action, .target = Target(before.id()),

@@ -19,6 +19,7 @@
 #include "absl/time/time.h"
 #include "services/auth.h"
 #include "services/directives.h"
+#include "services/sla.h"
 #include "steward/v1/ticket.pb.h"
 #include "storage/store.h"
 
@@ -33,17 +34,9 @@ bool TicketTransitionAllowed(v1::TicketStatus from, v1::TicketStatus to);
 void SetSubmitResult(const absl::Status& s, v1::SubmitTicketResponse* out,
                      v1::SubmitTicketResult* r);
 
-// Time limits (see SlaState in ticket.proto).
-struct SlaTargets {
-  // Default: 60 minutes for complaints, 4 hours for the rest.
-  int64_t dispatch_complaint_ms = 60 * 60 * 1000;
-  int64_t dispatch_other_ms = 4 * 60 * 60 * 1000;
-  // Default: 3 days, paused while waiting on the player.
-  int64_t answer_ms = int64_t{3} * 24 * 3600 * 1000;
-};
-
 struct TicketDeskOptions {
-  SlaTargets sla;
+  // Time limits (see SlaState in ticket.proto and services/sla.h).
+  SlaPolicy sla;
   // How long after resolution a player may rate a ticket. Default: 28 days.
   int64_t csat_window_ms = int64_t{28} * 24 * 3600 * 1000;
   // Unix ms. Default: the wall clock; tests pass their own.
