@@ -33,6 +33,8 @@ void PrintTicket(const v1::Ticket& t) {
   row("category", CategoryName(t.category()));
   row("priority", PriorityName(t.priority()));
   for (const auto& why : t.priority_reasons()) row("  because", why);
+  if (t.unread_for_owner() != 0) row("unread (owner)", std::to_string(t.unread_for_owner()));
+  if (t.unread_for_player() != 0) row("unread (player)", std::to_string(t.unread_for_player()));
   row("player", t.player_id());
   row("realm", t.context().realm_id());
   row("server", t.context().server_id());
@@ -182,6 +184,11 @@ int Run(int argc, char** argv) {
   escalate->add_option("--level", e_level, "1-3; default the next level");
   escalate->add_option("--reason", reason, "why")->required();
 
+  auto* read = tickets->add_subcommand("read", "mark the conversation read (the owner, or a player through --player)");
+  uint32_t r_up_to = 0;
+  read->add_option("id", id, "ticket id")->required();
+  read->add_option("--up-to", r_up_to, "message seq; default all");
+
   auto* pull = tickets->add_subcommand("pull", "take the next unowned ticket, closest to its dispatch limit first");
   v1::PullNextTicketRequest preq;
   std::string p_category;
@@ -254,11 +261,12 @@ int Run(int argc, char** argv) {
     } else {
       PrintTicket(resp.ticket());
       if (resp.messages_size() > 0) std::printf("\nconversation:\n");
+      static const char* kDelivery[] = {"", " [queued]", " [delivered]", " [read]"};
       for (const auto& m : resp.messages()) {
-        std::printf("  #%u %s %s%s:\n    %s\n", m.seq(), Time(m.created_at_ms()).c_str(),
+        std::printf("  #%u %s %s%s%s:\n    %s\n", m.seq(), Time(m.created_at_ms()).c_str(),
                     m.author().c_str(),
                     m.visibility() == v1::MESSAGE_VISIBILITY_INTERNAL ? " [internal note]" : "",
-                    m.body().c_str());
+                    kDelivery[std::clamp(static_cast<int>(m.delivery()), 0, 3)], m.body().c_str());
       }
     }
   } else if (assign->parsed()) {
@@ -316,6 +324,16 @@ int Run(int argc, char** argv) {
     if (g.json) PrintJson(resp);
     else std::printf("ticket %llu escalated to level %d\n", static_cast<unsigned long long>(id),
                      resp.ticket().escalation_level());
+  } else if (read->parsed()) {
+    v1::MarkTicketReadRequest req;
+    req.set_ticket_id(id);
+    req.set_up_to_seq(r_up_to);
+    v1::MarkTicketReadResponse resp;
+    client.Check(client.tickets().MarkTicketRead(&ctx, req, &resp));
+    if (g.json) PrintJson(resp);
+    else std::printf("ticket %llu: read; %u unread for the player, %u for the owner\n",
+                     static_cast<unsigned long long>(id), resp.ticket().unread_for_player(),
+                     resp.ticket().unread_for_owner());
   } else if (pull->parsed()) {
     if (!p_category.empty())
       preq.set_category(ParseEnum<v1::TicketCategory>(p_category, "TICKET_CATEGORY_",

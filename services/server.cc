@@ -197,6 +197,12 @@ class TicketServiceImpl final : public v1::TicketService::CallbackService {
                                            v1::EscalateTicketResponse* resp) override {
     return UnaryWrite(auth_, ctx, req, resp, &TicketDesk::Escalate, desk_);
   }
+
+  grpc::ServerUnaryReactor* MarkTicketRead(grpc::CallbackServerContext* ctx,
+                                           const v1::MarkTicketReadRequest* req,
+                                           v1::MarkTicketReadResponse* resp) override {
+    return UnaryWrite(auth_, ctx, req, resp, &TicketDesk::MarkRead, desk_);
+  }
   grpc::ServerUnaryReactor* RateTicket(grpc::CallbackServerContext* ctx,
                                        const v1::RateTicketRequest* req,
                                        v1::RateTicketResponse* resp) override {
@@ -375,6 +381,15 @@ struct StewardServer::Rep {
         monitoring_service(MakeMonitoringService(&auth, &monitoring)),
         knowledge_service(MakeKnowledgeService(&auth, &knowledge)) {
     desk.set_vip(&vip);
+    desk.set_acked_seq_lookup([this](absl::string_view realm, absl::string_view server) {
+      v1::ListServersResponse servers;
+      uint64_t acked = 0;
+      if (!game_servers.ListAll(realm, &servers).ok()) return acked;
+      for (const auto& s : servers.servers()) {
+        if (server.empty() || s.server_id() == server) acked = std::max(acked, s.acked_seq());
+      }
+      return acked;
+    });
     game_servers.set_heartbeat_hook([this](absl::string_view realm, absl::string_view server,
                                            int64_t players) {
       monitoring.Heartbeat(realm, server, players);

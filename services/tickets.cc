@@ -5,6 +5,7 @@
 #include <atomic>
 #include <cmath>
 #include <memory>
+#include <optional>
 #include <vector>
 
 #include "absl/strings/ascii.h"
@@ -98,6 +99,13 @@ std::vector<std::string> IndexKeys(const Ticket& t) {
 // Writes `after` and moves its index entries from `before` (null for a new
 // ticket). Bumps version and updated_at.
 void WriteTicket(Txn& txn, const Ticket* before, Ticket& after, int64_t now) {
+  // A new owner has read nothing of the player's yet, unless this very
+  // change is theirs (a reply moves their read mark).
+  if (before != nullptr && before->assignee() != after.assignee() &&
+      after.owner_read_seq() == before->owner_read_seq()) {
+    after.set_owner_read_seq(0);
+    after.set_unread_for_owner(after.player_message_count());
+  }
   after.set_version(after.version() + 1);
   after.set_updated_at_ms(now);
   std::vector<std::string> old_keys;
@@ -615,8 +623,20 @@ void TicketDesk::AddMessage(const Caller& caller, const v1::AddMessageRequest& r
           m->set_kb_entry_version(kb.version());
         }
         after->set_message_count(m->seq());
-        txn.Put(Cf::kTicketMessages, KeyWriter().U64(before.id()).U64(m->seq()).key(),
-                m->SerializeAsString());
+        // Whoever writes has read what came before; the other side has one
+        // more to read.
+        if (caller.is_gm()) {
+          if (after->assignee() == caller.name()) {
+            after->set_owner_read_seq(m->seq());
+            after->set_unread_for_owner(0);
+          }
+          if (is_public) after->set_unread_for_player(after->unread_for_player() + 1);
+        } else {
+          after->set_player_message_count(after->player_message_count() + 1);
+          after->set_player_read_seq(m->seq());
+          after->set_unread_for_player(0);
+          after->set_unread_for_owner(after->unread_for_owner() + 1);
+        }
         RETURN_IF_ERROR(FinishChange(txn, caller, before, after, action, "", now, options_.sla));
         if (caller.is_gm() && is_public) {
           // The reply reaches the player in game through their server
@@ -632,7 +652,10 @@ void TicketDesk::AddMessage(const Caller& caller, const v1::AddMessageRequest& r
           r->set_status(after->status());
           RETURN_IF_ERROR(hub_->Append(txn, now, &d));
           *reply_seq = d.seq();
+          m->set_directive_seq(d.seq());
         }
+        txn.Put(Cf::kTicketMessages, KeyWriter().U64(before.id()).U64(m->seq()).key(),
+                m->SerializeAsString());
         return absl::OkStatus();
       },
       [this, reply_seq, done = std::move(done)](absl::Status s) mutable {
@@ -827,6 +850,60 @@ absl::StatusOr<int> TicketDesk::RunSlaOnce() {
   return breaches;
 }
 
+void TicketDesk::MarkRead(const Caller& caller, const v1::MarkTicketReadRequest& req,
+                          v1::MarkTicketReadResponse* resp, storage::DoneFn done) {
+  absl::Status s = CheckTicketId(req.ticket_id());
+  if (s.ok() && !caller.is_gm()) s = RequireGameServerWithPlayer(caller, "MarkTicketRead");
+  if (!s.ok()) return done(s);
+  store_->Commit(
+      [this, caller, &req, resp](Txn& txn) -> absl::Status {
+        Ticket before;
+        RETURN_IF_ERROR(LoadTicket(txn, req.ticket_id(), &before));
+        if (!caller.is_gm()) {
+          RETURN_IF_ERROR(CheckPlayerOwns(caller, before));
+        } else if (before.assignee() != caller.name()) {
+          return absl::PermissionDeniedError(absl::StrCat(
+              "ticket ", before.id(), " is owned by ",
+              before.assignee().empty() ? "no one" : before.assignee(),
+              "; read state is kept for the player and the owner only"));
+        }
+        if (req.up_to_seq() > before.message_count()) {
+          return absl::InvalidArgumentError(absl::StrCat("up_to_seq: ticket ", before.id(), " has only ",
+                                                         before.message_count(), " messages"));
+        }
+        uint32_t up_to = req.up_to_seq() == 0 ? before.message_count() : req.up_to_seq();
+        bool player = !caller.is_gm();
+        uint32_t read = player ? before.player_read_seq() : before.owner_read_seq();
+        Ticket* after = resp->mutable_ticket();
+        *after = before;
+        if (up_to <= read) {  // never backwards; nothing to record
+          Redact(caller, after);
+          return absl::OkStatus();
+        }
+        // Count what is still unread after the new mark.
+        uint32_t unread = 0;
+        for (uint32_t seq = up_to + 1; seq <= before.message_count(); ++seq) {
+          std::string v;
+          RETURN_IF_ERROR(txn.Get(Cf::kTicketMessages, KeyWriter().U64(before.id()).U64(seq).key(), &v));
+          v1::TicketMessage m;
+          if (!m.ParseFromString(v)) {
+            return absl::DataLossError(absl::StrCat("ticket ", before.id(), " message ", seq, " unreadable"));
+          }
+          bool from_gm = m.author_kind() == v1::AUTHOR_KIND_GM;
+          if (m.visibility() == v1::MESSAGE_VISIBILITY_PUBLIC && from_gm == player) ++unread;
+        }
+        if (player) {
+          after->set_player_read_seq(up_to);
+          after->set_unread_for_player(unread);
+        } else {
+          after->set_owner_read_seq(up_to);
+          after->set_unread_for_owner(unread);
+        }
+        return FinishChange(txn, caller, before, after, "ticket.read", "", Now(), options_.sla);
+      },
+      std::move(done));
+}
+
 absl::Status TicketDesk::RaiseForReportVolume(Txn&, int64_t now, Ticket* t) const {
   std::string prefix =
       KeyWriter().Byte(kIdxReported).Str(t->context().realm_id()).Str(t->reported_player_id()).Release();
@@ -953,7 +1030,25 @@ absl::Status TicketDesk::Get(const Caller& caller, const v1::GetTicketRequest& r
         }
         return true;
       }));
-  return parse_error;
+  RETURN_IF_ERROR(parse_error);
+  // Where each message has got to.
+  std::optional<uint64_t> acked;
+  for (v1::TicketMessage& m : *resp->mutable_messages()) {
+    if (m.visibility() != v1::MESSAGE_VISIBILITY_PUBLIC) continue;
+    if (m.author_kind() == v1::AUTHOR_KIND_PLAYER) {
+      m.set_delivery(m.seq() <= t->owner_read_seq() ? v1::DELIVERY_STATE_READ
+                                                    : v1::DELIVERY_STATE_DELIVERED);
+      continue;
+    }
+    if (m.seq() <= t->player_read_seq()) {
+      m.set_delivery(v1::DELIVERY_STATE_READ);
+      continue;
+    }
+    if (!acked) acked = acked_seq_ ? acked_seq_(t->context().realm_id(), t->context().server_id()) : 0;
+    m.set_delivery(m.directive_seq() != 0 && *acked >= m.directive_seq() ? v1::DELIVERY_STATE_DELIVERED
+                                                                         : v1::DELIVERY_STATE_QUEUED);
+  }
+  return absl::OkStatus();
 }
 
 absl::Status TicketDesk::List(const Caller& caller, const v1::ListTicketsRequest& req,

@@ -90,6 +90,16 @@ class TicketDesk {
                 v1::PullNextTicketResponse* resp, storage::DoneFn done);
   void Escalate(const Caller& caller, const v1::EscalateTicketRequest& req,
                 v1::EscalateTicketResponse* resp, storage::DoneFn done);
+  void MarkRead(const Caller& caller, const v1::MarkTicketReadRequest& req,
+                v1::MarkTicketReadResponse* resp, storage::DoneFn done);
+
+  // The highest directive sequence confirmed by game server (realm, server),
+  // or by any server of the realm when `server` is empty: tells whether a
+  // reply has reached the game. Set before serving; unset, replies show
+  // as queued until read.
+  void set_acked_seq_lookup(std::function<uint64_t(absl::string_view, absl::string_view)> f) {
+    acked_seq_ = std::move(f);
+  }
   // The player rates a resolved ticket (see RateTicket in ticket.proto).
   void Rate(const Caller& caller, const v1::RateTicketRequest& req, v1::RateTicketResponse* resp,
             storage::DoneFn done);
@@ -124,6 +134,7 @@ class TicketDesk {
   absl::Mutex mu_;
   bool stop_ ABSL_GUARDED_BY(mu_) = false;
   std::thread sla_thread_;
+  std::function<uint64_t(absl::string_view, absl::string_view)> acked_seq_;
 };
 
 }  // namespace steward

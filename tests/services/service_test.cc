@@ -17,6 +17,7 @@
 #include "services/vip.h"
 #include "server_fixture.h"
 #include "steward/v1/audit.grpc.pb.h"
+#include "steward/v1/gameserver.grpc.pb.h"
 #include "steward/v1/knowledge.grpc.pb.h"
 #include "steward/v1/ticket.grpc.pb.h"
 #include "storage/keys.h"
@@ -521,6 +522,88 @@ TEST_F(ServiceTest, PriorityComesFromCategoryAndReportVolumeAndSaysWhy) {
   v1::GetTicketResponse got;
   ASSERT_TRUE(tickets_->GetTicket(Ctx("agent").get(), get, &got).ok());
   EXPECT_EQ(join(got.ticket()), join(fifth));
+}
+
+TEST_F(ServiceTest, RepliesAreTrackedFromQueuedToDeliveredToRead) {
+  uint64_t id = MustSubmit("p-1", "k");
+  ASSERT_TRUE(Message("agent", id, "We are looking into it.", v1::MESSAGE_VISIBILITY_PUBLIC).ok());
+  ASSERT_TRUE(Message("agent", id, "internal: check logs", v1::MESSAGE_VISIBILITY_INTERNAL).ok());
+  auto get = [&](const std::string& who, const std::string& player = "") {
+    v1::GetTicketRequest g;
+    g.set_ticket_id(id);
+    v1::GetTicketResponse r;
+    grpc::Status s = tickets_->GetTicket(Ctx(who, player).get(), g, &r);
+    EXPECT_TRUE(s.ok()) << s.error_message();
+    return r;
+  };
+  auto mark = [&](const std::string& who, const std::string& player, uint32_t up_to = 0,
+                  v1::Ticket* out = nullptr) {
+    v1::MarkTicketReadRequest r;
+    r.set_ticket_id(id);
+    r.set_up_to_seq(up_to);
+    v1::MarkTicketReadResponse resp;
+    grpc::Status s = tickets_->MarkTicketRead(Ctx(who, player).get(), r, &resp);
+    if (out) *out = resp.ticket();
+    return s;
+  };
+  v1::GetTicketResponse seen = get("gs-eu1", "p-1");
+  ASSERT_EQ(seen.messages_size(), 1);  // the note is not the player's to see
+  EXPECT_EQ(seen.messages(0).delivery(), v1::DELIVERY_STATE_QUEUED);
+  EXPECT_EQ(seen.ticket().unread_for_player(), 1u);
+  EXPECT_GT(seen.messages(0).directive_seq(), 0u);
+
+  // The ticket's server confirms the directive: delivered.
+  auto gs = v1::GameServerService::NewStub(channel_);
+  v1::RegisterServerRequest reg;
+  reg.set_server_id("eu1-s3");
+  v1::RegisterServerResponse regd;
+  ASSERT_TRUE(gs->RegisterServer(Ctx("gs-eu1").get(), reg, &regd).ok());
+  v1::AckDirectivesRequest ack;
+  ack.set_server_id("eu1-s3");
+  ack.set_seq(seen.messages(0).directive_seq());
+  v1::AckDirectivesResponse acked;
+  ASSERT_TRUE(gs->AckDirectives(Ctx("gs-eu1").get(), ack, &acked).ok());
+  EXPECT_EQ(get("gs-eu1", "p-1").messages(0).delivery(), v1::DELIVERY_STATE_DELIVERED);
+
+  // The player opens it: read. Marks never go backwards.
+  v1::Ticket t;
+  ASSERT_TRUE(mark("gs-eu1", "p-1", 0, &t).ok());
+  EXPECT_EQ(t.unread_for_player(), 0u);
+  EXPECT_EQ(t.player_read_seq(), 2u);
+  EXPECT_EQ(get("gs-eu1", "p-1").messages(0).delivery(), v1::DELIVERY_STATE_READ);
+  ASSERT_TRUE(mark("gs-eu1", "p-1", 1, &t).ok());
+  EXPECT_EQ(t.player_read_seq(), 2u);
+  EXPECT_EQ(mark("gs-eu1", "p-1", 9).error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(mark("gs-eu1", "p-2").error_code(), grpc::StatusCode::PERMISSION_DENIED);
+
+  // The player answers twice: the owner has two to read, then none.
+  ASSERT_TRUE(Message("gs-eu1", id, "Thanks", v1::MESSAGE_VISIBILITY_PUBLIC, "p-1").ok());
+  ASSERT_TRUE(Message("gs-eu1", id, "Any news?", v1::MESSAGE_VISIBILITY_PUBLIC, "p-1").ok());
+  v1::GetTicketResponse desk = get("agent");
+  EXPECT_EQ(desk.ticket().unread_for_owner(), 2u);
+  EXPECT_EQ(desk.messages(3).delivery(), v1::DELIVERY_STATE_DELIVERED);
+  EXPECT_EQ(mark("agent2", "").error_code(), grpc::StatusCode::PERMISSION_DENIED);  // not the owner
+  ASSERT_TRUE(mark("agent", "", 3, &t).ok());
+  EXPECT_EQ(t.unread_for_owner(), 1u);
+  EXPECT_EQ(get("agent").messages(2).delivery(), v1::DELIVERY_STATE_READ);
+  EXPECT_EQ(get("agent").messages(3).delivery(), v1::DELIVERY_STATE_DELIVERED);
+
+  // A new owner starts with everything the player wrote unread.
+  ASSERT_TRUE(Assign("lead", id, "agent2", "shift change").ok());
+  EXPECT_EQ(get("agent2").ticket().unread_for_owner(), 2u);
+  // Replying counts as reading.
+  ASSERT_TRUE(Message("agent2", id, "Fixed now.", v1::MESSAGE_VISIBILITY_PUBLIC).ok());
+  v1::Ticket after = get("agent2").ticket();
+  EXPECT_EQ(after.unread_for_owner(), 0u);
+  EXPECT_EQ(after.unread_for_player(), 1u);
+  // Marking read is audited like every other change.
+  v1::ListAuditRequest areq;
+  areq.set_target("ticket/" + std::to_string(id));
+  v1::ListAuditResponse trail;
+  ASSERT_TRUE(audit_->ListAuditRecords(Ctx("admin").get(), areq, &trail).ok());
+  int reads = 0;
+  for (const auto& r : trail.records()) reads += r.action() == "ticket.read";
+  EXPECT_EQ(reads, 2);
 }
 
 TEST_F(ServiceTest, StatusFollowsTheStateMachine) {
