@@ -270,6 +270,23 @@ absl::StatusOr<Config> ParseConfig(const std::string& text) {
     if (t == nullptr) return absl::InvalidArgumentError("config: [sla] must be a table");
     RETURN_IF_ERROR(ParseSla(*t, &c.desk));
   }
+  if (const toml::node* n = root.get("quality")) {
+    const toml::table* t = n->as_table();
+    if (t == nullptr) return absl::InvalidArgumentError("config: [quality] must be a table");
+    RETURN_IF_ERROR(ReadStrings(*t, "criteria", "quality.", &c.desk.quality_criteria));
+    RETURN_IF_ERROR(ReadInt(*t, "max_score", "quality.", 2, 100, &c.desk.quality_max_score));
+    RETURN_IF_ERROR(ReadInt(*t, "sample_per_agent", "quality.", 1, 50, &c.desk.quality_per_agent));
+    std::set<std::string> seen;
+    for (const auto& name : c.desk.quality_criteria) {
+      RETURN_IF_ERROR(CheckId("config: quality.criteria entry", name, true));
+      if (!seen.insert(name).second) {
+        return absl::InvalidArgumentError(absl::StrCat("config: quality criterion ", name, " appears twice"));
+      }
+    }
+    if (c.desk.quality_criteria.empty() || c.desk.quality_criteria.size() > 16) {
+      return absl::InvalidArgumentError("config: quality.criteria must name 1 to 16 criteria");
+    }
+  }
   // Names, zone, days and hours are checked where they are turned into a policy.
   RETURN_IF_ERROR(SlaPolicyFromConfig(c.desk).status());
   if (const toml::node* n = root.get("principals")) {

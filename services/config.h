@@ -117,6 +117,10 @@ struct DeskConfig {
   std::map<std::string, SlaLimitsConfig> by_category{{"complaint", {60, 0}}};
   std::map<std::string, SlaLimitsConfig> by_priority;
   std::optional<BusinessHoursConfig> business_hours;
+  // [quality]: the inspection sheet and sample size.
+  std::vector<std::string> quality_criteria{"wording", "attitude", "understanding", "handling"};
+  int quality_max_score = 5;
+  int quality_per_agent = 5;
 };
 
 struct Config {

@@ -1,6 +1,7 @@
 // gRPC services over Moderation, GameServers, Announcements and Reports:
 // ModerationService, GameServerService (with the WatchDirectives stream),
-// AnnouncementService, ReportService, VipService, KnowledgeService.
+// AnnouncementService, ReportService, VipService, KnowledgeService,
+// DeskService.
 #ifndef STEWARD_SERVICES_MODERATION_GRPC_H_
 #define STEWARD_SERVICES_MODERATION_GRPC_H_
 
@@ -8,6 +9,7 @@
 
 #include "services/announcements.h"
 #include "services/auth.h"
+#include "services/desk.h"
 #include "services/directives.h"
 #include "services/game_servers.h"
 #include "services/knowledge.h"
@@ -28,6 +30,7 @@ std::unique_ptr<grpc::Service> MakeGameServerService(const Authenticator* auth,
 
 std::unique_ptr<grpc::Service> MakeVipService(const Authenticator* auth, VipCare* vip);
 std::unique_ptr<grpc::Service> MakeKnowledgeService(const Authenticator* auth, Knowledge* kb);
+std::unique_ptr<grpc::Service> MakeDeskService(const Authenticator* auth, Desk* desk);
 std::unique_ptr<grpc::Service> MakeReportService(const Authenticator* auth, Reports* reports);
 std::unique_ptr<grpc::Service> MakeAnnouncementService(const Authenticator* auth,
                                                        Announcements* announcements);

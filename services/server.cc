@@ -306,6 +306,14 @@ TicketDeskOptions DeskOptionsFrom(const DeskConfig& c) {
   return o;
 }
 
+DeskOptions DeskWorkOptionsFrom(const DeskConfig& c) {
+  DeskOptions o;
+  o.criteria = c.quality_criteria;
+  o.max_score = static_cast<uint32_t>(c.quality_max_score);
+  o.per_agent = static_cast<uint32_t>(c.quality_per_agent);
+  return o;
+}
+
 VipOptions VipOptionsFrom(const VipConfig& c) {
   VipOptions o;
   o.downgrade_grace_ms = int64_t{c.downgrade_grace_days} * 24 * 3600 * 1000;
@@ -345,6 +353,7 @@ struct StewardServer::Rep {
   VipCare vip;
   Monitoring monitoring;
   Knowledge knowledge;
+  Desk desk_work;
   TicketServiceImpl tickets;
   AuditServiceImpl audit;
   std::unique_ptr<grpc::Service> moderation_service;
@@ -355,6 +364,7 @@ struct StewardServer::Rep {
   std::unique_ptr<grpc::Service> event_service;
   std::unique_ptr<grpc::Service> monitoring_service;
   std::unique_ptr<grpc::Service> knowledge_service;
+  std::unique_ptr<grpc::Service> desk_service;
   std::unique_ptr<grpc::Server> server;
   int port = 0;
   bool stopped = false;
@@ -370,6 +380,7 @@ struct StewardServer::Rep {
         vip(store, &auth, VipOptionsFrom(config.vip)),
         monitoring(store, &moderation, &reports, MonitoringOptionsFrom(config.monitoring)),
         knowledge(store),
+        desk_work(store, &desk, &vip, DeskWorkOptionsFrom(config.desk)),
         tickets(&auth, &desk),
         audit(&auth, store),
         moderation_service(MakeModerationService(&auth, &moderation)),
@@ -379,7 +390,8 @@ struct StewardServer::Rep {
         vip_service(MakeVipService(&auth, &vip)),
         event_service(MakeEventService(&auth, &monitoring)),
         monitoring_service(MakeMonitoringService(&auth, &monitoring)),
-        knowledge_service(MakeKnowledgeService(&auth, &knowledge)) {
+        knowledge_service(MakeKnowledgeService(&auth, &knowledge)),
+        desk_service(MakeDeskService(&auth, &desk_work)) {
     desk.set_vip(&vip);
     desk.set_acked_seq_lookup([this](absl::string_view realm, absl::string_view server) {
       v1::ListServersResponse servers;
@@ -423,6 +435,7 @@ absl::StatusOr<std::unique_ptr<StewardServer>> StewardServer::Start(
   builder.RegisterService(rep->event_service.get());
   builder.RegisterService(rep->monitoring_service.get());
   builder.RegisterService(rep->knowledge_service.get());
+  builder.RegisterService(rep->desk_service.get());
   builder.SetMaxReceiveMessageSize(kMaxGrpcMessageBytes);
   // A modest per-stream receive window: event streams push back on the
   // sender within a few batches instead of queueing megabytes in the

@@ -4,6 +4,7 @@
 
 #include <atomic>
 #include <cmath>
+#include <algorithm>
 #include <memory>
 #include <optional>
 #include <vector>
@@ -40,6 +41,10 @@ constexpr uint8_t kIdxPlayer = 'p';
 constexpr uint8_t kIdxDeadline = 'D';  // next SLA deadline, ticket
 constexpr uint8_t kIdxQueue = 'Q';     // unowned open tickets: dispatch due, ticket
 constexpr uint8_t kIdxReported = 'r';  // realm, reported player, created, ticket
+constexpr uint8_t kIdxEscalated = 'E'; // open escalated: 3 - level, created, ticket
+constexpr uint8_t kIdxBreached = 'B';  // open with a limit breached: created, ticket
+constexpr uint8_t kIdxResolved = 'z';  // resolved_at, ticket
+constexpr uint8_t kIdxOpen = 'O';      // open: created, ticket
 
 int64_t NowMs() { return absl::ToUnixMillis(absl::Now()); }
 
@@ -83,6 +88,18 @@ std::vector<std::string> IndexKeys(const Ticket& t) {
   keys.push_back(tail(KeyWriter(PlayerPrefix(t.context().realm_id(), t.player_id()))));
   if (int64_t due = NextDeadline(t); due != 0) {
     keys.push_back(KeyWriter().Byte(kIdxDeadline).I64(due).U64(t.id()).Release());
+  }
+  if (IsOpen(t.status())) {
+    keys.push_back(tail(KeyWriter().Byte(kIdxOpen)));
+    if (t.escalation_level() > 0) {
+      keys.push_back(tail(KeyWriter().Byte(kIdxEscalated).Byte(3 - std::clamp(t.escalation_level(), 0, 3))));
+    }
+    if (t.sla().dispatch_breached() || t.sla().answer_breached()) {
+      keys.push_back(tail(KeyWriter().Byte(kIdxBreached)));
+    }
+  }
+  if (t.resolved_at_ms() != 0) {
+    keys.push_back(KeyWriter().Byte(kIdxResolved).I64(t.resolved_at_ms()).U64(t.id()).Release());
   }
   if (!t.reported_player_id().empty()) {
     keys.push_back(tail(KeyWriter().Byte(kIdxReported).Str(t.context().realm_id()).Str(t.reported_player_id())));
@@ -337,6 +354,8 @@ absl::Status ValidateSubmit(const Caller& caller, const v1::SubmitTicketRequest&
 }
 
 }  // namespace
+
+void RedactTicketFor(const Caller& c, v1::Ticket* t) { Redact(c, t); }
 
 void RaiseTicketPriority(v1::Ticket* t, v1::Priority p, absl::string_view why) {
   if (t->priority() >= p) return;
@@ -623,6 +642,9 @@ void TicketDesk::AddMessage(const Caller& caller, const v1::AddMessageRequest& r
           m->set_kb_entry_version(kb.version());
         }
         after->set_message_count(m->seq());
+        if (caller.is_gm() && is_public && after->first_response_at_ms() == 0) {
+          after->set_first_response_at_ms(now);
+        }
         // Whoever writes has read what came before; the other side has one
         // more to read.
         if (caller.is_gm()) {
@@ -848,6 +870,51 @@ absl::StatusOr<int> TicketDesk::RunSlaOnce() {
     breaches += found;
   }
   return breaches;
+}
+
+absl::Status TicketDesk::ScanIndex(const std::string& from, const std::string& to,
+                                   const TicketFn& fn) const {
+  absl::Status bad;
+  RETURN_IF_ERROR(store_->Scan(Cf::kTicketIndex, from, to, false,
+                               [&](absl::string_view key, absl::string_view) {
+                                 std::optional<uint64_t> id;
+                                 if (key.size() >= 8) id = KeyReader(key.substr(key.size() - 8)).U64();
+                                 if (!id) {
+                                   bad = absl::DataLossError("ticket index entry is unreadable");
+                                   return false;
+                                 }
+                                 Ticket t;
+                                 std::string v;
+                                 bad = store_->Get(Cf::kTickets, TicketKey(*id), &v);
+                                 if (bad.ok()) bad = ParseTicket(v, *id, &t);
+                                 return bad.ok() && fn(t);
+                               }));
+  return bad;
+}
+
+absl::Status TicketDesk::ScanCreated(int64_t from_ms, int64_t to_ms, const TicketFn& fn) const {
+  return ScanIndex(KeyWriter().Byte(kIdxAll).I64(from_ms).Release(),
+                   KeyWriter().Byte(kIdxAll).I64(to_ms).Release(), fn);
+}
+
+absl::Status TicketDesk::ScanResolved(int64_t from_ms, int64_t to_ms, const TicketFn& fn) const {
+  return ScanIndex(KeyWriter().Byte(kIdxResolved).I64(from_ms).Release(),
+                   KeyWriter().Byte(kIdxResolved).I64(to_ms).Release(), fn);
+}
+
+absl::Status TicketDesk::ScanOpen(const TicketFn& fn) const {
+  std::string p = KeyWriter().Byte(kIdxOpen).Release();
+  return ScanIndex(p, storage::PrefixSuccessor(p), fn);
+}
+
+absl::Status TicketDesk::ScanOpenEscalated(const TicketFn& fn) const {
+  std::string p = KeyWriter().Byte(kIdxEscalated).Release();
+  return ScanIndex(p, storage::PrefixSuccessor(p), fn);
+}
+
+absl::Status TicketDesk::ScanOpenBreached(const TicketFn& fn) const {
+  std::string p = KeyWriter().Byte(kIdxBreached).Release();
+  return ScanIndex(p, storage::PrefixSuccessor(p), fn);
 }
 
 void TicketDesk::MarkRead(const Caller& caller, const v1::MarkTicketReadRequest& req,

@@ -47,6 +47,10 @@ struct TicketDeskOptions {
 // a ticket already at or above `p` is left as it is.
 void RaiseTicketPriority(v1::Ticket* t, v1::Priority p, absl::string_view why);
 
+// Clears what `c` may not see of a ticket (contact details: only the
+// player, the owner and leads and above).
+void RedactTicketFor(const Caller& c, v1::Ticket* t);
+
 class TicketDesk {
  public:
   // `hub` carries GM public replies to the player's game server.
@@ -90,6 +94,15 @@ class TicketDesk {
                 v1::PullNextTicketResponse* resp, storage::DoneFn done);
   void Escalate(const Caller& caller, const v1::EscalateTicketRequest& req,
                 v1::EscalateTicketResponse* resp, storage::DoneFn done);
+  // Committed tickets through the desk's indexes, for briefs and reports
+  // whose callers are already authorised. `fn` returns false to stop.
+  using TicketFn = std::function<bool(const v1::Ticket&)>;
+  absl::Status ScanCreated(int64_t from_ms, int64_t to_ms, const TicketFn& fn) const;
+  absl::Status ScanResolved(int64_t from_ms, int64_t to_ms, const TicketFn& fn) const;
+  absl::Status ScanOpen(const TicketFn& fn) const;                 // oldest first
+  absl::Status ScanOpenEscalated(const TicketFn& fn) const;        // highest level, then oldest
+  absl::Status ScanOpenBreached(const TicketFn& fn) const;         // oldest first
+
   void MarkRead(const Caller& caller, const v1::MarkTicketReadRequest& req,
                 v1::MarkTicketReadResponse* resp, storage::DoneFn done);
 
@@ -120,6 +133,8 @@ class TicketDesk {
   // Player reports pile up: 5 about one player within 24 hours make the
   // newest high, 20 make it urgent.
   absl::Status RaiseForReportVolume(storage::Txn& txn, int64_t now, v1::Ticket* t) const;
+  // Tickets whose index keys lie in [from, to) (keys end in the ticket id).
+  absl::Status ScanIndex(const std::string& from, const std::string& to, const TicketFn& fn) const;
   // List for an already authorised caller.
   absl::Status ListChecked(const Caller& caller, const v1::ListTicketsRequest& req,
                            v1::ListTicketsResponse* resp) const;

@@ -831,18 +831,7 @@ absl::Status VipCare::Report(const Caller& c, const v1::VipReportRequest& req,
     return true;
   }));
   RETURN_IF_ERROR(bad);
-  std::string prefix = KeyWriter().Byte(kIdxAllTasks).Release();
-  RETURN_IF_ERROR(store_->Scan(
-      Cf::kVipIndex, KeyWriter(prefix).I64(since).key(), KeyWriter(prefix).I64(until).key(), false,
-      [&](absl::string_view key, absl::string_view) {
-        KeyReader r(key.substr(prefix.size()));
-        r.I64();
-        auto id = r.U64();
-        CareTask t;
-        bad = id ? ReadRecord(*store_, Cf::kCareTasks, *id, "care task", &t)
-                 : absl::DataLossError("care task index is unreadable");
-        if (!bad.ok()) return false;
-        if (!req.realm_id().empty() && t.realm_id() != req.realm_id()) return true;
+  return ScanTasks(req.realm_id(), since, until, [&](const CareTask& t) {
         resp->set_tasks_created(resp->tasks_created() + 1);
         bool done = t.state() == v1::CARE_TASK_STATE_DONE;
         if (done) resp->set_tasks_done(resp->tasks_done() + 1);
@@ -857,6 +846,25 @@ absl::Status VipCare::Report(const Caller& c, const v1::VipReportRequest& req,
           if (done) resp->set_callbacks_reached(resp->callbacks_reached() + 1);
         }
         return true;
+      });
+}
+
+absl::Status VipCare::ScanTasks(absl::string_view realm, int64_t since, int64_t until,
+                                const std::function<bool(const v1::CareTask&)>& fn) const {
+  absl::Status bad;
+  std::string prefix = KeyWriter().Byte(kIdxAllTasks).Release();
+  RETURN_IF_ERROR(store_->Scan(
+      Cf::kVipIndex, KeyWriter(prefix).I64(since).key(), KeyWriter(prefix).I64(until).key(), false,
+      [&](absl::string_view key, absl::string_view) {
+        KeyReader r(key.substr(prefix.size()));
+        r.I64();
+        auto id = r.U64();
+        CareTask t;
+        bad = id ? ReadRecord(*store_, Cf::kCareTasks, *id, "care task", &t)
+                 : absl::DataLossError("care task index is unreadable");
+        if (!bad.ok()) return false;
+        if (!realm.empty() && t.realm_id() != realm) return true;
+        return fn(t);
       }));
   return bad;
 }

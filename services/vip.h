@@ -92,6 +92,10 @@ class VipCare {
                   storage::DoneFn done);
   absl::Status ListTasks(const Caller& c, const v1::ListCareTasksRequest& req,
                          v1::ListCareTasksResponse* resp) const;
+  // Care tasks created in [since, until) (of `realm`, or all), oldest first,
+  // for callers already authorised. `fn` returns false to stop.
+  absl::Status ScanTasks(absl::string_view realm, int64_t since, int64_t until,
+                         const std::function<bool(const v1::CareTask&)>& fn) const;
   absl::Status Report(const Caller& c, const v1::VipReportRequest& req,
                       v1::VipReportResponse* resp) const;
 

@@ -61,6 +61,7 @@ constexpr absl::string_view kCfNames[] = {
     "monitoring_index",
     "knowledge",
     "knowledge_index",
+    "desk",
 };
 static_assert(std::size(kCfNames) == static_cast<size_t>(Cf::kCount));
 

@@ -65,6 +65,7 @@ enum class Cf : int {
   kMonIndex,        // alert, rule-name and metric-retention indexes
   kKnowledge,       // kb entry id -> steward.v1.KbEntry (current version)
   kKbIndex,         // kb versions, word and tag indexes
+  kDesk,            // handovers, quality samples and reviews, and their indexes
   kCount,
 };
 

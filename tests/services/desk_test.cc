@@ -2,13 +2,19 @@
 // and priority, business calendars, and the pause arithmetic on them.
 #include <filesystem>
 #include <future>
+#include <map>
+#include <set>
 
 #include "absl/time/civil_time.h"
 #include "absl/time/time.h"
 #include "gtest/gtest.h"
 #include "server_fixture.h"
 #include "services/config.h"
+#include "services/audit.h"
+#include "steward/v1/audit.pb.h"
+#include "services/desk.h"
 #include "services/directives.h"
+#include "services/vip.h"
 #include "services/sla.h"
 #include "services/tickets.h"
 #include "storage/store.h"
@@ -132,14 +138,46 @@ class DeskTest : public ::testing::Test {
     ASSERT_TRUE(hub_->Init().ok());
   }
   void TearDown() override {
+    work_.reset();
     desk_.reset();
+    vip_.reset();
     hub_.reset();
     store_.reset();
     std::filesystem::remove_all(dir_);
   }
-  void MakeDesk(TicketDeskOptions o) {
+  void MakeDesk(TicketDeskOptions o = {}) {
     o.clock = [this] { return now_; };
     desk_ = std::make_unique<TicketDesk>(store_.get(), &auth_, hub_.get(), std::move(o));
+    VipOptions vo;
+    vo.clock = [this] { return now_; };
+    vip_ = std::make_unique<VipCare>(store_.get(), &auth_, std::move(vo));
+    desk_->set_vip(vip_.get());
+    DeskOptions d;
+    d.clock = [this] { return now_; };
+    d.seed = [] { return 42; };
+    work_ = std::make_unique<Desk>(store_.get(), desk_.get(), vip_.get(), std::move(d));
+  }
+  // `who` takes the ticket, replies, and resolves it.
+  void Resolve(uint64_t id, const std::string& who, int64_t reply_after_ms = 0) {
+    Caller gm = As(who);
+    v1::AssignTicketRequest a;
+    a.set_ticket_id(id);
+    a.set_assignee(who);
+    v1::AssignTicketResponse ar;
+    ASSERT_TRUE(Wait([&](auto d) { desk_->Assign(gm, a, &ar, std::move(d)); }).ok());
+    now_ += reply_after_ms;
+    v1::AddMessageRequest m;
+    m.set_ticket_id(id);
+    m.set_body("Done.");
+    m.set_visibility(v1::MESSAGE_VISIBILITY_PUBLIC);
+    v1::AddMessageResponse mr;
+    ASSERT_TRUE(Wait([&](auto d) { desk_->AddMessage(gm, m, &mr, std::move(d)); }).ok());
+    v1::UpdateTicketStatusRequest u;
+    u.set_ticket_id(id);
+    u.set_status(v1::TICKET_STATUS_RESOLVED);
+    v1::UpdateTicketStatusResponse ur;
+    absl::Status st = Wait([&](auto d) { desk_->UpdateStatus(gm, u, &ur, std::move(d)); });
+    ASSERT_TRUE(st.ok()) << st;
   }
   static absl::Status Wait(const std::function<void(storage::DoneFn)>& fn) {
     std::promise<absl::Status> p;
@@ -170,6 +208,8 @@ class DeskTest : public ::testing::Test {
                        Gm("lead", Role::kLead), Gm("sup", Role::kSupervisor)}};
   int64_t now_ = At(2026, 11, 27, 17, 30);  // a Friday evening
   std::unique_ptr<TicketDesk> desk_;
+  std::unique_ptr<VipCare> vip_;
+  std::unique_ptr<Desk> work_;
 };
 
 TEST_F(DeskTest, ClocksRunOnTheCalendarAndPausesKeepWhatWasLeft) {
@@ -215,6 +255,293 @@ TEST_F(DeskTest, ClocksRunOnTheCalendarAndPausesKeepWhatWasLeft) {
   ASSERT_TRUE(Wait([&](auto d) { desk_->AddMessage(player, answer, &mr, std::move(d)); }).ok());
   EXPECT_EQ(mr.ticket().sla().answer_due_ms(), At(2026, 12, 16, 16, 30));
   EXPECT_EQ(mr.ticket().sla().paused_total_ms(), At(2026, 12, 5, 12) - At(2026, 11, 30, 10));
+}
+
+TEST_F(DeskTest, HandoversAndTheShiftBrief) {
+  MakeDesk();
+  auto write = [&](const std::string& who, v1::WriteHandoverRequest r, v1::Handover* out = nullptr) {
+    v1::Handover h;
+    absl::Status s = Wait([&](auto d) { work_->WriteHandover(As(who), r, &h, std::move(d)); });
+    if (out) *out = h;
+    return s;
+  };
+  auto brief = [&](const std::string& who) {
+    v1::ShiftBrief b;
+    EXPECT_TRUE(work_->GetShiftBrief(As(who), {}, &b).ok());
+    return b;
+  };
+  v1::WriteHandoverRequest r;
+  EXPECT_EQ(write("ann", r).code(), absl::StatusCode::kInvalidArgument);  // empty
+  for (int i = 0; i < 33; ++i) r.add_open_issues("issue");
+  EXPECT_EQ(write("ann", r).code(), absl::StatusCode::kInvalidArgument);  // too many
+  r.Clear();
+  r.set_system_state("eu1 login queue is slow since 16:00; known, devs on it");
+  r.add_open_issues("ticket 17: payment dispute, player threatens chargeback");
+  r.set_staffing_notes("bob covers the VIP queue tomorrow");
+  v1::Handover first;
+  ASSERT_TRUE(write("ann", r, &first).ok());
+  now_ += kHour;
+  r.set_system_state("all quiet");
+  v1::Handover second;
+  ASSERT_TRUE(write("lead", r, &second).ok());
+
+  // bob reads both, oldest first; ann only the lead's; the authors have read their own.
+  v1::ShiftBrief b = brief("bob");
+  ASSERT_EQ(b.unread_handovers_size(), 2);
+  EXPECT_EQ(b.unread_handovers(0).id(), first.id());
+  EXPECT_EQ(b.unread_handovers(0).open_issues(0), "ticket 17: payment dispute, player threatens chargeback");
+  ASSERT_EQ(brief("ann").unread_handovers_size(), 1);
+  EXPECT_EQ(brief("ann").unread_handovers(0).id(), second.id());
+
+  v1::MarkHandoverReadRequest mark;
+  mark.set_id(first.id());
+  v1::Handover marked;
+  ASSERT_TRUE(Wait([&](auto d) { work_->MarkHandoverRead(As("bob"), mark, &marked, std::move(d)); }).ok());
+  EXPECT_EQ(marked.read_by_size(), 2);
+  ASSERT_EQ(brief("bob").unread_handovers_size(), 1);
+  EXPECT_EQ(brief("bob").unread_handovers(0).id(), second.id());
+  mark.set_id(999);
+  EXPECT_EQ(Wait([&](auto d) { work_->MarkHandoverRead(As("bob"), mark, &marked, std::move(d)); }).code(),
+            absl::StatusCode::kNotFound);
+
+  // Open escalations, highest level first, and breached tickets follow.
+  v1::Ticket low = File("low", v1::TICKET_CATEGORY_QUESTION);
+  v1::Ticket high = File("high", v1::TICKET_CATEGORY_QUESTION);
+  auto escalate = [&](uint64_t id, int level) {
+    v1::EscalateTicketRequest e;
+    e.set_ticket_id(id);
+    e.set_level(level);
+    e.set_reason("needs a decision");
+    v1::EscalateTicketResponse er;
+    ASSERT_TRUE(Wait([&](auto d) { desk_->Escalate(As("ann"), e, &er, std::move(d)); }).ok());
+  };
+  escalate(low.id(), 1);
+  escalate(high.id(), 3);
+  v1::Ticket late = File("late", v1::TICKET_CATEGORY_COMPLAINT);
+  now_ += 2 * kHour;  // past the complaint's 60 minutes to an owner
+  ASSERT_GE(*desk_->RunSlaOnce(), 1);
+  b = brief("bob");
+  ASSERT_EQ(b.open_escalations_size(), 3);
+  EXPECT_EQ(b.open_escalations(0).id(), high.id());
+  EXPECT_EQ(b.open_escalations(2).id(), late.id());  // escalated by its breach, level 1, newest
+  ASSERT_EQ(b.breached_size(), 1);
+  EXPECT_EQ(b.breached(0).id(), late.id());
+  // Resolved tickets leave the brief.
+  Resolve(high.id(), "ann");
+  EXPECT_EQ(brief("bob").open_escalations_size(), 2);
+
+  // Writing and reading handovers are audited.
+  v1::ListAuditRequest areq;
+  v1::ListAuditResponse trail;
+  ASSERT_TRUE(ListAuditRecords(*store_, As("sup"), areq, &trail).ok());
+  std::multiset<std::string> actions;
+  for (const auto& rec : trail.records()) actions.insert(rec.action());
+  EXPECT_EQ(actions.count("handover.write"), 2u);
+  EXPECT_EQ(actions.count("handover.read"), 1u);
+}
+
+TEST(QualitySampleTest, UniformWithoutReplacement) {
+  std::vector<uint64_t> ids;
+  for (uint64_t i = 1; i <= 12; ++i) ids.push_back(i);
+  std::mt19937_64 rng(7);
+  std::map<uint64_t, int> picked;
+  constexpr int kDraws = 6000;
+  for (int d = 0; d < kDraws; ++d) {
+    std::vector<uint64_t> s = SampleUniform(ids, 5, rng);
+    ASSERT_EQ(s.size(), 5u);
+    ASSERT_EQ(std::set<uint64_t>(s.begin(), s.end()).size(), 5u);  // no repeats
+    for (uint64_t id : s) ++picked[id];
+  }
+  // Each of 12 is expected 6000 * 5 / 12 = 2500 times; binomial sd ~38.
+  for (uint64_t i = 1; i <= 12; ++i) {
+    EXPECT_NEAR(picked[i], 2500, 200) << "ticket " << i;
+  }
+  EXPECT_EQ(SampleUniform({3, 1}, 5, rng), (std::vector<uint64_t>{1, 3}));  // fewer than k: all
+  // Different seeds give different samples.
+  std::mt19937_64 a(1), b(2);
+  std::set<std::vector<uint64_t>> distinct;
+  for (int i = 0; i < 10; ++i) distinct.insert(SampleUniform(ids, 5, i % 2 ? a : b));
+  EXPECT_GT(distinct.size(), 5u);
+}
+
+TEST_F(DeskTest, QualityInspectionSamplesScoresAndTrends) {
+  MakeDesk();
+  now_ = At(2026, 10, 5, 10);
+  std::set<uint64_t> anns, bobs;
+  for (int i = 0; i < 12; ++i) {
+    uint64_t id = File("a" + std::to_string(i), v1::TICKET_CATEGORY_QUESTION).id();
+    Resolve(id, "ann");
+    anns.insert(id);
+    now_ += kHour;
+  }
+  for (int i = 0; i < 3; ++i) {
+    uint64_t id = File("b" + std::to_string(i), v1::TICKET_CATEGORY_QUESTION).id();
+    Resolve(id, "bob");
+    bobs.insert(id);
+  }
+  now_ = At(2026, 11, 2, 9);
+  v1::DrawQualitySampleRequest draw;
+  draw.set_period("2026-10");
+  v1::QualitySample sample;
+  EXPECT_EQ(Wait([&](auto d) { work_->DrawQualitySample(As("lead"), draw, &sample, std::move(d)); }).code(),
+            absl::StatusCode::kPermissionDenied);  // supervisors draw
+  draw.set_period("October");
+  EXPECT_EQ(Wait([&](auto d) { work_->DrawQualitySample(As("sup"), draw, &sample, std::move(d)); }).code(),
+            absl::StatusCode::kInvalidArgument);
+  draw.set_period("2026-10");
+  ASSERT_TRUE(Wait([&](auto d) { work_->DrawQualitySample(As("sup"), draw, &sample, std::move(d)); }).ok());
+  std::map<std::string, int> per_agent;
+  for (const auto& item : sample.items()) {
+    ++per_agent[item.agent()];
+    EXPECT_TRUE((item.agent() == "ann" ? anns : bobs).count(item.ticket_id())) << item.ticket_id();
+  }
+  EXPECT_EQ(per_agent["ann"], 5);  // 5 of her 12
+  EXPECT_EQ(per_agent["bob"], 3);  // all he had
+  // One sample per period: a redraw cannot pick a friendlier one.
+  v1::QualitySample again;
+  EXPECT_EQ(Wait([&](auto d) { work_->DrawQualitySample(As("sup"), draw, &again, std::move(d)); }).code(),
+            absl::StatusCode::kAlreadyExists);
+
+  auto score = [&](uint64_t ticket, std::vector<std::pair<std::string, uint32_t>> scores,
+                   const std::string& who = "sup") {
+    v1::ScoreTicketRequest r;
+    r.set_sample_id(sample.id());
+    r.set_ticket_id(ticket);
+    for (auto& [c, v] : scores) {
+      auto* sc = r.add_scores();
+      sc->set_criterion(c);
+      sc->set_score(v);
+    }
+    v1::QualityReview review;
+    return Wait([&](auto d) { work_->ScoreTicket(As(who), r, &review, std::move(d)); });
+  };
+  uint64_t ann1 = sample.items(0).ticket_id(), ann2 = sample.items(1).ticket_id();
+  std::vector<std::pair<std::string, uint32_t>> good = {
+      {"wording", 5}, {"attitude", 4}, {"understanding", 3}, {"handling", 4}};
+  EXPECT_EQ(score(ann1, {{"wording", 5}}).code(), absl::StatusCode::kInvalidArgument);  // incomplete
+  EXPECT_EQ(score(ann1, {{"wording", 6}, {"attitude", 4}, {"understanding", 3}, {"handling", 4}}).code(),
+            absl::StatusCode::kInvalidArgument);  // out of range
+  EXPECT_EQ(score(ann1, {{"speed", 5}, {"attitude", 4}, {"understanding", 3}, {"handling", 4}}).code(),
+            absl::StatusCode::kInvalidArgument);  // not on the sheet
+  EXPECT_EQ(score(99999, good).code(), absl::StatusCode::kNotFound);
+  EXPECT_EQ(score(ann1, good, "ann").code(), absl::StatusCode::kPermissionDenied);
+  ASSERT_TRUE(score(ann1, good).ok());
+  ASSERT_TRUE(score(ann2, {{"wording", 3}, {"attitude", 2}, {"understanding", 3}, {"handling", 2}}).ok());
+  v1::GetQualitySampleRequest get;
+  get.set_id(sample.id());
+  v1::QualitySample stored;
+  ASSERT_TRUE(work_->GetQualitySample(As("sup"), get, &stored).ok());
+  EXPECT_TRUE(stored.items(0).scored());
+  EXPECT_FALSE(stored.items(2).scored());
+
+  v1::QualityTrendsRequest tr;
+  tr.set_from_period("2026-09");
+  tr.set_to_period("2026-11");
+  v1::QualityTrends trends;
+  ASSERT_TRUE(work_->GetQualityTrends(As("sup"), tr, &trends).ok());
+  ASSERT_EQ(trends.points_size(), 1);
+  EXPECT_EQ(trends.points(0).agent(), "ann");
+  EXPECT_EQ(trends.points(0).period(), "2026-10");
+  EXPECT_EQ(trends.points(0).reviews(), 2u);
+  EXPECT_DOUBLE_EQ(trends.points(0).average().at("wording"), 4.0);
+  EXPECT_DOUBLE_EQ(trends.points(0).average().at("attitude"), 3.0);
+  EXPECT_DOUBLE_EQ(trends.points(0).overall(), (4.0 + 3.0 + 3.0 + 3.0) / 4);
+  // An agent sees their own trend, not a colleague's.
+  tr.set_agent("ann");
+  EXPECT_TRUE(work_->GetQualityTrends(As("ann"), tr, &trends).ok());
+  tr.set_agent("bob");
+  EXPECT_EQ(work_->GetQualityTrends(As("ann"), tr, &trends).code(), absl::StatusCode::kPermissionDenied);
+  tr.set_to_period("2029-01");
+  EXPECT_EQ(work_->GetQualityTrends(As("sup"), tr, &trends).code(), absl::StatusCode::kInvalidArgument);
+}
+
+TEST_F(DeskTest, DeskReportCountsTimesComplianceSatisfactionAndCallbacks) {
+  MakeDesk();
+  // Day 1 (Mon 2026-11-23): three tickets; a complaint answered after 30
+  // minutes and resolved, a question answered after 2 hours and resolved,
+  // and a bug left open.
+  now_ = At(2026, 11, 23, 10);
+  uint64_t complaint = File("c", v1::TICKET_CATEGORY_COMPLAINT).id();
+  uint64_t question = File("q", v1::TICKET_CATEGORY_QUESTION).id();
+  File("b", v1::TICKET_CATEGORY_BUG);
+  Resolve(complaint, "ann", 30 * kMin);
+  Resolve(question, "bob", 2 * kHour);
+  // Day 2: the question's player rates it 4; the complaint's callback
+  // reaches the player.
+  now_ = At(2026, 11, 24, 10);
+  v1::RateTicketRequest rate;
+  rate.set_ticket_id(question);
+  rate.set_score(4);
+  v1::RateTicketResponse rr;
+  ASSERT_TRUE(Wait([&](auto d) { desk_->Rate(As("gs", "p-1"), rate, &rr, std::move(d)); }).ok());
+  uint64_t callback = 0;
+  ASSERT_TRUE(vip_->ScanTasks("", 0, now_, [&](const v1::CareTask& t) {
+    if (t.kind() == v1::CARE_TASK_KIND_CALLBACK) callback = t.id();
+    return true;
+  }).ok());
+  ASSERT_NE(callback, 0u);
+  v1::RecordAttemptRequest att;
+  att.set_task_id(callback);
+  att.set_outcome(v1::ATTEMPT_OUTCOME_REACHED);
+  v1::CareTaskResponse ar;
+  ASSERT_TRUE(Wait([&](auto d) { vip_->RecordAttempt(As("ann"), att, &ar, std::move(d)); }).ok());
+  // Day 4: a question breaches its 4 hours to an owner before it is taken.
+  now_ = At(2026, 11, 26, 9);
+  uint64_t slow = File("s", v1::TICKET_CATEGORY_QUESTION).id();
+  now_ += 5 * kHour;
+  ASSERT_GE(*desk_->RunSlaOnce(), 1);
+  Resolve(slow, "ann", kHour);
+
+  v1::DeskReportRequest req;
+  req.set_from_ms(At(2026, 11, 23, 12));  // rounded down to the day
+  req.set_to_ms(At(2026, 11, 27, 0));
+  req.set_granularity(v1::REPORT_GRANULARITY_DAY);
+  v1::DeskReport report;
+  EXPECT_EQ(work_->GetDeskReport(As("ann"), req, &report).code(), absl::StatusCode::kPermissionDenied);
+  ASSERT_TRUE(work_->GetDeskReport(As("lead"), req, &report).ok());
+  ASSERT_EQ(report.rows_size(), 4);
+  const v1::DeskReportRow& d1 = report.rows(0);
+  EXPECT_EQ(d1.period_start_ms(), At(2026, 11, 23, 0));
+  EXPECT_EQ(d1.received(), 3u);
+  EXPECT_EQ(d1.received_by_category().at("complaint"), 1u);
+  EXPECT_EQ(d1.received_by_category().at("bug"), 1u);
+  EXPECT_EQ(d1.resolved(), 2u);
+  EXPECT_EQ(d1.first_response_p50_ms(), 30 * kMin);
+  EXPECT_EQ(d1.first_response_p90_ms(), 30 * kMin + 2 * kHour);  // the question waited after the complaint
+  EXPECT_DOUBLE_EQ(d1.sla_compliance_pct(), 100.0);
+  EXPECT_DOUBLE_EQ(d1.csat_average(), 4.0);
+  EXPECT_EQ(d1.csat_count(), 1u);
+  EXPECT_EQ(d1.callbacks_due(), 1u);  // created at the complaint's resolution
+  EXPECT_EQ(d1.callbacks_reached(), 1u);
+  EXPECT_DOUBLE_EQ(d1.callback_rate_pct(), 100.0);
+  ASSERT_EQ(d1.agents_size(), 2);
+  EXPECT_EQ(d1.agents(1).agent(), "bob");
+  EXPECT_DOUBLE_EQ(d1.agents(1).csat_average(), 4.0);
+  EXPECT_EQ(report.rows(1).received(), 0u);
+  const v1::DeskReportRow& d4 = report.rows(3);
+  EXPECT_EQ(d4.received(), 1u);
+  EXPECT_EQ(d4.resolved(), 1u);
+  EXPECT_DOUBLE_EQ(d4.sla_compliance_pct(), 0.0);  // breached
+  EXPECT_EQ(report.backlog().open(), 1u);  // the bug, 3 days old
+  EXPECT_EQ(report.backlog().d3_to_7(), 1u);
+
+  // Weeks start on Monday; a month is one row.
+  req.set_granularity(v1::REPORT_GRANULARITY_WEEK);
+  report.Clear();
+  ASSERT_TRUE(work_->GetDeskReport(As("lead"), req, &report).ok());
+  ASSERT_EQ(report.rows_size(), 1);
+  EXPECT_EQ(report.rows(0).period_start_ms(), At(2026, 11, 23, 0));
+  EXPECT_EQ(report.rows(0).received(), 4u);
+  req.set_granularity(v1::REPORT_GRANULARITY_MONTH);
+  report.Clear();
+  ASSERT_TRUE(work_->GetDeskReport(As("lead"), req, &report).ok());
+  ASSERT_EQ(report.rows_size(), 1);
+  EXPECT_EQ(report.rows(0).period_start_ms(), At(2026, 11, 1, 0));
+  EXPECT_EQ(report.rows(0).period_end_ms(), At(2026, 12, 1, 0));
+  EXPECT_EQ(report.rows(0).resolved(), 3u);
+  req.set_from_ms(At(2020, 1, 1, 0));
+  req.set_granularity(v1::REPORT_GRANULARITY_DAY);
+  EXPECT_EQ(work_->GetDeskReport(As("lead"), req, &report).code(), absl::StatusCode::kInvalidArgument);
 }
 
 }  // namespace
