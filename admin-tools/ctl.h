@@ -20,9 +20,11 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "absl/time/time.h"
 #include "google/protobuf/util/json_util.h"
 #include "steward/v1/audit.grpc.pb.h"
+#include "steward/v1/desk.grpc.pb.h"
 #include "steward/v1/gameserver.grpc.pb.h"
 #include "steward/v1/moderation.grpc.pb.h"
 #include "steward/v1/reports.grpc.pb.h"
@@ -115,6 +117,7 @@ class Client {
     monitoring_ = v1::MonitoringService::NewStub(channel_);
     events_ = v1::EventService::NewStub(channel_);
     knowledge_ = v1::KnowledgeService::NewStub(channel_);
+    desk_ = v1::DeskService::NewStub(channel_);
   }
 
   void Prepare(grpc::ClientContext* ctx) const {
@@ -144,6 +147,7 @@ class Client {
   v1::MonitoringService::Stub& monitoring() { return *monitoring_; }
   v1::EventService::Stub& events() { return *events_; }
   v1::KnowledgeService::Stub& knowledge() { return *knowledge_; }
+  v1::DeskService::Stub& desk() { return *desk_; }
 
  private:
   const Globals& g_;
@@ -158,6 +162,7 @@ class Client {
   std::unique_ptr<v1::MonitoringService::Stub> monitoring_;
   std::unique_ptr<v1::EventService::Stub> events_;
   std::unique_ptr<v1::KnowledgeService::Stub> knowledge_;
+  std::unique_ptr<v1::DeskService::Stub> desk_;
 };
 
 inline void PrintJson(const google::protobuf::Message& m) {
@@ -227,6 +232,8 @@ void AddReportCommands(CLI::App& app, const Globals& g, int* handled);
 void AddVipCommands(CLI::App& app, const Globals& g, int* handled);
 // Adds `rules`, `alerts`, `events`, `kb` and `metrics`, the same way.
 void AddMonitoringCommands(CLI::App& app, const Globals& g, int* handled);
+// Adds `handover`, `brief`, `quality` and `reports`, the same way.
+void AddDeskCommands(CLI::App& app, const Globals& g, int* handled);
 
 }  // namespace steward::ctl
 

@@ -215,6 +215,7 @@ int Run(int argc, char** argv) {
   AddReportCommands(app, g, &handled);
   AddVipCommands(app, g, &handled);
   AddMonitoringCommands(app, g, &handled);
+  AddDeskCommands(app, g, &handled);
 
   CLI11_PARSE(app, argc, argv);
   if (handled >= 0) return handled;

@@ -495,6 +495,10 @@ absl::Status Desk::GetDeskReport(const Caller& c, const v1::DeskReportRequest& r
     }
   };
   for (absl::CivilSecond s = start; StartMs(s) < req.to_ms(); s = next(s)) {
+    if (req.max_rows() != 0 && static_cast<uint32_t>(resp->rows_size()) == req.max_rows()) {
+      resp->set_next_from_ms(StartMs(s));
+      break;
+    }
     if (resp->rows_size() == 400) {
       return absl::InvalidArgumentError("the range holds more than 400 periods; ask for fewer or coarser ones");
     }

@@ -518,6 +518,21 @@ TEST_F(DeskTest, DeskReportCountsTimesComplianceSatisfactionAndCallbacks) {
   EXPECT_EQ(d1.agents(1).agent(), "bob");
   EXPECT_DOUBLE_EQ(d1.agents(1).csat_average(), 4.0);
   EXPECT_EQ(report.rows(1).received(), 0u);
+  EXPECT_EQ(report.next_from_ms(), 0);
+  // Paged: two rows, then the rest from where it stopped.
+  req.set_max_rows(2);
+  v1::DeskReport page;
+  ASSERT_TRUE(work_->GetDeskReport(As("lead"), req, &page).ok());
+  ASSERT_EQ(page.rows_size(), 2);
+  EXPECT_EQ(page.next_from_ms(), At(2026, 11, 25, 0));
+  req.set_from_ms(page.next_from_ms());
+  page.Clear();
+  ASSERT_TRUE(work_->GetDeskReport(As("lead"), req, &page).ok());
+  ASSERT_EQ(page.rows_size(), 2);
+  EXPECT_EQ(page.rows(1).received(), 1u);
+  EXPECT_EQ(page.next_from_ms(), 0);
+  req.set_max_rows(0);
+  req.set_from_ms(At(2026, 11, 23, 12));
   const v1::DeskReportRow& d4 = report.rows(3);
   EXPECT_EQ(d4.received(), 1u);
   EXPECT_EQ(d4.resolved(), 1u);
