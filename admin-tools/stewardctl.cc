@@ -9,12 +9,17 @@ namespace steward::ctl {
 namespace {
 
 void PrintTicketTable(const v1::ListTicketsResponse& r) {
-  std::printf("%-8s %-14s %-13s %-7s %-16s %-8s %-14s %-19s %s\n", "ID", "STATUS", "CATEGORY",
-              "PRIO", "PLAYER", "REALM", "ASSIGNEE", "CREATED (UTC)", "SUBJECT");
+  std::printf("%-8s %-14s %-13s %-7s %-8s %-16s %-8s %-14s %-19s %s\n", "ID", "STATUS", "CATEGORY",
+              "PRIO", "SLA", "PLAYER", "REALM", "ASSIGNEE", "CREATED (UTC)", "SUBJECT");
   for (const auto& t : r.tickets()) {
-    std::printf("%-8llu %-14s %-13s %-7s %-16s %-8s %-14s %-19s %s\n",
+    const auto& sla = t.sla();
+    const char* clock = sla.dispatch_breached() || sla.answer_breached() ? "BREACHED"
+                        : sla.at_risk()                                  ? "AT RISK"
+                        : sla.paused_since_ms() != 0                     ? "paused"
+                                                                         : "ok";
+    std::printf("%-8llu %-14s %-13s %-7s %-8s %-16s %-8s %-14s %-19s %s\n",
                 static_cast<unsigned long long>(t.id()), StatusName(t.status()).c_str(),
-                CategoryName(t.category()).c_str(), PriorityName(t.priority()).c_str(),
+                CategoryName(t.category()).c_str(), PriorityName(t.priority()).c_str(), clock,
                 Clip(t.player_id(), 16).c_str(), Clip(t.context().realm_id(), 8).c_str(),
                 t.assignee().empty() ? "-" : Clip(t.assignee(), 14).c_str(),
                 Time(t.created_at_ms()).c_str(), Clip(t.subject(), 60).c_str());

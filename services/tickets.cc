@@ -220,6 +220,18 @@ void Redact(const Caller& c, Ticket* t) {
   t->clear_contact();
 }
 
+// Sets sla.at_risk for a reader at `now`.
+void MarkRisk(Ticket* t, int64_t now) {
+  auto* s = t->mutable_sla();
+  int64_t due = NextDeadline(*t);
+  bool risk = false;
+  if (due != 0) {
+    int64_t margin = std::max<int64_t>(15 * 60 * 1000, (due - t->created_at_ms()) / 5);
+    risk = due - now <= margin;
+  }
+  s->set_at_risk(risk);
+}
+
 // Moves the ticket's clocks for the change before -> after (before null
 // for a new ticket).
 void UpdateSla(const Ticket* before, Ticket* after, int64_t now, const SlaPolicy& policy) {
@@ -1082,6 +1094,7 @@ absl::Status TicketDesk::Get(const Caller& caller, const v1::GetTicketRequest& r
   RETURN_IF_ERROR(ParseTicket(v, req.ticket_id(), t));
   if (!caller.is_gm()) RETURN_IF_ERROR(CheckPlayerOwns(caller, *t));
   Redact(caller, t);
+  MarkRisk(t, Now());
   std::string prefix = KeyWriter().U64(t->id()).Release();
   absl::Status parse_error;
   RETURN_IF_ERROR(store_->Scan(
@@ -1162,6 +1175,7 @@ absl::Status TicketDesk::ListChecked(const Caller& caller, const v1::ListTickets
   scan.oldest_first = req.oldest_first();
   scan.page_token = req.page_token();
   scan.page_size = EffectivePageSize(req.page_size());
+  const int64_t now = Now();
   ASSIGN_OR_RETURN(
       std::string token,
       ScanByTime(*store_, scan,
@@ -1183,6 +1197,7 @@ absl::Status TicketDesk::ListChecked(const Caller& caller, const v1::ListTickets
                      return false;
                    }
                    Redact(caller, &t);
+                   MarkRisk(&t, now);
                    *resp->add_tickets() = std::move(t);
                    return true;
                  }));

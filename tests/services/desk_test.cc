@@ -230,8 +230,19 @@ TEST_F(DeskTest, ClocksRunOnTheCalendarAndPausesKeepWhatWasLeft) {
   v1::Ticket u = File("u", v1::TICKET_CATEGORY_QUESTION, v1::PRIORITY_URGENT);
   EXPECT_EQ(u.sla().dispatch_due_ms(), At(2026, 12, 1, 9, 5));
 
+  auto get = [&](uint64_t id) {
+    v1::GetTicketRequest g;
+    g.set_ticket_id(id);
+    v1::GetTicketResponse r;
+    EXPECT_TRUE(desk_->Get(As("ann"), g, &r).ok());
+    return r.ticket();
+  };
+  EXPECT_FALSE(get(u.id()).sla().at_risk());  // 15 hours of wall time to go
+  now_ = At(2026, 12, 1, 8);
+  EXPECT_TRUE(get(u.id()).sla().at_risk());   // within a fifth of its span
   // Nothing breaches over the weekend.
   now_ = At(2026, 11, 30, 9, 29);
+  EXPECT_TRUE(get(c.id()).sla().at_risk());
   ASSERT_EQ(*desk_->RunSlaOnce(), 0);
   now_ = At(2026, 11, 30, 9, 30);
   ASSERT_EQ(*desk_->RunSlaOnce(), 1);
