@@ -43,6 +43,25 @@ std::string MetricKey(uint8_t res, absl::string_view type, absl::string_view rea
   return KeyWriter().Byte(res).Str(type).Str(realm).Str(server).I64(start).Release();
 }
 
+bool IsPurchase(const v1::Event& e) { return e.type().size() == 8 && e.type() == "purchase"; }
+
+const std::string* OrderId(const v1::Event& e) {
+  for (const auto& a : e.attributes()) {
+    if (a.key() == "order_id") return &a.value();
+  }
+  return nullptr;
+}
+
+absl::Status CheckPurchase(const v1::Event& e, int i) {
+  const std::string* order = OrderId(e);
+  if (e.player_id().empty() || order == nullptr || order->empty() || !(e.value() > 0 && e.value() <= 1e6)) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "events[", i, "]: a purchase needs player_id, value (the amount, above 0 and at most 1,000,000) and an "
+        "order_id attribute"));
+  }
+  return absl::OkStatus();
+}
+
 absl::Status CheckEventText(absl::string_view field, int i, absl::string_view v, size_t min,
                             size_t max) {
   if (v.size() < min || v.size() > max) {
@@ -184,6 +203,7 @@ absl::Status Monitoring::ValidateBatch(const Caller& c, const v1::EventBatch& b,
     if (e.attributes_size() > kMaxAttrs) {
       return absl::InvalidArgumentError(absl::StrCat("events[", i, "].attributes: at most ", kMaxAttrs));
     }
+    if (IsPurchase(e)) RETURN_IF_ERROR(CheckPurchase(e, i));
     for (const auto& a : e.attributes()) {
       RETURN_IF_ERROR(CheckEventText("attributes.key", i, a.key(), 1, kMaxAttrKeyLen));
       if (a.value().size() > kMaxAttrValueLen) {
@@ -193,6 +213,13 @@ absl::Status Monitoring::ValidateBatch(const Caller& c, const v1::EventBatch& b,
     }
   }
   return absl::OkStatus();
+}
+
+void Monitoring::ForwardPurchases(const Caller& c, const v1::EventBatch& batch) const {
+  if (!purchase_hook_) return;
+  for (const v1::Event& e : batch.events()) {
+    if (IsPurchase(e)) purchase_hook_(c, e);
+  }
 }
 
 void Monitoring::Ingest(std::shared_ptr<const v1::EventBatch> batch, Pipeline::DoneFn done) {

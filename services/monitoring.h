@@ -63,6 +63,14 @@ class Monitoring {
   // Counts a batch refused by ValidateBatch.
   void CountRejected() { rejected_batches_.fetch_add(1); }
 
+  // A "purchase" event (player_id, value: the amount in the game's
+  // accounting currency, attribute order_id) is also a purchase for VIP
+  // care: ForwardPurchases hands each one in a validated batch to `hook`,
+  // with the publishing game server as the caller. Set before serving.
+  using PurchaseFn = std::function<void(const Caller&, const v1::Event&)>;
+  void set_purchase_hook(PurchaseFn hook) { purchase_hook_ = std::move(hook); }
+  void ForwardPurchases(const Caller& c, const v1::EventBatch& batch) const;
+
   void SaveRule(const Caller& c, const v1::SaveRuleRequest& req, v1::SaveRuleResponse* resp,
                 storage::DoneFn done);
   absl::Status ListRules(const Caller& c, const v1::ListRulesRequest& req,
@@ -94,6 +102,7 @@ class Monitoring {
   Pipeline& pipeline() { return *pipeline_; }
 
  private:
+  PurchaseFn purchase_hook_;
   struct Cooldown {
     int64_t last_raised_ms = 0;
     uint64_t alert_id = 0;

@@ -11,6 +11,7 @@
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "services/audit.h"
+#include "services/log.h"
 #include "services/records.h"
 #include "services/tickets.h"
 #include "services/validation.h"
@@ -230,6 +231,26 @@ absl::Status Retier(Txn& txn, const VipOptions& o, VipProfile& p, int64_t now,
 }
 
 }  // namespace
+
+void VipCare::RecordPurchaseEvent(const Caller& c, const v1::Event& e) {
+  struct Call {
+    v1::RecordPurchaseRequest req;
+    v1::VipProfileResponse resp;
+  };
+  auto call = std::make_shared<Call>();
+  for (const auto& a : e.attributes()) {
+    if (a.key() == "order_id") call->req.set_idempotency_key(a.value());
+  }
+  call->req.set_player_id(e.player_id());
+  call->req.set_amount_cents(std::llround(e.value() * 100));
+  call->req.set_at_ms(e.time_ms());
+  RecordPurchase(c, call->req, &call->resp, [call, who = c.name()](absl::Status s) {
+    if (!s.ok()) {
+      LogWarning("purchase event from ", who, " for ", call->req.player_id(), " (order ",
+                 call->req.idempotency_key(), ") not recorded: ", s.ToString());
+    }
+  });
+}
 
 void VipCare::RecordPurchase(const Caller& c, const v1::RecordPurchaseRequest& req,
                              v1::VipProfileResponse* resp, storage::DoneFn done) {

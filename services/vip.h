@@ -29,6 +29,7 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "services/auth.h"
+#include "steward/v1/events.pb.h"
 #include "steward/v1/ticket.pb.h"
 #include "steward/v1/vip.pb.h"
 #include "storage/store.h"
@@ -71,6 +72,10 @@ class VipCare {
   // Runs Sweep every `every` on a thread of its own until destruction.
   void StartSweeper(absl::Duration every);
 
+  // A purchase seen as a "purchase" event (see Monitoring::ForwardPurchases):
+  // recorded like RecordPurchase, keyed by the event's order_id. Failures
+  // are logged; the event itself was accepted.
+  void RecordPurchaseEvent(const Caller& c, const v1::Event& e);
   void RecordPurchase(const Caller& c, const v1::RecordPurchaseRequest& req,
                       v1::VipProfileResponse* resp, storage::DoneFn done);
   void RecordLogin(const Caller& c, const v1::RecordLoginRequest& req,

@@ -11,6 +11,7 @@
 #include "services/monitoring.h"
 #include "steward/v1/audit.grpc.pb.h"
 #include "steward/v1/events.grpc.pb.h"
+#include "steward/v1/vip.grpc.pb.h"
 #include "steward/v1/moderation.grpc.pb.h"
 #include "steward/v1/reports.grpc.pb.h"
 
@@ -265,6 +266,62 @@ TEST_F(MonitoringTest, BadBatchesAreRefusedAndCounted) {
   EXPECT_EQ(stats.rejected_batches(), 5u);  // every refused batch of a known caller
   EXPECT_EQ(stats.accepted(), 2u);
   EXPECT_GT(stats.memory_limit_bytes(), 0u);
+}
+
+TEST_F(MonitoringTest, PurchaseEventsFeedVipTiersOncePerOrder) {
+  auto ev = v1::EventService::NewStub(channel_);
+  auto purchase = [](const std::string& player, double amount, const std::string& order) {
+    v1::EventBatch b;
+    b.set_realm_id("eu1");
+    b.set_server_id("eu1-s1");
+    auto* e = b.add_events();
+    e->set_type("purchase");
+    e->set_player_id(player);
+    e->set_value(amount);
+    if (!order.empty()) {
+      auto* a = e->add_attributes();
+      a->set_key("order_id");
+      a->set_value(order);
+    }
+    return b;
+  };
+  v1::PublishEventsRequest req;
+  v1::PublishEventsResponse resp;
+  // A purchase without an order id (it could not be de-duplicated) or
+  // without an amount is refused.
+  *req.mutable_batch() = purchase("p-7", 60, "");
+  grpc::Status s = ev->PublishEvents(Ctx("gs-eu1").get(), req, &resp);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_NE(s.error_message().find("order_id"), std::string::npos);
+  *req.mutable_batch() = purchase("p-7", 0, "o-1");
+  EXPECT_EQ(ev->PublishEvents(Ctx("gs-eu1").get(), req, &resp).error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+
+  // 40.00 twice under one order counts once; a second order on the stream
+  // takes the player past silver's 50.00 in 30 days.
+  *req.mutable_batch() = purchase("p-7", 40, "o-1");
+  ASSERT_TRUE(ev->PublishEvents(Ctx("gs-eu1").get(), req, &resp).ok());
+  ASSERT_TRUE(ev->PublishEvents(Ctx("gs-eu1").get(), req, &resp).ok());
+  auto vip = v1::VipService::NewStub(channel_);
+  v1::GetVipProfileRequest get;
+  get.set_player_id("p-7");
+  get.set_realm_id("eu1");
+  v1::VipProfileResponse profile;
+  auto spend_is = [&](int64_t cents) {
+    for (int i = 0; i < 200; ++i) {  // recorded after the event is accepted
+      if (vip->GetVipProfile(Ctx("sup").get(), get, &profile).ok() &&
+          profile.profile().lifetime_spend_cents() == cents) {
+        return true;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    return false;
+  };
+  ASSERT_TRUE(spend_is(40'00)) << profile.profile().lifetime_spend_cents();
+  EXPECT_EQ(profile.profile().tier(), "");
+  v1::IngestSummary sum;
+  ASSERT_TRUE(Stream({purchase("p-7", 45.5, "o-2")}, &sum).ok());
+  ASSERT_TRUE(spend_is(85'50)) << profile.profile().lifetime_spend_cents();
+  EXPECT_EQ(profile.profile().tier(), "silver");
 }
 
 // Roll-ups land per minute and per hour; retention drops old minutes and
