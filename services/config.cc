@@ -104,6 +104,8 @@ absl::Status ParseVip(const toml::table& t, VipConfig* v) {
       RETURN_IF_ERROR(ReadNumber(*tt, "rolling_30d_spend", where, 0, 1e12, &rolling));
       RETURN_IF_ERROR(ReadInt(*tt, "callback_hours", where, 1, 24 * 30, &e.callback_hours));
       RETURN_IF_ERROR(ReadString(*tt, "ticket_priority", where, &e.ticket_priority));
+      RETURN_IF_ERROR(ReadInt(*tt, "dispatch_minutes", where, 0, 30 * 24 * 60, &e.dispatch_minutes));
+      RETURN_IF_ERROR(ReadInt(*tt, "answer_hours", where, 0, 365 * 24, &e.answer_hours));
       if (e.ticket_priority != "low" && e.ticket_priority != "normal" && e.ticket_priority != "high" &&
           e.ticket_priority != "urgent") {
         return absl::InvalidArgumentError(

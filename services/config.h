@@ -79,6 +79,8 @@ struct VipTierEntry {
   int64_t rolling_30d_cents = 0;
   int callback_hours = 72;
   std::string ticket_priority = "high";
+  int dispatch_minutes = 0;  // tighter ticket limits for the tier; 0: the desk's
+  int answer_hours = 0;
 };
 
 struct VipConfig {

@@ -323,7 +323,8 @@ VipOptions VipOptionsFrom(const VipConfig& c) {
     for (const auto& t : c.tiers) {
       v1::Priority p = v1::PRIORITY_HIGH;
       v1::Priority_Parse("PRIORITY_" + absl::AsciiStrToUpper(t.ticket_priority), &p);
-      o.tiers.push_back({t.name, t.lifetime_cents, t.rolling_30d_cents, t.callback_hours, p});
+      o.tiers.push_back({t.name, t.lifetime_cents, t.rolling_30d_cents, t.callback_hours, p,
+                         int64_t{t.dispatch_minutes} * 60 * 1000, int64_t{t.answer_hours} * 3600 * 1000});
     }
   }
   return o;

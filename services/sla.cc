@@ -120,15 +120,20 @@ int64_t BusinessCalendar::Between(int64_t from_ms, int64_t to_ms) const {
   return total;
 }
 
-SlaLimits SlaPolicy::For(v1::TicketCategory category, v1::Priority priority) const {
+SlaLimits SlaPolicy::For(v1::TicketCategory category, v1::Priority priority,
+                         const std::string& vip_tier) const {
   SlaLimits l = defaults;
   if (auto it = by_category.find(category); it != by_category.end()) {
     if (it->second.dispatch_ms != 0) l.dispatch_ms = it->second.dispatch_ms;
     if (it->second.answer_ms != 0) l.answer_ms = it->second.answer_ms;
   }
-  if (auto it = by_priority.find(priority); it != by_priority.end()) {
-    if (it->second.dispatch_ms != 0) l.dispatch_ms = std::min(l.dispatch_ms, it->second.dispatch_ms);
-    if (it->second.answer_ms != 0) l.answer_ms = std::min(l.answer_ms, it->second.answer_ms);
+  auto tighten = [&l](const SlaLimits& t) {
+    if (t.dispatch_ms != 0) l.dispatch_ms = std::min(l.dispatch_ms, t.dispatch_ms);
+    if (t.answer_ms != 0) l.answer_ms = std::min(l.answer_ms, t.answer_ms);
+  };
+  if (auto it = by_priority.find(priority); it != by_priority.end()) tighten(it->second);
+  if (!vip_tier.empty()) {
+    if (auto it = by_vip_tier.find(vip_tier); it != by_vip_tier.end()) tighten(it->second);
   }
   return l;
 }

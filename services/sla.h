@@ -60,10 +60,13 @@ struct SlaPolicy {
   std::map<v1::TicketCategory, SlaLimits> by_category{
       {v1::TICKET_CATEGORY_COMPLAINT, {60 * 60 * 1000, 0}}};
   std::map<v1::Priority, SlaLimits> by_priority;
+  // A VIP tier's limits tighten further (filled from VIP care's tiers).
+  std::map<std::string, SlaLimits> by_vip_tier;
   // Null: the clocks run around the clock.
   std::shared_ptr<const BusinessCalendar> calendar;
 
-  SlaLimits For(v1::TicketCategory category, v1::Priority priority) const;
+  SlaLimits For(v1::TicketCategory category, v1::Priority priority,
+               const std::string& vip_tier = "") const;
   // `from` plus `ms` of counted time.
   int64_t Due(int64_t from_ms, int64_t ms) const {
     return calendar ? calendar->Add(from_ms, ms) : from_ms + ms;

@@ -236,7 +236,7 @@ void MarkRisk(Ticket* t, int64_t now) {
 // for a new ticket).
 void UpdateSla(const Ticket* before, Ticket* after, int64_t now, const SlaPolicy& policy) {
   auto* s = after->mutable_sla();
-  SlaLimits limits = policy.For(after->category(), after->priority());
+  SlaLimits limits = policy.For(after->category(), after->priority(), after->vip_tier());
   if (before == nullptr) {
     s->set_dispatch_due_ms(policy.Due(now, limits.dispatch_ms));
     s->set_answer_due_ms(policy.Due(now, limits.answer_ms));
@@ -882,6 +882,14 @@ absl::StatusOr<int> TicketDesk::RunSlaOnce() {
     breaches += found;
   }
   return breaches;
+}
+
+void TicketDesk::set_vip(const VipCare* vip) {
+  vip_ = vip;
+  if (vip == nullptr) return;
+  for (const auto& tier : vip->options().tiers) {
+    options_.sla.by_vip_tier[tier.name] = {tier.dispatch_ms, tier.answer_ms};
+  }
 }
 
 absl::Status TicketDesk::ScanIndex(const std::string& from, const std::string& to,

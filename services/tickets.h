@@ -74,7 +74,9 @@ class TicketDesk {
 
   // VIP care (optional): bumps VIP tickets' priority and schedules
   // callbacks when they are resolved. Must outlive the desk.
-  void set_vip(const VipCare* vip) { vip_ = vip; }
+  // VIP care: tiers raise priority, route to care GMs and tighten time
+  // limits (their limits join the SLA policy here).
+  void set_vip(const VipCare* vip);
 
   void Submit(const Caller& caller, const v1::SubmitTicketRequest& req,
               v1::SubmitTicketResponse* resp, storage::DoneFn done);

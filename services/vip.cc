@@ -644,6 +644,7 @@ absl::Status VipCare::OnTicketSubmitted(Txn& txn, v1::Ticket* t) const {
   if (tier == nullptr) return absl::OkStatus();
   auto& extra = *t->mutable_context()->mutable_extra();
   RaiseTicketPriority(t, tier->ticket_priority, absl::StrCat("VIP tier ", p.tier()));
+  t->set_vip_tier(p.tier());  // the tier's time limits apply
   if (!p.care_gm().empty() && t->assignee().empty()) {
     std::string on;
     absl::Status s = txn.Get(Cf::kVipIndex, KeyWriter().Byte(kIdxOnShift).Str(p.care_gm()).key(), &on);

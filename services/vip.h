@@ -42,6 +42,9 @@ struct VipTierConfig {
   int64_t rolling_30d_cents = 0;  // or 30-day spend >= this
   int64_t callback_hours = 72;    // callback due this long after resolution
   v1::Priority ticket_priority = v1::PRIORITY_HIGH;  // at least this for tickets
+  // Tighter ticket time limits for the tier (0: the desk's own).
+  int64_t dispatch_ms = 0;
+  int64_t answer_ms = 0;
 };
 
 struct VipOptions {
@@ -49,8 +52,8 @@ struct VipOptions {
   // gold (1,000 / 300), platinum (5,000 / 1,000).
   std::vector<VipTierConfig> tiers = {
       {"silver", 100'00, 50'00, 72, v1::PRIORITY_NORMAL},
-      {"gold", 1'000'00, 300'00, 48, v1::PRIORITY_HIGH},
-      {"platinum", 5'000'00, 1'000'00, 24, v1::PRIORITY_URGENT},
+      {"gold", 1'000'00, 300'00, 48, v1::PRIORITY_HIGH, 0, 48LL * 3600 * 1000},
+      {"platinum", 5'000'00, 1'000'00, 24, v1::PRIORITY_URGENT, 30LL * 60 * 1000, 24LL * 3600 * 1000},
   };
   // Default: 14 days.
   int64_t downgrade_grace_ms = int64_t{14} * 24 * 3600 * 1000;
@@ -75,6 +78,7 @@ class VipCare {
   // A purchase seen as a "purchase" event (see Monitoring::ForwardPurchases):
   // recorded like RecordPurchase, keyed by the event's order_id. Failures
   // are logged; the event itself was accepted.
+  const VipOptions& options() const { return options_; }
   void RecordPurchaseEvent(const Caller& c, const v1::Event& e);
   void RecordPurchase(const Caller& c, const v1::RecordPurchaseRequest& req,
                       v1::VipProfileResponse* resp, storage::DoneFn done);

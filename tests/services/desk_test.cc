@@ -83,6 +83,9 @@ TEST(SlaPolicyTest, CategoryThenTighterPriority) {
   EXPECT_EQ(policy->For(v1::TICKET_CATEGORY_BUG, v1::PRIORITY_URGENT).answer_ms, 8 * kHour);
   EXPECT_EQ(policy->For(v1::TICKET_CATEGORY_COMPLAINT, v1::PRIORITY_URGENT).dispatch_ms, 15 * kMin);
   EXPECT_EQ(policy->For(v1::TICKET_CATEGORY_QUESTION, v1::PRIORITY_LOW).dispatch_ms, 4 * kHour);
+  policy->by_vip_tier["gold"] = {0, 6 * kHour};
+  EXPECT_EQ(policy->For(v1::TICKET_CATEGORY_BUG, v1::PRIORITY_URGENT, "gold").answer_ms, 6 * kHour);
+  EXPECT_EQ(policy->For(v1::TICKET_CATEGORY_BUG, v1::PRIORITY_URGENT, "silver").answer_ms, 8 * kHour);
 
   c.by_category["gripes"] = {1, 1};
   auto bad = SlaPolicyFromConfig(c);

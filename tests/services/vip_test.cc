@@ -302,6 +302,10 @@ TEST_F(VipServiceTest, ContactDetailsOnlyForTheCareGmAndSupervisorsAndEveryReadI
   ASSERT_GE(filed.ticket().priority_reasons_size(), 1);
   EXPECT_EQ(filed.ticket().priority_reasons(filed.ticket().priority_reasons_size() - 1),
             "VIP tier platinum: urgent");
+  // Platinum's own time limits: an owner within 30 minutes, an answer in 24 hours.
+  EXPECT_EQ(filed.ticket().vip_tier(), "platinum");
+  EXPECT_EQ(filed.ticket().sla().dispatch_due_ms(), filed.ticket().created_at_ms() + 30 * 60 * 1000);
+  EXPECT_EQ(filed.ticket().sla().answer_due_ms(), filed.ticket().created_at_ms() + 24 * 3600 * 1000);
   EXPECT_EQ(filed.ticket().assignee(), "agent");
   EXPECT_EQ(filed.ticket().status(), v1::TICKET_STATUS_ASSIGNED);
   shift.set_on_shift(false);
