@@ -332,6 +332,8 @@ void AddModerationCommands(CLI::App& app, const Globals& g, int* handled) {
   check->add_option("--device", o.device, "device hash");
   check->add_option("--ip", o.ip, "IP hash");
   check->add_option("--guild", o.guild);
+  static std::vector<std::string> channels;
+  check->add_option("--chat-channel", channels, "a chat channel the player is in (repeat)");
   check->callback(Command(g, handled, [&g](Client& c, grpc::ClientContext& ctx) {
     v1::CheckPlayerRequest req;
     req.set_player_id(o.player);
@@ -340,6 +342,7 @@ void AddModerationCommands(CLI::App& app, const Globals& g, int* handled) {
     req.set_device_hash(o.device);
     req.set_ip_hash(o.ip);
     req.set_guild_id(o.guild);
+    for (const auto& ch : channels) req.add_channel_ids(ch);
     v1::PlayerStatus st;
     c.Check(c.moderation().CheckPlayer(&ctx, req, &st));
     if (g.json) {
@@ -349,6 +352,8 @@ void AddModerationCommands(CLI::App& app, const Globals& g, int* handled) {
     std::printf("login %s, chat %s%s\n", st.can_login() ? "allowed" : "BLOCKED",
                 st.can_chat() ? "allowed" : "BLOCKED", st.shadow_muted() ? " (shadow muted)" : "");
     for (const auto& f : st.restricted_features()) std::printf("restricted: %s\n", f.c_str());
+    if (st.guild_banned()) std::printf("guild banned\n");
+    for (const auto& ch : st.banned_channels()) std::printf("channel closed: %s\n", ch.c_str());
     for (const auto& r : st.restrictions()) {
       std::printf("  sanction %llu %s, %s%s%s\n", static_cast<unsigned long long>(r.sanction_id()),
                   SanctionTypeName(r.type()).c_str(),

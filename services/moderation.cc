@@ -893,6 +893,8 @@ absl::Status Moderation::CheckPlayer(const Caller& c, const v1::CheckPlayerReque
   RETURN_IF_ERROR(CheckId("device_hash", q.device_hash(), false));
   RETURN_IF_ERROR(CheckId("ip_hash", q.ip_hash(), false));
   RETURN_IF_ERROR(CheckId("guild_id", q.guild_id(), false));
+  if (q.channel_ids_size() > 16) return absl::InvalidArgumentError("channel_ids: at most 16");
+  for (const auto& ch : q.channel_ids()) RETURN_IF_ERROR(CheckId("channel_ids", ch, true));
   Evaluate(q, NowMs(), resp);
   return absl::OkStatus();
 }
@@ -902,6 +904,7 @@ void Moderation::Evaluate(const v1::CheckPlayerRequest& q, int64_t now,
   out->set_can_login(true);
   out->set_can_chat(true);
   out->set_checked_at_ms(now);
+  const std::string* channel = nullptr;  // the channel being looked up
   auto visit = [&](const IndexedSanction& s) {
     if (!s.InForce(now) || !s.Covers(q.realm_id(), q.server_id())) return;
     switch (s.type) {
@@ -925,6 +928,12 @@ void Moderation::Evaluate(const v1::CheckPlayerRequest& q, int64_t now,
       case v1::SANCTION_TYPE_GUILD_BAN:
         out->set_guild_banned(true);
         break;
+      case v1::SANCTION_TYPE_CHANNEL_BAN:
+        if (channel != nullptr &&
+            (out->banned_channels_size() == 0 || out->banned_channels(out->banned_channels_size() - 1) != *channel)) {
+          out->add_banned_channels(*channel);
+        }
+        break;
       default:
         break;
     }
@@ -937,7 +946,7 @@ void Moderation::Evaluate(const v1::CheckPlayerRequest& q, int64_t now,
     r->set_appeal_state(s.appeal_state);
     bool shown = s.type != v1::SANCTION_TYPE_SHADOW_MUTE;
     r->set_show_to_player(shown);
-    // Device, IP and guild bans are not the player's own sanction to appeal.
+    // Device, IP, guild and channel bans are not the player's own sanction to appeal.
     r->set_appealable(shown && s.appeal_state == v1::APPEAL_STATE_UNSPECIFIED &&
                       SubjectKindOf(s.type) == SubjectKind::kPlayer);
     if (shown) r->set_reason(s.reason);
@@ -949,6 +958,10 @@ void Moderation::Evaluate(const v1::CheckPlayerRequest& q, int64_t now,
   index_.ForSubject(SubjectKind::kDevice, q.device_hash(), visit);
   index_.ForSubject(SubjectKind::kIp, q.ip_hash(), visit);
   index_.ForSubject(SubjectKind::kGuild, q.guild_id(), visit);
+  for (const std::string& ch : q.channel_ids()) {
+    channel = &ch;
+    index_.ForSubject(SubjectKind::kChannel, ch, visit);
+  }
 }
 
 }  // namespace steward

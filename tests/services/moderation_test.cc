@@ -231,6 +231,22 @@ TEST_F(ModerationTest, RestrictionsShadowMutesAndHashBans) {
   v1::PlayerStatus d = Check("gs-eu1", "p-3", "eu1", "", kDeviceHash);
   EXPECT_FALSE(d.can_login());
   EXPECT_FALSE(d.restrictions(0).appealable());  // not the player's own sanction
+  // A closed chat channel shows for whoever asks about it, and only it.
+  MustIssue("lead", Spec(v1::SANCTION_TYPE_CHANNEL_BAN, "lfg-trade", kDay));
+  v1::CheckPlayerRequest ch;
+  ch.set_player_id("p-4");
+  ch.set_realm_id("eu1");
+  ch.add_channel_ids("world");
+  ch.add_channel_ids("lfg-trade");
+  v1::PlayerStatus cs;
+  ASSERT_TRUE(mod_->CheckPlayer(Ctx("gs-eu1").get(), ch, &cs).ok());
+  ASSERT_EQ(cs.banned_channels_size(), 1);
+  EXPECT_EQ(cs.banned_channels(0), "lfg-trade");
+  EXPECT_TRUE(cs.can_chat());  // elsewhere
+  EXPECT_FALSE(cs.restrictions(0).appealable());
+  EXPECT_EQ(Check("gs-eu1", "p-4").banned_channels_size(), 0);
+  for (int i = 0; i < 16; ++i) ch.add_channel_ids("c" + std::to_string(i));
+  EXPECT_EQ(mod_->CheckPlayer(Ctx("gs-eu1").get(), ch, &cs).error_code(), StatusCode::INVALID_ARGUMENT);
 }
 
 TEST_F(ModerationTest, RolesLimitWhatEachGmMayIssue) {
