@@ -55,8 +55,10 @@ start_stewardd
 echo
 echo "== Moderation over gRPC: CheckPlayer at 50% of saturation; ban -> directive to a connected server"
 mod="$BUILD/tests/bench/moderation_load"
-"$mod" --addr "$ADDR" --gs-token "$GS_TOKEN" --gm-token "$ADMIN_TOKEN" check \
-  --seconds "${BENCH_SECONDS:-10}"
+for ch in 1 4; do  # one game server's connection, then four
+  "$mod" --addr "$ADDR" --gs-token "$GS_TOKEN" --gm-token "$ADMIN_TOKEN" check \
+    --seconds "${BENCH_SECONDS:-10}" --channels "$ch"
+done
 "$mod" --addr "$ADDR" --gs-token "$GS_TOKEN" --gm-token "$ADMIN_TOKEN" directive --bans 1000
 echo
 echo "== Player reports intake (half of them about 20 notorious players)"

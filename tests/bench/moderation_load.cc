@@ -41,6 +41,7 @@ struct Options {
   double seconds = 5;
   double load = 0.5;
   int players = 10000;  // sanctioned players seeded before the check run
+  int channels = 1;     // connections for the check run (game servers)
   int bans = 500;
 };
 
@@ -107,9 +108,17 @@ struct Call {
 };
 
 int RunCheck(const Options& o) {
-  auto channel = grpc::CreateChannel(o.addr, grpc::InsecureChannelCredentials());
-  auto mod = v1::ModerationService::NewStub(channel);
-  if (Seed(o, *mod) != 0) return 1;
+  // One connection per game server; calls take them in turn.
+  std::vector<std::unique_ptr<v1::ModerationService::Stub>> stubs;
+  for (int i = 0; i < std::max(1, o.channels); ++i) {
+    grpc::ChannelArguments args;
+    args.SetInt("steward.bench.channel", i);  // a distinct connection each
+    stubs.push_back(v1::ModerationService::NewStub(
+        grpc::CreateCustomChannel(o.addr, grpc::InsecureChannelCredentials(), args)));
+  }
+  auto stub_for = [&stubs](uint64_t n) -> v1::ModerationService::Stub& { return *stubs[n % stubs.size()]; };
+  auto& mod0 = *stubs[0];
+  if (Seed(o, mod0) != 0) return 1;
   std::printf("seeded %d sanctioned players\n", o.players);
 
   // Closed loop: saturation.
@@ -127,8 +136,9 @@ int RunCheck(const Options& o) {
     }
     auto* c = new Call;
     c->ctx.AddMetadata("authorization", "Bearer " + o.gs_token);
-    c->req = CheckReq(o, issued.fetch_add(1));
-    mod->async()->CheckPlayer(&c->ctx, &c->req, &c->resp, [&, c](grpc::Status s) {
+    uint64_t n = issued.fetch_add(1);
+    c->req = CheckReq(o, n);
+    stub_for(n).async()->CheckPlayer(&c->ctx, &c->req, &c->resp, [&, c](grpc::Status s) {
       (s.ok() ? done : errors).fetch_add(1);
       delete c;
       issue();
@@ -178,7 +188,7 @@ int RunCheck(const Options& o) {
           c->req = CheckReq(o, n * 7919);
           c->scheduled = tick;
           outstanding.fetch_add(1);
-          mod->async()->CheckPlayer(&c->ctx, &c->req, &c->resp, [&, c](grpc::Status s) {
+          stub_for(n).async()->CheckPlayer(&c->ctx, &c->req, &c->resp, [&, c](grpc::Status s) {
             double ms = std::chrono::duration<double, std::milli>(Clock::now() - c->scheduled).count();
             {
               std::lock_guard<std::mutex> lock(lat_mu);
@@ -373,6 +383,7 @@ int main(int argc, char** argv) {
   check->add_option("--seconds", o.seconds)->capture_default_str();
   check->add_option("--load", o.load, "fraction of saturation")->capture_default_str();
   check->add_option("--players", o.players, "sanctioned players to seed")->capture_default_str();
+  check->add_option("--channels", o.channels, "connections (game servers)")->capture_default_str();
   auto* reports = app.add_subcommand("reports", "player reports intake with a skew");
   reports->add_option("--concurrency", o.concurrency)->capture_default_str();
   reports->add_option("--seconds", o.seconds)->capture_default_str();
