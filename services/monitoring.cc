@@ -1,11 +1,14 @@
 #include "services/monitoring.h"
 
+#include <algorithm>
 #include <cmath>
+#include <set>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "services/audit.h"
+#include "steward/v1/gameserver.pb.h"
 #include "services/log.h"
 #include "services/moderation.h"
 #include "services/pagination.h"
@@ -118,6 +121,7 @@ int64_t Monitoring::Now() const { return options_.pipeline.clock(); }
 
 absl::Status Monitoring::Init(absl::Duration retention_every) {
   RETURN_IF_ERROR(ReloadRules());
+  RETURN_IF_ERROR(SeedAbsence());
   retention_ = std::thread([this, retention_every] {
     while (true) {
       {
@@ -130,6 +134,41 @@ absl::Status Monitoring::Init(absl::Duration retention_every) {
     }
   });
   return absl::OkStatus();
+}
+
+absl::Status Monitoring::SeedAbsence() {
+  // The event types absence rules watch per realm or server (a rule keyed
+  // by player or attribute has no known set of keys to seed).
+  std::set<std::string> types;
+  {
+    absl::MutexLock l(&rules_mu_);
+    for (const auto& [id, r] : rules_) {
+      if (r->rule.kind() != v1::RULE_KIND_ABSENCE || !r->rule.enabled()) continue;
+      bool per_place = std::all_of(r->group_by.begin(), r->group_by.end(), [](const Dim& d) {
+        return d.kind == Dim::kRealm || d.kind == Dim::kServer || d.kind == Dim::kType;
+      });
+      if (per_place) types.insert(r->rule.event_types().begin(), r->rule.event_types().end());
+    }
+  }
+  if (types.empty()) return absl::OkStatus();
+  absl::Status bad;
+  int seeded = 0;
+  RETURN_IF_ERROR(store_->Scan(Cf::kGameServers, "", "", false, [&](absl::string_view, absl::string_view v) {
+    v1::GameServerInfo info;
+    if (!info.ParseFromArray(v.data(), static_cast<int>(v.size()))) {
+      bad = absl::DataLossError("a game server registration is unreadable");
+      return false;
+    }
+    auto b = std::make_shared<v1::EventBatch>();
+    b->set_realm_id(info.realm_id());
+    b->set_server_id(info.server_id());
+    for (const auto& t : types) b->add_events()->set_type(t);
+    pipeline_->SeedAbsence(std::move(b));
+    ++seeded;
+    return true;
+  }));
+  if (seeded > 0) LogInfo("absence rules watch ", seeded, " registered game servers from start");
+  return bad;
 }
 
 absl::Status Monitoring::ReloadRules() {

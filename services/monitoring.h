@@ -103,6 +103,8 @@ class Monitoring {
 
  private:
   PurchaseFn purchase_hook_;
+  // Gives every registered game server a fresh start for absence rules.
+  absl::Status SeedAbsence();
   struct Cooldown {
     int64_t last_raised_ms = 0;
     uint64_t alert_id = 0;

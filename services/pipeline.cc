@@ -341,7 +341,7 @@ struct Pipeline::Rep {
     return true;
   }
 
-  void Submit(std::shared_ptr<const v1::EventBatch> batch, DoneFn done) {
+  void Submit(std::shared_ptr<const v1::EventBatch> batch, DoneFn done, bool absence_only = false) {
     const int64_t now = Now();
     auto ctx = std::make_shared<BatchCtx>();
     ctx->arrival_ns = SteadyNs();
@@ -372,12 +372,15 @@ struct Pipeline::Rep {
       }
       if (t > now + opt.allowed_lateness_ms) t = now;  // a skewed server clock
       ctx->times[i] = t;
-      ++result.accepted;
+      if (!absence_only) ++result.accepted;
       const uint64_t type_h = HashStr(e.type());
       uint64_t player_h = 0;
-      AddPartial(ctx->rollups, type_h, FloorDiv(t, 60'000), static_cast<uint32_t>(i), e.value());
+      if (!absence_only) {
+        AddPartial(ctx->rollups, type_h, FloorDiv(t, 60'000), static_cast<uint32_t>(i), e.value());
+      }
       auto visit = [&](uint16_t idx) {
         const CompiledRule& r = *set->rules[idx];
+        if (absence_only && r.rule.kind() != v1::RULE_KIND_ABSENCE) return;
         if (!Matches(r, e)) return;
         push(KeyHash(r, b, e, realm_h, server_h, type_h, &player_h), static_cast<uint32_t>(i), idx);
       };
@@ -867,6 +870,10 @@ Pipeline::~Pipeline() {
 void Pipeline::SetRules(std::shared_ptr<const RuleSet> rules) {
   absl::MutexLock l(&rep_->rules_mu);
   rep_->rules = std::move(rules);
+}
+
+void Pipeline::SeedAbsence(std::shared_ptr<const v1::EventBatch> batch) {
+  rep_->Submit(std::move(batch), [](IngestResult) {}, /*absence_only=*/true);
 }
 
 void Pipeline::Submit(std::shared_ptr<const v1::EventBatch> batch, DoneFn done) {

@@ -110,6 +110,10 @@ class Pipeline {
   // max_hold_ms). It must not block.
   using DoneFn = absl::AnyInvocable<void(IngestResult)>;
   void Submit(std::shared_ptr<const v1::EventBatch> batch, DoneFn done);
+  // Marks the batch's keys as just seen for absence rules only: no other
+  // rule, roll-up or counter sees it. After a restart this gives every
+  // known source a fresh start, so one that never returns is noticed.
+  void SeedAbsence(std::shared_ptr<const v1::EventBatch> batch);
 
   // Waits until everything submitted before the call is processed, then
   // runs one tick on every worker at the clock's current time.

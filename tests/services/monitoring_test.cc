@@ -11,6 +11,7 @@
 #include "services/monitoring.h"
 #include "steward/v1/audit.grpc.pb.h"
 #include "steward/v1/events.grpc.pb.h"
+#include "steward/v1/gameserver.grpc.pb.h"
 #include "steward/v1/vip.grpc.pb.h"
 #include "steward/v1/moderation.grpc.pb.h"
 #include "steward/v1/reports.grpc.pb.h"
@@ -266,6 +267,40 @@ TEST_F(MonitoringTest, BadBatchesAreRefusedAndCounted) {
   EXPECT_EQ(stats.rejected_batches(), 5u);  // every refused batch of a known caller
   EXPECT_EQ(stats.accepted(), 2u);
   EXPECT_GT(stats.memory_limit_bytes(), 0u);
+}
+
+// A registered server that never heartbeats after a restart is still
+// noticed: absence rules start watching every known server at start.
+TEST_F(MonitoringTest, AbsenceIsNoticedForServersSilentSinceARestart) {
+  v1::Rule r;
+  r.set_name("server silent");
+  r.set_kind(v1::RULE_KIND_ABSENCE);
+  r.set_enabled(true);
+  r.set_severity(v1::SEVERITY_CRITICAL);
+  r.add_event_types("heartbeat");
+  r.add_group_by("server");
+  r.set_absence_seconds(1);
+  ASSERT_TRUE(Save("lead", r).ok());
+  auto gs = v1::GameServerService::NewStub(channel_);
+  v1::RegisterServerRequest reg;
+  reg.set_server_id("eu1-s1");
+  v1::RegisterServerResponse regd;
+  ASSERT_TRUE(gs->RegisterServer(Ctx("gs-eu1-s1").get(), reg, &regd).ok());
+  StopServer();
+  StartServer();
+  auto mon = v1::MonitoringService::NewStub(channel_);
+  v1::ListAlertsResponse alerts;
+  for (int i = 0; i < 400 && alerts.alerts_size() == 0; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    alerts.Clear();
+    ASSERT_TRUE(mon->ListAlerts(Ctx("agent").get(), {}, &alerts).ok());
+  }
+  ASSERT_EQ(alerts.alerts_size(), 1);
+  EXPECT_EQ(alerts.alerts(0).key(), "server=eu1-s1");
+  // The seeding is not traffic: no events counted.
+  v1::PipelineStats stats;
+  ASSERT_TRUE(mon->GetPipelineStats(Ctx("agent").get(), {}, &stats).ok());
+  EXPECT_EQ(stats.accepted(), 0u);
 }
 
 TEST_F(MonitoringTest, PurchaseEventsFeedVipTiersOncePerOrder) {
