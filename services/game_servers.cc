@@ -1,5 +1,7 @@
 #include "services/game_servers.h"
 
+#include <algorithm>
+
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
@@ -40,6 +42,23 @@ void GameServers::Touch(const std::string& server_id, uint32_t players, bool set
   Live& l = live_[server_id];
   l.last_heartbeat_ms = NowMs();
   if (set_players) l.players_online = players;
+}
+
+uint64_t GameServers::AckedSeq(absl::string_view realm, absl::string_view server) const {
+  if (!server.empty()) {  // one point read
+    std::string v;
+    v1::GameServerInfo info;
+    if (!store_->Get(Cf::kGameServers, ServerKey(server), &v).ok() || !ParseInfo(v, server, &info).ok() ||
+        info.realm_id() != realm) {
+      return 0;
+    }
+    return info.acked_seq();
+  }
+  v1::ListServersResponse servers;
+  uint64_t acked = 0;
+  if (!ListAll(realm, &servers).ok()) return 0;
+  for (const auto& s : servers.servers()) acked = std::max(acked, s.acked_seq());
+  return acked;
 }
 
 absl::StatusOr<v1::GameServerInfo> GameServers::Owned(const Caller& c,

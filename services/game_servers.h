@@ -47,6 +47,10 @@ class GameServers {
   // liveness, without a role check: for callers already authorised.
   absl::Status ListAll(absl::string_view realm, v1::ListServersResponse* resp) const;
 
+  // The highest directive sequence acknowledged by server (realm, server),
+  // or by any server of the realm when `server` is empty; 0 when none.
+  uint64_t AckedSeq(absl::string_view realm, absl::string_view server) const;
+
   // The stored registration of server_id when `c` owns it: NotFound when
   // unregistered, PermissionDenied when another principal registered it.
   absl::StatusOr<v1::GameServerInfo> Owned(const Caller& c, absl::string_view server_id) const;

@@ -397,13 +397,7 @@ struct StewardServer::Rep {
     monitoring.set_purchase_hook(
         [this](const Caller& c, const v1::Event& e) { vip.RecordPurchaseEvent(c, e); });
     desk.set_acked_seq_lookup([this](absl::string_view realm, absl::string_view server) {
-      v1::ListServersResponse servers;
-      uint64_t acked = 0;
-      if (!game_servers.ListAll(realm, &servers).ok()) return acked;
-      for (const auto& s : servers.servers()) {
-        if (server.empty() || s.server_id() == server) acked = std::max(acked, s.acked_seq());
-      }
-      return acked;
+      return game_servers.AckedSeq(realm, server);
     });
     game_servers.set_heartbeat_hook([this](absl::string_view realm, absl::string_view server,
                                            int64_t players) {
