@@ -48,6 +48,17 @@ std::string MetricKey(uint8_t res, absl::string_view type, absl::string_view rea
 
 bool IsPurchase(const v1::Event& e) { return e.type().size() == 8 && e.type() == "purchase"; }
 
+// Purchase, login or logout, decided mostly on the type's length.
+bool IsVipEvent(const v1::Event& e) {
+  const std::string& t = e.type();
+  switch (t.size()) {
+    case 5: return t == "login";
+    case 6: return t == "logout";
+    case 8: return t == "purchase";
+    default: return false;
+  }
+}
+
 const std::string* OrderId(const v1::Event& e) {
   for (const auto& a : e.attributes()) {
     if (a.key() == "order_id") return &a.value();
@@ -254,10 +265,10 @@ absl::Status Monitoring::ValidateBatch(const Caller& c, const v1::EventBatch& b,
   return absl::OkStatus();
 }
 
-void Monitoring::ForwardPurchases(const Caller& c, const v1::EventBatch& batch) const {
-  if (!purchase_hook_) return;
+void Monitoring::ForwardVipEvents(const Caller& c, const v1::EventBatch& batch) const {
+  if (!vip_hook_) return;
   for (const v1::Event& e : batch.events()) {
-    if (IsPurchase(e)) purchase_hook_(c, e);
+    if (IsVipEvent(e)) vip_hook_(c, e);
   }
 }
 

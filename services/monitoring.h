@@ -63,13 +63,14 @@ class Monitoring {
   // Counts a batch refused by ValidateBatch.
   void CountRejected() { rejected_batches_.fetch_add(1); }
 
-  // A "purchase" event (player_id, value: the amount in the game's
-  // accounting currency, attribute order_id) is also a purchase for VIP
-  // care: ForwardPurchases hands each one in a validated batch to `hook`,
-  // with the publishing game server as the caller. Set before serving.
-  using PurchaseFn = std::function<void(const Caller&, const v1::Event&)>;
-  void set_purchase_hook(PurchaseFn hook) { purchase_hook_ = std::move(hook); }
-  void ForwardPurchases(const Caller& c, const v1::EventBatch& batch) const;
+  // VIP care sees some events too: "purchase" (player_id, value: the
+  // amount in the game's accounting currency, attribute order_id), and
+  // "login" and "logout" of players. ForwardVipEvents hands each such event
+  // of a validated batch to `hook`, with the publishing game server as the
+  // caller. Set before serving.
+  using VipEventFn = std::function<void(const Caller&, const v1::Event&)>;
+  void set_vip_hook(VipEventFn hook) { vip_hook_ = std::move(hook); }
+  void ForwardVipEvents(const Caller& c, const v1::EventBatch& batch) const;
 
   void SaveRule(const Caller& c, const v1::SaveRuleRequest& req, v1::SaveRuleResponse* resp,
                 storage::DoneFn done);
@@ -102,7 +103,7 @@ class Monitoring {
   Pipeline& pipeline() { return *pipeline_; }
 
  private:
-  PurchaseFn purchase_hook_;
+  VipEventFn vip_hook_;
   // Gives every registered game server a fresh start for absence rules.
   absl::Status SeedAbsence();
   struct Cooldown {

@@ -65,7 +65,7 @@ class EventStreamReactor final : public grpc::ServerReadReactor<v1::EventBatch> 
       return;
     }
     ++batches_;
-    m_.ForwardPurchases(caller_, b);
+    m_.ForwardVipEvents(caller_, b);
     std::shared_ptr<const v1::EventBatch> batch(holder, holder->msg);
     m_.Ingest(std::move(batch), [this](IngestResult r) {
       AddResult(summary_, r);
@@ -109,7 +109,7 @@ class EventServiceImpl final : public v1::EventService::CallbackService {
       reactor->Finish(ToGrpc(s));
       return reactor;
     }
-    m_.ForwardPurchases(*caller, req->batch());
+    m_.ForwardVipEvents(*caller, req->batch());
     // The pipeline outlives this call's request, so it gets its own copy.
     auto batch = std::make_shared<v1::EventBatch>(req->batch());
     m_.Ingest(std::move(batch), [reactor, resp](IngestResult r) {

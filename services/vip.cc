@@ -61,7 +61,7 @@ absl::Status LoadProfile(Txn& txn, absl::string_view realm, absl::string_view pl
   return absl::OkStatus();
 }
 
-void PutProfile(Txn& txn, VipProfile& p) {
+void WriteProfile(Txn& txn, VipProfile& p) {
   p.set_version(p.version() + 1);
   txn.Put(Cf::kVip, ProfileKey(p.realm_id(), p.player_id()), p.SerializeAsString());
 }
@@ -114,6 +114,33 @@ std::pair<std::string, int> MonthDay(int64_t ms) {
 VipCare::VipCare(storage::Store* store, const Authenticator* auth, VipOptions options)
     : store_(store), auth_(auth), options_(std::move(options)) {
   if (!options_.clock) options_.clock = [] { return absl::ToUnixMillis(absl::Now()); };
+  // Tier holders, for the event pipeline's logins. A failed scan leaves
+  // the set short: logged, and each later profile write adds its player.
+  absl::MutexLock lock(&holders_mu_);
+  absl::Status s = store_->Scan(Cf::kVip, "", "", false, [&](absl::string_view, absl::string_view v) {
+    VipProfile p;
+    if (p.ParseFromArray(v.data(), static_cast<int>(v.size())) && !p.tier().empty()) {
+      holders_[p.realm_id()].insert(p.player_id());
+    }
+    return true;
+  });
+  if (!s.ok()) LogWarning("VIP tier holders not loaded: ", s.ToString());
+}
+
+void VipCare::PutProfile(Txn& txn, VipProfile& p) const {
+  WriteProfile(txn, p);
+  absl::MutexLock lock(&holders_mu_);
+  if (!p.tier().empty()) {
+    holders_[p.realm_id()].insert(p.player_id());
+  } else if (auto it = holders_.find(p.realm_id()); it != holders_.end()) {
+    it->second.erase(p.player_id());
+  }
+}
+
+bool VipCare::HoldsTier(absl::string_view realm, absl::string_view player) const {
+  absl::ReaderMutexLock lock(&holders_mu_);
+  auto it = holders_.find(realm);
+  return it != holders_.end() && it->second.contains(player);
 }
 
 VipCare::~VipCare() {
@@ -310,28 +337,63 @@ void VipCare::RecordPurchase(const Caller& c, const v1::RecordPurchaseRequest& r
       std::move(done));
 }
 
+void VipCare::RecordEvent(const Caller& c, const v1::Event& e) {
+  const std::string& type = e.type();
+  if (type == "purchase") return RecordPurchaseEvent(c, e);
+  bool login = type == "login";
+  if ((!login && type != "logout") || e.player_id().empty() || !c.is_game_server() ||
+      !HoldsTier(c.principal->realm, e.player_id())) {
+    return;
+  }
+  double minutes = 0;
+  if (login) {
+    for (const auto& a : e.attributes()) {
+      if (a.key() == "last_session_minutes" && !absl::SimpleAtod(a.value(), &minutes)) minutes = 0;
+    }
+  } else {
+    minutes = e.value();
+  }
+  auto resp = std::make_shared<v1::VipProfileResponse>();
+  RecordActivity(c, e.player_id(), e.time_ms(), login, minutes, /*tier_holders_only=*/true, resp.get(),
+                 [resp, who = c.name(), player = e.player_id(), type](absl::Status s) {
+                   if (!s.ok()) {
+                     LogWarning(type, " event from ", who, " for ", player, " not recorded: ", s.ToString());
+                   }
+                 });
+}
+
 void VipCare::RecordLogin(const Caller& c, const v1::RecordLoginRequest& req,
                           v1::VipProfileResponse* resp, storage::DoneFn done) {
+  if (!c.is_game_server()) return done(absl::PermissionDeniedError("RecordLogin is for game servers"));
+  RecordActivity(c, req.player_id(), req.at_ms(), /*login=*/true, req.last_session_minutes(),
+                 /*tier_holders_only=*/false, resp, std::move(done));
+}
+
+void VipCare::RecordActivity(const Caller& c, absl::string_view player_id, int64_t at_ms, bool login,
+                             double session_minutes, bool tier_holders_only,
+                             v1::VipProfileResponse* resp, storage::DoneFn done) {
   std::string player, realm;
-  absl::Status s = c.is_game_server() ? absl::OkStatus()
-                                      : absl::PermissionDeniedError("RecordLogin is for game servers");
-  if (s.ok()) s = Target(c, req.player_id(), "", &player, &realm);
+  absl::Status s = Target(c, player_id, "", &player, &realm);
   if (!s.ok()) return done(s);
   int64_t now = Now();
   store_->Commit(
-      [this, &req, resp, player, realm, now](Txn& txn) -> absl::Status {
+      [this, at_ms, login, session_minutes, tier_holders_only, resp, player, realm,
+       now](Txn& txn) -> absl::Status {
         VipProfile* p = resp->mutable_profile();
         RETURN_IF_ERROR(LoadProfile(txn, realm, player, p));
-        int64_t at = req.at_ms() == 0 ? now : std::min(req.at_ms(), now);
-        if (p->last_login_ms() != 0 && at > p->last_login_ms()) {
-          // The player's own rhythm: a moving average of days between logins.
-          double gap = static_cast<double>(at - p->last_login_ms()) / kDayMs;
-          p->set_login_gap_days_avg(p->logins() <= 1 ? gap : 0.8 * p->login_gap_days_avg() + 0.2 * gap);
+        if (tier_holders_only && p->tier().empty()) return absl::OkStatus();  // nothing written
+        int64_t at = at_ms <= 0 ? now : std::min(at_ms, now);
+        if (login) {
+          if (p->last_login_ms() != 0 && at > p->last_login_ms()) {
+            // The player's own rhythm: a moving average of days between logins.
+            double gap = static_cast<double>(at - p->last_login_ms()) / kDayMs;
+            p->set_login_gap_days_avg(p->logins() <= 1 ? gap : 0.8 * p->login_gap_days_avg() + 0.2 * gap);
+          }
+          p->set_last_login_ms(std::max(p->last_login_ms(), at));
+          p->set_logins(p->logins() + 1);
         }
-        p->set_last_login_ms(std::max(p->last_login_ms(), at));
-        p->set_logins(p->logins() + 1);
-        if (req.last_session_minutes() > 0) {
-          double m = std::min<double>(req.last_session_minutes(), 24 * 60);
+        if (session_minutes > 0) {
+          double m = std::min<double>(session_minutes, 24 * 60);
           bool first = p->session_minutes_baseline() == 0;
           p->set_session_minutes_baseline(first ? m : 0.95 * p->session_minutes_baseline() + 0.05 * m);
           p->set_session_minutes_recent(first ? m : 0.7 * p->session_minutes_recent() + 0.3 * m);

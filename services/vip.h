@@ -24,6 +24,8 @@
 #include <string>
 #include <vector>
 
+#include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
@@ -75,11 +77,19 @@ class VipCare {
   // Runs Sweep every `every` on a thread of its own until destruction.
   void StartSweeper(absl::Duration every);
 
-  // A purchase seen as a "purchase" event (see Monitoring::ForwardPurchases):
-  // recorded like RecordPurchase, keyed by the event's order_id. Failures
-  // are logged; the event itself was accepted.
   const VipOptions& options() const { return options_; }
-  void RecordPurchaseEvent(const Caller& c, const v1::Event& e);
+  // What the event pipeline tells VIP care (see Monitoring::ForwardVipEvents),
+  // for events already validated and accepted; failures are logged.
+  // - "purchase": recorded like RecordPurchase, keyed by its order_id.
+  // - "login" of a player who holds a tier: recorded like RecordLogin
+  //   (attribute last_session_minutes, when the game knows it).
+  // - "logout" of a player who holds a tier: value is the session's length
+  //   in minutes, which feeds the session trend.
+  // Logins and logouts of other players cost one in-memory lookup.
+  void RecordEvent(const Caller& c, const v1::Event& e);
+  // Whether the player holds a tier (from memory; kept in step with every
+  // profile write and loaded at construction).
+  bool HoldsTier(absl::string_view realm, absl::string_view player) const;
   void RecordPurchase(const Caller& c, const v1::RecordPurchaseRequest& req,
                       v1::VipProfileResponse* resp, storage::DoneFn done);
   void RecordLogin(const Caller& c, const v1::RecordLoginRequest& req,
@@ -130,12 +140,26 @@ class VipCare {
 
  private:
   int64_t Now() const { return options_.clock(); }
+  void RecordPurchaseEvent(const Caller& c, const v1::Event& e);
+  // A login (counts one, moves the login rhythm) and/or the length of a
+  // session (0: unknown). With `tier_holders_only`, players without a
+  // tier are left alone (no profile is made for them).
+  void RecordActivity(const Caller& c, absl::string_view player_id, int64_t at_ms, bool login,
+                      double session_minutes, bool tier_holders_only, v1::VipProfileResponse* resp,
+                      storage::DoneFn done);
+  // Writes the profile and keeps the in-memory tier holders in step.
+  void PutProfile(storage::Txn& txn, v1::VipProfile& p) const;
 
   storage::Store* store_;
   const Authenticator* auth_;
   VipOptions options_;
   absl::Mutex mu_;
   bool stop_ ABSL_GUARDED_BY(mu_) = false;
+  // realm -> players holding a tier. May briefly hold a player whose tier
+  // write then failed: RecordActivity checks the stored profile again.
+  mutable absl::Mutex holders_mu_;
+  mutable absl::flat_hash_map<std::string, absl::flat_hash_set<std::string>> holders_
+      ABSL_GUARDED_BY(holders_mu_);
   std::thread sweeper_;
 };
 

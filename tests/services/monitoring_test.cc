@@ -359,6 +359,97 @@ TEST_F(MonitoringTest, PurchaseEventsFeedVipTiersOncePerOrder) {
   EXPECT_EQ(profile.profile().tier(), "silver");
 }
 
+// Logins and logouts on the event stream feed the churn signals of players
+// holding a tier, and of no one else; the tier holders survive a restart.
+TEST_F(MonitoringTest, LoginAndLogoutEventsFeedVipChurnSignals) {
+  auto ev = v1::EventService::NewStub(channel_);
+  auto event = [](const std::string& type, const std::string& player, double value, int64_t at,
+                  const std::string& key, const std::string& attr) {
+    v1::EventBatch b;
+    b.set_realm_id("eu1");
+    b.set_server_id("eu1-s1");
+    auto* e = b.add_events();
+    e->set_type(type);
+    e->set_player_id(player);
+    e->set_value(value);
+    e->set_time_ms(at);
+    if (!key.empty()) {
+      auto* a = e->add_attributes();
+      a->set_key(key);
+      a->set_value(attr);
+    }
+    return b;
+  };
+  v1::PublishEventsRequest req;
+  v1::PublishEventsResponse resp;
+  *req.mutable_batch() = event("purchase", "p-vip", 120, 0, "order_id", "o-1");  // silver
+  ASSERT_TRUE(ev->PublishEvents(Ctx("gs-eu1").get(), req, &resp).ok());
+  auto vip = v1::VipService::NewStub(channel_);
+  auto profile_of = [&](const std::string& player, v1::VipProfileResponse* out) {
+    v1::GetVipProfileRequest get;
+    get.set_player_id(player);
+    get.set_realm_id("eu1");
+    out->Clear();
+    return vip->GetVipProfile(Ctx("sup").get(), get, out);
+  };
+  v1::VipProfileResponse p;
+  auto wait_for = [&](const std::string& player, auto pred) {
+    for (int i = 0; i < 300; ++i) {  // recorded after the event is accepted
+      if (profile_of(player, &p).ok() && pred(p.profile())) return true;
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    return false;
+  };
+  ASSERT_TRUE(wait_for("p-vip", [](const v1::VipProfile& v) { return v.tier() == "silver"; }));
+  EXPECT_EQ(p.profile().logins(), 0u);
+
+  const int64_t now = absl::ToUnixMillis(absl::Now());
+  const int64_t day = 24 * 3600 * 1000;
+  // Two logins three days apart (the second tells the previous session
+  // lasted 90 minutes), on the unary call and on the stream.
+  *req.mutable_batch() = event("login", "p-vip", 1, now - 4 * day, "", "");
+  ASSERT_TRUE(ev->PublishEvents(Ctx("gs-eu1").get(), req, &resp).ok());
+  ASSERT_TRUE(wait_for("p-vip", [](const v1::VipProfile& v) { return v.logins() == 1; }));
+  v1::IngestSummary sum;
+  ASSERT_TRUE(Stream({event("login", "p-vip", 1, now - day, "last_session_minutes", "90")}, &sum).ok());
+  ASSERT_TRUE(wait_for("p-vip", [](const v1::VipProfile& v) { return v.logins() == 2; }));
+  EXPECT_EQ(p.profile().last_login_ms(), now - day);
+  EXPECT_NEAR(p.profile().login_gap_days_avg(), 3.0, 1e-9);
+  EXPECT_DOUBLE_EQ(p.profile().session_minutes_baseline(), 90);
+
+  // A logout's value is the session's length: a short one pulls the recent
+  // trend below the baseline.
+  *req.mutable_batch() = event("logout", "p-vip", 10, now - day + 600'000, "", "");
+  ASSERT_TRUE(ev->PublishEvents(Ctx("gs-eu1").get(), req, &resp).ok());
+  ASSERT_TRUE(wait_for("p-vip", [](const v1::VipProfile& v) {
+    return v.session_minutes_recent() < v.session_minutes_baseline();
+  }));
+  EXPECT_EQ(p.profile().logins(), 2u);  // a logout is not a login
+  EXPECT_DOUBLE_EQ(p.profile().session_minutes_recent(), 0.7 * 90 + 0.3 * 10);
+
+  // A player without a tier gets no profile from logging in; one who only
+  // bought a little keeps their profile unchanged.
+  *req.mutable_batch() = event("login", "p-free", 1, 0, "", "");
+  ASSERT_TRUE(ev->PublishEvents(Ctx("gs-eu1").get(), req, &resp).ok());
+  *req.mutable_batch() = event("purchase", "p-small", 5, 0, "order_id", "o-2");
+  ASSERT_TRUE(ev->PublishEvents(Ctx("gs-eu1").get(), req, &resp).ok());
+  ASSERT_TRUE(wait_for("p-small", [](const v1::VipProfile& v) { return v.lifetime_spend_cents() == 500; }));
+  *req.mutable_batch() = event("login", "p-small", 1, 0, "", "");
+  ASSERT_TRUE(ev->PublishEvents(Ctx("gs-eu1").get(), req, &resp).ok());
+
+  // After a restart the tier holders are known again.
+  StopServer();
+  StartServer();
+  ev = v1::EventService::NewStub(channel_);
+  vip = v1::VipService::NewStub(channel_);
+  *req.mutable_batch() = event("login", "p-vip", 1, now, "", "");
+  ASSERT_TRUE(ev->PublishEvents(Ctx("gs-eu1").get(), req, &resp).ok());
+  ASSERT_TRUE(wait_for("p-vip", [](const v1::VipProfile& v) { return v.logins() == 3; }));
+  EXPECT_EQ(profile_of("p-free", &p).error_code(), grpc::StatusCode::NOT_FOUND);
+  ASSERT_TRUE(profile_of("p-small", &p).ok());
+  EXPECT_EQ(p.profile().logins(), 0u);
+}
+
 // Roll-ups land per minute and per hour; retention drops old minutes and
 // keeps hours.
 TEST(MonitoringRetentionTest, MinutesExpireHoursStay) {
