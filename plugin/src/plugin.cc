@@ -40,22 +40,69 @@
 namespace steward {
 namespace {
 
-constexpr size_t kTypeMax = 64, kPlayerMax = 64, kKeyMax = 32, kValueMax = 64, kInlineText = 64,
+constexpr size_t kTypeMax = 64, kPlayerMax = 64, kKeyMax = 32, kValueMax = 64,
                  kTextMax = 512;
 
-// One buffered event. Fixed-size fields, so recording one is a copy into
-// the queue's blocks; only chat lines over 64 bytes allocate.
-struct EventSlot {
+// One buffered event in two cache lines: the strings packed one after
+// another (type, player, attribute key, attribute value, text), inline
+// when they fit in 96 bytes, else in one heap block (long chat lines).
+class EventSlot {
+ public:
+  static constexpr size_t kInline = 96;
   int64_t time_ms = 0;
   double value = 0;
-  uint8_t type_len = 0, player_len = 0, key_len = 0, value_len = 0, text_len = 0;
-  char type[kTypeMax];
-  char player[kPlayerMax];
-  char key[kKeyMax];
-  char val[kValueMax];
-  char text[kInlineText];
-  std::string long_text;
+  uint8_t type_len = 0, player_len = 0, key_len = 0, value_len = 0;
+  uint16_t text_len = 0;
+
+  EventSlot() = default;
+  EventSlot(const EventSlot&) = delete;
+  EventSlot& operator=(const EventSlot&) = delete;
+  EventSlot(EventSlot&& o) noexcept { Take(o); }
+  EventSlot& operator=(EventSlot&& o) noexcept {
+    if (this != &o) {
+      delete[] heap_;
+      Take(o);
+    }
+    return *this;
+  }
+  ~EventSlot() { delete[] heap_; }
+
+  // Copies the strings in; lengths were checked by the caller.
+  void Fill(std::string_view type, std::string_view player, std::string_view key,
+            std::string_view val, std::string_view text) {
+    type_len = static_cast<uint8_t>(type.size());
+    player_len = static_cast<uint8_t>(player.size());
+    key_len = static_cast<uint8_t>(key.size());
+    value_len = static_cast<uint8_t>(val.size());
+    text_len = static_cast<uint16_t>(text.size());
+    size_t total = type.size() + player.size() + key.size() + val.size() + text.size();
+    char* out = inline_;
+    if (total > kInline) out = heap_ = new char[total];
+    for (std::string_view part : {type, player, key, val, text}) {
+      std::memcpy(out, part.data(), part.size());
+      out += part.size();
+    }
+  }
+  std::string_view type() const { return {data(), type_len}; }
+  std::string_view player() const { return {data() + type_len, player_len}; }
+  std::string_view key() const { return {data() + type_len + player_len, key_len}; }
+  std::string_view val() const { return {data() + type_len + player_len + key_len, value_len}; }
+  std::string_view text() const {
+    return {data() + type_len + player_len + key_len + value_len, text_len};
+  }
+
+ private:
+  const char* data() const { return heap_ != nullptr ? heap_ : inline_; }
+  void Take(EventSlot& o) {
+    // Whole-object copy: the unused tail of inline_ is copied too, which
+    // is cheaper than measuring it.
+    std::memcpy(static_cast<void*>(this), &o, sizeof(EventSlot));
+    o.heap_ = nullptr;
+  }
+  char* heap_ = nullptr;
+  char inline_[kInline];
 };
+static_assert(sizeof(EventSlot) == 128, "an event slot is two cache lines");
 
 int64_t NowMs() { return absl::ToUnixMillis(absl::Now()); }
 
@@ -277,20 +324,7 @@ class PluginImpl final : public Plugin {
     EventSlot s;
     s.time_ms = time_ms;
     s.value = value;
-    s.type_len = static_cast<uint8_t>(type.size());
-    std::memcpy(s.type, type.data(), type.size());
-    s.player_len = static_cast<uint8_t>(player.size());
-    std::memcpy(s.player, player.data(), player.size());
-    s.key_len = static_cast<uint8_t>(attr_key.size());
-    std::memcpy(s.key, attr_key.data(), attr_key.size());
-    s.value_len = static_cast<uint8_t>(attr_value.size());
-    std::memcpy(s.val, attr_value.data(), attr_value.size());
-    if (text.size() <= kInlineText) {
-      s.text_len = static_cast<uint8_t>(text.size());
-      std::memcpy(s.text, text.data(), text.size());
-    } else {
-      s.long_text.assign(text);
-    }
+    s.Fill(type, player, attr_key, attr_value, text);
     if (!queue_.enqueue(ProducerFor(), std::move(s))) {  // allocation failure only
       queued_.fetch_sub(1, std::memory_order_relaxed);
       stats_shed_.fetch_add(1, std::memory_order_relaxed);
@@ -488,19 +522,18 @@ class PluginImpl final : public Plugin {
           const EventSlot& s = slots[i];
           v1::Event* e = batch.add_events();
           e->set_time_ms(s.time_ms);
-          e->set_type(s.type, s.type_len);
-          e->set_player_id(s.player, s.player_len);
+          e->set_type(s.type().data(), s.type().size());
+          e->set_player_id(s.player().data(), s.player().size());
           e->set_value(s.value);
-          if (!s.long_text.empty()) e->set_text(s.long_text);
-          else if (s.text_len > 0) e->set_text(s.text, s.text_len);
+          if (s.text_len > 0) e->set_text(s.text().data(), s.text().size());
           if (s.key_len > 0) {
             auto* a = e->add_attributes();
-            a->set_key(s.key, s.key_len);
-            a->set_value(s.val, s.value_len);
+            a->set_key(s.key().data(), s.key().size());
+            a->set_value(s.val().data(), s.val().size());
           }
         }
         pending += n;
-        for (size_t i = 0; i < n; ++i) slots[i].long_text.clear();
+        for (size_t i = 0; i < n; ++i) slots[i] = EventSlot();  // frees long chat lines
       }
       auto now = std::chrono::steady_clock::now();
       bool due = pending >= o_.max_batch_events ||

@@ -11,6 +11,7 @@
 #include <filesystem>
 #include <fstream>
 #include <functional>
+#include <map>
 #include <thread>
 
 #include <grpcpp/grpcpp.h>
@@ -142,6 +143,45 @@ TEST(PluginTest, EmbeddedModeHostsTheServicesAndServesGms) {
     return v1::MonitoringService::NewStub(gm)->GetPipelineStats(GmCtx().get(), {}, &ps).ok() &&
            ps.accepted() >= 500;
   }));
+
+  // What arrives is what was recorded: a chat line that fits the slot's
+  // inline space and one that does not, each with its attribute, seen as an
+  // alert's evidence.
+  {
+    v1::Rule r;
+    r.set_name("raid finders");
+    r.set_kind(v1::RULE_KIND_PATTERN);
+    r.set_enabled(true);
+    r.set_severity(v1::SEVERITY_WARNING);
+    r.add_event_types("chat");
+    r.add_group_by("player");
+    r.set_pattern("raidfinder");
+    r.set_threshold(2);
+    v1::SaveRuleRequest save;
+    *save.mutable_rule() = r;
+    v1::SaveRuleResponse saved;
+    ASSERT_TRUE(v1::MonitoringService::NewStub(gm)->SaveRule(GmCtx().get(), save, &saved).ok());
+  }
+  const std::string short_line = "join raidfinder";
+  const std::string long_line(std::string(150, 'x') + " raidfinder at nine");
+  p->RecordEvent("chat", "p-talk", 0, short_line, "channel", "world");
+  p->RecordEvent("chat", "p-talk", 0, long_line, "channel", "trade");
+  v1::ListAlertsResponse alerts;
+  ASSERT_TRUE(WaitUntil([&] {
+    alerts.Clear();
+    return v1::MonitoringService::NewStub(gm)->ListAlerts(GmCtx().get(), {}, &alerts).ok() &&
+           alerts.alerts_size() > 0 && alerts.alerts(0).samples_size() == 2;
+  }));
+  std::map<std::string, std::string> seen;  // text -> channel
+  for (const auto& e : alerts.alerts(0).samples()) {
+    EXPECT_EQ(e.type(), "chat");
+    EXPECT_EQ(e.player_id(), "p-talk");
+    ASSERT_EQ(e.attributes_size(), 1);
+    EXPECT_EQ(e.attributes(0).key(), "channel");
+    seen[e.text()] = e.attributes(0).value();
+  }
+  EXPECT_EQ(seen[short_line], "world");
+  EXPECT_EQ(seen[long_line], "trade");
 
   // Oversized input is shed and counted, never thrown.
   uint64_t shed = p->GetStats().events_shed;
