@@ -189,6 +189,9 @@ class PluginImpl final : public Plugin {
     if (o_.event_buffer == 0 || o_.max_batch_events == 0 || o_.max_batch_events > 4096) {
       return {StatusCode::kInvalidArgument, "event_buffer must be > 0 and max_batch_events 1..4096"};
     }
+    if (o_.cache_max_players == 0) {
+      return {StatusCode::kInvalidArgument, "cache_max_players must be at least 1"};
+    }
     if (o_.mode == Options::Mode::kEmbedded) {
       Config config;
       if (!o_.config_file.empty()) {
@@ -422,6 +425,11 @@ class PluginImpl final : public Plugin {
     s.events_shed = stats_shed_.load();
     s.directives = directives_.load();
     s.cache_misses = cache_misses_.load();
+    s.cache_evictions = cache_evictions_.load();
+    {
+      absl::ReaderMutexLock l(&cache_mu_);
+      s.cache_players = cache_.size();
+    }
     s.reconnects = reconnects_.load();
     {
       std::lock_guard<std::mutex> l(mu_);
@@ -725,6 +733,7 @@ class PluginImpl final : public Plugin {
     bool fresh = false;
     {
       absl::MutexLock l(&cache_mu_);
+      MakeRoom();
       auto [it, inserted] = cache_.try_emplace(player);
       fresh = inserted;
       auto& list = it->second;
@@ -743,6 +752,25 @@ class PluginImpl final : public Plugin {
     }
     // A player first seen through one sanction may have others.
     if (fresh) Prefetch(player);
+  }
+
+  // Before adding a player to a full cache: drops players with nothing in
+  // force, then any, down to 90% of the bound (so sweeps are rare).
+  void MakeRoom() ABSL_EXCLUSIVE_LOCKS_REQUIRED(cache_mu_) {
+    if (cache_.size() < o_.cache_max_players) return;
+    const size_t target = o_.cache_max_players - o_.cache_max_players / 10 - 1;
+    const int64_t now = NowMs();
+    size_t before = cache_.size();
+    absl::erase_if(cache_, [&](const auto& entry) {
+      for (const CachedRestriction& r : entry.second) {
+        if (r.expires_at_ms == 0 || r.expires_at_ms > now) return false;
+      }
+      return true;
+    });
+    for (auto it = cache_.begin(); it != cache_.end() && cache_.size() > target;) {
+      cache_.erase(it++);
+    }
+    cache_evictions_.fetch_add(before - cache_.size(), std::memory_order_relaxed);
   }
 
   // ------------------------------------------------------------ control
@@ -817,6 +845,7 @@ class PluginImpl final : public Plugin {
     }
     {
       absl::MutexLock l(&cache_mu_);
+      if (!cache_.contains(player)) MakeRoom();
       cache_[player] = std::move(list);
     }
     // Allowed in while unknown, banned in fact: the game must remove them.
@@ -889,13 +918,13 @@ class PluginImpl final : public Plugin {
   // lived at the same address.
   const uint64_t generation_ = NextGeneration();
   std::atomic<size_t> queued_{0};
-  std::atomic<uint64_t> recorded_{0}, sent_{0}, stats_shed_{0}, directives_{0}, cache_misses_{0},
+  std::atomic<uint64_t> recorded_{0}, sent_{0}, stats_shed_{0}, directives_{0}, cache_misses_{0}, cache_evictions_{0},
       reconnects_{0}, next_request_{0};
   std::atomic<uint32_t> players_online_{0};
   std::atomic<bool> connected_{false}, registered_{false};
   uint64_t last_seq_ = 0;  // watcher thread only
 
-  absl::Mutex cache_mu_;
+  mutable absl::Mutex cache_mu_;
   absl::flat_hash_map<std::string, std::vector<CachedRestriction>> cache_ ABSL_GUARDED_BY(cache_mu_);
 
   mutable std::mutex mu_;  // the fields below, and stop_

@@ -305,6 +305,49 @@ TEST(PluginTest, RemoteModeSurvivesAStewarddRestart) {
   std::filesystem::remove_all(dir);
 }
 
+// The cache keeps within its bound by dropping players with nothing in
+// force first: a banned player stays known while clean ones come and go.
+TEST(PluginTest, TheSanctionCacheIsBoundedAndKeepsWhatIsInForce) {
+  auto dir = TempDir("bounded");
+  {
+    std::ofstream cfg(dir / "steward.toml");
+    cfg << "[[principals]]\nname = \"lead\"\nkind = \"gm\"\nrole = \"lead\"\ntoken_sha256 = \""
+        << Sha256Hex("tok-lead") << "\"\n";
+  }
+  Options o;
+  o.mode = Options::Mode::kEmbedded;
+  o.realm_id = "eu1";
+  o.server_id = "eu1-s1";
+  o.data_dir = (dir / "data").string();
+  o.listen = "127.0.0.1:0";
+  o.config_file = (dir / "steward.toml").string();
+  o.cache_max_players = 10;
+  std::unique_ptr<Plugin> p;
+  ASSERT_TRUE(Plugin::Create(o, &p).ok());
+  auto gm = grpc::CreateChannel("127.0.0.1:" + std::to_string(p->listening_port()), grpc::InsecureChannelCredentials());
+  ASSERT_TRUE(WaitUntil([&] { return p->GetStats().connected; }));
+  ASSERT_TRUE(Sanction(gm, "b1", v1::SANCTION_TYPE_TEMP_BAN, "p-bad").ok());
+  ASSERT_TRUE(WaitUntil([&] {
+    PlayerStatus st = p->CheckPlayer("p-bad");
+    return st.known && !st.can_login;
+  }));
+  for (int i = 0; i < 40; ++i) {
+    std::string player = "c-" + std::to_string(i);
+    p->Prefetch(player);
+    ASSERT_TRUE(WaitUntil([&] { return p->CheckPlayer(player).known; })) << player;
+    EXPECT_LE(p->GetStats().cache_players, 10u);
+  }
+  Stats st = p->GetStats();
+  EXPECT_GE(st.cache_evictions, 30u);
+  PlayerStatus bad = p->CheckPlayer("p-bad");
+  EXPECT_TRUE(bad.known);
+  EXPECT_FALSE(bad.can_login);
+
+  o.cache_max_players = 0;
+  std::unique_ptr<Plugin> q;
+  EXPECT_EQ(Plugin::Create(o, &q).code, StatusCode::kInvalidArgument);
+}
+
 TEST(PluginTest, BadOptionsAreAStatusNotACrash) {
   std::unique_ptr<Plugin> p;
   Options o;

@@ -104,6 +104,11 @@ struct Options {
   int reconnect_max_ms = 5000;
   // Heartbeat period. Default: 5000 ms.
   int heartbeat_interval_ms = 5000;
+  // Players the sanction cache holds at most. When full, players with
+  // nothing in force are dropped first, then others, down to 90%; a dropped
+  // player is looked up again at their next CheckPlayer. Default: 1,000,000
+  // (about 100 MB with short ids).
+  size_t cache_max_players = 1'000'000;
 };
 
 // A player's standing, as the cache knows it now. Expiry is judged at the
@@ -193,6 +198,8 @@ struct Stats {
   uint64_t events_shed = 0;      // dropped: buffer full, too large, or refused
   uint64_t directives = 0;
   uint64_t cache_misses = 0;
+  uint64_t cache_players = 0;    // players the cache holds now
+  uint64_t cache_evictions = 0;  // players dropped to keep within cache_max_players
   uint64_t reconnects = 0;
   uint64_t requests_pending = 0;
   bool connected = false;
