@@ -5,6 +5,7 @@
 #include <filesystem>
 
 #include "CLI/CLI.hpp"
+#include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "services/config.h"
 #include "services/log.h"
@@ -26,6 +27,10 @@ int main(int argc, char** argv) {
                  "seconds in-flight calls may take to finish on SIGINT/SIGTERM")
       ->capture_default_str();
   CLI11_PARSE(app, argc, argv);
+  // Debian's Abseil is built with its debug deadlock detector on: every
+  // Mutex acquisition (gRPC's own included) then updates a process-wide
+  // lock graph under a global lock. Tests keep it; the daemon does not.
+  absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
 
   steward::Config config;
   if (!config_path.empty()) {
