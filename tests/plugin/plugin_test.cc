@@ -100,8 +100,10 @@ PrincipalConfig Lead() {
   return p;
 }
 
-TEST(PluginTest, EmbeddedModeHostsTheServicesAndServesGms) {
-  auto dir = TempDir("embedded");
+// Embedded-mode options over a fresh directory, with a port and the lead
+// GM (token tok-lead) configured.
+Options EmbeddedOptions(const std::string& name) {
+  auto dir = TempDir(name);
   {
     std::ofstream cfg(dir / "steward.toml");
     cfg << "[[principals]]\nname = \"lead\"\nkind = \"gm\"\nrole = \"lead\"\ntoken_sha256 = \""
@@ -114,6 +116,11 @@ TEST(PluginTest, EmbeddedModeHostsTheServicesAndServesGms) {
   o.data_dir = (dir / "data").string();
   o.listen = "127.0.0.1:0";
   o.config_file = (dir / "steward.toml").string();
+  return o;
+}
+
+TEST(PluginTest, EmbeddedModeHostsTheServicesAndServesGms) {
+  Options o = EmbeddedOptions("embedded");
   std::unique_ptr<Plugin> p;
   Status s = Plugin::Create(o, &p);
   ASSERT_TRUE(s.ok()) << s.message;
@@ -210,7 +217,7 @@ TEST(PluginTest, EmbeddedModeHostsTheServicesAndServesGms) {
            d.status.code == StatusCode::kInvalidArgument;
   }));
   p.reset();
-  std::filesystem::remove_all(dir);
+  std::filesystem::remove_all(std::filesystem::path(o.data_dir).parent_path());
 }
 
 TEST(PluginTest, RemoteModeSurvivesAStewarddRestart) {
@@ -308,19 +315,7 @@ TEST(PluginTest, RemoteModeSurvivesAStewarddRestart) {
 // The cache keeps within its bound by dropping players with nothing in
 // force first: a banned player stays known while clean ones come and go.
 TEST(PluginTest, TheSanctionCacheIsBoundedAndKeepsWhatIsInForce) {
-  auto dir = TempDir("bounded");
-  {
-    std::ofstream cfg(dir / "steward.toml");
-    cfg << "[[principals]]\nname = \"lead\"\nkind = \"gm\"\nrole = \"lead\"\ntoken_sha256 = \""
-        << Sha256Hex("tok-lead") << "\"\n";
-  }
-  Options o;
-  o.mode = Options::Mode::kEmbedded;
-  o.realm_id = "eu1";
-  o.server_id = "eu1-s1";
-  o.data_dir = (dir / "data").string();
-  o.listen = "127.0.0.1:0";
-  o.config_file = (dir / "steward.toml").string();
+  Options o = EmbeddedOptions("bounded");
   o.cache_max_players = 10;
   std::unique_ptr<Plugin> p;
   ASSERT_TRUE(Plugin::Create(o, &p).ok());
@@ -343,9 +338,11 @@ TEST(PluginTest, TheSanctionCacheIsBoundedAndKeepsWhatIsInForce) {
   EXPECT_TRUE(bad.known);
   EXPECT_FALSE(bad.can_login);
 
+  p.reset();
   o.cache_max_players = 0;
   std::unique_ptr<Plugin> q;
   EXPECT_EQ(Plugin::Create(o, &q).code, StatusCode::kInvalidArgument);
+  std::filesystem::remove_all(std::filesystem::path(o.data_dir).parent_path());
 }
 
 TEST(PluginTest, BadOptionsAreAStatusNotACrash) {
