@@ -19,6 +19,8 @@ if [ "$MODE" = "--smoke" ]; then
   done
   "$BUILD/tests/bench/moderation_load" --addr "$ADDR" --gs-token "$GS_TOKEN" \
     --gm-token "$ADMIN_TOKEN" directive --bans 20 || fail "directive smoke failed"
+  "$BUILD/tests/bench/moderation_load" --addr "$ADDR" --gs-token "$GS_TOKEN" \
+    --gm-token "$ADMIN_TOKEN" check --seconds 1 --players 500 --channels 2 || fail "CheckPlayer smoke failed"
   out=$("$BUILD/tests/bench/event_load" --addr "$ADDR" --gs-token "$GS_TOKEN" \
     --gm-token "$ADMIN_TOKEN" --seconds 2 --players 100000)
   echo "$out"
@@ -55,7 +57,7 @@ start_stewardd
 echo
 echo "== Moderation over gRPC: CheckPlayer at 50% of saturation; ban -> directive to a connected server"
 mod="$BUILD/tests/bench/moderation_load"
-for ch in 1 4; do  # one game server's connection, then four
+for ch in 2 4; do  # two game servers' connections, then four
   "$mod" --addr "$ADDR" --gs-token "$GS_TOKEN" --gm-token "$ADMIN_TOKEN" check \
     --seconds "${BENCH_SECONDS:-10}" --channels "$ch"
 done

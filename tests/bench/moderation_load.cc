@@ -101,115 +101,146 @@ v1::CheckPlayerRequest CheckReq(const Options& o, uint64_t n) {
   return q;
 }
 
-struct Call {
-  grpc::ClientContext ctx;
-  v1::CheckPlayerRequest req;
-  v1::PlayerStatus resp;
-  Clock::time_point scheduled;
+
+// One connection driven by one thread through a completion queue: the
+// thread sends each call when it is due and reaps replies in between, so
+// the generator adds no thread hand-offs of its own to the figures.
+struct CheckDriver {
+  std::unique_ptr<v1::ModerationService::Stub> stub;
+  grpc::CompletionQueue cq;
+  std::vector<double> lat;  // open loop, ms from each call's intended send time
+  uint64_t ok = 0, errors = 0;
+  double max_lag_ms = 0;  // how late the driver got to a due call
+
+  struct Call {
+    grpc::ClientContext ctx;
+    v1::PlayerStatus resp;
+    grpc::Status status;
+    Clock::time_point scheduled;
+    std::unique_ptr<grpc::ClientAsyncResponseReader<v1::PlayerStatus>> reader;
+  };
+
+  void Send(const Options& o, uint64_t n, Clock::time_point scheduled) {
+    auto* c = new Call;
+    c->ctx.AddMetadata("authorization", "Bearer " + o.gs_token);
+    c->scheduled = scheduled;
+    c->reader = stub->PrepareAsyncCheckPlayer(&c->ctx, CheckReq(o, n), &cq);
+    c->reader->StartCall();
+    c->reader->Finish(&c->resp, &c->status, c);
+  }
+  // Accounts for one finished call; returns false once the queue is shut.
+  void Reap(Call* c, bool timed) {
+    if (c->status.ok()) {
+      ++ok;
+      if (timed) lat.push_back(std::chrono::duration<double, std::milli>(Clock::now() - c->scheduled).count());
+    } else {
+      ++errors;
+    }
+    delete c;
+  }
+
+  // Closed loop: keeps `inflight` calls going until `end`.
+  void Closed(const Options& o, int inflight, Clock::time_point end, uint64_t first, uint64_t step) {
+    uint64_t n = first;
+    for (int i = 0; i < inflight; ++i, n += step) Send(o, n, Clock::now());
+    int pending = inflight;
+    void* tag;
+    bool got;
+    while (pending > 0 && cq.Next(&tag, &got)) {
+      Reap(static_cast<Call*>(tag), false);
+      --pending;
+      if (Clock::now() < end) {
+        Send(o, n, Clock::now());
+        n += step;
+        ++pending;
+      }
+    }
+  }
+
+  // Open loop: call i (of this driver) is due at start + i * interval.
+  void Open(const Options& o, uint64_t calls, Clock::time_point start, Clock::duration interval,
+            uint64_t first, uint64_t step) {
+    lat.reserve(calls);
+    uint64_t sent = 0, done = 0;
+    void* tag;
+    bool got;
+    while (done < calls) {
+      auto now = Clock::now();
+      while (sent < calls && start + interval * static_cast<int64_t>(sent) <= now) {
+        auto due = start + interval * static_cast<int64_t>(sent);
+        max_lag_ms = std::max(max_lag_ms, std::chrono::duration<double, std::milli>(now - due).count());
+        Send(o, (first + sent * step) * 7919, due);
+        ++sent;
+      }
+      auto wake = sent < calls ? start + interval * static_cast<int64_t>(sent) : now + std::chrono::seconds(1);
+      // The queue takes wall-clock deadlines.
+      auto r = cq.AsyncNext(&tag, &got, std::chrono::system_clock::now() + (wake - Clock::now()));
+      while (r == grpc::CompletionQueue::GOT_EVENT) {
+        Reap(static_cast<Call*>(tag), true);
+        ++done;
+        // Drain what is already there without blocking.
+        r = cq.AsyncNext(&tag, &got, gpr_inf_past(GPR_CLOCK_MONOTONIC));
+      }
+      if (r == grpc::CompletionQueue::SHUTDOWN) break;
+    }
+  }
 };
 
 int RunCheck(const Options& o) {
-  // One connection per game server; calls take them in turn.
-  std::vector<std::unique_ptr<v1::ModerationService::Stub>> stubs;
-  for (int i = 0; i < std::max(1, o.channels); ++i) {
+  // One connection per game server, each with its own driver thread.
+  // The closed loop uses at least four, as one driver thread alone cannot
+  // saturate the server; the open loop uses the first --channels of them.
+  const int channels = std::max(1, o.channels);
+  const int sat_channels = std::max(4, channels);
+  std::vector<std::unique_ptr<CheckDriver>> drivers;
+  for (int i = 0; i < sat_channels; ++i) {
     grpc::ChannelArguments args;
     args.SetInt("steward.bench.channel", i);  // a distinct connection each
-    stubs.push_back(v1::ModerationService::NewStub(
-        grpc::CreateCustomChannel(o.addr, grpc::InsecureChannelCredentials(), args)));
+    auto d = std::make_unique<CheckDriver>();
+    d->stub = v1::ModerationService::NewStub(
+        grpc::CreateCustomChannel(o.addr, grpc::InsecureChannelCredentials(), args));
+    drivers.push_back(std::move(d));
   }
-  auto stub_for = [&stubs](uint64_t n) -> v1::ModerationService::Stub& { return *stubs[n % stubs.size()]; };
-  auto& mod0 = *stubs[0];
-  if (Seed(o, mod0) != 0) return 1;
+  if (Seed(o, *drivers[0]->stub) != 0) return 1;
   std::printf("seeded %d sanctioned players\n", o.players);
+  auto run_all = [&](int n, const std::function<void(CheckDriver&, int)>& f) {
+    std::vector<std::thread> threads;
+    for (int i = 0; i < n; ++i) threads.emplace_back([&, i] { f(*drivers[i], i); });
+    for (auto& t : threads) t.join();
+  };
+  auto span = std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(o.seconds));
 
   // Closed loop: saturation.
-  std::atomic<uint64_t> done{0}, errors{0}, issued{0};
-  auto end = Clock::now() + std::chrono::duration_cast<Clock::duration>(
-                                std::chrono::duration<double>(o.seconds));
-  std::mutex mu;
-  std::condition_variable cv;
-  int idle = 0;
-  std::function<void()> issue = [&] {
-    if (Clock::now() >= end) {
-      std::lock_guard<std::mutex> lock(mu);
-      if (++idle == o.concurrency) cv.notify_all();
-      return;
-    }
-    auto* c = new Call;
-    c->ctx.AddMetadata("authorization", "Bearer " + o.gs_token);
-    uint64_t n = issued.fetch_add(1);
-    c->req = CheckReq(o, n);
-    stub_for(n).async()->CheckPlayer(&c->ctx, &c->req, &c->resp, [&, c](grpc::Status s) {
-      (s.ok() ? done : errors).fetch_add(1);
-      delete c;
-      issue();
-    });
-  };
   auto t0 = Clock::now();
-  for (int i = 0; i < o.concurrency; ++i) issue();
-  {
-    std::unique_lock<std::mutex> lock(mu);
-    cv.wait(lock, [&] { return idle == o.concurrency; });
-  }
+  run_all(sat_channels, [&](CheckDriver& d, int i) {
+    d.Closed(o, std::max(1, o.concurrency / sat_channels), t0 + span, i, sat_channels);
+  });
   double secs = std::chrono::duration<double>(Clock::now() - t0).count();
+  uint64_t done = 0, errors = 0;
+  for (auto& d : drivers) done += d->ok, errors += d->errors, d->ok = d->errors = 0;
   double saturation = done / secs;
-  std::printf("CheckPlayer saturation: %.0f calls/s (closed loop, %d in flight, %llu errors)\n",
-              saturation, o.concurrency, static_cast<unsigned long long>(errors.load()));
+  std::printf("CheckPlayer saturation: %.0f calls/s (closed loop, %d in flight over %d connection(s), %llu errors)\n",
+              saturation, o.concurrency, sat_channels, static_cast<unsigned long long>(errors));
 
-  // Open loop at a fraction of saturation.
+  // Open loop at a fraction of saturation, spread evenly over the drivers.
   double rate = saturation * o.load;
-  std::vector<double> lat;
-  std::mutex lat_mu;
-  std::atomic<int64_t> outstanding{0};
-  uint64_t total = static_cast<uint64_t>(rate * o.seconds);
-  // Four sender threads (one cannot create calls fast enough), each taking
-  // every fourth call. They send in 250 us ticks: every call due by a tick
-  // goes out at that tick, and its latency counts from the tick (its
-  // intended send time), so a stalled sender still counts against the
-  // calls it delays.
-  constexpr int kSenders = 4;
+  uint64_t per_driver = static_cast<uint64_t>(rate * o.seconds / channels);
+  auto interval = std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(channels / rate));
   auto start = Clock::now() + std::chrono::milliseconds(50);
-  std::atomic<int64_t> max_lag_us{0};
-  std::vector<std::thread> senders;
-  for (int k = 0; k < kSenders; ++k) {
-    senders.emplace_back([&, k] {
-      uint64_t n = k;
-      for (auto tick = start; n < total; tick += std::chrono::microseconds(500)) {
-        std::this_thread::sleep_until(tick);
-        int64_t lag = std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - tick).count();
-        int64_t seen = max_lag_us.load();
-        while (lag > seen && !max_lag_us.compare_exchange_weak(seen, lag)) {
-        }
-        for (; n < total; n += kSenders) {
-          auto when = start + std::chrono::duration_cast<Clock::duration>(
-                                  std::chrono::duration<double>(n / rate));
-          if (when > tick) break;
-          auto* c = new Call;
-          c->ctx.AddMetadata("authorization", "Bearer " + o.gs_token);
-          c->req = CheckReq(o, n * 7919);
-          c->scheduled = tick;
-          outstanding.fetch_add(1);
-          stub_for(n).async()->CheckPlayer(&c->ctx, &c->req, &c->resp, [&, c](grpc::Status s) {
-            double ms = std::chrono::duration<double, std::milli>(Clock::now() - c->scheduled).count();
-            {
-              std::lock_guard<std::mutex> lock(lat_mu);
-              if (s.ok()) lat.push_back(ms);
-            }
-            if (!s.ok()) errors.fetch_add(1);
-            delete c;
-            outstanding.fetch_sub(1);
-          });
-        }
-      }
-    });
+  run_all(channels, [&](CheckDriver& d, int i) {
+    d.Open(o, per_driver, start + interval * i / channels, interval, i, channels);
+  });
+  std::vector<double> lat;
+  double max_lag_ms = 0;
+  for (auto& d : drivers) {
+    lat.insert(lat.end(), d->lat.begin(), d->lat.end());
+    errors += d->errors;
+    max_lag_ms = std::max(max_lag_ms, d->max_lag_ms);
   }
-  for (auto& t : senders) t.join();
-  double max_lag_ms = max_lag_us.load() / 1000.0;
-  while (outstanding.load() > 0) std::this_thread::sleep_for(std::chrono::milliseconds(5));
-  std::printf("CheckPlayer open loop at %.0f%% of saturation (%.0f calls/s; sender lag at most %.1f ms):\n",
-              o.load * 100, rate, max_lag_ms);
+  std::printf("CheckPlayer open loop at %.0f%% of saturation (%.0f calls/s over %d connection(s); sender lag at most %.1f ms):\n",
+              o.load * 100, rate, channels, max_lag_ms);
   Percentiles("  latency", lat);
-  return errors.load() == 0 ? 0 : 1;
+  return errors == 0 ? 0 : 1;
 }
 
 // Reports intake with a realistic skew: half of all reports name one of 20
