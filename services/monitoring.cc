@@ -213,8 +213,9 @@ absl::Status Monitoring::ReloadRules() {
 
 // ------------------------------------------------------------------ ingest
 
-absl::Status Monitoring::ValidateBatch(const Caller& c, const v1::EventBatch& b,
-                                       size_t bytes) const {
+absl::Status Monitoring::ValidateBatch(const Caller& c, const v1::EventBatch& b, size_t bytes,
+                                       std::vector<int>* vip_events) const {
+  if (vip_events != nullptr) vip_events->clear();
   if (!c.is_game_server()) return absl::PermissionDeniedError("events come from game servers");
   RETURN_IF_ERROR(CheckId("realm_id", b.realm_id(), true));
   RETURN_IF_ERROR(CheckId("server_id", b.server_id(), true));
@@ -253,7 +254,10 @@ absl::Status Monitoring::ValidateBatch(const Caller& c, const v1::EventBatch& b,
     if (e.attributes_size() > kMaxAttrs) {
       return absl::InvalidArgumentError(absl::StrCat("events[", i, "].attributes: at most ", kMaxAttrs));
     }
-    if (IsPurchase(e)) RETURN_IF_ERROR(CheckPurchase(e, i));
+    if (IsVipEvent(e)) {
+      if (IsPurchase(e)) RETURN_IF_ERROR(CheckPurchase(e, i));
+      if (vip_events != nullptr) vip_events->push_back(i);
+    }
     for (const auto& a : e.attributes()) {
       RETURN_IF_ERROR(CheckEventText("attributes.key", i, a.key(), 1, kMaxAttrKeyLen));
       if (a.value().size() > kMaxAttrValueLen) {
@@ -265,11 +269,10 @@ absl::Status Monitoring::ValidateBatch(const Caller& c, const v1::EventBatch& b,
   return absl::OkStatus();
 }
 
-void Monitoring::ForwardVipEvents(const Caller& c, const v1::EventBatch& batch) const {
+void Monitoring::ForwardVipEvents(const Caller& c, const v1::EventBatch& batch,
+                                  const std::vector<int>& positions) const {
   if (!vip_hook_) return;
-  for (const v1::Event& e : batch.events()) {
-    if (IsVipEvent(e)) vip_hook_(c, e);
-  }
+  for (int i : positions) vip_hook_(c, batch.events(i));
 }
 
 void Monitoring::Ingest(std::shared_ptr<const v1::EventBatch> batch, Pipeline::DoneFn done) {

@@ -17,6 +17,7 @@
 #include <memory>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/synchronization/mutex.h"
@@ -53,8 +54,11 @@ class Monitoring {
   absl::Status Init(absl::Duration retention_every = absl::Minutes(10));
 
   // Checks a batch from `c`: scope, sizes, fields. InvalidArgument or
-  // PermissionDenied naming what is wrong.
-  absl::Status ValidateBatch(const Caller& c, const v1::EventBatch& batch, size_t bytes) const;
+  // PermissionDenied naming what is wrong. When `vip_events` is given it
+  // receives the positions of the events VIP care wants (see
+  // ForwardVipEvents), found in the same pass.
+  absl::Status ValidateBatch(const Caller& c, const v1::EventBatch& batch, size_t bytes,
+                             std::vector<int>* vip_events = nullptr) const;
   // Hands a validated batch to the pipeline; `done` as Pipeline::Submit.
   void Ingest(std::shared_ptr<const v1::EventBatch> batch, Pipeline::DoneFn done);
   // A game server's heartbeat, as a "heartbeat" event (value: players
@@ -65,12 +69,13 @@ class Monitoring {
 
   // VIP care sees some events too: "purchase" (player_id, value: the
   // amount in the game's accounting currency, attribute order_id), and
-  // "login" and "logout" of players. ForwardVipEvents hands each such event
-  // of a validated batch to `hook`, with the publishing game server as the
-  // caller. Set before serving.
+  // "login" and "logout" of players. ForwardVipEvents hands the events at
+  // `positions` (from ValidateBatch) of a validated batch to `hook`, with
+  // the publishing game server as the caller. Set before serving.
   using VipEventFn = std::function<void(const Caller&, const v1::Event&)>;
   void set_vip_hook(VipEventFn hook) { vip_hook_ = std::move(hook); }
-  void ForwardVipEvents(const Caller& c, const v1::EventBatch& batch) const;
+  void ForwardVipEvents(const Caller& c, const v1::EventBatch& batch,
+                        const std::vector<int>& positions) const;
 
   void SaveRule(const Caller& c, const v1::SaveRuleRequest& req, v1::SaveRuleResponse* resp,
                 storage::DoneFn done);

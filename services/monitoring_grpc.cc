@@ -56,7 +56,7 @@ class EventStreamReactor final : public grpc::ServerReadReactor<v1::EventBatch> 
     }
     std::shared_ptr<ArenaBatch> holder = std::move(current_);
     const v1::EventBatch& b = *holder->msg;
-    absl::Status s = m_.ValidateBatch(caller_, b, b.ByteSizeLong());
+    absl::Status s = m_.ValidateBatch(caller_, b, b.ByteSizeLong(), &vip_events_);
     if (!s.ok()) {
       m_.CountRejected();
       Finish(ToGrpc(absl::Status(
@@ -65,7 +65,7 @@ class EventStreamReactor final : public grpc::ServerReadReactor<v1::EventBatch> 
       return;
     }
     ++batches_;
-    m_.ForwardVipEvents(caller_, b);
+    m_.ForwardVipEvents(caller_, b, vip_events_);
     std::shared_ptr<const v1::EventBatch> batch(holder, holder->msg);
     m_.Ingest(std::move(batch), [this](IngestResult r) {
       AddResult(summary_, r);
@@ -86,6 +86,7 @@ class EventStreamReactor final : public grpc::ServerReadReactor<v1::EventBatch> 
   Caller caller_;
   std::shared_ptr<ArenaBatch> current_;
   uint64_t batches_ = 0;
+  std::vector<int> vip_events_;  // reused from batch to batch
 };
 
 class EventServiceImpl final : public v1::EventService::CallbackService {
@@ -103,13 +104,14 @@ class EventServiceImpl final : public v1::EventService::CallbackService {
     auto* reactor = ctx->DefaultReactor();
     auto caller = auth_.Authenticate(*ctx);
     absl::Status s = caller.status();
-    if (s.ok()) s = m_.ValidateBatch(*caller, req->batch(), req->batch().ByteSizeLong());
+    std::vector<int> vip_events;
+    if (s.ok()) s = m_.ValidateBatch(*caller, req->batch(), req->batch().ByteSizeLong(), &vip_events);
     if (!s.ok()) {
       if (caller.ok()) m_.CountRejected();
       reactor->Finish(ToGrpc(s));
       return reactor;
     }
-    m_.ForwardVipEvents(*caller, req->batch());
+    m_.ForwardVipEvents(*caller, req->batch(), vip_events);
     // The pipeline outlives this call's request, so it gets its own copy.
     auto batch = std::make_shared<v1::EventBatch>(req->batch());
     m_.Ingest(std::move(batch), [reactor, resp](IngestResult r) {
