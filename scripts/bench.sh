@@ -78,6 +78,9 @@ start_stewardd
   --seconds "${BENCH_EVENT_SECONDS:-30}"
 echo "stewardd peak memory (whole process: pipeline, RocksDB, gRPC): $(awk '/VmHWM/ {printf "%.0f MiB", $2/1024}' /proc/$PID/status)"
 echo
+echo "== Event pipeline alone, in process (same workload, no gRPC or generator on the clock)"
+"$BUILD/tests/bench/pipeline_bench" --rounds 3
+echo
 echo "== Plugin, on the game thread (Google Benchmark, median of 5; embedded mode)"
 "$BUILD/tests/bench/plugin_bench" 2>&1 | grep -E "_median|Benchmark|^-" || true
 echo

@@ -24,107 +24,21 @@
 
 #include "absl/synchronization/mutex.h"
 #include "steward/v1/events.grpc.pb.h"
+#include "event_mix.h"
 
 namespace v1 = steward::v1;
 using Clock = std::chrono::steady_clock;
 
 namespace {
 
-// prefix + number (built by appending: g++ 12 misreports a temporary's
-// operator+ under -Wrestrict).
-std::string Id(const char* prefix, uint64_t n) {
-  std::string s(prefix);
-  s += std::to_string(n);
-  return s;
-}
+using steward::bench::BenchRules;
+using steward::bench::EventMix;
+using steward::bench::Id;
 
 std::unique_ptr<grpc::ClientContext> Ctx(const std::string& token) {
   auto ctx = std::make_unique<grpc::ClientContext>();
   ctx->AddMetadata("authorization", "Bearer " + token);
   return ctx;
-}
-
-// Draws ranks 0..n-1 with probability proportional to 1/(rank+1)^s, by
-// inverting the continuous approximation of the CDF (fast, no tables).
-class Zipf {
- public:
-  Zipf(uint64_t n, double s) : n_(n), s_(s) {
-    h_n_ = H(static_cast<double>(n) + 0.5);
-    h_0_ = H(0.5);
-  }
-  uint64_t operator()(std::mt19937_64& rng) {
-    double u = std::uniform_real_distribution<double>(h_0_, h_n_)(rng);
-    double x = HInv(u) - 0.5;
-    return std::min<uint64_t>(n_ - 1, static_cast<uint64_t>(std::max(0.0, x)));
-  }
-
- private:
-  double H(double x) const { return (std::pow(x, 1 - s_)) / (1 - s_); }
-  double HInv(double y) const { return std::pow(y * (1 - s_), 1 / (1 - s_)); }
-  uint64_t n_;
-  double s_, h_n_, h_0_;
-};
-
-v1::Rule MakeRule(const std::string& name, v1::RuleKind kind, std::vector<std::string> types,
-                  std::vector<std::string> group_by, int64_t window, int64_t slide, double threshold) {
-  v1::Rule r;
-  r.set_name(name);
-  r.set_kind(kind);
-  r.set_enabled(true);
-  for (auto& t : types) r.add_event_types(t);
-  for (auto& g : group_by) r.add_group_by(g);
-  r.set_window_seconds(window);
-  r.set_slide_seconds(slide);
-  r.set_threshold(threshold);
-  return r;
-}
-
-// Twenty rules of the kinds a live game runs.
-std::vector<v1::Rule> BenchRules() {
-  std::vector<v1::Rule> rules;
-  auto sum = [](v1::Rule r) {
-    r.set_aggregate(v1::AGGREGATE_SUM);
-    return r;
-  };
-  auto pattern = [](v1::Rule r, const std::string& p) {
-    r.set_pattern(p);
-    r.set_case_insensitive(true);
-    return r;
-  };
-  // The cheater detector the latency probe trips: gold gained per player.
-  rules.push_back(sum(MakeRule("gold farming", v1::RULE_KIND_THRESHOLD, {"gold_gain"}, {"player"}, 60, 10, 1e6)));
-  rules.push_back(sum(MakeRule("gold per hour", v1::RULE_KIND_THRESHOLD, {"gold_gain"}, {"player"}, 3600, 600, 5e7)));
-  rules.push_back(MakeRule("login churn per player", v1::RULE_KIND_THRESHOLD, {"login"}, {"player"}, 3600, 0, 50));
-  rules.push_back(MakeRule("kills per player", v1::RULE_KIND_THRESHOLD, {"kill"}, {"player"}, 10, 0, 100));
-  rules.push_back(sum(MakeRule("trade volume", v1::RULE_KIND_THRESHOLD, {"trade"}, {"player"}, 60, 0, 1e8)));
-  rules.push_back(MakeRule("chat flood", v1::RULE_KIND_THRESHOLD, {"chat"}, {"player"}, 10, 0, 60));
-  rules.push_back(pattern(MakeRule("gold sellers", v1::RULE_KIND_PATTERN, {"chat"}, {"player"}, 60, 0, 3),
-                          R"((cheap|buy)\s+gold)"));
-  rules.push_back(pattern(MakeRule("links", v1::RULE_KIND_PATTERN, {"chat"}, {"player"}, 60, 0, 5),
-                          R"((https?://|www\.)\S+)"));
-  rules.push_back(pattern(MakeRule("recruiters", v1::RULE_KIND_PATTERN, {"chat"}, {"player"}, 300, 0, 5),
-                          R"(join\s+(my|our)\s+(guild|server|discord))"));
-  rules.push_back(pattern(MakeRule("slurs", v1::RULE_KIND_PATTERN, {"chat"}, {"player"}, 60, 0, 2),
-                          R"(\b(idiot|noob\s+trash)\b)"));
-  v1::Rule multi = MakeRule("multi-accounting", v1::RULE_KIND_DISTINCT, {"login"}, {"attr:device"}, 3600, 600, 5);
-  multi.set_distinct_of("player");
-  rules.push_back(multi);
-  rules.push_back(MakeRule("crash spike", v1::RULE_KIND_THRESHOLD, {"crash"}, {"server"}, 60, 10, 500));
-  rules.push_back(MakeRule("logins per server", v1::RULE_KIND_RATE_OF_CHANGE, {"login"}, {"server"}, 60, 0, 4));
-  rules.push_back(MakeRule("economy per server", v1::RULE_KIND_RATE_OF_CHANGE, {"gold_gain"}, {"server"}, 60, 0, 4));
-  v1::Rule quiet = MakeRule("server silent", v1::RULE_KIND_ABSENCE, {"heartbeat"}, {"server"}, 60, 0, 0);
-  quiet.set_absence_seconds(30);
-  rules.push_back(quiet);
-  rules.push_back(MakeRule("low logins", v1::RULE_KIND_THRESHOLD, {"login"}, {"realm"}, 60, 0, 1));
-  rules.back().set_comparison(v1::COMPARISON_BELOW);
-  rules.push_back(sum(MakeRule("item dupes", v1::RULE_KIND_THRESHOLD, {"item_gain"}, {"player", "attr:item"}, 60, 0, 1000)));
-  rules.push_back(MakeRule("deaths per map", v1::RULE_KIND_THRESHOLD, {"death"}, {"attr:map"}, 60, 10, 1e6));
-  rules.push_back(MakeRule("market spam", v1::RULE_KIND_THRESHOLD, {"market_list"}, {"player"}, 60, 0, 200));
-  v1::Rule max_dmg = MakeRule("damage outliers", v1::RULE_KIND_THRESHOLD, {"hit"}, {"player"}, 10, 0, 1e6);
-  max_dmg.set_aggregate(v1::AGGREGATE_MAX);
-  rules.push_back(max_dmg);
-  for (auto& r : rules) r.set_cooldown_seconds(600);
-  return rules;
 }
 
 struct Shared {
@@ -210,86 +124,15 @@ int main(int argc, char** argv) {
     threads.emplace_back([&, s] {
       auto channel = grpc::CreateCustomChannel(addr, grpc::InsecureChannelCredentials(), args);
       auto stub = v1::EventService::NewStub(channel);
-      std::mt19937_64 rng(1234 + s);
-      Zipf zipf(players, 1.1);
-      static const char* kChat[] = {"gg", "anyone for the raid tonight?", "lol", "need a healer",
-                                    "where is the blacksmith", "wts epic sword 500g", "ty!",
-                                    "that boss was hard", "see you tomorrow", "brb"};
-      static const char* kSpam[] = {"cheap gold at www.example.com", "buy gold, fast delivery",
-                                    "join our guild, free boosts: https://example.net/x",
-                                    "join my discord for free items"};
-      static const char* kMaps[] = {"forest", "desert", "city", "dungeon-1", "dungeon-2"};
-      uint64_t sweep = static_cast<uint64_t>(s) * players / streams;  // login sweep position
+      EventMix mix(players, servers, s, streams);
+      auto& rng = mix.rng();
       auto next_probe = Clock::now();
       v1::IngestSummary summary;
       auto ctx = Ctx(gs_token);
       auto writer = stub->StreamEvents(ctx.get(), &summary);
       v1::EventBatch b;
-      b.set_realm_id("eu1");
-      for (int i = 0; i < batch; ++i) b.add_events();
-      uint64_t n = 0;
       while (Clock::now() < end) {
-        b.set_server_id(Id("eu1-s", n++ % servers));
-        for (int i = 0; i < batch; ++i) {
-          v1::Event* e = b.mutable_events(i);
-          e->Clear();
-          uint64_t roll = rng() % 100;
-          std::string player = Id("p", zipf(rng));
-          if (roll < 20) {  // every player logs in, in turn
-            uint64_t who = sweep++ % players;
-            e->set_type("login");
-            e->set_player_id(Id("p", who));
-            auto* a = e->add_attributes();
-            a->set_key("device");
-            // A player's own device, except for one in 2,000 accounts that
-            // come from a handful of farm devices (the multi-account rule).
-            a->set_value(who % 2000 == 0 ? Id("farm-", who % 97) : Id("d", who));
-          } else if (roll < 40) {
-            e->set_type("chat");
-            if (rng() % 1000 == 0) {  // one line in a thousand from 40 spammers
-              e->set_player_id(Id("spam-", rng() % 40));
-              e->set_text(kSpam[rng() % 4]);
-            } else {
-              e->set_player_id(player);
-              e->set_text(kChat[rng() % 10]);
-            }
-          } else if (roll < 55) {
-            e->set_type("gold_gain");
-            e->set_player_id(player);
-            e->set_value(static_cast<double>(rng() % 500));
-          } else if (roll < 65) {
-            e->set_type("kill");
-            e->set_player_id(player);
-          } else if (roll < 75) {
-            e->set_type("hit");
-            e->set_player_id(player);
-            e->set_value(static_cast<double>(rng() % 3000));
-          } else if (roll < 82) {
-            e->set_type("death");
-            e->set_player_id(player);
-            auto* a = e->add_attributes();
-            a->set_key("map");
-            a->set_value(kMaps[rng() % 5]);
-          } else if (roll < 88) {
-            e->set_type("trade");
-            e->set_player_id(player);
-            e->set_value(static_cast<double>(rng() % 10000));
-          } else if (roll < 93) {
-            e->set_type("item_gain");
-            e->set_player_id(player);
-            auto* a = e->add_attributes();
-            a->set_key("item");
-            a->set_value(Id("i", rng() % 200));
-          } else if (roll < 97) {
-            e->set_type("market_list");
-            e->set_player_id(player);
-          } else if (roll < 99) {
-            e->set_type("heartbeat");
-          } else {
-            e->set_type("crash");
-            e->set_player_id(player);
-          }
-        }
+        mix.Fill(&b, batch);
         bool probe = false;
         std::string cheater;
         if (Clock::now() >= next_probe) {
