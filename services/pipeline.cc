@@ -11,7 +11,6 @@
 #include <thread>
 
 #include <concurrentqueue/blockingconcurrentqueue.h>
-#include <re2/re2.h>
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
@@ -363,6 +362,7 @@ struct Pipeline::Rep {
     const uint64_t realm_h = HashStr(b.realm_id());
     const uint64_t server_h = HashStr(b.server_id());
     const uint64_t place_h = Mix(realm_h, server_h);
+    std::vector<uint16_t> matched;  // pattern rules matching the current event
     for (int i = 0; i < b.events_size(); ++i) {
       const v1::Event& e = b.events(i);
       int64_t t = e.time_ms() == 0 ? now : e.time_ms();
@@ -378,16 +378,22 @@ struct Pipeline::Rep {
       if (!absence_only) {
         AddPartial(ctx->rollups, type_h, FloorDiv(t, 60'000), static_cast<uint32_t>(i), e.value());
       }
-      auto visit = [&](uint16_t idx) {
-        const CompiledRule& r = *set->rules[idx];
-        if (absence_only && r.rule.kind() != v1::RULE_KIND_ABSENCE) return;
-        if (!Matches(r, e)) return;
-        push(KeyHash(r, b, e, realm_h, server_h, type_h, &player_h), static_cast<uint32_t>(i), idx);
+      auto visit = [&](const RuleGroup& g) {
+        // Pattern rules see only the events whose text they match (one
+        // scan for all of them), so the others never reach a worker.
+        if (g.patterns != nullptr && !absence_only) g.MatchPatterns(e.text(), &matched);
+        for (uint16_t idx : g.rules) {
+          const CompiledRule& r = *set->rules[idx];
+          if (absence_only && r.rule.kind() != v1::RULE_KIND_ABSENCE) continue;
+          if (r.pattern != nullptr && std::find(matched.begin(), matched.end(), idx) == matched.end()) {
+            continue;
+          }
+          if (!Matches(r, e)) continue;
+          push(KeyHash(r, b, e, realm_h, server_h, type_h, &player_h), static_cast<uint32_t>(i), idx);
+        }
       };
-      if (auto it = set->by_type.find(type_h); it != set->by_type.end()) {
-        for (uint16_t idx : it->second) visit(idx);
-      }
-      for (uint16_t idx : set->any_type) visit(idx);
+      if (auto it = set->by_type.find(type_h); it != set->by_type.end()) visit(it->second);
+      visit(set->any_type);
     }
     for (size_t k = 0; k < ctx->rollups.size(); ++k) {
       push(Mix(place_h, ctx->rollups[k].type_h), static_cast<uint32_t>(k), kRollupRule);
@@ -620,7 +626,6 @@ struct Pipeline::Rep {
       RuleState*& rs = states[it.rule];
       if (rs == nullptr) rs = StateFor(w, c.rules->rules[it.rule]);
       const CompiledRule& r = *rs->rule;
-      if (r.pattern && !RE2::PartialMatch(e.text(), *r.pattern)) continue;
       bool created = false;
       KeyState* ks = FindOrCreate(w, *rs, it.key, &created);
       if (ks == nullptr) continue;

@@ -4,6 +4,7 @@
 #include <cmath>
 
 #include <re2/re2.h>
+#include <re2/set.h>
 
 #include "absl/hash/hash.h"
 #include "absl/strings/match.h"
@@ -211,6 +212,66 @@ absl::StatusOr<std::shared_ptr<const CompiledRule>> CompileRule(const v1::Rule& 
   return std::shared_ptr<const CompiledRule>(std::move(out));
 }
 
+// A group's pattern rules as one RE2::Set: a chat line is scanned once
+// however many pattern rules watch chat. Should the set not build (its
+// memory budget), each rule's own RE2 is run instead.
+struct PatternMatcher {
+  std::vector<uint16_t> rules;   // set position -> rule index
+  std::vector<const RE2*> each;  // the rules' own patterns, same order
+  std::unique_ptr<RE2::Set> set;
+};
+
+RuleGroup::RuleGroup() = default;
+RuleGroup::~RuleGroup() = default;
+RuleGroup::RuleGroup(RuleGroup&&) noexcept = default;
+RuleGroup& RuleGroup::operator=(RuleGroup&&) noexcept = default;
+
+void RuleGroup::MatchPatterns(absl::string_view text, std::vector<uint16_t>* matched) const {
+  matched->clear();
+  if (patterns == nullptr) return;
+  const re2::StringPiece piece(text.data(), text.size());
+  if (patterns->set != nullptr) {
+    thread_local std::vector<int> hits;
+    hits.clear();
+    if (!patterns->set->Match(piece, &hits)) return;
+    for (int h : hits) matched->push_back(patterns->rules[static_cast<size_t>(h)]);
+    return;
+  }
+  for (size_t i = 0; i < patterns->each.size(); ++i) {
+    if (RE2::PartialMatch(piece, *patterns->each[i])) matched->push_back(patterns->rules[i]);
+  }
+}
+
+namespace {
+
+void BuildPatterns(const RuleSet& set, RuleGroup& g) {
+  auto m = std::make_unique<PatternMatcher>();
+  for (uint16_t idx : g.rules) {
+    const CompiledRule& r = *set.rules[idx];
+    if (r.pattern == nullptr) continue;
+    m->rules.push_back(idx);
+    m->each.push_back(r.pattern.get());
+  }
+  if (m->rules.empty()) return;
+  RE2::Options o;
+  o.set_log_errors(false);
+  auto rs = std::make_unique<RE2::Set>(o, RE2::UNANCHORED);
+  bool ok = true;
+  for (uint16_t idx : m->rules) {
+    const CompiledRule& r = *set.rules[idx];
+    // Each rule keeps its own case setting inside the shared set.
+    const std::string p = absl::StrCat(r.rule.case_insensitive() ? "(?i:" : "(?:", r.pattern->pattern(), ")");
+    if (rs->Add(p, nullptr) < 0) {
+      ok = false;
+      break;
+    }
+  }
+  if (ok && rs->Compile()) m->set = std::move(rs);
+  g.patterns = std::move(m);
+}
+
+}  // namespace
+
 std::shared_ptr<const RuleSet> MakeRuleSet(std::vector<std::shared_ptr<const CompiledRule>> rules,
                                            uint64_t generation) {
   auto set = std::make_shared<RuleSet>();
@@ -220,12 +281,14 @@ std::shared_ptr<const RuleSet> MakeRuleSet(std::vector<std::shared_ptr<const Com
     if (set->rules.size() >= 0xFFFE) break;
     auto idx = static_cast<uint16_t>(set->rules.size());
     if (r->event_types.empty()) {
-      set->any_type.push_back(idx);
+      set->any_type.rules.push_back(idx);
     } else {
-      for (const auto& t : r->event_types) set->by_type[HashStr(t)].push_back(idx);
+      for (const auto& t : r->event_types) set->by_type[HashStr(t)].rules.push_back(idx);
     }
     set->rules.push_back(std::move(r));
   }
+  BuildPatterns(*set, set->any_type);
+  for (auto& [type, g] : set->by_type) BuildPatterns(*set, g);
   return set;
 }
 

@@ -54,11 +54,30 @@ struct CompiledRule {
 // the field and the reason.
 absl::StatusOr<std::shared_ptr<const CompiledRule>> CompileRule(const v1::Rule& rule);
 
+struct PatternMatcher;  // rules.cc
+
+// The rules an event of one type (or of any type) is offered to.
+struct RuleGroup {
+  RuleGroup();
+  ~RuleGroup();
+  RuleGroup(RuleGroup&&) noexcept;
+  RuleGroup& operator=(RuleGroup&&) noexcept;
+
+  std::vector<uint16_t> rules;  // indexes into RuleSet::rules
+  // The group's pattern rules, matched together in one pass over the text
+  // (null when the group has none).
+  std::unique_ptr<const PatternMatcher> patterns;
+
+  // Sets *matched to the group's pattern rules (indexes into
+  // RuleSet::rules) whose pattern occurs in `text`.
+  void MatchPatterns(absl::string_view text, std::vector<uint16_t>* matched) const;
+};
+
 // The rules in force, indexed for the ingest path.
 struct RuleSet {
   std::vector<std::shared_ptr<const CompiledRule>> rules;  // enabled ones
-  absl::flat_hash_map<uint64_t, std::vector<uint16_t>> by_type;  // type hash -> rule indexes
-  std::vector<uint16_t> any_type;                                // rules without a type filter
+  absl::flat_hash_map<uint64_t, RuleGroup> by_type;  // type hash -> its rules
+  RuleGroup any_type;                                // rules without a type filter
   uint64_t generation = 0;
 };
 

@@ -4,6 +4,7 @@
 #include "services/pipeline.h"
 
 #include <future>
+#include <set>
 #include <thread>
 
 #include <gtest/gtest.h>
@@ -188,6 +189,36 @@ TEST_F(PipelineTest, PatternCountsOnlyMatchingChat) {
   ASSERT_EQ(f.size(), 1u);
   EXPECT_EQ(f[0].player_id, "p-9");
   EXPECT_EQ(f[0].value, 2);
+}
+
+// Pattern rules of one event type are matched together in one pass; each
+// must still count only its own matches, with its own case setting, and a
+// pattern rule without a type sees every type.
+TEST_F(PipelineTest, PatternRulesSharingATypeEachCountTheirOwnMatches) {
+  Start();
+  auto pattern = [](const std::string& name, const std::string& type, const std::string& p,
+                    bool ci) {
+    v1::Rule r;
+    r.set_name(name);
+    r.set_kind(v1::RULE_KIND_PATTERN);
+    if (!type.empty()) r.add_event_types(type);
+    r.add_group_by("player");
+    r.set_pattern(p);
+    r.set_case_insensitive(ci);
+    r.set_threshold(1);
+    return r;
+  };
+  Rules({pattern("ads", "chat", "gold", true), pattern("links", "chat", R"(www\.)", false),
+         pattern("shout", "", "HELP", false)});
+  now_ = kT0 + 1'000;
+  Send({{"chat", "p-1", 100, 0, "GOLD here"},
+        {"chat", "p-2", 200, 0, "WWW.example.com"},
+        {"chat", "p-3", 300, 0, "help at www.example.com"},
+        {"mail", "p-4", 400, 0, "HELP, gold stolen"},
+        {"chat", "p-5", 500, 0, "the raid starts at nine"}});
+  std::set<std::string> fired;
+  for (const auto& f : Fired()) fired.insert(f.rule->rule.name() + ":" + f.player_id);
+  EXPECT_EQ(fired, (std::set<std::string>{"ads:p-1", "links:p-3", "shout:p-4"}));
 }
 
 TEST_F(PipelineTest, DistinctAccountsPerDevice) {
