@@ -233,9 +233,14 @@ void RuleGroup::MatchPatterns(absl::string_view text, std::vector<uint16_t>* mat
   if (patterns->set != nullptr) {
     thread_local std::vector<int> hits;
     hits.clear();
-    if (!patterns->set->Match(piece, &hits)) return;
-    for (int h : hits) matched->push_back(patterns->rules[static_cast<size_t>(h)]);
-    return;
+    RE2::Set::ErrorInfo error{RE2::Set::kNoError};
+    if (patterns->set->Match(piece, &hits, &error)) {
+      for (int h : hits) matched->push_back(patterns->rules[static_cast<size_t>(h)]);
+      return;
+    }
+    // No match, unless the set failed on this text (its DFA ran out of
+    // memory): then the rules' own patterns decide.
+    if (error.kind == RE2::Set::kNoError) return;
   }
   for (size_t i = 0; i < patterns->each.size(); ++i) {
     if (RE2::PartialMatch(piece, *patterns->each[i])) matched->push_back(patterns->rules[i]);
