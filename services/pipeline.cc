@@ -381,6 +381,8 @@ struct Pipeline::Rep {
       auto visit = [&](const RuleGroup& g) {
         // Pattern rules see only the events whose text they match (one
         // scan for all of them), so the others never reach a worker.
+        // (Absence-only batches skip pattern rules, so `matched` may stay empty.)
+        matched.clear();
         if (g.patterns != nullptr && !absence_only) g.MatchPatterns(e.text(), &matched);
         for (uint16_t idx : g.rules) {
           const CompiledRule& r = *set->rules[idx];

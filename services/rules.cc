@@ -226,6 +226,8 @@ RuleGroup::~RuleGroup() = default;
 RuleGroup::RuleGroup(RuleGroup&&) noexcept = default;
 RuleGroup& RuleGroup::operator=(RuleGroup&&) noexcept = default;
 
+bool RuleGroup::HasPatternSet() const { return patterns != nullptr && patterns->set != nullptr; }
+
 void RuleGroup::MatchPatterns(absl::string_view text, std::vector<uint16_t>* matched) const {
   matched->clear();
   if (patterns == nullptr) return;
@@ -249,7 +251,7 @@ void RuleGroup::MatchPatterns(absl::string_view text, std::vector<uint16_t>* mat
 
 namespace {
 
-void BuildPatterns(const RuleSet& set, RuleGroup& g) {
+void BuildPatterns(const RuleSet& set, int64_t max_mem, RuleGroup& g) {
   auto m = std::make_unique<PatternMatcher>();
   for (uint16_t idx : g.rules) {
     const CompiledRule& r = *set.rules[idx];
@@ -260,6 +262,7 @@ void BuildPatterns(const RuleSet& set, RuleGroup& g) {
   if (m->rules.empty()) return;
   RE2::Options o;
   o.set_log_errors(false);
+  if (max_mem > 0) o.set_max_mem(max_mem);
   auto rs = std::make_unique<RE2::Set>(o, RE2::UNANCHORED);
   bool ok = true;
   for (uint16_t idx : m->rules) {
@@ -278,7 +281,7 @@ void BuildPatterns(const RuleSet& set, RuleGroup& g) {
 }  // namespace
 
 std::shared_ptr<const RuleSet> MakeRuleSet(std::vector<std::shared_ptr<const CompiledRule>> rules,
-                                           uint64_t generation) {
+                                           uint64_t generation, int64_t pattern_set_max_mem) {
   auto set = std::make_shared<RuleSet>();
   set->generation = generation;
   for (auto& r : rules) {
@@ -292,8 +295,8 @@ std::shared_ptr<const RuleSet> MakeRuleSet(std::vector<std::shared_ptr<const Com
     }
     set->rules.push_back(std::move(r));
   }
-  BuildPatterns(*set, set->any_type);
-  for (auto& [type, g] : set->by_type) BuildPatterns(*set, g);
+  BuildPatterns(*set, pattern_set_max_mem, set->any_type);
+  for (auto& [type, g] : set->by_type) BuildPatterns(*set, pattern_set_max_mem, g);
   return set;
 }
 

@@ -71,6 +71,9 @@ struct RuleGroup {
   // Sets *matched to the group's pattern rules (indexes into
   // RuleSet::rules) whose pattern occurs in `text`.
   void MatchPatterns(absl::string_view text, std::vector<uint16_t>* matched) const;
+  // Whether the pattern rules are matched as one set (false: one by one,
+  // as the set did not fit its memory budget, or there are none).
+  bool HasPatternSet() const;
 };
 
 // The rules in force, indexed for the ingest path.
@@ -81,8 +84,10 @@ struct RuleSet {
   uint64_t generation = 0;
 };
 
+// `pattern_set_max_mem` bounds each group's RE2::Set (0: RE2's default);
+// a set over its budget falls back to the rules' own patterns.
 std::shared_ptr<const RuleSet> MakeRuleSet(std::vector<std::shared_ptr<const CompiledRule>> rules,
-                                           uint64_t generation);
+                                           uint64_t generation, int64_t pattern_set_max_mem = 0);
 
 }  // namespace steward
 

@@ -3,6 +3,7 @@
 // shedding under a stalled worker.
 #include "services/pipeline.h"
 
+#include <algorithm>
 #include <future>
 #include <set>
 #include <thread>
@@ -219,6 +220,68 @@ TEST_F(PipelineTest, PatternRulesSharingATypeEachCountTheirOwnMatches) {
   std::set<std::string> fired;
   for (const auto& f : Fired()) fired.insert(f.rule->rule.name() + ":" + f.player_id);
   EXPECT_EQ(fired, (std::set<std::string>{"ads:p-1", "links:p-3", "shout:p-4"}));
+}
+
+TEST(PatternSetTest, RulesMatchTheSameWhenTheSetIsOverItsMemoryBudget) {
+  // Patterns whose DFA grows fast (a letter a fixed distance before
+  // another), on a long line that keeps many of them open at once.
+  std::vector<std::string> patterns = {"gold", "a.{20}b", "c.{18}d", "(?i)WWW\\.", "e[^f]{9}f"};
+  auto build = [&](int64_t budget) {
+    std::vector<std::shared_ptr<const CompiledRule>> compiled;
+    for (size_t i = 0; i < patterns.size(); ++i) {
+      v1::Rule r;
+      r.set_id(i + 1);
+      r.set_name("p" + std::to_string(i));
+      r.set_kind(v1::RULE_KIND_PATTERN);
+      r.add_event_types("chat");
+      r.add_group_by("player");
+      r.set_pattern(patterns[i]);
+      r.set_threshold(1);
+      r.set_enabled(true);
+      r.set_version(1);
+      auto c = CompileRule(r);
+      EXPECT_TRUE(c.ok()) << c.status();
+      if (c.ok()) compiled.push_back(*c);
+    }
+    return MakeRuleSet(std::move(compiled), 1, budget);
+  };
+  std::vector<std::string> texts = {"buy gold now", "www.example.com", "nothing to see", ""};
+  std::string long_line;
+  for (int i = 0; i < 20000; ++i) long_line.push_back("abcdefgh xyz"[(i * 7919 + i / 13) % 12]);
+  texts.push_back(long_line);
+  texts.push_back(long_line.substr(0, 300) + " gold");
+  auto match_all = [&](const RuleSet& set) {
+    std::vector<std::vector<uint16_t>> out;
+    const RuleGroup& g = set.by_type.begin()->second;
+    for (const auto& t : texts) {
+      std::vector<uint16_t> m;
+      g.MatchPatterns(t, &m);
+      std::sort(m.begin(), m.end());
+      out.push_back(m);
+    }
+    return out;
+  };
+  auto ample = build(0);
+  ASSERT_EQ(ample->by_type.size(), 1u);
+  ASSERT_TRUE(ample->by_type.begin()->second.HasPatternSet());
+  const auto expected = match_all(*ample);
+  EXPECT_EQ(expected[0], (std::vector<uint16_t>{0}));
+  EXPECT_EQ(expected[1], (std::vector<uint16_t>{3}));
+  EXPECT_TRUE(expected[2].empty());
+  // No room for the set at all: every rule runs its own pattern.
+  auto none = build(1);
+  EXPECT_FALSE(none->by_type.begin()->second.HasPatternSet());
+  EXPECT_EQ(match_all(*none), expected);
+  // Budgets around the least the set needs: built or not, the answers
+  // stay the same, on the long line too.
+  int with_set = 0, without = 0;
+  for (int64_t budget = 20'000; budget <= 40'000; budget += 1'000) {
+    auto tight = build(budget);
+    (tight->by_type.begin()->second.HasPatternSet() ? with_set : without)++;
+    EXPECT_EQ(match_all(*tight), expected) << "budget " << budget;
+  }
+  EXPECT_GT(with_set, 0);
+  EXPECT_GT(without, 0);
 }
 
 TEST_F(PipelineTest, DistinctAccountsPerDevice) {
