@@ -262,6 +262,12 @@ absl::StatusOr<Config> ParseConfig(const std::string& text) {
     if (t == nullptr) return absl::InvalidArgumentError("config: [vip] must be a table");
     RETURN_IF_ERROR(ParseVip(*t, &c.vip));
   }
+  if (const toml::node* n = root.get("directives")) {
+    const toml::table* t = n->as_table();
+    if (t == nullptr) return absl::InvalidArgumentError("config: [directives] must be a table");
+    RETURN_IF_ERROR(ReadInt(*t, "retention_hours", "directives.", 1, 24 * 3650,
+                            &c.directives.retention_hours));
+  }
   if (const toml::node* n = root.get("desk")) {
     const toml::table* t = n->as_table();
     if (t == nullptr) return absl::InvalidArgumentError("config: [desk] must be a table");

@@ -125,6 +125,13 @@ struct DeskConfig {
   int quality_per_agent = 5;
 };
 
+// The directive log to game servers ([directives]).
+struct DirectivesConfig {
+  // How long directives stay readable: a game server offline for longer
+  // resumes with DirectiveBatch.missed_through set and re-checks its players.
+  int retention_hours = 24 * 7;
+};
+
 struct Config {
   std::string listen = "127.0.0.1:50051";
   std::string data_dir = "var/data";
@@ -134,6 +141,7 @@ struct Config {
   VipConfig vip;
   MonitoringConfig monitoring;
   DeskConfig desk;
+  DirectivesConfig directives;
 };
 
 // Parses TOML text; errors name the offending key.

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "absl/strings/str_cat.h"
+#include "services/log.h"
 #include "steward/v1/gameserver.pb.h"
 #include "storage/keys.h"
 #include "storage/status_macros.h"
@@ -20,19 +21,37 @@ bool DirectiveMatches(const v1::DirectiveTarget& t, absl::string_view realm,
   return t.server_id().empty() || t.server_id() == server;
 }
 
-absl::Status DirectiveHub::Init() {
-  uint64_t newest = 0;
-  RETURN_IF_ERROR(store_->Scan(Cf::kDirectives, "", "", true,
-                               [&](absl::string_view key, absl::string_view) {
-                                 newest = KeyReader(key).U64().value_or(0);
-                                 return false;
-                               }));
+absl::Status DirectiveHub::Init(int64_t retention_ms, absl::Duration trim_every) {
+  uint64_t newest = 0, oldest = 0;
+  auto first_key = [](uint64_t* seq) {
+    return [seq](absl::string_view key, absl::string_view) {
+      *seq = KeyReader(key).U64().value_or(0);
+      return false;
+    };
+  };
+  RETURN_IF_ERROR(store_->Scan(Cf::kDirectives, "", "", true, first_key(&newest)));
+  RETURN_IF_ERROR(store_->Scan(Cf::kDirectives, "", "", false, first_key(&oldest)));
   latest_.store(newest, std::memory_order_release);
+  oldest_.store(newest == 0 ? 1 : oldest, std::memory_order_release);
   {
     absl::MutexLock lock(&mu_);
     announced_ = newest;
   }
   fanout_ = std::thread([this] { FanOut(); });
+  if (retention_ms > 0) {
+    trimmer_ = std::thread([this, retention_ms, trim_every] {
+      while (true) {
+        {
+          absl::MutexLock lock(&mu_);
+          auto stop = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return stop_; };
+          if (mu_.AwaitWithTimeout(absl::Condition(&stop), trim_every)) return;
+        }
+        auto n = Trim(absl::ToUnixMillis(absl::Now()) - retention_ms);
+        if (!n.ok()) LogWarning("directive retention: ", n.status().ToString());
+        else if (*n > 0) LogInfo("directive retention removed ", *n, " directives");
+      }
+    });
+  }
   return absl::OkStatus();
 }
 
@@ -42,6 +61,46 @@ DirectiveHub::~DirectiveHub() {
     stop_ = true;
   }
   if (fanout_.joinable()) fanout_.join();
+  if (trimmer_.joinable()) trimmer_.join();
+}
+
+absl::StatusOr<int> DirectiveHub::Trim(int64_t cutoff_ms) {
+  // Directives are written in sequence order with the commit's clock, so
+  // the old ones form a prefix of the log. The newest always stays: it is
+  // how a restart finds the sequence.
+  const uint64_t keep_from = latest_seq();
+  int removed = 0;
+  while (true) {
+    std::vector<std::string> doomed;
+    uint64_t last = 0;
+    absl::Status parse = absl::OkStatus();
+    RETURN_IF_ERROR(store_->Scan(
+        Cf::kDirectives, "", KeyWriter().U64(keep_from).key(), false,
+        [&](absl::string_view key, absl::string_view value) {
+          v1::Directive d;
+          if (!d.ParseFromArray(value.data(), static_cast<int>(value.size()))) {
+            parse = absl::DataLossError(
+                absl::StrCat("directive ", KeyReader(key).U64().value_or(0), " is unreadable"));
+            return false;
+          }
+          if (d.at_ms() >= cutoff_ms) return false;
+          doomed.emplace_back(key);
+          last = d.seq();
+          return doomed.size() < 10'000;
+        }));
+    RETURN_IF_ERROR(parse);
+    if (doomed.empty()) return removed;
+    // Readers learn of the gap before the directives go; one that reads in
+    // between may still get some of them, which at-least-once allows.
+    uint64_t cur = oldest_.load(std::memory_order_relaxed);
+    while (last + 1 > cur && !oldest_.compare_exchange_weak(cur, last + 1, std::memory_order_acq_rel)) {
+    }
+    RETURN_IF_ERROR(store_->CommitAndWait([&](storage::Txn& txn) {
+      for (const auto& k : doomed) txn.Delete(Cf::kDirectives, k);
+      return absl::OkStatus();
+    }));
+    removed += static_cast<int>(doomed.size());
+  }
 }
 
 void DirectiveHub::FanOut() {
@@ -88,6 +147,11 @@ absl::Status DirectiveHub::Read(uint64_t after_seq, absl::string_view realm,
   const uint64_t limit = latest_seq();
   *cursor = after_seq;
   if (after_seq >= limit) return absl::OkStatus();
+  if (const uint64_t oldest = oldest_seq(); after_seq + 1 < oldest) {
+    out->set_missed_through(oldest - 1);
+    *cursor = after_seq = oldest - 1;
+    if (after_seq >= limit) return absl::OkStatus();
+  }
   absl::Status parse = absl::OkStatus();
   RETURN_IF_ERROR(store_->Scan(
       Cf::kDirectives, KeyWriter().U64(after_seq + 1).key(), KeyWriter().U64(limit + 1).key(),

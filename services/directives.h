@@ -20,7 +20,9 @@
 #include <vector>
 
 #include "absl/status/status.h"
+#include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
 #include "storage/store.h"
 
 namespace steward::v1 {
@@ -53,9 +55,10 @@ class DirectiveHub {
   DirectiveHub& operator=(const DirectiveHub&) = delete;
   ~DirectiveHub();
 
-  // Loads the newest sequence and starts the fan-out thread. Call once
-  // before serving.
-  absl::Status Init();
+  // Loads the oldest and newest sequences and starts the fan-out thread.
+  // With `retention_ms` > 0, directives older than that are removed every
+  // `trim_every` (the newest one always stays). Call once before serving.
+  absl::Status Init(int64_t retention_ms = 0, absl::Duration trim_every = absl::Hours(1));
   // Tells every watcher to end (OnClose) and refuses new ones.
   void CloseWatchers();
 
@@ -65,9 +68,17 @@ class DirectiveHub {
   void Published(uint64_t seq);
   uint64_t latest_seq() const { return latest_.load(std::memory_order_acquire); }
 
+  // Removes the directives written before `cutoff_ms`, except the newest
+  // one; returns how many went. A reader resuming from before them is told
+  // through DirectiveBatch.missed_through.
+  absl::StatusOr<int> Trim(int64_t cutoff_ms);
+  // The oldest sequence still kept (latest_seq() + 1 when the log is empty).
+  uint64_t oldest_seq() const { return oldest_.load(std::memory_order_acquire); }
+
   // Up to `max` directives after `after_seq` that concern (realm, server),
   // oldest first. `*cursor` becomes the last sequence examined (matching or
-  // not), never beyond latest_seq().
+  // not), never beyond latest_seq(). When directives after `after_seq` were
+  // trimmed, out->missed_through() names the last of them.
   absl::Status Read(uint64_t after_seq, absl::string_view realm, absl::string_view server,
                     size_t max, v1::DirectiveBatch* out, uint64_t* cursor) const;
 
@@ -83,12 +94,14 @@ class DirectiveHub {
 
   storage::Store* store_;
   std::atomic<uint64_t> latest_{0};
+  std::atomic<uint64_t> oldest_{1};
   absl::Mutex mu_;
   std::vector<DirectiveWatcher*> watchers_ ABSL_GUARDED_BY(mu_);
   uint64_t announced_ ABSL_GUARDED_BY(mu_) = 0;
   bool closed_ ABSL_GUARDED_BY(mu_) = false;
   bool stop_ ABSL_GUARDED_BY(mu_) = false;
   std::thread fanout_;
+  std::thread trimmer_;
 };
 
 }  // namespace steward

@@ -176,7 +176,7 @@ class WatchReactor final : public grpc::ServerWriteReactor<v1::DirectiveBatch>,
         }
         bool advanced = cursor != cursor_;
         cursor_ = cursor;
-        if (out_.directives_size() > 0) {
+        if (out_.directives_size() > 0 || out_.missed_through() > 0) {
           writing_ = true;
           StartWrite(&out_);
           return;

@@ -410,7 +410,10 @@ absl::StatusOr<std::unique_ptr<StewardServer>> StewardServer::Start(
   auto creds = MakeCredentials(config.tls);
   if (!creds.ok()) return creds.status();
   auto rep = std::make_unique<Rep>(config, store);
-  if (absl::Status s = rep->hub.Init(); !s.ok()) return s;
+  if (absl::Status s = rep->hub.Init(int64_t{config.directives.retention_hours} * 3600 * 1000);
+      !s.ok()) {
+    return s;
+  }
   if (absl::Status s = rep->moderation.Init(); !s.ok()) return s;
   if (absl::Status s = rep->announcements.Start(); !s.ok()) return s;
   if (absl::Status s = rep->monitoring.Init(); !s.ok()) return s;

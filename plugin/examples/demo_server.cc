@@ -34,6 +34,7 @@ const char* Kind(steward::Directive::Kind k) {
     case K::kBugStatus: return "BUG-STATUS";
     case K::kAppealOutcome: return "APPEAL";
     case K::kRequestDone: return "DONE";
+    case K::kResync: return "RESYNC";
   }
   return "?";
 }

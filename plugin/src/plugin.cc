@@ -623,6 +623,16 @@ class PluginImpl final : public Plugin {
         connected_ = true;
         backoff = o_.reconnect_min_ms;
         uint64_t last = 0;
+        if (batch.missed_through() > last_seq_) {
+          // Offline for longer than Steward keeps directives: the game
+          // re-checks its players instead of replaying what is gone.
+          directives_.fetch_add(1);
+          Directive gap;
+          gap.kind = Directive::Kind::kResync;
+          gap.seq = batch.missed_through();
+          Deliver(std::move(gap));
+          last_seq_ = last = batch.missed_through();
+        }
         for (const auto& d : batch.directives()) {
           if (d.seq() <= last_seq_) continue;  // redelivered after a reconnect
           Apply(d);

@@ -90,6 +90,18 @@ ticket_priority = "urgent"
   EXPECT_NE(bad.status().message().find("ticket_priority"), std::string::npos);
 }
 
+TEST(ConfigTest, DirectiveRetention) {
+  auto c = ParseConfig("");
+  ASSERT_TRUE(c.ok());
+  EXPECT_EQ(c->directives.retention_hours, 24 * 7);
+  c = ParseConfig("[directives]\nretention_hours = 48");
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(c->directives.retention_hours, 48);
+  auto bad = ParseConfig("[directives]\nretention_hours = 0");
+  EXPECT_EQ(bad.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_NE(bad.status().message().find("directives.retention_hours"), std::string::npos);
+}
+
 TEST(ConfigTest, Sha256MatchesKnownVector) {
   EXPECT_EQ(Sha256Hex("abc"),
             "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");

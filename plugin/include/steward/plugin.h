@@ -139,6 +139,8 @@ struct Directive {
     kBugStatus,           // bug `id` that player_ids reported: text = status, title = bug title
     kAppealOutcome,       // player_id's appeal `id` was decided: text = decision
     kRequestDone,         // a SubmitTicket/ReportPlayer/SubmitBug finished: request_id, id, status
+    kResync,              // directives up to seq were removed (retention) before this server read
+                          // them: re-check online players with CheckPlayer
   };
   Kind kind = Kind::kKick;
   uint64_t seq = 0;  // Steward's directive sequence (0 for kRequestDone)
