@@ -533,6 +533,46 @@ TEST_F(ModerationTest, DirectivesReachLiveServersAndResumeWithoutLoss) {
   resume(missed);
 }
 
+// A server offline for longer than the directive retention resumes with
+// missed_through naming what is gone, then gets what is left.
+TEST_F(ModerationTest, ResumingFromBeforeTheRetentionCutIsToldWhatWasMissed) {
+  Register("gs-eu1", "eu1-s7");
+  std::vector<uint64_t> ids;
+  for (const char* p : {"p-a", "p-b", "p-c"}) {
+    ids.push_back(MustIssue("lead", Spec(v1::SANCTION_TYPE_TEMP_BAN, p, kDay, "eu1")).id());
+  }
+  StopServer();
+  uint64_t latest = 0;
+  {
+    // What the hourly trim does once the retention has passed.
+    auto store = storage::Store::Open({.path = dir_.string()});
+    ASSERT_TRUE(store.ok());
+    DirectiveHub hub(store->get());
+    ASSERT_TRUE(hub.Init().ok());
+    latest = hub.latest_seq();
+    auto n = hub.Trim(INT64_MAX);
+    ASSERT_TRUE(n.ok()) << n.status();
+    EXPECT_GE(*n, 2);
+  }
+  StartServer();
+  Stubs();
+  v1::WatchDirectivesRequest w;
+  w.set_server_id("eu1-s7");
+  w.set_from_last_ack(true);  // never acknowledged anything
+  auto ctx = Ctx("gs-eu1");
+  auto reader = gs_->WatchDirectives(ctx.get(), w);
+  v1::DirectiveBatch b;
+  ASSERT_TRUE(reader->Read(&b));
+  EXPECT_EQ(b.missed_through(), latest - 1);
+  std::vector<v1::Directive> got(b.directives().begin(), b.directives().end());
+  if (got.empty()) got = ReadDirectives(reader.get(), 1);
+  ASSERT_EQ(got.size(), 1u);
+  EXPECT_EQ(got[0].seq(), latest);
+  EXPECT_EQ(got[0].sanction().sanction().id(), ids.back());
+  ctx->TryCancel();
+  reader->Finish();
+}
+
 TEST_F(ModerationTest, BanReachesAConnectedServerImmediatelyAndShutdownEndsWatches) {
   Register("gs-eu1", "eu1-s1");
   v1::WatchDirectivesRequest w;
