@@ -72,7 +72,7 @@ class DirectiveHub {
   // one; returns how many went. A reader resuming from before them is told
   // through DirectiveBatch.missed_through.
   absl::StatusOr<int> Trim(int64_t cutoff_ms);
-  // The oldest sequence still kept (latest_seq() + 1 when the log is empty).
+  // The oldest sequence a reader can still get (1 until a trim removes some).
   uint64_t oldest_seq() const { return oldest_.load(std::memory_order_acquire); }
 
   // Up to `max` directives after `after_seq` that concern (realm, server),

@@ -381,7 +381,7 @@ struct Pipeline::Rep {
       auto visit = [&](const RuleGroup& g) {
         // Pattern rules see only the events whose text they match (one
         // scan for all of them), so the others never reach a worker.
-        // (Absence-only batches skip pattern rules, so `matched` may stay empty.)
+        // Cleared per group, so no group sees another group's matches.
         matched.clear();
         if (g.patterns != nullptr && !absence_only) g.MatchPatterns(e.text(), &matched);
         for (uint16_t idx : g.rules) {
