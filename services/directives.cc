@@ -21,6 +21,16 @@ bool DirectiveMatches(const v1::DirectiveTarget& t, absl::string_view realm,
   return t.server_id().empty() || t.server_id() == server;
 }
 
+namespace {
+
+absl::Status ParseDirective(absl::string_view key, absl::string_view value, v1::Directive* d) {
+  if (d->ParseFromArray(value.data(), static_cast<int>(value.size()))) return absl::OkStatus();
+  return absl::DataLossError(
+      absl::StrCat("directive ", KeyReader(key).U64().value_or(0), " is unreadable"));
+}
+
+}  // namespace
+
 absl::Status DirectiveHub::Init(int64_t retention_ms, absl::Duration trim_every) {
   uint64_t newest = 0, oldest = 0;
   auto first_key = [](uint64_t* seq) {
@@ -78,12 +88,8 @@ absl::StatusOr<int> DirectiveHub::Trim(int64_t cutoff_ms) {
         Cf::kDirectives, "", KeyWriter().U64(keep_from).key(), false,
         [&](absl::string_view key, absl::string_view value) {
           v1::Directive d;
-          if (!d.ParseFromArray(value.data(), static_cast<int>(value.size()))) {
-            parse = absl::DataLossError(
-                absl::StrCat("directive ", KeyReader(key).U64().value_or(0), " is unreadable"));
-            return false;
-          }
-          if (d.at_ms() >= cutoff_ms) return false;
+          parse = ParseDirective(key, value, &d);
+          if (!parse.ok() || d.at_ms() >= cutoff_ms) return false;
           doomed.emplace_back(key);
           last = d.seq();
           return doomed.size() < 10'000;
@@ -157,11 +163,8 @@ absl::Status DirectiveHub::Read(uint64_t after_seq, absl::string_view realm,
       Cf::kDirectives, KeyWriter().U64(after_seq + 1).key(), KeyWriter().U64(limit + 1).key(),
       false, [&](absl::string_view key, absl::string_view value) {
         v1::Directive d;
-        if (!d.ParseFromArray(value.data(), value.size())) {
-          parse = absl::DataLossError(
-              absl::StrCat("directive ", KeyReader(key).U64().value_or(0), " is unreadable"));
-          return false;
-        }
+        parse = ParseDirective(key, value, &d);
+        if (!parse.ok()) return false;
         *cursor = d.seq();
         if (DirectiveMatches(d.target(), realm, server)) {
           *out->add_directives() = std::move(d);
