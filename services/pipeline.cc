@@ -170,6 +170,32 @@ struct KeyState {
   std::unique_ptr<KeyExtra> extra;
 };
 
+// One rule's window keys on one worker, split by the key's top bits into
+// 64 hash tables. Growing a table rehashes a 64th of the keys, and the
+// eviction sweep visits one table at a time, so neither holds the worker
+// (and the alerts behind it) for long when a rule has millions of keys.
+class KeyTable {
+ public:
+  static constexpr int kShards = 64;
+  using Map = absl::flat_hash_map<uint64_t, KeyState>;
+  Map& ShardOf(uint64_t key) { return shards_[key >> 58]; }
+  Map& shard(int i) { return shards_[static_cast<size_t>(i)]; }
+  size_t size() const {
+    size_t n = 0;
+    for (const Map& m : shards_) n += m.size();
+    return n;
+  }
+  template <typename F>
+  void ForEach(F&& f) {
+    for (Map& m : shards_) {
+      for (auto& [key, ks] : m) f(key, ks);
+    }
+  }
+
+ private:
+  std::array<Map, kShards> shards_;
+};
+
 struct Sample {
   uint64_t key = 0;
   bool used = false;
@@ -179,9 +205,10 @@ struct Sample {
 struct RuleState {
   std::shared_ptr<const CompiledRule> rule;
   uint64_t version = 0;
-  absl::flat_hash_map<uint64_t, KeyState> keys;
+  KeyTable keys;
   int64_t last_closed = kNone;
-  int64_t last_evict_ms = 0;
+  int64_t sweep_start_ms = 0;  // when the current eviction sweep began
+  int next_shard = 0;          // the next table it visits
   std::array<Sample, kSampleRing> samples;
   size_t next_sample = 0;
 };
@@ -528,9 +555,9 @@ struct Pipeline::Rep {
   void DropState(Worker& w, RuleState& rs) {
     w.bytes_local -= static_cast<int64_t>(rs.keys.size() * KeyBytes(*rs.rule));
     w.keys_local -= rs.keys.size();
-    for (auto& [k, ks] : rs.keys) {
+    rs.keys.ForEach([&](uint64_t, const KeyState& ks) {
       if (ks.extra) w.bytes_local -= static_cast<int64_t>(ks.extra->distinct.Bytes(rs.rule->panes));
-    }
+    });
   }
 
   static std::string Label(const CompiledRule& r, const v1::EventBatch& b, const v1::Event& e) {
@@ -581,14 +608,15 @@ struct Pipeline::Rep {
 
   KeyState* FindOrCreate(Worker& w, RuleState& rs, uint64_t key, bool* created) {
     *created = false;
-    auto it = rs.keys.find(key);
-    if (it != rs.keys.end()) return &it->second;
+    KeyTable::Map& table = rs.keys.ShardOf(key);
+    auto it = table.find(key);
+    if (it != table.end()) return &it->second;
     const int64_t per_worker_limit = static_cast<int64_t>(opt.memory_limit_bytes / workers.size());
     if (w.bytes_local > per_worker_limit) {
       keys_refused.fetch_add(1, std::memory_order_relaxed);
       return nullptr;
     }
-    KeyState& ks = rs.keys[key];
+    KeyState& ks = table[key];
     const CompiledRule& r = *rs.rule;
     if (r.panes > 1 && r.rule.kind() != v1::RULE_KIND_DISTINCT) ks.ring = std::make_unique<Pane[]>(r.panes);
     if (r.rule.kind() == v1::RULE_KIND_DISTINCT || r.checked_on_close ||
@@ -613,7 +641,7 @@ struct Pipeline::Rep {
       if (it.rule == kRollupRule) return;  // a few per batch
       RuleState*& rs = states[it.rule];
       if (rs == nullptr) rs = StateFor(w, c.rules->rules[it.rule]);
-      rs->keys.prefetch(it.key);
+      rs->keys.ShardOf(it.key).prefetch(it.key);
     };
     for (size_t j = 0; j < std::min(kAhead, n); ++j) prefetch(j);
     for (size_t i = 0; i < n; ++i) {
@@ -776,12 +804,12 @@ struct Pipeline::Rep {
       RuleState& rs = *rs_ptr;
       const CompiledRule& r = *rs.rule;
       if (r.rule.kind() == v1::RULE_KIND_ABSENCE) {
-        for (auto& [k, ks] : rs.keys) {
+        rs.keys.ForEach([&](uint64_t, KeyState& ks) {
           if (!ks.extra->absent_fired && now - ks.extra->last_seen_ms >= r.absence_ms) {
             ks.extra->absent_fired = true;
             FireFromTick(rs, ks, static_cast<double>(now - ks.extra->last_seen_ms) / 1000.0, now);
           }
-        }
+        });
       } else if (r.checked_on_close) {
         const int64_t closed = FloorDiv(now - opt.allowed_lateness_ms, r.pane_ms) - 1;
         if (closed > rs.last_closed) {
@@ -798,8 +826,8 @@ struct Pipeline::Rep {
   void JudgeClosed(RuleState& rs, int64_t closed) {
     const CompiledRule& r = *rs.rule;
     const int64_t end_ms = (closed + 1) * r.pane_ms;
-    for (auto& [k, ks] : rs.keys) {
-      if (ks.newest == kNoPane || ks.first > closed) continue;  // not yet seen by then
+    rs.keys.ForEach([&](uint64_t, KeyState& ks) {
+      if (ks.newest == kNoPane || ks.first > closed) return;  // not yet seen by then
       const double value = ks.newest < closed - r.panes + 1 ? 0 : WindowValue(r, ks, closed);
       if (r.rule.kind() == v1::RULE_KIND_RATE_OF_CHANGE) {
         // z-score of the closed window against the key's own history
@@ -821,32 +849,43 @@ struct Pipeline::Rep {
       } else if (value < r.rule.threshold()) {  // BELOW
         FireFromTick(rs, ks, value, end_ms);
       }
-    }
+    });
   }
 
+  // Drops keys whose window has passed. Every table is swept once per
+  // pane (at least a second), spread over the ticks of that period so a
+  // large map costs a little on each tick rather than a stall on one.
   void Evict(Worker& w, RuleState& rs, int64_t now) {
     const CompiledRule& r = *rs.rule;
-    // A sweep per pane (at most once a second) keeps the cost of a large
-    // map away from the event path.
-    if (now - rs.last_evict_ms < std::max<int64_t>(1000, r.pane_ms)) return;
-    rs.last_evict_ms = now;
+    const int64_t period = std::max<int64_t>(1000, r.pane_ms);
+    const int64_t elapsed = now - rs.sweep_start_ms;
+    const int due = elapsed >= period ? KeyTable::kShards
+                                      : static_cast<int>(elapsed * KeyTable::kShards / period);
+    if (rs.next_shard >= due) return;
     const int64_t current = FloorDiv(now - opt.allowed_lateness_ms, r.pane_ms);
     int64_t keep_panes = r.panes;
     if (r.rule.kind() == v1::RULE_KIND_RATE_OF_CHANGE) keep_panes = 3LL * r.rule.baseline_windows();
     const size_t per_key = KeyBytes(r);
-    for (auto it = rs.keys.begin(); it != rs.keys.end();) {
-      const KeyState& ks = it->second;
-      bool expired = r.rule.kind() == v1::RULE_KIND_ABSENCE
-                         ? ks.extra->absent_fired && now - ks.extra->last_seen_ms > 24LL * 3600 * 1000
-                         : ks.newest != kNoPane && ks.newest < current - keep_panes;
-      if (expired) {
-        w.bytes_local -= static_cast<int64_t>(per_key);
-        if (ks.extra) w.bytes_local -= static_cast<int64_t>(ks.extra->distinct.Bytes(r.panes));
-        --w.keys_local;
-        rs.keys.erase(it++);
-      } else {
-        ++it;
+    for (; rs.next_shard < due; ++rs.next_shard) {
+      KeyTable::Map& table = rs.keys.shard(rs.next_shard);
+      for (auto it = table.begin(); it != table.end();) {
+        const KeyState& ks = it->second;
+        bool expired = r.rule.kind() == v1::RULE_KIND_ABSENCE
+                           ? ks.extra->absent_fired && now - ks.extra->last_seen_ms > 24LL * 3600 * 1000
+                           : ks.newest != kNoPane && ks.newest < current - keep_panes;
+        if (expired) {
+          w.bytes_local -= static_cast<int64_t>(per_key);
+          if (ks.extra) w.bytes_local -= static_cast<int64_t>(ks.extra->distinct.Bytes(r.panes));
+          --w.keys_local;
+          table.erase(it++);
+        } else {
+          ++it;
+        }
       }
+    }
+    if (rs.next_shard == KeyTable::kShards) {  // a sweep ends; the next begins now
+      rs.next_shard = 0;
+      rs.sweep_start_ms = now;
     }
   }
 };
