@@ -106,6 +106,39 @@ v1::Rule Threshold(int64_t window_s, int64_t slide_s, double bound) {
   return r;
 }
 
+// Keys whose window has passed are dropped and their memory returned. The
+// sweep is spread over the pane's period (a 64th of the keys at a time), so
+// halfway through a period about half the expired keys are gone.
+TEST_F(PipelineTest, ExpiredKeysAreEvictedOverOneSweepPeriod) {
+  Start();
+  Rules({Threshold(10, 0, 1e9)});  // one 10 s pane; never fires
+  now_ = kT0 + 1'000;
+  std::vector<Ev> events;
+  for (int i = 0; i < 2000; ++i) events.push_back({"gold_gain", "p-" + std::to_string(i), 500});
+  Send(events);
+  EXPECT_EQ(pipeline_->Counters().keys, 2000u);
+  EXPECT_GT(pipeline_->Counters().memory_bytes, 2000u * 64);
+  // Whole sweeps at +11 s and +21 s: the window [0, 10 s) is still within
+  // the lateness and the one window kept, so nothing goes.
+  now_ = kT0 + 11'000;
+  pipeline_->Sync();
+  now_ = kT0 + 21'000;
+  pipeline_->Sync();
+  EXPECT_EQ(pipeline_->Counters().keys, 2000u);
+  // Half a period into the next sweep the keys have expired; half the
+  // tables have been swept.
+  now_ = kT0 + 26'000;
+  pipeline_->Sync();
+  const uint64_t halfway = pipeline_->Counters().keys;
+  EXPECT_GT(halfway, 600u);
+  EXPECT_LT(halfway, 1400u);
+  // The period is over: every table swept, all memory returned.
+  now_ = kT0 + 31'000;
+  pipeline_->Sync();
+  EXPECT_EQ(pipeline_->Counters().keys, 0u);
+  EXPECT_EQ(pipeline_->Counters().memory_bytes, 0u);
+}
+
 TEST_F(PipelineTest, TumblingWindowsSplitAtTheBoundaryAndFireOncePerWindow) {
   Start();
   Rules({Threshold(10, 0, 4)});
