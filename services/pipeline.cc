@@ -155,20 +155,32 @@ struct Pane {
 struct KeyExtra {  // distinct, tick-judged and absence rules only
   DistinctWindow distinct;
   std::string label;
+  int32_t first = kNoPane;   // pane of the key's first event
   int64_t last_seen_ms = 0;  // ABSENCE
   float mean = 0, var = 0;   // RATE_OF_CHANGE baseline
   uint32_t windows = 0;
   bool absent_fired = false;
 };
 
+// 40 bytes, a 48-byte slot with its key: a rule of one pane keeps it
+// inline; a rule of more keeps a ring of panes in its place.
 struct KeyState {
+  KeyState() : one() {}
   int32_t newest = kNoPane;      // newest pane index seen
-  int32_t first = kNoPane;       // pane of the key's first event
   int32_t fired_pane = kNoPane;  // the pane an arrival firing last happened in
-  Pane one;                    // panes == 1
-  std::unique_ptr<Pane[]> ring;  // panes > 1
+  union {
+    Pane one;    // panes == 1
+    Pane* ring;  // panes > 1 (not DISTINCT): new[]'d by FindOrCreate, freed by FreeRing
+  };
   std::unique_ptr<KeyExtra> extra;
 };
+
+static_assert(sizeof(KeyState) == 40, "per-key state is counted per million keys");
+
+bool HasRing(const CompiledRule& r) { return r.panes > 1 && r.rule.kind() != v1::RULE_KIND_DISTINCT; }
+void FreeRing(const CompiledRule& r, KeyState& ks) {
+  if (HasRing(r)) delete[] ks.ring;
+}
 
 // One rule's window keys on one worker, split by the key's top bits into
 // 64 hash tables. Growing a table rehashes a 64th of the keys, and the
@@ -203,6 +215,12 @@ struct Sample {
 };
 
 struct RuleState {
+  RuleState() = default;
+  RuleState(const RuleState&) = delete;
+  RuleState& operator=(const RuleState&) = delete;
+  ~RuleState() {
+    if (rule != nullptr && HasRing(*rule)) keys.ForEach([&](uint64_t, KeyState& ks) { FreeRing(*rule, ks); });
+  }
   std::shared_ptr<const CompiledRule> rule;
   uint64_t version = 0;
   KeyTable keys;
@@ -263,7 +281,7 @@ struct Held {
 // Per-key memory: the map slot plus the heap parts.
 size_t KeyBytes(const CompiledRule& r) {
   size_t b = sizeof(uint64_t) + sizeof(KeyState) + 1;
-  if (r.panes > 1 && r.rule.kind() != v1::RULE_KIND_DISTINCT) b += r.panes * sizeof(Pane);
+  if (HasRing(r)) b += r.panes * sizeof(Pane);
   if (r.checked_on_close || r.rule.kind() == v1::RULE_KIND_ABSENCE ||
       r.rule.kind() == v1::RULE_KIND_DISTINCT) {
     b += sizeof(KeyExtra) + 32;  // and the label's characters, roughly
@@ -618,7 +636,7 @@ struct Pipeline::Rep {
     }
     KeyState& ks = table[key];
     const CompiledRule& r = *rs.rule;
-    if (r.panes > 1 && r.rule.kind() != v1::RULE_KIND_DISTINCT) ks.ring = std::make_unique<Pane[]>(r.panes);
+    if (HasRing(r)) ks.ring = new Pane[static_cast<size_t>(r.panes)];
     if (r.rule.kind() == v1::RULE_KIND_DISTINCT || r.checked_on_close ||
         r.rule.kind() == v1::RULE_KIND_ABSENCE) {
       ks.extra = std::make_unique<KeyExtra>();
@@ -687,7 +705,9 @@ struct Pipeline::Rep {
         p.sum += e.value();
       }
       if (idx > ks->newest) ks->newest = static_cast<int32_t>(idx);
-      if (ks->first == kNoPane || idx < ks->first) ks->first = static_cast<int32_t>(idx);
+      if (ks->extra && (ks->extra->first == kNoPane || idx < ks->extra->first)) {
+        ks->extra->first = static_cast<int32_t>(idx);
+      }
       if (r.checked_on_close) continue;
       const double value = WindowValue(r, *ks, ks->newest);
       const double bound = r.rule.threshold();
@@ -827,7 +847,7 @@ struct Pipeline::Rep {
     const CompiledRule& r = *rs.rule;
     const int64_t end_ms = (closed + 1) * r.pane_ms;
     rs.keys.ForEach([&](uint64_t, KeyState& ks) {
-      if (ks.newest == kNoPane || ks.first > closed) return;  // not yet seen by then
+      if (ks.newest == kNoPane || ks.extra->first > closed) return;  // not yet seen by then
       const double value = ks.newest < closed - r.panes + 1 ? 0 : WindowValue(r, ks, closed);
       if (r.rule.kind() == v1::RULE_KIND_RATE_OF_CHANGE) {
         // z-score of the closed window against the key's own history
@@ -877,6 +897,7 @@ struct Pipeline::Rep {
           w.bytes_local -= static_cast<int64_t>(per_key);
           if (ks.extra) w.bytes_local -= static_cast<int64_t>(ks.extra->distinct.Bytes(r.panes));
           --w.keys_local;
+          FreeRing(r, it->second);
           table.erase(it++);
         } else {
           ++it;
