@@ -878,6 +878,7 @@ struct Pipeline::Rep {
   void Evict(Worker& w, RuleState& rs, int64_t now) {
     const CompiledRule& r = *rs.rule;
     const int64_t period = std::max<int64_t>(1000, r.pane_ms);
+    if (now < rs.sweep_start_ms) rs.sweep_start_ms = now;  // the clock stepped back
     const int64_t elapsed = now - rs.sweep_start_ms;
     const int due = elapsed >= period ? KeyTable::kShards
                                       : static_cast<int>(elapsed * KeyTable::kShards / period);
