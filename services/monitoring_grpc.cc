@@ -14,11 +14,9 @@
 namespace steward {
 namespace {
 
-// A batch parsed onto its own arena: one allocation pattern per batch
-// instead of one per string, freed in one go when the pipeline is done.
-// A parsed batch and the arena holding it. A full batch of a thousand
-// events parses into about 100 KiB, so the arena starts with blocks large
-// enough to take it in a few allocations rather than dozens of small ones.
+// A full batch of a thousand events parses into about 100 KiB, so its
+// arena starts with blocks large enough to take it in a few allocations
+// rather than dozens of small ones.
 google::protobuf::ArenaOptions BatchArenaOptions() {
   google::protobuf::ArenaOptions o;
   o.start_block_size = 16 << 10;
@@ -26,6 +24,8 @@ google::protobuf::ArenaOptions BatchArenaOptions() {
   return o;
 }
 
+// A batch parsed onto its own arena: one allocation pattern per batch
+// instead of one per string, freed in one go when the pipeline is done.
 struct ArenaBatch {
   google::protobuf::Arena arena{BatchArenaOptions()};
   v1::EventBatch* msg = google::protobuf::Arena::CreateMessage<v1::EventBatch>(&arena);
