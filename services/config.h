@@ -91,7 +91,7 @@ struct VipConfig {
 
 struct MonitoringConfig {
   int workers = 2;
-  int memory_limit_mib = 768;
+  int memory_limit_mib = 1024;
   int allowed_lateness_ms = 5000;
   int max_hold_ms = 250;
   int minute_retention_hours = 48;

@@ -190,12 +190,22 @@ class KeyTable {
  public:
   static constexpr int kShards = 64;
   using Map = absl::flat_hash_map<uint64_t, KeyState>;
+  // What one slot of a table costs, used or not: the key, its state and
+  // the control byte. Tables run between 7/16 and 7/8 full, so memory is
+  // counted by capacity, not by the number of keys.
+  static constexpr size_t kSlotBytes = sizeof(Map::value_type) + 1;
+  static int64_t Bytes(const Map& m) { return static_cast<int64_t>(m.capacity() * kSlotBytes); }
   Map& ShardOf(uint64_t key) { return shards_[key >> 58]; }
   Map& shard(int i) { return shards_[static_cast<size_t>(i)]; }
   size_t size() const {
     size_t n = 0;
     for (const Map& m : shards_) n += m.size();
     return n;
+  }
+  int64_t Bytes() const {
+    int64_t b = 0;
+    for (const Map& m : shards_) b += Bytes(m);
+    return b;
   }
   template <typename F>
   void ForEach(F&& f) {
@@ -278,9 +288,9 @@ struct Held {
   int64_t deadline_ms;
 };
 
-// Per-key memory: the map slot plus the heap parts.
+// Per-key memory beyond the table slot: the pane ring and the extra block.
 size_t KeyBytes(const CompiledRule& r) {
-  size_t b = sizeof(uint64_t) + sizeof(KeyState) + 1;
+  size_t b = 0;
   if (HasRing(r)) b += r.panes * sizeof(Pane);
   if (r.checked_on_close || r.rule.kind() == v1::RULE_KIND_ABSENCE ||
       r.rule.kind() == v1::RULE_KIND_DISTINCT) {
@@ -571,7 +581,7 @@ struct Pipeline::Rep {
   }
 
   void DropState(Worker& w, RuleState& rs) {
-    w.bytes_local -= static_cast<int64_t>(rs.keys.size() * KeyBytes(*rs.rule));
+    w.bytes_local -= static_cast<int64_t>(rs.keys.size() * KeyBytes(*rs.rule)) + rs.keys.Bytes();
     w.keys_local -= rs.keys.size();
     rs.keys.ForEach([&](uint64_t, const KeyState& ks) {
       if (ks.extra) w.bytes_local -= static_cast<int64_t>(ks.extra->distinct.Bytes(rs.rule->panes));
@@ -634,7 +644,9 @@ struct Pipeline::Rep {
       keys_refused.fetch_add(1, std::memory_order_relaxed);
       return nullptr;
     }
+    const int64_t table_before = KeyTable::Bytes(table);
     KeyState& ks = table[key];
+    w.bytes_local += KeyTable::Bytes(table) - table_before;  // when the table grew
     const CompiledRule& r = *rs.rule;
     if (HasRing(r)) ks.ring = new Pane[static_cast<size_t>(r.panes)];
     if (r.rule.kind() == v1::RULE_KIND_DISTINCT || r.checked_on_close ||
@@ -903,6 +915,14 @@ struct Pipeline::Rep {
         } else {
           ++it;
         }
+      }
+      // Give back a table's memory once it is mostly empty (rehash(0)
+      // shrinks it to fit; an empty one is freed). The gap between 1/4
+      // and 7/8 full keeps a table from shrinking and growing in turn.
+      if (table.size() * 4 < table.capacity()) {
+        const int64_t table_before = KeyTable::Bytes(table);
+        table.rehash(0);
+        w.bytes_local -= table_before - KeyTable::Bytes(table);
       }
     }
     if (rs.next_shard == KeyTable::kShards) {  // a sweep ends; the next begins now

@@ -45,8 +45,8 @@ struct PipelineOptions {
   // Default: 5 s.
   int64_t allowed_lateness_ms = 5000;
   // Window state limit; past it, new keys are refused (counted) until
-  // expired keys are evicted. Default: 768 MiB.
-  size_t memory_limit_bytes = size_t{768} << 20;
+  // expired keys are evicted. Default: 1 GiB.
+  size_t memory_limit_bytes = size_t{1024} << 20;
   // How long a batch may wait for queue room before it is shed. Default: 250 ms.
   int64_t max_hold_ms = 250;
   // Period of the workers' tick. Default: 50 ms.

@@ -117,7 +117,9 @@ TEST_F(PipelineTest, ExpiredKeysAreEvictedOverOneSweepPeriod) {
   for (int i = 0; i < 2000; ++i) events.push_back({"gold_gain", "p-" + std::to_string(i), 500});
   Send(events);
   EXPECT_EQ(pipeline_->Counters().keys, 2000u);
-  EXPECT_GE(pipeline_->Counters().memory_bytes, 2000u * 48);  // a slot and its control byte each
+  // Counted by table capacity: a slot and its control byte (49 bytes) for
+  // every key, plus the free slots a table keeps (at most 7/8 full).
+  EXPECT_GE(pipeline_->Counters().memory_bytes, 2000u * 49 * 8 / 7);
   // Whole sweeps at +11 s and +21 s: the window [0, 10 s) is still within
   // the lateness and the one window kept, so nothing goes.
   now_ = kT0 + 11'000;
@@ -137,6 +139,52 @@ TEST_F(PipelineTest, ExpiredKeysAreEvictedOverOneSweepPeriod) {
   pipeline_->Sync();
   EXPECT_EQ(pipeline_->Counters().keys, 0u);
   EXPECT_EQ(pipeline_->Counters().memory_bytes, 0u);
+}
+
+// Window state stays within the memory limit: past it, new keys are
+// refused and counted (existing keys still aggregate), and once expired
+// keys are evicted new ones are taken again.
+TEST_F(PipelineTest, MemoryLimitRefusesNewKeysUntilEvictionFreesRoom) {
+  PipelineOptions o;
+  o.workers = 2;
+  o.memory_limit_bytes = 256 << 10;
+  Start(o);
+  Rules({Threshold(10, 0, 3)});
+  now_ = kT0 + 1'000;
+  std::vector<Ev> events;
+  for (int i = 0; i < 20000; ++i) events.push_back({"gold_gain", "p-" + std::to_string(i), 500});
+  IngestResult r = Send(events);
+  EXPECT_EQ(r.accepted, 20000u);  // accepted, though not every key is kept
+  auto c = pipeline_->Counters();
+  EXPECT_GT(c.keys_refused, 0u);
+  EXPECT_EQ(c.keys + c.keys_refused, 20000u);
+  // 256 KiB holds a few thousand 49-byte slots, half of them or more used.
+  EXPECT_GT(c.keys, 1000u);
+  EXPECT_LT(c.keys, 6000u);
+  // A worker checks its share before each new key; a table may grow once past it.
+  EXPECT_LE(c.memory_bytes, o.memory_limit_bytes * 3 / 2);
+  EXPECT_GT(c.memory_bytes, o.memory_limit_bytes / 2);
+  // A kept key still counts towards its rule.
+  const std::string kept = [&] {
+    for (int i = 0;; ++i) {
+      std::string p = "p-" + std::to_string(i);
+      Send({{"gold_gain", p, 600}});
+      if (pipeline_->Counters().keys_refused == c.keys_refused) return p;
+    }
+  }();
+  Send({{"gold_gain", kept, 700}, {"gold_gain", kept, 800}});
+  auto f = Fired();
+  ASSERT_EQ(f.size(), 1u);
+  EXPECT_EQ(f[0].player_id, kept);
+  // Once the window has passed and been swept, new keys fit again.
+  now_ = kT0 + 40'000;
+  pipeline_->Sync();
+  EXPECT_EQ(pipeline_->Counters().keys, 0u);
+  EXPECT_EQ(pipeline_->Counters().memory_bytes, 0u);
+  const uint64_t refused = pipeline_->Counters().keys_refused;
+  Send({{"gold_gain", "newcomer", 39'000}});
+  EXPECT_EQ(pipeline_->Counters().keys, 1u);
+  EXPECT_EQ(pipeline_->Counters().keys_refused, refused);
 }
 
 TEST_F(PipelineTest, TumblingWindowsSplitAtTheBoundaryAndFireOncePerWindow) {
