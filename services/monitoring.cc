@@ -76,14 +76,15 @@ absl::Status CheckPurchase(const v1::Event& e, int i) {
   return absl::OkStatus();
 }
 
+// Batches reach ValidateBatch parsed from the wire (the embedded plugin
+// too goes through an in-process channel), and protobuf refuses a proto3
+// string that is not UTF-8 while parsing, so only lengths are left to check
+// here.
 absl::Status CheckEventText(absl::string_view field, int i, absl::string_view v, size_t min,
                             size_t max) {
   if (v.size() < min || v.size() > max) {
     return absl::InvalidArgumentError(absl::StrCat("events[", i, "].", field, ": length ", v.size(),
                                                    " outside [", min, ", ", max, "]"));
-  }
-  if (!IsValidUtf8(v)) {
-    return absl::InvalidArgumentError(absl::StrCat("events[", i, "].", field, ": not UTF-8"));
   }
   return absl::OkStatus();
 }

@@ -53,10 +53,11 @@ class Monitoring {
   // sweep. Call once before serving.
   absl::Status Init(absl::Duration retention_every = absl::Minutes(10));
 
-  // Checks a batch from `c`: scope, sizes, fields. InvalidArgument or
-  // PermissionDenied naming what is wrong. When `vip_events` is given it
-  // receives the positions of the events VIP care wants (see
-  // ForwardVipEvents), found in the same pass.
+  // Checks a batch from `c`, parsed from `bytes` bytes on the wire (so
+  // protobuf has checked its strings are UTF-8): scope, sizes, fields.
+  // InvalidArgument or PermissionDenied naming what is wrong. When
+  // `vip_events` is given it receives the positions of the events VIP care
+  // wants (see ForwardVipEvents), found in the same pass.
   absl::Status ValidateBatch(const Caller& c, const v1::EventBatch& batch, size_t bytes,
                              std::vector<int>* vip_events = nullptr) const;
   // Hands a validated batch to the pipeline; `done` as Pipeline::Submit.

@@ -4,6 +4,7 @@
 
 #include <google/protobuf/arena.h>
 #include <grpcpp/grpcpp.h>
+#include <grpcpp/support/proto_buffer_reader.h>
 
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
@@ -24,12 +25,34 @@ google::protobuf::ArenaOptions BatchArenaOptions() {
   return o;
 }
 
-// A batch parsed onto its own arena: one allocation pattern per batch
+// A request parsed onto its own arena: one allocation pattern per batch
 // instead of one per string, freed in one go when the pipeline is done.
-struct ArenaBatch {
+template <typename T>
+struct OnArena {
   google::protobuf::Arena arena{BatchArenaOptions()};
-  v1::EventBatch* msg = google::protobuf::Arena::CreateMessage<v1::EventBatch>(&arena);
+  T* msg = google::protobuf::Arena::CreateMessage<T>(&arena);
 };
+
+// Both event methods take the request's bytes and parse them here. Left to
+// gRPC, a request protobuf cannot parse (a string that is not UTF-8, bytes
+// that are not a message) is answered with a bare UNIMPLEMENTED, and on a
+// stream it looks like the client closing its side: the batch would be
+// gone without a word. Parsing here also gives the exact size for free.
+absl::Status ParseRequest(grpc::ByteBuffer* bytes, google::protobuf::Message* msg) {
+  grpc::ProtoBufferReader reader(bytes);
+  if (!reader.status().ok() || !msg->ParseFromZeroCopyStream(&reader)) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "not a valid ", msg->GetDescriptor()->name(),
+        " (every string field must be UTF-8; send raw bytes as a hash or base64)"));
+  }
+  return absl::OkStatus();
+}
+
+void SerializeTo(const google::protobuf::Message& msg, grpc::ByteBuffer* out) {
+  bool own = false;
+  grpc::ByteBuffer bb;
+  if (grpc::SerializationTraits<google::protobuf::Message>::Serialize(msg, &bb, &own).ok()) out->Swap(&bb);
+}
 
 void AddResult(v1::IngestSummary* s, const IngestResult& r) {
   s->set_accepted(s->accepted() + r.accepted);
@@ -41,11 +64,11 @@ void AddResult(v1::IngestSummary* s, const IngestResult& r) {
 // One game server's event stream. Reads one batch at a time: the next read
 // starts only once the pipeline took the batch, so a full pipeline stops
 // the reading and HTTP/2 flow control pushes back on the sender.
-class EventStreamReactor final : public grpc::ServerReadReactor<v1::EventBatch> {
+class EventStreamReactor final : public grpc::ServerReadReactor<grpc::ByteBuffer> {
  public:
   EventStreamReactor(const Authenticator& auth, Monitoring& m, grpc::CallbackServerContext* ctx,
-                     v1::IngestSummary* summary)
-      : m_(m), summary_(summary) {
+                     grpc::ByteBuffer* response)
+      : m_(m), response_(response) {
     auto caller = auth.Authenticate(*ctx);
     if (!caller.ok()) {
       Finish(ToGrpc(caller.status()));
@@ -61,24 +84,27 @@ class EventStreamReactor final : public grpc::ServerReadReactor<v1::EventBatch> 
 
   void OnReadDone(bool ok) override {
     if (!ok) {  // the client closed its side (or the call broke)
+      SerializeTo(summary_, response_);
       Finish(grpc::Status::OK);
       return;
     }
-    std::shared_ptr<ArenaBatch> holder = std::move(current_);
+    auto holder = std::make_shared<OnArena<v1::EventBatch>>();
     const v1::EventBatch& b = *holder->msg;
-    absl::Status s = m_.ValidateBatch(caller_, b, b.ByteSizeLong(), &vip_events_);
+    const size_t bytes = bytes_.Length();
+    absl::Status s = ParseRequest(&bytes_, holder->msg);
+    if (s.ok()) s = m_.ValidateBatch(caller_, b, bytes, &vip_events_);
     if (!s.ok()) {
       m_.CountRejected();
       Finish(ToGrpc(absl::Status(
           s.code(), absl::StrCat(s.message(), " (batch ", batches_ + 1, " of the stream; ",
-                                 summary_->accepted(), " events accepted before it)"))));
+                                 summary_.accepted(), " events accepted before it)"))));
       return;
     }
     ++batches_;
     m_.ForwardVipEvents(caller_, b, vip_events_);
     std::shared_ptr<const v1::EventBatch> batch(holder, holder->msg);
     m_.Ingest(std::move(batch), [this](IngestResult r) {
-      AddResult(summary_, r);
+      AddResult(&summary_, r);
       Next();
     });
   }
@@ -87,45 +113,55 @@ class EventStreamReactor final : public grpc::ServerReadReactor<v1::EventBatch> 
 
  private:
   void Next() {
-    current_ = std::make_shared<ArenaBatch>();
-    StartRead(current_->msg);
+    bytes_.Clear();
+    StartRead(&bytes_);
   }
 
   Monitoring& m_;
-  v1::IngestSummary* summary_;
+  grpc::ByteBuffer* response_;
+  v1::IngestSummary summary_;
   Caller caller_;
-  std::shared_ptr<ArenaBatch> current_;
+  grpc::ByteBuffer bytes_;  // the batch being read
   uint64_t batches_ = 0;
   std::vector<int> vip_events_;  // reused from batch to batch
 };
 
-class EventServiceImpl final : public v1::EventService::CallbackService {
+using RawEventService = v1::EventService::WithRawCallbackMethod_StreamEvents<
+    v1::EventService::WithRawCallbackMethod_PublishEvents<v1::EventService::Service>>;
+
+class EventServiceImpl final : public RawEventService {
  public:
   EventServiceImpl(const Authenticator* auth, Monitoring* m) : auth_(*auth), m_(*m) {}
 
-  grpc::ServerReadReactor<v1::EventBatch>* StreamEvents(grpc::CallbackServerContext* ctx,
-                                                        v1::IngestSummary* summary) override {
-    return new EventStreamReactor(auth_, m_, ctx, summary);
+  grpc::ServerReadReactor<grpc::ByteBuffer>* StreamEvents(grpc::CallbackServerContext* ctx,
+                                                          grpc::ByteBuffer* response) override {
+    return new EventStreamReactor(auth_, m_, ctx, response);
   }
 
-  grpc::ServerUnaryReactor* PublishEvents(grpc::CallbackServerContext* ctx,
-                                          const v1::PublishEventsRequest* req,
-                                          v1::PublishEventsResponse* resp) override {
+  grpc::ServerUnaryReactor* PublishEvents(grpc::CallbackServerContext* ctx, const grpc::ByteBuffer* request,
+                                          grpc::ByteBuffer* response) override {
     auto* reactor = ctx->DefaultReactor();
     auto caller = auth_.Authenticate(*ctx);
     absl::Status s = caller.status();
+    // The pipeline outlives this call, so the batch lives on its own arena.
+    auto holder = std::make_shared<OnArena<v1::PublishEventsRequest>>();
+    grpc::ByteBuffer bytes(*request);  // shares the slices
+    const size_t wire = bytes.Length();  // the request's: the batch plus a few bytes
+    if (s.ok()) s = ParseRequest(&bytes, holder->msg);
     std::vector<int> vip_events;
-    if (s.ok()) s = m_.ValidateBatch(*caller, req->batch(), req->batch().ByteSizeLong(), &vip_events);
+    const v1::EventBatch& b = holder->msg->batch();
+    if (s.ok()) s = m_.ValidateBatch(*caller, b, wire, &vip_events);
     if (!s.ok()) {
       if (caller.ok()) m_.CountRejected();
       reactor->Finish(ToGrpc(s));
       return reactor;
     }
-    m_.ForwardVipEvents(*caller, req->batch(), vip_events);
-    // The pipeline outlives this call's request, so it gets its own copy.
-    auto batch = std::make_shared<v1::EventBatch>(req->batch());
-    m_.Ingest(std::move(batch), [reactor, resp](IngestResult r) {
-      AddResult(resp->mutable_summary(), r);
+    m_.ForwardVipEvents(*caller, b, vip_events);
+    std::shared_ptr<const v1::EventBatch> batch(holder, &b);
+    m_.Ingest(std::move(batch), [reactor, response](IngestResult r) {
+      v1::PublishEventsResponse resp;
+      AddResult(resp.mutable_summary(), r);
+      SerializeTo(resp, response);
       reactor->Finish(grpc::Status::OK);
     });
     return reactor;

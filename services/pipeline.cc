@@ -753,6 +753,19 @@ struct Pipeline::Rep {
     s.used = true;
     s.event = e;
     s.event.set_time_ms(t);
+    DropUnknownFields(s.event);
+  }
+
+  // Evidence is stored with its alert, so fields this build does not know
+  // (protobuf keeps them when parsing; the batch limit alone bounds them)
+  // stay out of it.
+  static void DropUnknownFields(v1::Event& e) {
+    static const auto* event_fields = v1::Event::GetReflection();
+    static const auto* attr_fields = v1::Attribute::GetReflection();
+    if (!event_fields->GetUnknownFields(e).empty()) event_fields->MutableUnknownFields(&e)->Clear();
+    for (auto& a : *e.mutable_attributes()) {
+      if (!attr_fields->GetUnknownFields(a).empty()) attr_fields->MutableUnknownFields(&a)->Clear();
+    }
   }
 
   void Fire(Firing&& f) {

@@ -257,15 +257,55 @@ TEST_F(MonitoringTest, BadBatchesAreRefusedAndCounted) {
   s = ev->PublishEvents(Ctx("gs-eu1").get(), untyped, &resp);
   EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
   EXPECT_NE(s.error_message().find("events[0].type"), std::string::npos);
+  // A type that is not UTF-8: the request cannot be parsed, and says so.
+  v1::PublishEventsRequest garbled = req;
+  garbled.mutable_batch()->mutable_events(0)->set_type("ch\xff\xfe");
+  s = ev->PublishEvents(Ctx("gs-eu1").get(), garbled, &resp);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_NE(s.error_message().find("not a valid PublishEventsRequest"), std::string::npos) << s.error_message();
+  // Over 4 MiB (within what gRPC itself takes): many events at their own
+  // limits, or a few carrying a field this build does not know.
+  v1::PublishEventsRequest heavy;
+  heavy.mutable_batch()->set_realm_id("eu1");
+  heavy.mutable_batch()->set_server_id("s1");
+  while (heavy.ByteSizeLong() <= (size_t{4} << 20)) {
+    auto* e = heavy.mutable_batch()->add_events();
+    e->set_type("chat");
+    e->set_player_id(std::string(128, 'p'));
+    e->set_text(std::string(512, 'x'));
+    for (int a = 0; a < 8; ++a) {
+      auto* attr = e->add_attributes();
+      attr->set_key(std::string(31, 'k') + static_cast<char>('a' + a));
+      attr->set_value(std::string(64, 'v'));
+    }
+  }
+  ASSERT_LT(heavy.batch().events_size(), 4096);
+  s = ev->PublishEvents(Ctx("gs-eu1").get(), heavy, &resp);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_NE(s.error_message().find("a batch is at most 4194304 bytes"), std::string::npos) << s.error_message();
+  v1::PublishEventsRequest padded = req;
+  auto* first = padded.mutable_batch()->mutable_events(0);
+  first->GetReflection()->MutableUnknownFields(first)->AddLengthDelimited(99, std::string(4 << 20, 'u'));
+  s = ev->PublishEvents(Ctx("gs-eu1").get(), padded, &resp);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_NE(s.error_message().find("split it"), std::string::npos) << s.error_message();
   // On a stream, a bad batch ends the stream and says how far it got.
   v1::IngestSummary sum;
   s = Stream({Chat("p-1", {"a"}), untyped.batch(), Chat("p-1", {"b"})}, &sum);
   EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
   EXPECT_NE(s.error_message().find("batch 2"), std::string::npos) << s.error_message();
+  // A batch that cannot be parsed ends the stream the same way, never as
+  // if the game server had closed it.
+  s = Stream({Chat("p-1", {"c"}), garbled.batch(), Chat("p-1", {"d"})}, &sum);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_NE(s.error_message().find("not a valid EventBatch (every string field must be UTF-8"),
+            std::string::npos) << s.error_message();
+  EXPECT_NE(s.error_message().find("batch 2 of the stream; 1 events accepted before it"), std::string::npos)
+      << s.error_message();
   v1::PipelineStats stats;
   ASSERT_TRUE(v1::MonitoringService::NewStub(channel_)->GetPipelineStats(Ctx("agent").get(), {}, &stats).ok());
-  EXPECT_EQ(stats.rejected_batches(), 5u);  // every refused batch of a known caller
-  EXPECT_EQ(stats.accepted(), 2u);
+  EXPECT_EQ(stats.rejected_batches(), 9u);  // every refused batch of a known caller
+  EXPECT_EQ(stats.accepted(), 3u);
   EXPECT_GT(stats.memory_limit_bytes(), 0u);
 }
 

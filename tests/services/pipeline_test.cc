@@ -211,6 +211,42 @@ TEST_F(PipelineTest, TumblingWindowsSplitAtTheBoundaryAndFireOncePerWindow) {
   EXPECT_TRUE(Fired().empty());
 }
 
+// Alert evidence keeps what this build knows of an event: fields it does
+// not know (kept by protobuf when parsing) are left out of the samples.
+TEST_F(PipelineTest, SamplesLeaveOutUnknownFields) {
+  Start();
+  Rules({Threshold(10, 0, 2)});
+  now_ = kT0 + 2'000;
+  auto b = std::make_shared<v1::EventBatch>();
+  b->set_realm_id("eu1");
+  b->set_server_id("s1");
+  for (int i = 0; i < 2; ++i) {
+    auto* e = b->add_events();
+    e->set_type("gold_gain");
+    e->set_player_id("p-1");
+    e->set_time_ms(kT0 + 1'000);
+    auto* a = e->add_attributes();
+    a->set_key("device");
+    a->set_value("d-1");
+    e->GetReflection()->MutableUnknownFields(e)->AddLengthDelimited(99, std::string(100'000, 'u'));
+    a->GetReflection()->MutableUnknownFields(a)->AddLengthDelimited(98, std::string(100'000, 'u'));
+  }
+  std::promise<IngestResult> p;
+  pipeline_->Submit(b, [&p](IngestResult r) { p.set_value(std::move(r)); });
+  EXPECT_EQ(p.get_future().get().accepted, 2u);
+  pipeline_->Sync();
+  auto f = Fired();
+  ASSERT_EQ(f.size(), 1u);
+  ASSERT_FALSE(f[0].samples.empty());
+  for (const v1::Event& s : f[0].samples) {
+    EXPECT_TRUE(s.GetReflection()->GetUnknownFields(s).empty());
+    ASSERT_EQ(s.attributes_size(), 1);
+    EXPECT_TRUE(s.attributes(0).GetReflection()->GetUnknownFields(s.attributes(0)).empty());
+    EXPECT_EQ(s.attributes(0).value(), "d-1");
+    EXPECT_LT(s.ByteSizeLong(), 100u);
+  }
+}
+
 TEST_F(PipelineTest, SlidingWindowSpansTheBoundary) {
   Start();
   Rules({Threshold(10, 5, 6)});
