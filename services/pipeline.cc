@@ -929,9 +929,9 @@ struct Pipeline::Rep {
           ++it;
         }
       }
-      // Give back a table's memory once it is mostly empty (rehash(0)
-      // shrinks it to fit; an empty one is freed). The gap between 1/4
-      // and 7/8 full keeps a table from shrinking and growing in turn.
+      // Give back a table's memory once it is under a quarter full:
+      // rehash(0) shrinks it to fit (an empty one is freed). A shrunk table
+      // may soon grow again, but a table is shrunk at most once a sweep.
       if (table.size() * 4 < table.capacity()) {
         const int64_t table_before = KeyTable::Bytes(table);
         table.rehash(0);
