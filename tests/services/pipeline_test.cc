@@ -168,8 +168,9 @@ TEST_F(PipelineTest, MemoryLimitRefusesNewKeysUntilEvictionFreesRoom) {
   const std::string kept = [&] {
     for (int i = 0;; ++i) {
       std::string p = "p-" + std::to_string(i);
+      const uint64_t before = pipeline_->Counters().keys_refused;
       Send({{"gold_gain", p, 600}});
-      if (pipeline_->Counters().keys_refused == c.keys_refused) return p;
+      if (pipeline_->Counters().keys_refused == before) return p;
     }
   }();
   Send({{"gold_gain", kept, 700}, {"gold_gain", kept, 800}});
