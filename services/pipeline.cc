@@ -162,15 +162,28 @@ struct KeyExtra {  // distinct, tick-judged and absence rules only
   bool absent_fired = false;
 };
 
-// 40 bytes, a 48-byte slot with its key: a rule of one pane keeps it
-// inline; a rule of more keeps a ring of panes in its place.
+// One pane of a ring holds the rule's own aggregate and nothing else: a
+// sum, or a count with the pane's min or max. Which pane a cell holds
+// follows from the key's newest pane (cells are cleared as it advances),
+// so a ring of six panes is 48 bytes where full panes took 144.
+union Cell {
+  double sum;  // AGGREGATE_SUM
+  struct {
+    uint32_t count;  // COUNT and pattern rules: the count; MIN/MAX: 0 if empty
+    float extreme;   // MIN/MAX: the pane's min or max
+  } n;
+};
+static_assert(sizeof(Cell) == 8, "a cell is one word");
+
+// 40 bytes, a 48-byte slot with its key: a rule of one pane keeps its pane
+// inline; a rule of more keeps a ring of cells in its place.
 struct KeyState {
   KeyState() : one() {}
   int32_t newest = kNoPane;      // newest pane index seen
   int32_t fired_pane = kNoPane;  // the pane an arrival firing last happened in
   union {
     Pane one;    // panes == 1
-    Pane* ring;  // panes > 1 (not DISTINCT): new[]'d by FindOrCreate, freed by FreeRing
+    Cell* ring;  // panes > 1 (not DISTINCT): new[]'d by FindOrCreate, freed by FreeRing
   };
   std::unique_ptr<KeyExtra> extra;
 };
@@ -288,10 +301,26 @@ struct Held {
   int64_t deadline_ms;
 };
 
+// What the allocator takes for a block of n bytes (glibc: an 8-byte
+// header, 16-byte steps, 32 bytes at least).
+size_t HeapBytes(size_t n) { return std::max<size_t>(32, (n + 8 + 15) & ~size_t{15}); }
+
+// Which number a rule's panes keep.
+enum class Agg { kCount, kSum, kMin, kMax };
+Agg AggOf(const CompiledRule& r) {
+  if (r.rule.kind() == v1::RULE_KIND_PATTERN) return Agg::kCount;
+  switch (r.rule.aggregate()) {
+    case v1::AGGREGATE_SUM: return Agg::kSum;
+    case v1::AGGREGATE_MIN: return Agg::kMin;
+    case v1::AGGREGATE_MAX: return Agg::kMax;
+    default: return Agg::kCount;
+  }
+}
+
 // Per-key memory beyond the table slot: the pane ring and the extra block.
 size_t KeyBytes(const CompiledRule& r) {
   size_t b = 0;
-  if (HasRing(r)) b += r.panes * sizeof(Pane);
+  if (HasRing(r)) b += HeapBytes(r.panes * sizeof(Cell));
   if (r.checked_on_close || r.rule.kind() == v1::RULE_KIND_ABSENCE ||
       r.rule.kind() == v1::RULE_KIND_DISTINCT) {
     b += sizeof(KeyExtra) + 32;  // and the label's characters, roughly
@@ -604,34 +633,75 @@ struct Pipeline::Rep {
     return out;
   }
 
-  static Pane& PaneFor(KeyState& ks, int panes, int64_t idx) {
-    Pane& p = panes == 1 ? ks.one : ks.ring[static_cast<size_t>(idx % panes)];
-    if (p.idx != idx) p = Pane{static_cast<int32_t>(idx)};
-    return p;
+  // Adds one event's value to pane `idx` of a key, `idx` being inside the
+  // key's window. A ring's cells for panes past the key's newest are
+  // cleared on the way, as they still hold panes that have left the window.
+  static void AddToPane(const CompiledRule& r, Agg agg, KeyState& ks, int64_t idx, double value) {
+    const auto v = static_cast<float>(value);
+    if (r.panes == 1) {
+      Pane& p = ks.one;
+      if (p.idx != idx) p = Pane{static_cast<int32_t>(idx)};
+      if (p.count == 0) {
+        p.min = p.max = v;
+      } else {
+        p.min = std::min(p.min, v);
+        p.max = std::max(p.max, v);
+      }
+      ++p.count;
+      p.sum += value;
+      return;
+    }
+    if (ks.newest != kNoPane && idx > ks.newest) {
+      for (int64_t j = std::max<int64_t>(ks.newest + 1, idx - r.panes + 1); j <= idx; ++j) {
+        ks.ring[j % r.panes] = Cell{};
+      }
+    }
+    Cell& c = ks.ring[idx % r.panes];
+    switch (agg) {
+      case Agg::kSum: c.sum += value; break;
+      case Agg::kCount: ++c.n.count; break;
+      case Agg::kMin: c.n.extreme = c.n.count == 0 ? v : std::min(c.n.extreme, v); ++c.n.count; break;
+      case Agg::kMax: c.n.extreme = c.n.count == 0 ? v : std::max(c.n.extreme, v); ++c.n.count; break;
+    }
   }
 
   // The rule's aggregate over the window ending at pane `end`.
   static double WindowValue(const CompiledRule& r, const KeyState& ks, int64_t end) {
     const int64_t first = end - r.panes + 1;
     if (r.rule.kind() == v1::RULE_KIND_DISTINCT) return ks.extra->distinct.Count(end, r.panes);
-    double count = 0, sum = 0, mn = 0, mx = 0;
+    const Agg agg = AggOf(r);
+    if (r.panes == 1) {
+      const Pane& p = ks.one;
+      if (p.idx != end || p.count == 0) return 0;
+      switch (agg) {
+        case Agg::kSum: return p.sum;
+        case Agg::kMin: return p.min;
+        case Agg::kMax: return p.max;
+        case Agg::kCount: return p.count;
+      }
+    }
+    if (ks.newest == kNoPane) return 0;
+    // The ring holds panes newest-panes+1 .. newest.
+    const int64_t lo = std::max<int64_t>(first, ks.newest - r.panes + 1);
+    const int64_t hi = std::min<int64_t>(end, ks.newest);
+    double total = 0;
     bool any = false;
-    for (int i = 0; i < r.panes; ++i) {
-      const Pane& p = r.panes == 1 ? ks.one : ks.ring[i];
-      if (p.idx < first || p.idx > end || p.count == 0) continue;
-      count += p.count;
-      sum += p.sum;
-      mn = any ? std::min<double>(mn, p.min) : p.min;
-      mx = any ? std::max<double>(mx, p.max) : p.max;
-      any = true;
+    for (int64_t j = lo; j <= hi; ++j) {
+      const Cell& c = ks.ring[j % r.panes];
+      switch (agg) {
+        case Agg::kSum: total += c.sum; break;
+        case Agg::kCount: total += c.n.count; break;
+        case Agg::kMin:
+        case Agg::kMax:
+          if (c.n.count == 0) break;
+          total = !any ? c.n.extreme
+                  : agg == Agg::kMin ? std::min<double>(total, c.n.extreme)
+                                     : std::max<double>(total, c.n.extreme);
+          any = true;
+          break;
+      }
     }
-    if (r.rule.kind() == v1::RULE_KIND_PATTERN) return count;
-    switch (r.rule.aggregate()) {
-      case v1::AGGREGATE_SUM: return sum;
-      case v1::AGGREGATE_MIN: return mn;
-      case v1::AGGREGATE_MAX: return mx;
-      default: return count;
-    }
+    return total;
   }
 
   KeyState* FindOrCreate(Worker& w, RuleState& rs, uint64_t key, bool* created) {
@@ -648,7 +718,7 @@ struct Pipeline::Rep {
     KeyState& ks = table[key];
     w.bytes_local += KeyTable::Bytes(table) - table_before;  // when the table grew
     const CompiledRule& r = *rs.rule;
-    if (HasRing(r)) ks.ring = new Pane[static_cast<size_t>(r.panes)];
+    if (HasRing(r)) ks.ring = new Cell[static_cast<size_t>(r.panes)]();
     if (r.rule.kind() == v1::RULE_KIND_DISTINCT || r.checked_on_close ||
         r.rule.kind() == v1::RULE_KIND_ABSENCE) {
       ks.extra = std::make_unique<KeyExtra>();
@@ -705,16 +775,7 @@ struct Pipeline::Rep {
         x.distinct.Add(idx, HashStr(DimValue(r.distinct_of, b, e)), r.panes);
         w.bytes_local += static_cast<int64_t>(x.distinct.Bytes(r.panes)) - static_cast<int64_t>(before);
       } else {
-        Pane& p = PaneFor(*ks, r.panes, idx);
-        const auto v = static_cast<float>(e.value());
-        if (p.count == 0) {
-          p.min = p.max = v;
-        } else {
-          p.min = std::min(p.min, v);
-          p.max = std::max(p.max, v);
-        }
-        ++p.count;
-        p.sum += e.value();
+        AddToPane(r, AggOf(r), *ks, idx, e.value());
       }
       if (idx > ks->newest) ks->newest = static_cast<int32_t>(idx);
       if (ks->extra && (ks->extra->first == kNoPane || idx < ks->extra->first)) {

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <future>
+#include <map>
 #include <set>
 #include <thread>
 
@@ -269,6 +270,46 @@ TEST_F(PipelineTest, SlidingWindowSpansTheBoundary) {
   f = Fired();
   ASSERT_EQ(f.size(), 1u);
   EXPECT_EQ(f[0].window_start_ms, kT0 + 10'000);
+}
+
+// A sliding window keeps one number per pane in a ring; a pane's cell is
+// reused for a later pane once it leaves the window. Every aggregate must
+// see only the panes inside the window: after a quiet spell, after a jump
+// past the whole ring, and with an out-of-order event for an older pane.
+TEST_F(PipelineTest, SlidingSumMinAndMaxSeeOnlyThePanesInTheWindow) {
+  Start({.allowed_lateness_ms = 60'000});
+  auto rule = [](const char* name, v1::Aggregate agg) {
+    v1::Rule r = Threshold(30, 10, 0);  // three panes; any value fires
+    r.set_name(name);
+    r.set_aggregate(agg);
+    return r;
+  };
+  Rules({rule("sum", v1::AGGREGATE_SUM), rule("min", v1::AGGREGATE_MIN),
+         rule("max", v1::AGGREGATE_MAX)});
+  // Sends one event and returns what each rule fired with (a rule fires
+  // once per newest pane, so an event in an older pane fires nothing).
+  auto send = [&](int64_t at, double value) {
+    now_ = std::max<int64_t>(now_, kT0 + at);
+    Send({{"gold_gain", "p-1", at, value}});
+    std::map<std::string, double> got;
+    for (const Firing& f : Fired()) got[f.rule->rule.name()] = f.value;
+    return got;
+  };
+  using Values = std::map<std::string, double>;
+  EXPECT_EQ(send(1'000, 100), (Values{{"max", 100}, {"min", 100}, {"sum", 100}}));
+  EXPECT_EQ(send(12'000, 5), (Values{{"max", 100}, {"min", 5}, {"sum", 105}}));
+  EXPECT_EQ(send(11'000, 3), Values{});  // pane 1 again, out of order
+  EXPECT_EQ(send(25'000, 7), (Values{{"max", 100}, {"min", 3}, {"sum", 115}}));
+  // Pane 4: the window is panes 2-4; the cells of panes 0 and 1 now hold
+  // panes 3 and 4 and must start empty.
+  EXPECT_EQ(send(45'000, 1), (Values{{"max", 7}, {"min", 1}, {"sum", 8}}));
+  // Pane 9: every older pane has left the window.
+  EXPECT_EQ(send(95'000, 2), (Values{{"max", 2}, {"min", 2}, {"sum", 2}}));
+  // A late event for pane 8 (inside the window) counts; one for pane 6
+  // (outside it) does not.
+  send(84'000, 4);
+  send(64'000, 50);
+  EXPECT_EQ(send(105'000, 0.5), (Values{{"max", 4}, {"min", 0.5}, {"sum", 6.5}}));
 }
 
 TEST_F(PipelineTest, LateEventsAreCountedNotAggregatedOutOfOrderOnesAre) {
