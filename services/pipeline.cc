@@ -143,13 +143,6 @@ class DistinctWindow {
   std::unique_ptr<uint32_t[]> hll_pane_;  // the pane each sketch slot holds
 };
 
-struct Pane {
-  int32_t idx = kNoPane;
-  uint32_t count = 0;
-  float min = 0, max = 0;
-  double sum = 0;
-};
-
 // Per key, as small as it can be: most keys belong to per-player rules
 // with one pane, and a game has millions of players.
 struct KeyExtra {  // distinct, tick-judged and absence rules only
@@ -162,10 +155,10 @@ struct KeyExtra {  // distinct, tick-judged and absence rules only
   bool absent_fired = false;
 };
 
-// One pane of a ring holds the rule's own aggregate and nothing else: a
-// sum, or a count with the pane's min or max. Which pane a cell holds
-// follows from the key's newest pane (cells are cleared as it advances),
-// so a ring of six panes is 48 bytes where full panes took 144.
+// One pane of a key's window holds the rule's own aggregate and nothing
+// else: a sum, or a count with the pane's min or max. Which pane a cell
+// holds follows from the key's newest pane (cells are cleared as it
+// advances), so a ring of six panes is 48 bytes where full panes took 144.
 union Cell {
   double sum;  // AGGREGATE_SUM
   struct {
@@ -175,20 +168,22 @@ union Cell {
 };
 static_assert(sizeof(Cell) == 8, "a cell is one word");
 
-// 40 bytes, a 48-byte slot with its key: a rule of one pane keeps its pane
+// 24 bytes, a 32-byte slot with its key: a rule of one pane keeps its cell
 // inline; a rule of more keeps a ring of cells in its place.
 struct KeyState {
   KeyState() : one() {}
+  Cell* cells(int panes) { return panes == 1 ? &one : ring; }
+  const Cell* cells(int panes) const { return panes == 1 ? &one : ring; }
   int32_t newest = kNoPane;      // newest pane index seen
   int32_t fired_pane = kNoPane;  // the pane an arrival firing last happened in
   union {
-    Pane one;    // panes == 1
+    Cell one;    // panes == 1
     Cell* ring;  // panes > 1 (not DISTINCT): new[]'d by FindOrCreate, freed by FreeRing
   };
   std::unique_ptr<KeyExtra> extra;
 };
 
-static_assert(sizeof(KeyState) == 40, "per-key state is counted per million keys");
+static_assert(sizeof(KeyState) == 24, "per-key state is counted per million keys");
 
 bool HasRing(const CompiledRule& r) { return r.panes > 1 && r.rule.kind() != v1::RULE_KIND_DISTINCT; }
 void FreeRing(const CompiledRule& r, KeyState& ks) {
@@ -634,29 +629,17 @@ struct Pipeline::Rep {
   }
 
   // Adds one event's value to pane `idx` of a key, `idx` being inside the
-  // key's window. A ring's cells for panes past the key's newest are
-  // cleared on the way, as they still hold panes that have left the window.
+  // key's window. The cells of panes past the key's newest are cleared on
+  // the way, as they still hold panes that have left the window.
   static void AddToPane(const CompiledRule& r, Agg agg, KeyState& ks, int64_t idx, double value) {
     const auto v = static_cast<float>(value);
-    if (r.panes == 1) {
-      Pane& p = ks.one;
-      if (p.idx != idx) p = Pane{static_cast<int32_t>(idx)};
-      if (p.count == 0) {
-        p.min = p.max = v;
-      } else {
-        p.min = std::min(p.min, v);
-        p.max = std::max(p.max, v);
-      }
-      ++p.count;
-      p.sum += value;
-      return;
-    }
+    Cell* cells = ks.cells(r.panes);
     if (ks.newest != kNoPane && idx > ks.newest) {
       for (int64_t j = std::max<int64_t>(ks.newest + 1, idx - r.panes + 1); j <= idx; ++j) {
-        ks.ring[j % r.panes] = Cell{};
+        cells[j % r.panes] = Cell{};
       }
     }
-    Cell& c = ks.ring[idx % r.panes];
+    Cell& c = cells[idx % r.panes];
     switch (agg) {
       case Agg::kSum: c.sum += value; break;
       case Agg::kCount: ++c.n.count; break;
@@ -670,24 +653,15 @@ struct Pipeline::Rep {
     const int64_t first = end - r.panes + 1;
     if (r.rule.kind() == v1::RULE_KIND_DISTINCT) return ks.extra->distinct.Count(end, r.panes);
     const Agg agg = AggOf(r);
-    if (r.panes == 1) {
-      const Pane& p = ks.one;
-      if (p.idx != end || p.count == 0) return 0;
-      switch (agg) {
-        case Agg::kSum: return p.sum;
-        case Agg::kMin: return p.min;
-        case Agg::kMax: return p.max;
-        case Agg::kCount: return p.count;
-      }
-    }
     if (ks.newest == kNoPane) return 0;
-    // The ring holds panes newest-panes+1 .. newest.
+    // The cells hold panes newest-panes+1 .. newest.
+    const Cell* cells = ks.cells(r.panes);
     const int64_t lo = std::max<int64_t>(first, ks.newest - r.panes + 1);
     const int64_t hi = std::min<int64_t>(end, ks.newest);
     double total = 0;
     bool any = false;
     for (int64_t j = lo; j <= hi; ++j) {
-      const Cell& c = ks.ring[j % r.panes];
+      const Cell& c = cells[j % r.panes];
       switch (agg) {
         case Agg::kSum: total += c.sum; break;
         case Agg::kCount: total += c.n.count; break;

@@ -118,9 +118,9 @@ TEST_F(PipelineTest, ExpiredKeysAreEvictedOverOneSweepPeriod) {
   for (int i = 0; i < 2000; ++i) events.push_back({"gold_gain", "p-" + std::to_string(i), 500});
   Send(events);
   EXPECT_EQ(pipeline_->Counters().keys, 2000u);
-  // Counted by table capacity: a slot and its control byte (49 bytes) for
+  // Counted by table capacity: a slot and its control byte (33 bytes) for
   // every key, plus the free slots a table keeps (at most 7/8 full).
-  EXPECT_GE(pipeline_->Counters().memory_bytes, 2000u * 49 * 8 / 7);
+  EXPECT_GE(pipeline_->Counters().memory_bytes, 2000u * 33 * 8 / 7);
   // Whole sweeps at +11 s and +21 s: the window [0, 10 s) is still within
   // the lateness and the one window kept, so nothing goes.
   now_ = kT0 + 11'000;
@@ -159,7 +159,7 @@ TEST_F(PipelineTest, MemoryLimitRefusesNewKeysUntilEvictionFreesRoom) {
   auto c = pipeline_->Counters();
   EXPECT_GT(c.keys_refused, 0u);
   EXPECT_EQ(c.keys + c.keys_refused, 20000u);
-  // 256 KiB holds a few thousand 49-byte slots, half of them or more used.
+  // 256 KiB holds about 8,000 33-byte slots, half of them or more used.
   EXPECT_GT(c.keys, 1000u);
   EXPECT_LT(c.keys, 6000u);
   // A worker checks its share before each new key; a table may grow once past it.
