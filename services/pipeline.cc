@@ -631,7 +631,8 @@ struct Pipeline::Rep {
   // Adds one event's value to pane `idx` of a key, `idx` being inside the
   // key's window. The cells of panes past the key's newest are cleared on
   // the way, as they still hold panes that have left the window.
-  static void AddToPane(const CompiledRule& r, Agg agg, KeyState& ks, int64_t idx, double value) {
+  static void AddToPane(const CompiledRule& r, KeyState& ks, int64_t idx, double value) {
+    const Agg agg = AggOf(r);
     const auto v = static_cast<float>(value);
     Cell* cells = ks.cells(r.panes);
     if (ks.newest != kNoPane && idx > ks.newest) {
@@ -749,7 +750,7 @@ struct Pipeline::Rep {
         x.distinct.Add(idx, HashStr(DimValue(r.distinct_of, b, e)), r.panes);
         w.bytes_local += static_cast<int64_t>(x.distinct.Bytes(r.panes)) - static_cast<int64_t>(before);
       } else {
-        AddToPane(r, AggOf(r), *ks, idx, e.value());
+        AddToPane(r, *ks, idx, e.value());
       }
       if (idx > ks->newest) ks->newest = static_cast<int32_t>(idx);
       if (ks->extra && (ks->extra->first == kNoPane || idx < ks->extra->first)) {
