@@ -82,6 +82,8 @@ absl::Status ParseMonitoring(const toml::table& t, MonitoringConfig* m) {
   RETURN_IF_ERROR(ReadInt(t, "max_hold_ms", w, 0, 60 * 1000, &m->max_hold_ms));
   RETURN_IF_ERROR(ReadInt(t, "minute_retention_hours", w, 1, 24 * 365, &m->minute_retention_hours));
   RETURN_IF_ERROR(ReadInt(t, "hour_retention_days", w, 1, 3650, &m->hour_retention_days));
+  RETURN_IF_ERROR(ReadInt(t, "alerts_per_rule_per_minute", w, 1, 1'000'000,
+                          &m->alerts_per_rule_per_minute));
   return absl::OkStatus();
 }
 

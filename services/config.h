@@ -96,6 +96,7 @@ struct MonitoringConfig {
   int max_hold_ms = 250;
   int minute_retention_hours = 48;
   int hour_retention_days = 90;
+  int alerts_per_rule_per_minute = 6000;
 };
 
 // Ticket time limits ([sla]); 0 leaves a limit unset at that level.

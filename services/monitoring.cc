@@ -2,6 +2,9 @@
 
 #include <algorithm>
 #include <cmath>
+#include <functional>
+#include <limits>
+#include <optional>
 #include <set>
 
 #include "absl/strings/ascii.h"
@@ -135,12 +138,16 @@ absl::Status Monitoring::Init(absl::Duration retention_every) {
   RETURN_IF_ERROR(ReloadRules());
   RETURN_IF_ERROR(SeedAbsence());
   retention_ = std::thread([this, retention_every] {
+    absl::Time next_retention = absl::Now() + retention_every;
     while (true) {
       {
         absl::MutexLock l(&stop_mu_);
         auto stop = [this]() ABSL_SHARED_LOCKS_REQUIRED(stop_mu_) { return stopping_; };
-        if (stop_mu_.AwaitWithTimeout(absl::Condition(&stop), retention_every)) return;
+        if (stop_mu_.AwaitWithTimeout(absl::Condition(&stop), absl::Seconds(1))) return;
       }
+      Housekeep();
+      if (absl::Now() < next_retention) continue;
+      next_retention = absl::Now() + retention_every;
       auto n = RunRetention();
       if (!n.ok()) LogWarning("metrics retention: ", n.status().ToString());
     }
@@ -292,37 +299,95 @@ void Monitoring::Heartbeat(absl::string_view realm, absl::string_view server, in
 
 // ------------------------------------------------------------------ alerts
 
+namespace {
+
+constexpr int64_t kMinuteMs = 60'000;
+
+// Stores a new alert (id, record, time and rule indexes); `then` runs
+// with the stored alert once committed.
+void InsertAlert(storage::Store* store, std::shared_ptr<v1::Alert> alert,
+                 std::function<void(absl::Status)> then) {
+  store->Commit(
+      [alert](Txn& txn) -> absl::Status {
+        ASSIGN_OR_RETURN(uint64_t id, txn.NextId("alert"));
+        alert->set_id(id);
+        txn.Put(Cf::kAlerts, RecordKey(id), alert->SerializeAsString());
+        txn.Put(Cf::kMonIndex, KeyWriter().Byte(kIdxAlertTime).I64(alert->raised_at_ms()).U64(id).key(), "");
+        txn.Put(Cf::kMonIndex,
+                KeyWriter().Byte(kIdxAlertRule).U64(alert->rule_id()).I64(alert->raised_at_ms()).U64(id).key(),
+                "");
+        return absl::OkStatus();
+      },
+      std::move(then));
+}
+
+// Adds `n` firings to a stored alert; `value`, when given, replaces its
+// value (a repeat firing's latest aggregate).
+void FoldIntoAlert(storage::Store* store, uint64_t id, uint64_t n, int64_t now,
+                   std::optional<double> value) {
+  store->Commit(
+      [id, n, now, value, out = std::make_shared<v1::Alert>()](Txn& txn) -> absl::Status {
+        v1::Alert& a = *out;
+        RETURN_IF_ERROR(LoadRecord(txn, Cf::kAlerts, id, "alert", &a));
+        a.set_occurrences(static_cast<uint32_t>(
+            std::min<uint64_t>(a.occurrences() + n, std::numeric_limits<uint32_t>::max())));
+        a.set_last_seen_ms(now);
+        if (value) a.set_value(*value);
+        txn.Put(Cf::kAlerts, RecordKey(a.id()), a.SerializeAsString());
+        return absl::OkStatus();
+      },
+      [](absl::Status s) {
+        if (!s.ok()) LogWarning("alert fold not stored: ", s.ToString());
+      });
+}
+
+}  // namespace
+
 void Monitoring::OnFiring(Firing&& f) {
   const CompiledRule& r = *f.rule;
   const int64_t now = Now();
   std::string ck = absl::StrCat(r.rule.id(), "/", f.key);
   uint64_t fold_into = 0;
+  bool held = false, storm_begins = false;
   {
     absl::MutexLock l(&cooldown_mu_);
-    Cooldown& cd = cooldowns_[ck];
-    if (cd.alert_id != 0 && now - cd.last_raised_ms < r.cooldown_ms) {
-      fold_into = cd.alert_id;
+    auto it = cooldowns_.find(ck);
+    if (it != cooldowns_.end() && it->second.alert_id != 0 &&
+        now - it->second.last_raised_ms < r.cooldown_ms) {
+      fold_into = it->second.alert_id;
     } else {
-      cd.last_raised_ms = now;
-      cd.alert_id = 0;  // set once stored
+      Budget& b = budgets_[r.rule.id()];
+      if (b.minute != now / kMinuteMs) {
+        b.minute = now / kMinuteMs;
+        b.raised = 0;
+      }
+      if (b.raised >= options_.alerts_per_rule_per_minute) {
+        held = true;
+        b.last_held_ms = now;
+        if (b.in_storm) {
+          ++b.held_unwritten;
+        } else {  // this firing is the summary's first
+          b.in_storm = true;
+          b.summary_id = 0;
+          storm_begins = true;
+        }
+      } else {
+        ++b.raised;
+        Cooldown& cd = it != cooldowns_.end() ? it->second : cooldowns_[ck];
+        cd.last_raised_ms = now;
+        cd.until_ms = now + r.cooldown_ms;
+        cd.alert_id = 0;  // set once stored
+      }
     }
+  }
+  if (held) {
+    alerts_held_.fetch_add(1);
+    if (storm_begins) RaiseStormSummary(r, now);
+    return;
   }
   if (fold_into != 0) {
     alerts_suppressed_.fetch_add(1);
-    double value = f.value;
-    store_->Commit(
-        [fold_into, value, now, out = std::make_shared<v1::Alert>()](Txn& txn) -> absl::Status {
-          v1::Alert& a = *out;
-          RETURN_IF_ERROR(LoadRecord(txn, Cf::kAlerts, fold_into, "alert", &a));
-          a.set_occurrences(a.occurrences() + 1);
-          a.set_last_seen_ms(now);
-          a.set_value(value);
-          txn.Put(Cf::kAlerts, RecordKey(a.id()), a.SerializeAsString());
-          return absl::OkStatus();
-        },
-        [](absl::Status s) {
-          if (!s.ok()) LogWarning("alert fold not stored: ", s.ToString());
-        });
+    FoldIntoAlert(store_, fold_into, 1, now, f.value);
     return;
   }
   auto alert = std::make_shared<v1::Alert>();
@@ -344,31 +409,88 @@ void Monitoring::OnFiring(Firing&& f) {
   alert->set_page(r.rule.action().kind() == v1::ACTION_KIND_PAGE);
   alert->set_trigger_time_ms(f.trigger_time_ms);
   auto rule = f.rule;
-  store_->Commit(
-      [alert](Txn& txn) -> absl::Status {
-        ASSIGN_OR_RETURN(uint64_t id, txn.NextId("alert"));
-        alert->set_id(id);
-        txn.Put(Cf::kAlerts, RecordKey(id), alert->SerializeAsString());
-        txn.Put(Cf::kMonIndex, KeyWriter().Byte(kIdxAlertTime).I64(alert->raised_at_ms()).U64(id).key(), "");
-        txn.Put(Cf::kMonIndex,
-                KeyWriter().Byte(kIdxAlertRule).U64(alert->rule_id()).I64(alert->raised_at_ms()).U64(id).key(),
-                "");
-        return absl::OkStatus();
-      },
-      [this, alert, rule, ck](absl::Status s) {
-        if (!s.ok()) {
-          LogWarning("alert for rule ", alert->rule_id(), " not stored: ", s.ToString());
-          return;
+  InsertAlert(store_, alert, [this, alert, rule, ck](absl::Status s) {
+    if (!s.ok()) {
+      LogWarning("alert for rule ", alert->rule_id(), " not stored: ", s.ToString());
+      return;
+    }
+    {
+      absl::MutexLock l(&cooldown_mu_);
+      auto it = cooldowns_.find(ck);
+      if (it != cooldowns_.end()) it->second.alert_id = alert->id();
+    }
+    alerts_raised_.fetch_add(1);
+    Publish(*alert);
+    Act(rule, *alert);
+  });
+}
+
+void Monitoring::RaiseStormSummary(const CompiledRule& r, int64_t now) {
+  const uint64_t rule_id = r.rule.id();
+  auto alert = std::make_shared<v1::Alert>();
+  alert->set_rule_id(rule_id);
+  alert->set_rule_name(r.rule.name());
+  alert->set_severity(r.rule.severity());
+  alert->set_key(absl::StrCat("storm: more than ", options_.alerts_per_rule_per_minute,
+                              " alerts in a minute; further firings held back"));
+  alert->set_storm(true);
+  alert->set_value(options_.alerts_per_rule_per_minute);
+  alert->set_threshold(options_.alerts_per_rule_per_minute);
+  alert->set_window_start_ms(now / kMinuteMs * kMinuteMs);
+  alert->set_window_end_ms(now / kMinuteMs * kMinuteMs + kMinuteMs);
+  alert->set_raised_at_ms(now);
+  alert->set_last_seen_ms(now);
+  alert->set_occurrences(1);  // the firing that began the storm
+  alert->set_state(v1::ALERT_STATE_OPEN);
+  alert->set_page(r.rule.action().kind() == v1::ACTION_KIND_PAGE);
+  // No action: a storm is when a rule's actions are least to be trusted.
+  InsertAlert(store_, alert, [this, alert, rule_id](absl::Status s) {
+    {
+      absl::MutexLock l(&cooldown_mu_);
+      Budget& b = budgets_[rule_id];
+      // Unstored, the storm ends so the next held firing begins another.
+      if (!s.ok()) b.in_storm = false;
+      else if (b.in_storm && b.summary_id == 0) b.summary_id = alert->id();
+    }
+    if (!s.ok()) {
+      LogWarning("storm summary for rule ", rule_id, " not stored: ", s.ToString());
+      return;
+    }
+    alerts_raised_.fetch_add(1);
+    Publish(*alert);
+  });
+}
+
+void Monitoring::Housekeep() {
+  const int64_t now = Now();
+  std::vector<std::pair<uint64_t, uint64_t>> folds;  // summary id, firings held back
+  {
+    absl::MutexLock l(&cooldown_mu_);
+    for (auto it = budgets_.begin(); it != budgets_.end();) {
+      Budget& b = it->second;
+      if (b.in_storm && b.summary_id != 0) {
+        if (b.held_unwritten > 0) folds.emplace_back(b.summary_id, b.held_unwritten);
+        b.held_unwritten = 0;
+        if (now - b.last_held_ms >= kMinuteMs) b.in_storm = false;  // a quiet minute ends it
+      }
+      if (!b.in_storm && now / kMinuteMs > b.minute) {
+        budgets_.erase(it++);  // a new minute starts a fresh budget anyway
+      } else {
+        ++it;
+      }
+    }
+    if (now - last_prune_ms_ >= kMinuteMs) {
+      last_prune_ms_ = now;
+      for (auto it = cooldowns_.begin(); it != cooldowns_.end();) {
+        if (it->second.alert_id != 0 && it->second.until_ms <= now) {
+          cooldowns_.erase(it++);
+        } else {
+          ++it;
         }
-        {
-          absl::MutexLock l(&cooldown_mu_);
-          auto it = cooldowns_.find(ck);
-          if (it != cooldowns_.end()) it->second.alert_id = alert->id();
-        }
-        alerts_raised_.fetch_add(1);
-        Publish(*alert);
-        Act(rule, *alert);
-      });
+      }
+    }
+  }
+  for (auto [id, n] : folds) FoldIntoAlert(store_, id, n, now, std::nullopt);
 }
 
 void Monitoring::Publish(const v1::Alert& a) {
@@ -732,6 +854,7 @@ absl::Status Monitoring::Stats(const Caller& c, const v1::PipelineStatsRequest&,
   resp->set_rejected_batches(rejected_batches_.load());
   resp->set_alerts_raised(alerts_raised_.load());
   resp->set_alerts_suppressed(alerts_suppressed_.load());
+  resp->set_alerts_held(alerts_held_.load());
   resp->set_window_keys(k.keys);
   resp->set_memory_bytes(k.memory_bytes);
   resp->set_memory_limit_bytes(options_.pipeline.memory_limit_bytes);

@@ -39,6 +39,13 @@ struct MonitoringOptions {
   // Batch limits. Defaults: 4,096 events, 4 MiB.
   int max_batch_events = 4096;
   size_t max_batch_bytes = size_t{4} << 20;
+  // Alerts one rule may raise in a minute (keys without an open alert).
+  // Past it the rule is in a storm: one summary alert stands for the
+  // firings held back, which are counted but neither stored one by one
+  // nor acted on, so a rule that misfires for every player cannot bury
+  // the alert store, the watchers and the GMs, nor sanction a million
+  // players.
+  int alerts_per_rule_per_minute = 6000;
 };
 
 class Monitoring {
@@ -105,6 +112,11 @@ class Monitoring {
 
   // Deletes roll-ups past retention now. Returns how many were deleted.
   absl::StatusOr<int> RunRetention();
+  // Writes the firings held back since the last call into each storm's
+  // summary alert, ends storms that held nothing back for a whole minute,
+  // and forgets cooldowns that have run out. Runs every second; public
+  // for tests.
+  void Housekeep();
 
   Pipeline& pipeline() { return *pipeline_; }
 
@@ -114,8 +126,19 @@ class Monitoring {
   absl::Status SeedAbsence();
   struct Cooldown {
     int64_t last_raised_ms = 0;
+    int64_t until_ms = 0;  // the end of the cooldown
     uint64_t alert_id = 0;
   };
+  // A rule's alert budget for the current minute, and its storm if any.
+  struct Budget {
+    int64_t minute = 0;
+    int raised = 0;               // alerts raised in `minute`
+    int64_t last_held_ms = 0;     // the latest firing held back
+    uint64_t summary_id = 0;      // the storm's summary alert, once stored
+    bool in_storm = false;
+    uint64_t held_unwritten = 0;  // held back, not yet in the summary
+  };
+  void RaiseStormSummary(const CompiledRule& r, int64_t now);
 
   int64_t Now() const;
   void OnFiring(Firing&& f);
@@ -138,13 +161,16 @@ class Monitoring {
 
   absl::Mutex cooldown_mu_;
   absl::flat_hash_map<std::string, Cooldown> cooldowns_ ABSL_GUARDED_BY(cooldown_mu_);
+  absl::flat_hash_map<uint64_t, Budget> budgets_ ABSL_GUARDED_BY(cooldown_mu_);
+  int64_t last_prune_ms_ ABSL_GUARDED_BY(cooldown_mu_) = 0;
 
   absl::Mutex watch_mu_;
   std::map<uint64_t, AlertFn> watchers_ ABSL_GUARDED_BY(watch_mu_);
   uint64_t next_watch_ ABSL_GUARDED_BY(watch_mu_) = 1;
   bool closed_ ABSL_GUARDED_BY(watch_mu_) = false;
 
-  std::atomic<uint64_t> rejected_batches_{0}, alerts_raised_{0}, alerts_suppressed_{0};
+  std::atomic<uint64_t> rejected_batches_{0}, alerts_raised_{0}, alerts_suppressed_{0},
+      alerts_held_{0};
 
   absl::Mutex stop_mu_;
   bool stopping_ ABSL_GUARDED_BY(stop_mu_) = false;

@@ -187,10 +187,11 @@ int main(int argc, char** argv) {
               q(0.5), q(0.99), lat.empty() ? 0.0 : lat.back(), lat.size(), missing);
   std::printf("server: batch arrival -> rule fired p50 <= %.1f ms, p99 <= %.1f ms\n", stats.fire_latency_p50_ms(),
               stats.fire_latency_p99_ms());
-  std::printf("server: %llu live window keys, window state %.0f MiB (limit %.0f MiB), %llu keys refused, %llu alerts raised, %llu folded\n",
+  std::printf("server: %llu live window keys, window state %.0f MiB (limit %.0f MiB), %llu keys refused, %llu alerts raised, %llu folded, %llu held back by storm budgets\n",
               static_cast<unsigned long long>(stats.window_keys()), stats.memory_bytes() / 1048576.0,
               stats.memory_limit_bytes() / 1048576.0, static_cast<unsigned long long>(stats.keys_refused()),
               static_cast<unsigned long long>(stats.alerts_raised()),
-              static_cast<unsigned long long>(stats.alerts_suppressed()));
+              static_cast<unsigned long long>(stats.alerts_suppressed()),
+              static_cast<unsigned long long>(stats.alerts_held()));
   return 0;
 }

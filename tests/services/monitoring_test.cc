@@ -2,6 +2,8 @@
 // across a restart, events streamed by a game server, alerts watched,
 // acted on (an automatic sanction enforced by CheckPlayer) and
 // acknowledged, bad batches refused; and roll-up retention on a test clock.
+#include <algorithm>
+#include <filesystem>
 #include <future>
 #include <thread>
 
@@ -559,6 +561,112 @@ TEST(MonitoringRetentionTest, MinutesExpireHoursStay) {
   EXPECT_EQ(hours.points_size(), 1);
   EXPECT_EQ(m.QueryMetrics(Caller{&gm, ""}, v1::QueryMetricsRequest(), &hours).code(),
             absl::StatusCode::kInvalidArgument);  // no type
+}
+
+// A rule that fires for every player must not bury the alert store and
+// the GMs: past its budget for the minute, one storm summary stands for
+// the firings held back, which are counted; a quiet minute ends the storm.
+TEST(MonitoringStormTest, PastItsBudgetARuleRaisesOneSummaryThatCountsWhatWasHeld) {
+  auto dir = std::filesystem::temp_directory_path() / ("steward_storm_" + std::to_string(::getpid()));
+  std::filesystem::remove_all(dir);
+  auto store = *storage::Store::Open({.path = dir.string()});
+  std::atomic<int64_t> now{1'800'000'000'000};  // the start of a minute
+  MonitoringOptions o;
+  o.pipeline.clock = [&now] { return now.load(); };
+  o.alerts_per_rule_per_minute = 3;
+  Monitoring m(store.get(), nullptr, nullptr, o);
+  ASSERT_TRUE(m.Init(absl::Hours(100)).ok());
+  PrincipalConfig lead{.name = "lee", .kind = PrincipalKind::kGm, .role = Role::kLead};
+  Caller gm{&lead, ""};
+  v1::SaveRuleRequest save;
+  v1::Rule& r = *save.mutable_rule();
+  r.set_name("says hello");
+  r.set_kind(v1::RULE_KIND_PATTERN);
+  r.set_enabled(true);
+  r.add_event_types("chat");
+  r.add_group_by("player");
+  r.set_pattern("hello");
+  r.set_threshold(1);
+  v1::SaveRuleResponse saved;
+  std::promise<absl::Status> p;
+  m.SaveRule(gm, save, &saved, [&p](absl::Status s) { p.set_value(s); });
+  ASSERT_TRUE(p.get_future().get().ok());
+  auto settle = [&] {
+    m.pipeline().Sync();
+    ASSERT_TRUE(store->CommitAndWait([](storage::Txn&) { return absl::OkStatus(); }).ok());
+  };
+  auto chat = [&](int from, int to) {  // one line from each of players from..to-1
+    auto b = std::make_shared<v1::EventBatch>();
+    b->set_realm_id("eu1");
+    b->set_server_id("s1");
+    for (int i = from; i < to; ++i) {
+      auto* e = b->add_events();
+      e->set_type("chat");
+      e->set_player_id("p-" + std::to_string(i));
+      e->set_time_ms(now);
+      e->set_text("hello all");
+    }
+    std::promise<void> done;
+    m.Ingest(b, [&done](IngestResult) { done.set_value(); });
+    done.get_future().wait();
+    settle();
+  };
+  auto alerts = [&] {
+    v1::ListAlertsResponse resp;
+    EXPECT_TRUE(m.ListAlerts(gm, v1::ListAlertsRequest(), &resp).ok());
+    return std::vector<v1::Alert>(resp.alerts().begin(), resp.alerts().end());  // newest first
+  };
+  auto stats = [&] {
+    v1::PipelineStats st;
+    EXPECT_TRUE(m.Stats(gm, v1::PipelineStatsRequest(), &st).ok());
+    return st;
+  };
+
+  now += 1'000;
+  chat(0, 10);  // ten players fire: three alerts, then a storm
+  std::vector<v1::Alert> a = alerts();
+  ASSERT_EQ(a.size(), 4u);
+  int storms = 0;
+  for (const auto& x : a) storms += x.storm();
+  EXPECT_EQ(storms, 1);
+  EXPECT_EQ(stats().alerts_held(), 7u);
+  EXPECT_EQ(stats().alerts_raised(), 4u);
+  // Each second the held firings are written into the summary.
+  now += 1'000;
+  chat(10, 15);
+  m.Housekeep();
+  settle();
+  a = alerts();
+  ASSERT_EQ(a.size(), 4u);
+  auto summary = *std::find_if(a.begin(), a.end(), [](const v1::Alert& x) { return x.storm(); });
+  EXPECT_EQ(summary.occurrences(), 12u);
+  EXPECT_EQ(summary.rule_id(), saved.rule().id());
+  EXPECT_NE(summary.key().find("storm"), std::string::npos);
+  EXPECT_TRUE(summary.player_id().empty());
+  EXPECT_EQ(stats().alerts_held(), 12u);
+  // The next minute (59 s after the last held firing, so the storm is not
+  // yet over) has a fresh budget, but firings past it join the same summary.
+  now += 59'000;
+  chat(15, 25);
+  m.Housekeep();
+  settle();
+  a = alerts();
+  ASSERT_EQ(a.size(), 7u);  // three more alerts, the same summary
+  summary = *std::find_if(a.begin(), a.end(), [](const v1::Alert& x) { return x.storm(); });
+  EXPECT_EQ(summary.occurrences(), 19u);
+  // A quiet minute ends it; the next firing is an ordinary alert, and a
+  // storm after that gets a summary of its own.
+  now += 61'000;
+  m.Housekeep();
+  chat(25, 26);
+  a = alerts();
+  ASSERT_EQ(a.size(), 8u);
+  EXPECT_FALSE(a[0].storm());
+  EXPECT_EQ(a[0].player_id(), "p-25");
+  chat(26, 30);
+  storms = 0;
+  for (const auto& x : alerts()) storms += x.storm();
+  EXPECT_EQ(storms, 2);
 }
 
 }  // namespace
