@@ -9,10 +9,10 @@ std::string SevName(v1::Severity s) { return EnumShort(v1::Severity_Name(s), "SE
 std::string AlertStateName(v1::AlertState s) { return EnumShort(v1::AlertState_Name(s), "ALERT_STATE_"); }
 
 void PrintAlertLine(const v1::Alert& a) {
-  std::printf("%-7llu %-8s %-6s %-22s %-34s %10.1f %5u  %-19s %s%s\n", static_cast<unsigned long long>(a.id()),
+  std::printf("%-7llu %-8s %-6s %-22s %-34s %10.1f %5u  %-19s %s%s%s\n", static_cast<unsigned long long>(a.id()),
               SevName(a.severity()).c_str(), AlertStateName(a.state()).c_str(), Clip(a.rule_name(), 22).c_str(),
               Clip(a.key(), 34).c_str(), a.value(), a.occurrences(), Time(a.raised_at_ms()).c_str(),
-              a.page() ? "PAGE " : "", a.action_taken().c_str());
+              a.storm() ? "STORM " : "", a.page() ? "PAGE " : "", a.action_taken().c_str());
 }
 
 void PrintAlertHeader() {
@@ -294,9 +294,10 @@ void AddMonitoringCommands(CLI::App& app, const Globals& g, int* handled) {
                 static_cast<unsigned long long>(s.window_keys()), s.memory_bytes() / 1048576.0,
                 s.memory_limit_bytes() / 1048576.0, static_cast<unsigned long long>(s.keys_refused()), s.workers(),
                 static_cast<unsigned long long>(s.queue_depth()));
-    std::printf("alerts: %llu raised, %llu folded into open ones; arrival->fire p99 <= %.1f ms\n",
+    std::printf("alerts: %llu raised, %llu folded into open ones, %llu held back in storms; arrival->fire p99 <= %.1f ms\n",
                 static_cast<unsigned long long>(s.alerts_raised()),
-                static_cast<unsigned long long>(s.alerts_suppressed()), s.fire_latency_p99_ms());
+                static_cast<unsigned long long>(s.alerts_suppressed()),
+                static_cast<unsigned long long>(s.alerts_held()), s.fire_latency_p99_ms());
     return 0;
   }));
 }
