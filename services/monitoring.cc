@@ -352,8 +352,7 @@ void Monitoring::OnFiring(Firing&& f) {
   {
     absl::MutexLock l(&cooldown_mu_);
     auto it = cooldowns_.find(ck);
-    if (it != cooldowns_.end() && it->second.alert_id != 0 &&
-        now - it->second.last_raised_ms < r.cooldown_ms) {
+    if (it != cooldowns_.end() && it->second.alert_id != 0 && now < it->second.until_ms) {
       fold_into = it->second.alert_id;
     } else {
       Budget& b = budgets_[r.rule.id()];
@@ -374,7 +373,6 @@ void Monitoring::OnFiring(Firing&& f) {
       } else {
         ++b.raised;
         Cooldown& cd = it != cooldowns_.end() ? it->second : cooldowns_[ck];
-        cd.last_raised_ms = now;
         cd.until_ms = now + r.cooldown_ms;
         cd.alert_id = 0;  // set once stored
       }
@@ -482,7 +480,9 @@ void Monitoring::Housekeep() {
     if (now - last_prune_ms_ >= kMinuteMs) {
       last_prune_ms_ = now;
       for (auto it = cooldowns_.begin(); it != cooldowns_.end();) {
-        if (it->second.alert_id != 0 && it->second.until_ms <= now) {
+        // Also drops an entry whose alert was never stored (its commit
+        // failed); one still committing finds no entry and is harmless.
+        if (it->second.until_ms <= now) {
           cooldowns_.erase(it++);
         } else {
           ++it;

@@ -125,7 +125,6 @@ class Monitoring {
   // Gives every registered game server a fresh start for absence rules.
   absl::Status SeedAbsence();
   struct Cooldown {
-    int64_t last_raised_ms = 0;
     int64_t until_ms = 0;  // the end of the cooldown
     uint64_t alert_id = 0;
   };
