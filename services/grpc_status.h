@@ -4,13 +4,31 @@
 #ifndef STEWARD_SERVICES_GRPC_STATUS_H_
 #define STEWARD_SERVICES_GRPC_STATUS_H_
 
+#include <grpcpp/support/server_interceptor.h>
 #include <grpcpp/support/status.h>
 
 #include "absl/status/status.h"
+#include "absl/strings/string_view.h"
 
 namespace steward {
 
 grpc::Status ToGrpc(const absl::Status& s);
+
+// What a caller is told when its request's bytes do not parse as the
+// method's request message `type_name` (a string field that is not UTF-8,
+// or bytes that are not a message at all).
+std::string UnparsableRequest(absl::string_view type_name);
+
+// Left to itself, gRPC answers a unary or server-streaming request that
+// does not parse with a bare UNIMPLEMENTED and no message, as if the method
+// did not exist. This interceptor notices the failed parse and turns that
+// answer into INVALID_ARGUMENT saying which message did not parse and why
+// it usually happens. Client and bidirectional streams parse their own
+// messages (see monitoring_grpc.cc) and are left alone.
+class ParseErrorInterceptorFactory final : public grpc::experimental::ServerInterceptorFactoryInterface {
+ public:
+  grpc::experimental::Interceptor* CreateServerInterceptor(grpc::experimental::ServerRpcInfo* info) override;
+};
 
 }  // namespace steward
 

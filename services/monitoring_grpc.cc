@@ -41,9 +41,7 @@ struct OnArena {
 absl::Status ParseRequest(grpc::ByteBuffer* bytes, google::protobuf::Message* msg) {
   grpc::ProtoBufferReader reader(bytes);
   if (!reader.status().ok() || !msg->ParseFromZeroCopyStream(&reader)) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "not a valid ", msg->GetDescriptor()->name(),
-        " (every string field must be UTF-8; send raw bytes as a hash or base64)"));
+    return absl::InvalidArgumentError(UnparsableRequest(msg->GetDescriptor()->name()));
   }
   return absl::OkStatus();
 }

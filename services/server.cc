@@ -444,6 +444,9 @@ absl::StatusOr<std::unique_ptr<StewardServer>> StewardServer::Start(
   builder.AddChannelArgument(GRPC_ARG_HTTP2_BDP_PROBE, 0);
   // Responses carry at most a page of tickets (500 x ~20 KiB worst case).
   builder.SetMaxSendMessageSize(16 << 20);
+  std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>> interceptors;
+  interceptors.push_back(std::make_unique<ParseErrorInterceptorFactory>());
+  builder.experimental().SetInterceptorCreators(std::move(interceptors));
   rep->server = builder.BuildAndStart();
   if (rep->server == nullptr || (!config.listen.empty() && rep->port == 0)) {
     return absl::UnavailableError(absl::StrCat("cannot listen on ", config.listen,

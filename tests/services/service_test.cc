@@ -1,5 +1,6 @@
 // TicketService and AuditService over a real in-process gRPC server on an
 // ephemeral port, a real channel, and a real RocksDB in a temp dir.
+#include <grpcpp/generic/generic_stub.h>
 #include <grpcpp/grpcpp.h>
 
 #include <filesystem>
@@ -19,6 +20,7 @@
 #include "steward/v1/audit.grpc.pb.h"
 #include "steward/v1/gameserver.grpc.pb.h"
 #include "steward/v1/knowledge.grpc.pb.h"
+#include "steward/v1/moderation.grpc.pb.h"
 #include "steward/v1/ticket.grpc.pb.h"
 #include "storage/keys.h"
 #include "storage/status_macros.h"
@@ -463,6 +465,60 @@ TEST_F(ServiceTest, BadInputIsRejectedNamingTheField) {
   v1::ListTicketsResponse list;
   ASSERT_TRUE(tickets_->ListTickets(Ctx("admin").get(), {}, &list).ok());
   EXPECT_EQ(list.tickets_size(), 0);
+}
+
+// A request whose bytes do not parse (a string that is not UTF-8, or not a
+// message at all) is refused as INVALID_ARGUMENT naming the message, on
+// every unary and server-streaming method; a method that does not exist is
+// still UNIMPLEMENTED.
+TEST_F(ServiceTest, UnparsableRequestsAreInvalidArgumentNamingTheMessage) {
+  grpc::GenericStub generic(channel_);
+  auto raw_call = [&](const std::string& method, const std::string& bytes) {
+    grpc::Slice slice(bytes);
+    grpc::ByteBuffer req(&slice, 1), resp;
+    std::promise<grpc::Status> done;
+    auto ctx = Ctx("gs-eu1", "p-1");
+    generic.UnaryCall(ctx.get(), method, grpc::StubOptions(), &req, &resp,
+                      [&](grpc::Status s) { done.set_value(s); });
+    return done.get_future().get();
+  };
+  auto expect_unparsable = [](const grpc::Status& s, const std::string& type) {
+    EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << type << ": " << s.error_message();
+    EXPECT_NE(s.error_message().find("not a valid " + type + " (every string field must be UTF-8"),
+              std::string::npos)
+        << s.error_message();
+  };
+  // A field 1 that claims more bytes than there are.
+  const std::string truncated("\x0a\x7f\x01", 3);
+  expect_unparsable(raw_call("/steward.v1.ModerationService/CheckPlayer", truncated), "CheckPlayerRequest");
+  expect_unparsable(raw_call("/steward.v1.TicketService/SubmitTicket", truncated), "SubmitTicketRequest");
+  // A player's text with a broken multi-byte character, through the
+  // generated stub.
+  auto r = Req("garbled");
+  r.set_description("caf\xc3");
+  v1::SubmitTicketResponse sresp;
+  expect_unparsable(Submit("p-1", r, &sresp), "SubmitTicketRequest");
+  v1::CheckPlayerRequest check;
+  check.set_player_id("p-\xff");
+  v1::PlayerStatus status;
+  expect_unparsable(v1::ModerationService::NewStub(channel_)->CheckPlayer(Ctx("gs-eu1").get(), check, &status),
+                    "CheckPlayerRequest");
+  // A server stream.
+  v1::WatchDirectivesRequest watch;
+  watch.set_server_id("eu1-\xfe");
+  auto ctx = Ctx("gs-eu1");
+  auto reader = v1::GameServerService::NewStub(channel_)->WatchDirectives(ctx.get(), watch);
+  v1::DirectiveBatch batch;
+  EXPECT_FALSE(reader->Read(&batch));
+  expect_unparsable(reader->Finish(), "WatchDirectivesRequest");
+  // Well-formed requests are untouched, and unknown methods stay unknown.
+  EXPECT_TRUE(Submit("p-1", Req("fine"), &sresp).ok());
+  grpc::Status unknown = raw_call("/steward.v1.ModerationService/NoSuchMethod", "");
+  EXPECT_EQ(unknown.error_code(), grpc::StatusCode::UNIMPLEMENTED) << unknown.error_message();
+  // Nothing was stored for the garbled ticket.
+  v1::ListTicketsResponse list;
+  ASSERT_TRUE(tickets_->ListTickets(Ctx("admin").get(), {}, &list).ok());
+  EXPECT_EQ(list.tickets_size(), 1);
 }
 
 TEST_F(ServiceTest, PriorityComesFromCategoryAndReportVolumeAndSaysWhy) {
