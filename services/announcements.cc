@@ -233,7 +233,7 @@ void Announcements::Create(const Caller& c, const v1::CreateAnnouncementRequest&
         txn.Put(Cf::kModIndex, TimeKey(kIdxScheduled, now, id), "");
         RETURN_IF_ERROR(ShowIfDue(txn, *hub_, *a, now).status());
         Put(txn, *a);
-        RecordIdempotent(txn, idem, id);
+        RecordIdempotent(txn, idem, id, now);
         return AppendAudit(txn, c, now,
                            {.action = "announcement.create",
                             .target = absl::StrCat("announcement/", id),

@@ -271,6 +271,11 @@ absl::StatusOr<Config> ParseConfig(const std::string& text) {
     RETURN_IF_ERROR(ReadInt(*t, "retention_hours", "directives.", 1, 24 * 3650,
                             &c.directives.retention_hours));
   }
+  if (const toml::node* n = root.get("idempotency")) {
+    const toml::table* t = n->as_table();
+    if (t == nullptr) return absl::InvalidArgumentError("config: [idempotency] must be a table");
+    RETURN_IF_ERROR(ReadInt(*t, "keep_hours", "idempotency.", 1, 24 * 3650, &c.idempotency.keep_hours));
+  }
   if (const toml::node* n = root.get("desk")) {
     const toml::table* t = n->as_table();
     if (t == nullptr) return absl::InvalidArgumentError("config: [desk] must be a table");

@@ -133,6 +133,12 @@ struct DirectivesConfig {
   int retention_hours = 24 * 7;
 };
 
+struct IdempotencyConfig {
+  // How long an idempotency key is honoured: a retry within it gets the
+  // first attempt's answer; after it, the key is forgotten.
+  int keep_hours = 24 * 7;
+};
+
 struct Config {
   std::string listen = "127.0.0.1:50051";
   std::string data_dir = "var/data";
@@ -143,6 +149,7 @@ struct Config {
   MonitoringConfig monitoring;
   DeskConfig desk;
   DirectivesConfig directives;
+  IdempotencyConfig idempotency;
 };
 
 // Parses TOML text; errors name the offending key.

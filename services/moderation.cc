@@ -407,7 +407,7 @@ void Moderation::Issue(const Caller& c, const v1::IssueSanctionRequest& req,
           approval.add_sanction_ids(out->id());
           txn.Put(Cf::kApprovals, RecordKey(approval_id), approval.SerializeAsString());
         }
-        txn.Put(Cf::kIdempotency, idem, EncodeIds(approval_id, {out->id()}));
+        PutIdempotent(txn, idem, EncodeIds(approval_id, {out->id()}), now);
         return absl::OkStatus();
       },
       std::move(done));
@@ -472,7 +472,7 @@ void Moderation::BulkIssue(const Caller& c, const v1::BulkIssueSanctionsRequest&
           txn.Put(Cf::kApprovals, RecordKey(approval_id), approval.SerializeAsString());
           resp->set_approval_id(approval_id);
         }
-        txn.Put(Cf::kIdempotency, idem, EncodeIds(approval_id, ids));
+        PutIdempotent(txn, idem, EncodeIds(approval_id, ids), now);
         return absl::OkStatus();
       },
       std::move(done));

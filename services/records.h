@@ -82,7 +82,9 @@ absl::Status ReadNewest(const storage::Store& store, storage::Cf index, const st
 }
 
 // Idempotency entries (Cf::kIdempotency): (principal, scope, key) -> the
-// id the first attempt created.
+// id the first attempt created. Each is also indexed by the time it was
+// written (Cf::kIdemIndex) so IdempotencyExpiry can drop it once it is
+// older than the configured lifetime (services/idempotency.h).
 inline std::string IdempotencyKey(absl::string_view principal, absl::string_view scope,
                                   absl::string_view key) {
   return storage::KeyWriter().Str(principal).Str(scope).Str(key).Release();
@@ -99,8 +101,15 @@ inline absl::StatusOr<uint64_t> FindIdempotent(storage::Txn& txn, const std::str
   return *id;
 }
 
-inline void RecordIdempotent(storage::Txn& txn, const std::string& idem, uint64_t id) {
-  txn.Put(storage::Cf::kIdempotency, idem, storage::KeyWriter().U64(id).key());
+// Records `value` (what a retry is answered from) under `idem`, written now.
+inline void PutIdempotent(storage::Txn& txn, const std::string& idem, absl::string_view value,
+                          int64_t now_ms) {
+  txn.Put(storage::Cf::kIdempotency, idem, value);
+  txn.Put(storage::Cf::kIdemIndex, storage::KeyWriter().I64(now_ms).Raw(idem).key(), "");
+}
+
+inline void RecordIdempotent(storage::Txn& txn, const std::string& idem, uint64_t id, int64_t now_ms) {
+  PutIdempotent(txn, idem, storage::KeyWriter().U64(id).key(), now_ms);
 }
 
 }  // namespace steward

@@ -422,7 +422,7 @@ void Reports::SubmitReport(const Caller& c, const v1::SubmitReportRequest& req,
         txn.Put(Cf::kReportIndex,
                 KeyWriter().Byte(kIdxPlayerReports).Str(req.realm_id()).Str(c.player_id).I64(now).U64(id).key(),
                 "");
-        RecordIdempotent(txn, idem, id);
+        RecordIdempotent(txn, idem, id, now);
 
         // The case: counts and the escalation window.
         std::string old_state_key = is_new_case ? "" : CaseStateKey(kase);
@@ -560,7 +560,7 @@ void Reports::SubmitBug(const Caller& c, const v1::SubmitBugRequest& req, v1::Su
           txn.Put(Cf::kReportIndex, BugStatusKey(*bug), "");
         }
         txn.Put(Cf::kBugs, RecordKey(bug->id()), bug->SerializeAsString());
-        RecordIdempotent(txn, idem, rid);
+        RecordIdempotent(txn, idem, rid, now);
         return absl::OkStatus();
       },
       std::move(done));

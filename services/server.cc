@@ -13,6 +13,7 @@
 #include "services/audit.h"
 #include "services/auth.h"
 #include "services/grpc_status.h"
+#include "services/idempotency.h"
 #include "services/moderation_grpc.h"
 #include "services/monitoring_grpc.h"
 #include "services/reactors.h"
@@ -356,6 +357,7 @@ struct StewardServer::Rep {
   Monitoring monitoring;
   Knowledge knowledge;
   Desk desk_work;
+  IdempotencyExpiry idempotency;
   TicketServiceImpl tickets;
   AuditServiceImpl audit;
   std::unique_ptr<grpc::Service> moderation_service;
@@ -383,6 +385,7 @@ struct StewardServer::Rep {
         monitoring(store, &moderation, &reports, MonitoringOptionsFrom(config.monitoring)),
         knowledge(store),
         desk_work(store, &desk, &vip, DeskWorkOptionsFrom(config.desk)),
+        idempotency(store, int64_t{config.idempotency.keep_hours} * 3600 * 1000),
         tickets(&auth, &desk),
         audit(&auth, store),
         moderation_service(MakeModerationService(&auth, &moderation)),
@@ -420,6 +423,7 @@ absl::StatusOr<std::unique_ptr<StewardServer>> StewardServer::Start(
   if (absl::Status s = rep->monitoring.Init(); !s.ok()) return s;
   rep->vip.StartSweeper(absl::Hours(1));
   rep->desk.StartSlaScheduler(absl::Seconds(1));
+  rep->idempotency.Start();
 
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();

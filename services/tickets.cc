@@ -15,6 +15,7 @@
 #include "absl/time/time.h"
 #include "services/audit.h"
 #include "services/pagination.h"
+#include "services/records.h"
 #include "services/validation.h"
 #include "services/vip.h"
 #include "steward/v1/gameserver.pb.h"
@@ -449,7 +450,7 @@ void TicketDesk::Submit(const Caller& caller, const v1::SubmitTicketRequest& req
         }
         UpdateSla(nullptr, t, now, options_.sla);
         WriteTicket(txn, nullptr, *t, now);
-        txn.Put(Cf::kIdempotency, idem, KeyWriter().U64(id).key());
+        RecordIdempotent(txn, idem, id, now);
         return AppendAudit(txn, caller, now,
                            {.action = "ticket.submit", .target = Target(id), .after = t});
       },

@@ -329,7 +329,7 @@ void VipCare::RecordPurchase(const Caller& c, const v1::RecordPurchaseRequest& r
           *resp->add_created_tasks() = std::move(t);
         }
         PutProfile(txn, *p);
-        RecordIdempotent(txn, idem, 1);
+        RecordIdempotent(txn, idem, 1, now);
         p->clear_contact();
         p->set_contact_redacted(true);
         return absl::OkStatus();

@@ -62,6 +62,7 @@ constexpr absl::string_view kCfNames[] = {
     "knowledge",
     "knowledge_index",
     "desk",
+    "idempotency_by_time",
 };
 static_assert(std::size(kCfNames) == static_cast<size_t>(Cf::kCount));
 

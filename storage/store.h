@@ -66,6 +66,7 @@ enum class Cf : int {
   kKnowledge,       // kb entry id -> steward.v1.KbEntry (current version)
   kKbIndex,         // kb versions, word and tag indexes
   kDesk,            // handovers, quality samples and reviews, and their indexes
+  kIdemIndex,       // (written_ms, idempotency key) -> "": expiry order
   kCount,
 };
 

@@ -100,6 +100,10 @@ TEST(ConfigTest, DirectiveRetention) {
   auto bad = ParseConfig("[directives]\nretention_hours = 0");
   EXPECT_EQ(bad.status().code(), absl::StatusCode::kInvalidArgument);
   EXPECT_NE(bad.status().message().find("directives.retention_hours"), std::string::npos);
+  EXPECT_EQ(ParseConfig("")->idempotency.keep_hours, 24 * 7);
+  EXPECT_EQ(ParseConfig("[idempotency]\nkeep_hours = 24")->idempotency.keep_hours, 24);
+  bad = ParseConfig("[idempotency]\nkeep_hours = -1");
+  EXPECT_NE(bad.status().message().find("idempotency.keep_hours"), std::string::npos) << bad.status();
 }
 
 TEST(ConfigTest, Sha256MatchesKnownVector) {

@@ -9,6 +9,7 @@
 #include "gtest/gtest.h"
 #include "server_fixture.h"
 #include "services/directives.h"
+#include "services/idempotency.h"
 #include "services/moderation.h"
 #include "steward/v1/audit.grpc.pb.h"
 #include "steward/v1/gameserver.grpc.pb.h"
@@ -320,6 +321,41 @@ TEST_F(ModerationTest, PermanentBansNeedASecondGm) {
   EXPECT_EQ(trail.records(0).action(), "sanction.approve");
   EXPECT_EQ(trail.records(0).actor(), "sup");
   EXPECT_EQ(trail.records(1).action(), "sanction.issue");
+}
+
+// An idempotency key answers retries for its lifetime; once expired, the
+// same key is a new request. Entries are deleted in write order, and only
+// those written before the cutoff.
+TEST_F(ModerationTest, IdempotencyKeysExpireAfterTheirLifetime) {
+  const int64_t kHour = 3600 * 1000;
+  auto now_ms = [] { return absl::ToUnixMillis(absl::Now()); };
+  auto spec = Spec(v1::SANCTION_TYPE_MUTE, "p-7", kHour, "eu1");
+  v1::Sanction first, again;
+  ASSERT_TRUE(Issue("agent", spec, &first, "mute-p7").ok());
+  ASSERT_TRUE(Issue("agent", spec, &again, "mute-p7").ok());
+  EXPECT_EQ(again.id(), first.id());  // a retry
+  IdempotencyExpiry expiry(store_.get(), 7 * 24 * kHour);
+  auto n = expiry.Expire(now_ms() - kHour);  // nothing is that old
+  ASSERT_TRUE(n.ok()) << n.status();
+  EXPECT_EQ(*n, 0);
+  ASSERT_TRUE(Issue("agent", spec, &again, "mute-p7").ok());
+  EXPECT_EQ(again.id(), first.id());
+  const int64_t cutoff = now_ms() + 1;
+  n = expiry.Expire(cutoff);
+  ASSERT_TRUE(n.ok()) << n.status();
+  EXPECT_EQ(*n, 1);
+  // The key is forgotten: the same request now places a second mute.
+  ASSERT_TRUE(Issue("agent", spec, &again, "mute-p7").ok());
+  EXPECT_NE(again.id(), first.id());
+  v1::Sanction retry;
+  ASSERT_TRUE(Issue("agent", spec, &retry, "mute-p7").ok());
+  EXPECT_EQ(retry.id(), again.id());
+  // The new entry is younger than the old cutoff, so it stays.
+  n = expiry.Expire(cutoff - 1);
+  ASSERT_TRUE(n.ok());
+  EXPECT_EQ(*n, 0);
+  ASSERT_TRUE(Issue("agent", spec, &retry, "mute-p7").ok());
+  EXPECT_EQ(retry.id(), again.id());
 }
 
 TEST_F(ModerationTest, BulkIsAllOrNothingIdempotentAndLargeOnesWaitForApproval) {

@@ -1,0 +1,62 @@
+#include "services/idempotency.h"
+
+#include <string>
+#include <vector>
+
+#include "absl/time/clock.h"
+#include "services/log.h"
+#include "storage/keys.h"
+#include "storage/status_macros.h"
+#include "storage/store.h"
+
+namespace steward {
+
+using storage::Cf;
+
+IdempotencyExpiry::~IdempotencyExpiry() {
+  {
+    absl::MutexLock lock(&mu_);
+    stop_ = true;
+  }
+  if (thread_.joinable()) thread_.join();
+}
+
+void IdempotencyExpiry::Start(absl::Duration every) {
+  thread_ = std::thread([this, every] {
+    do {
+      auto n = Expire(absl::ToUnixMillis(absl::Now()) - keep_ms_);
+      if (!n.ok()) {
+        LogWarning("idempotency expiry: ", n.status().ToString());
+      } else if (*n > 0) {
+        LogInfo("idempotency expiry: ", *n, " keys past their lifetime deleted");
+      }
+      absl::MutexLock lock(&mu_);
+      auto stop = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return stop_; };
+      if (mu_.AwaitWithTimeout(absl::Condition(&stop), every)) return;
+    } while (true);
+  });
+}
+
+absl::StatusOr<int> IdempotencyExpiry::Expire(int64_t cutoff_ms) {
+  const std::string limit = storage::KeyWriter().I64(cutoff_ms).Release();
+  int deleted = 0;
+  while (true) {
+    // In slices, so a backlog of millions never sits in one transaction.
+    std::vector<std::string> doomed;
+    RETURN_IF_ERROR(store_->Scan(Cf::kIdemIndex, "", limit, false, [&](absl::string_view k, absl::string_view) {
+      doomed.emplace_back(k);
+      return doomed.size() < 10'000;
+    }));
+    if (doomed.empty()) return deleted;
+    RETURN_IF_ERROR(store_->CommitAndWait([&](storage::Txn& txn) {
+      for (const auto& k : doomed) {
+        txn.Delete(Cf::kIdempotency, absl::string_view(k).substr(8));  // after the I64 time
+        txn.Delete(Cf::kIdemIndex, k);
+      }
+      return absl::OkStatus();
+    }));
+    deleted += static_cast<int>(doomed.size());
+  }
+}
+
+}  // namespace steward

@@ -1,0 +1,42 @@
+// Idempotency keys are honoured for a configured lifetime (default 7 days):
+// long enough for any client retry, short enough that the keys of millions
+// of tickets, reports and sanctions do not pile up in the store forever.
+// Entries older than that are deleted in write order from the time index
+// (Cf::kIdemIndex); a retry after that creates a new record.
+#ifndef STEWARD_SERVICES_IDEMPOTENCY_H_
+#define STEWARD_SERVICES_IDEMPOTENCY_H_
+
+#include <cstdint>
+#include <thread>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
+
+namespace steward {
+namespace storage {
+class Store;
+}
+
+class IdempotencyExpiry {
+ public:
+  IdempotencyExpiry(storage::Store* store, int64_t keep_ms) : store_(store), keep_ms_(keep_ms) {}
+  ~IdempotencyExpiry();
+
+  // Expires once now and then every `every`, on a thread of its own.
+  void Start(absl::Duration every = absl::Hours(1));
+  // Deletes the entries written before `cutoff_ms`; returns how many.
+  absl::StatusOr<int> Expire(int64_t cutoff_ms);
+
+ private:
+  storage::Store* store_;
+  const int64_t keep_ms_;
+  absl::Mutex mu_;
+  bool stop_ ABSL_GUARDED_BY(mu_) = false;
+  std::thread thread_;
+};
+
+}  // namespace steward
+
+#endif  // STEWARD_SERVICES_IDEMPOTENCY_H_
