@@ -113,8 +113,19 @@ absl::Status ListAuditRecords(const storage::Store& store, const Caller& caller,
 }
 
 absl::Status VerifyAuditChain(const storage::Store& store, const Caller& caller,
-                              v1::VerifyAuditChainResponse* resp) {
+                              v1::VerifyAuditChainResponse* resp,
+                              const std::function<bool()>& cancelled) {
   RETURN_IF_ERROR(RequireGm(caller, Role::kAdmin, "verifying the audit chain"));
+  // The head as it is before the scan: the chain must pass through it.
+  // Records appended during the scan come after it (and are checked too);
+  // read after the scan, it could name a record the scan never saw.
+  std::string head;
+  absl::Status hs = store.Get(Cf::kMeta, kChainHeadKey, &head);
+  if (!hs.ok() && !absl::IsNotFound(hs)) return hs;
+  const bool has_head = hs.ok();
+  bool saw_head = false;
+  bool stopped = false;
+  uint64_t scanned = 0;
   // Records are keyed by time then id; the chain runs by id. Wall-clock
   // steps can put a few records out of id order in the scan, so hold
   // records until the next expected id arrives.
@@ -139,6 +150,7 @@ absl::Status VerifyAuditChain(const storage::Store& store, const Caller& caller,
         fail(rec.id(), "hash does not match the record's contents (the record was altered)");
       } else {
         prev = rec.hash();
+        if (has_head && prev == head) saw_head = true;
         resp->set_last_id(rec.id());
         resp->set_records_checked(resp->records_checked() + 1);
         ++next_id;
@@ -148,6 +160,10 @@ absl::Status VerifyAuditChain(const storage::Store& store, const Caller& caller,
   };
   RETURN_IF_ERROR(store.Scan(Cf::kAudit, "", "", false,
                              [&](absl::string_view key, absl::string_view value) {
+    if (cancelled && ++scanned % 4096 == 0 && cancelled()) {
+      stopped = true;
+      return false;
+    }
     v1::AuditRecord rec;
     if (!rec.ParseFromArray(value.data(), value.size())) {
       KeyReader r(key);
@@ -164,15 +180,17 @@ absl::Status VerifyAuditChain(const storage::Store& store, const Caller& caller,
     if (!bad && waiting.size() > kMaxOutOfOrder) fail(next_id, "record is missing from the chain");
     return !bad;
   }));
+  if (stopped) return absl::CancelledError("audit chain verification stopped: the caller went away");
   if (!bad && !waiting.empty()) fail(next_id, "record is missing from the chain");
   if (!bad) {
     // The head moves with every append, so it also catches removal of the
     // newest records.
-    std::string head;
-    absl::Status hs = store.Get(Cf::kMeta, kChainHeadKey, &head);
-    if (!hs.ok() && !absl::IsNotFound(hs)) return hs;
-    if (hs.ok() ? head != prev : resp->records_checked() != 0) {
+    if (has_head && !saw_head) {
       fail(next_id, "the chain ends before its recorded head (newest records were removed)");
+    } else if (!has_head && resp->records_checked() != 0 && absl::IsNotFound(store.Get(Cf::kMeta, kChainHeadKey, &head))) {
+      // Records but still no head (the first ones may have arrived during
+      // the scan, with a head of their own).
+      fail(next_id, "the chain has records but its recorded head is gone");
     } else {
       resp->set_intact(true);
     }

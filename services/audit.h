@@ -41,9 +41,12 @@ absl::Status ListAuditRecords(const storage::Store& store, const Caller& caller,
                        v1::ListAuditResponse* resp);
 
 // Recomputes every record's hash in id order and checks each links to the
-// one before. Admins only.
+// one before. Admins only. Records appended while it runs are checked too.
+// `cancelled` (optional) is polled every few thousand records; when it says
+// so the check stops with CANCELLED.
 absl::Status VerifyAuditChain(const storage::Store& store, const Caller& caller,
-                              v1::VerifyAuditChainResponse* resp);
+                              v1::VerifyAuditChainResponse* resp,
+                              const std::function<bool()>& cancelled = nullptr);
 
 }  // namespace steward
 

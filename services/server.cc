@@ -4,8 +4,10 @@
 #include <grpcpp/grpcpp.h>
 #include <grpcpp/health_check_service_interface.h>
 
+#include <deque>
 #include <fstream>
 #include <sstream>
+#include <thread>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
@@ -235,20 +237,76 @@ class AuditServiceImpl final : public v1::AuditService::CallbackService {
     reactor->Finish(ToGrpc(s));
     return reactor;
   }
+  // A full verification reads every record ever written: minutes on a
+  // large trail. It runs on a thread of its own, one at a time with a few
+  // waiting, so it never holds one of gRPC's few callback threads (which
+  // serve CheckPlayer on login) and stops when its caller goes away.
   grpc::ServerUnaryReactor* VerifyAuditChain(grpc::CallbackServerContext* ctx,
                                              const v1::VerifyAuditChainRequest*,
                                              v1::VerifyAuditChainResponse* resp) override {
     auto* reactor = ctx->DefaultReactor();
     auto caller = auth_.Authenticate(*ctx);
-    absl::Status s = caller.ok() ? steward::VerifyAuditChain(store_, *caller, resp)
-                                 : caller.status();
-    reactor->Finish(ToGrpc(s));
+    if (!caller.ok()) {
+      reactor->Finish(ToGrpc(caller.status()));
+      return reactor;
+    }
+    absl::MutexLock lock(&mu_);
+    if (stop_) {
+      reactor->Finish(grpc::Status(grpc::StatusCode::UNAVAILABLE, "the server is shutting down"));
+    } else if (queue_.size() >= kMaxWaitingVerifications) {
+      reactor->Finish(grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED,
+                                   "audit chain verifications are already running and waiting; "
+                                   "try again when one has finished"));
+    } else {
+      queue_.push_back({ctx, reactor, *std::move(caller), resp});
+      if (!worker_.joinable()) worker_ = std::thread([this] { Verify(); });
+    }
     return reactor;
   }
 
+  ~AuditServiceImpl() override {
+    {
+      absl::MutexLock lock(&mu_);
+      stop_ = true;
+    }
+    if (worker_.joinable()) worker_.join();
+  }
+
  private:
+  static constexpr size_t kMaxWaitingVerifications = 4;
+  struct Verification {
+    grpc::CallbackServerContext* ctx;
+    grpc::ServerUnaryReactor* reactor;
+    Caller caller;
+    v1::VerifyAuditChainResponse* resp;
+  };
+
+  void Verify() {
+    while (true) {
+      Verification v;
+      {
+        absl::MutexLock lock(&mu_);
+        auto ready = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return stop_ || !queue_.empty(); };
+        mu_.Await(absl::Condition(&ready));
+        if (queue_.empty()) return;  // stopping, nothing left
+        v = std::move(queue_.front());
+        queue_.pop_front();
+      }
+      grpc::CallbackServerContext* ctx = v.ctx;
+      absl::Status s = steward::VerifyAuditChain(store_, v.caller, v.resp, [this, ctx] {
+        absl::MutexLock lock(&mu_);
+        return stop_ || ctx->IsCancelled();
+      });
+      v.reactor->Finish(ToGrpc(s));
+    }
+  }
+
   const Authenticator& auth_;
   const storage::Store& store_;
+  absl::Mutex mu_;
+  std::deque<Verification> queue_ ABSL_GUARDED_BY(mu_);
+  bool stop_ ABSL_GUARDED_BY(mu_) = false;
+  std::thread worker_;
 };
 
 absl::StatusOr<std::string> ReadFile(const std::string& path, absl::string_view what) {
