@@ -423,7 +423,8 @@ class KnowledgeServiceImpl final : public v1::KnowledgeService::CallbackService 
 
 class DeskServiceImpl final : public v1::DeskService::CallbackService {
  public:
-  DeskServiceImpl(const Authenticator* auth, Desk* desk) : auth_(*auth), desk_(*desk) {}
+  DeskServiceImpl(const Authenticator* auth, Desk* desk, SlowLane* slow)
+      : auth_(*auth), desk_(*desk), slow_(*slow) {}
   grpc::ServerUnaryReactor* WriteHandover(grpc::CallbackServerContext* ctx, const v1::WriteHandoverRequest* req,
                                           v1::Handover* resp) override {
     return UnaryWrite(auth_, ctx, req, resp, &Desk::WriteHandover, desk_);
@@ -453,22 +454,23 @@ class DeskServiceImpl final : public v1::DeskService::CallbackService {
   grpc::ServerUnaryReactor* GetQualityTrends(grpc::CallbackServerContext* ctx,
                                              const v1::QualityTrendsRequest* req,
                                              v1::QualityTrends* resp) override {
-    return UnaryRead(auth_, ctx, req, resp, &Desk::GetQualityTrends, desk_);
+    return UnaryReadSlow(slow_, auth_, ctx, req, resp, &Desk::GetQualityTrends, desk_);
   }
   grpc::ServerUnaryReactor* GetDeskReport(grpc::CallbackServerContext* ctx, const v1::DeskReportRequest* req,
                                           v1::DeskReport* resp) override {
-    return UnaryRead(auth_, ctx, req, resp, &Desk::GetDeskReport, desk_);
+    return UnaryReadSlow(slow_, auth_, ctx, req, resp, &Desk::GetDeskReport, desk_);
   }
 
  private:
   const Authenticator& auth_;
   Desk& desk_;
+  SlowLane& slow_;
 };
 
 }  // namespace
 
-std::unique_ptr<grpc::Service> MakeDeskService(const Authenticator* auth, Desk* desk) {
-  return std::make_unique<DeskServiceImpl>(auth, desk);
+std::unique_ptr<grpc::Service> MakeDeskService(const Authenticator* auth, Desk* desk, SlowLane* slow) {
+  return std::make_unique<DeskServiceImpl>(auth, desk, slow);
 }
 
 std::unique_ptr<grpc::Service> MakeVipService(const Authenticator* auth, VipCare* vip) {

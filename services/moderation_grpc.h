@@ -23,6 +23,8 @@ class Service;
 
 namespace steward {
 
+class SlowLane;
+
 std::unique_ptr<grpc::Service> MakeModerationService(const Authenticator* auth,
                                                      Moderation* moderation);
 std::unique_ptr<grpc::Service> MakeGameServerService(const Authenticator* auth,
@@ -30,7 +32,7 @@ std::unique_ptr<grpc::Service> MakeGameServerService(const Authenticator* auth,
 
 std::unique_ptr<grpc::Service> MakeVipService(const Authenticator* auth, VipCare* vip);
 std::unique_ptr<grpc::Service> MakeKnowledgeService(const Authenticator* auth, Knowledge* kb);
-std::unique_ptr<grpc::Service> MakeDeskService(const Authenticator* auth, Desk* desk);
+std::unique_ptr<grpc::Service> MakeDeskService(const Authenticator* auth, Desk* desk, SlowLane* slow);
 std::unique_ptr<grpc::Service> MakeReportService(const Authenticator* auth, Reports* reports);
 std::unique_ptr<grpc::Service> MakeAnnouncementService(const Authenticator* auth,
                                                        Announcements* announcements);

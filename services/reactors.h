@@ -9,6 +9,7 @@
 
 #include "services/auth.h"
 #include "services/grpc_status.h"
+#include "services/slow_lane.h"
 #include "storage/store.h"
 
 namespace steward {
@@ -23,6 +24,29 @@ grpc::ServerUnaryReactor* UnaryRead(const Authenticator& auth, grpc::CallbackSer
   auto caller = auth.Authenticate(*ctx);
   absl::Status s = caller.ok() ? (domain.*fn)(*caller, *req, resp) : caller.status();
   reactor->Finish(ToGrpc(s));
+  return reactor;
+}
+
+// For reads that may scan a lot (reports over long ranges): the same, run
+// on `lane` instead of a gRPC thread; RESOURCE_EXHAUSTED when the lane's
+// queue is full.
+template <typename Domain, typename Req, typename Resp>
+grpc::ServerUnaryReactor* UnaryReadSlow(SlowLane& lane, const Authenticator& auth,
+                                        grpc::CallbackServerContext* ctx, const Req* req, Resp* resp,
+                                        absl::Status (Domain::*fn)(const Caller&, const Req&, Resp*)
+                                            const,
+                                        const Domain& domain) {
+  auto* reactor = ctx->DefaultReactor();
+  auto caller = auth.Authenticate(*ctx);
+  if (!caller.ok()) {
+    reactor->Finish(ToGrpc(caller.status()));
+    return reactor;
+  }
+  if (!lane.Submit([reactor, c = *std::move(caller), req, resp, fn, &domain] {
+        reactor->Finish(ToGrpc((domain.*fn)(c, *req, resp)));
+      })) {
+    reactor->Finish(ToGrpc(BusyLane()));
+  }
   return reactor;
 }
 

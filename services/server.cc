@@ -4,10 +4,8 @@
 #include <grpcpp/grpcpp.h>
 #include <grpcpp/health_check_service_interface.h>
 
-#include <deque>
 #include <fstream>
 #include <sstream>
-#include <thread>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
@@ -224,8 +222,8 @@ class TicketServiceImpl final : public v1::TicketService::CallbackService {
 
 class AuditServiceImpl final : public v1::AuditService::CallbackService {
  public:
-  AuditServiceImpl(const Authenticator* auth, const storage::Store* store)
-      : auth_(*auth), store_(*store) {}
+  AuditServiceImpl(const Authenticator* auth, const storage::Store* store, SlowLane* slow)
+      : auth_(*auth), store_(*store), slow_(*slow) {}
 
   grpc::ServerUnaryReactor* ListAuditRecords(grpc::CallbackServerContext* ctx,
                                       const v1::ListAuditRequest* req,
@@ -237,10 +235,9 @@ class AuditServiceImpl final : public v1::AuditService::CallbackService {
     reactor->Finish(ToGrpc(s));
     return reactor;
   }
-  // A full verification reads every record ever written: minutes on a
-  // large trail. It runs on a thread of its own, one at a time with a few
-  // waiting, so it never holds one of gRPC's few callback threads (which
-  // serve CheckPlayer on login) and stops when its caller goes away.
+  // A full verification reads every record ever written (minutes on a
+  // large trail), so it runs on the slow lane and stops when its caller
+  // goes away or the server shuts down.
   grpc::ServerUnaryReactor* VerifyAuditChain(grpc::CallbackServerContext* ctx,
                                              const v1::VerifyAuditChainRequest*,
                                              v1::VerifyAuditChainResponse* resp) override {
@@ -250,63 +247,21 @@ class AuditServiceImpl final : public v1::AuditService::CallbackService {
       reactor->Finish(ToGrpc(caller.status()));
       return reactor;
     }
-    absl::MutexLock lock(&mu_);
-    if (stop_) {
-      reactor->Finish(grpc::Status(grpc::StatusCode::UNAVAILABLE, "the server is shutting down"));
-    } else if (queue_.size() >= kMaxWaitingVerifications) {
-      reactor->Finish(grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED,
-                                   "audit chain verifications are already running and waiting; "
-                                   "try again when one has finished"));
-    } else {
-      queue_.push_back({ctx, reactor, *std::move(caller), resp});
-      if (!worker_.joinable()) worker_ = std::thread([this] { Verify(); });
+    if (!slow_.Submit([this, ctx, reactor, c = *std::move(caller), resp] {
+          absl::Status s = steward::VerifyAuditChain(store_, c, resp, [this, ctx] {
+            return ctx->IsCancelled() || slow_.stopping();
+          });
+          reactor->Finish(ToGrpc(s));
+        })) {
+      reactor->Finish(ToGrpc(BusyLane()));
     }
     return reactor;
   }
 
-  ~AuditServiceImpl() override {
-    {
-      absl::MutexLock lock(&mu_);
-      stop_ = true;
-    }
-    if (worker_.joinable()) worker_.join();
-  }
-
  private:
-  static constexpr size_t kMaxWaitingVerifications = 4;
-  struct Verification {
-    grpc::CallbackServerContext* ctx;
-    grpc::ServerUnaryReactor* reactor;
-    Caller caller;
-    v1::VerifyAuditChainResponse* resp;
-  };
-
-  void Verify() {
-    while (true) {
-      Verification v;
-      {
-        absl::MutexLock lock(&mu_);
-        auto ready = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return stop_ || !queue_.empty(); };
-        mu_.Await(absl::Condition(&ready));
-        if (queue_.empty()) return;  // stopping, nothing left
-        v = std::move(queue_.front());
-        queue_.pop_front();
-      }
-      grpc::CallbackServerContext* ctx = v.ctx;
-      absl::Status s = steward::VerifyAuditChain(store_, v.caller, v.resp, [this, ctx] {
-        absl::MutexLock lock(&mu_);
-        return stop_ || ctx->IsCancelled();
-      });
-      v.reactor->Finish(ToGrpc(s));
-    }
-  }
-
   const Authenticator& auth_;
   const storage::Store& store_;
-  absl::Mutex mu_;
-  std::deque<Verification> queue_ ABSL_GUARDED_BY(mu_);
-  bool stop_ ABSL_GUARDED_BY(mu_) = false;
-  std::thread worker_;
+  SlowLane& slow_;
 };
 
 absl::StatusOr<std::string> ReadFile(const std::string& path, absl::string_view what) {
@@ -405,6 +360,7 @@ MonitoringOptions MonitoringOptionsFrom(const MonitoringConfig& c) {
 
 struct StewardServer::Rep {
   Authenticator auth;
+  SlowLane slow;  // heavy reads; outlives the services that queue on it
   DirectiveHub hub;
   TicketDesk desk;
   Moderation moderation;
@@ -445,7 +401,7 @@ struct StewardServer::Rep {
         desk_work(store, &desk, &vip, DeskWorkOptionsFrom(config.desk)),
         idempotency(store, int64_t{config.idempotency.keep_hours} * 3600 * 1000),
         tickets(&auth, &desk),
-        audit(&auth, store),
+        audit(&auth, store, &slow),
         moderation_service(MakeModerationService(&auth, &moderation)),
         game_server_service(MakeGameServerService(&auth, &game_servers, &hub)),
         announcement_service(MakeAnnouncementService(&auth, &announcements)),
@@ -454,7 +410,7 @@ struct StewardServer::Rep {
         event_service(MakeEventService(&auth, &monitoring)),
         monitoring_service(MakeMonitoringService(&auth, &monitoring)),
         knowledge_service(MakeKnowledgeService(&auth, &knowledge)),
-        desk_service(MakeDeskService(&auth, &desk_work)) {
+        desk_service(MakeDeskService(&auth, &desk_work, &slow)) {
     desk.set_vip(&vip);
     monitoring.set_vip_hook([this](const Caller& c, const v1::Event& e) { vip.RecordEvent(c, e); });
     desk.set_acked_seq_lookup([this](absl::string_view realm, absl::string_view server) {

@@ -15,6 +15,7 @@
 #include "services/config.h"
 #include "services/directives.h"
 #include "services/server.h"
+#include "services/slow_lane.h"
 #include "services/tickets.h"
 #include "services/vip.h"
 #include "server_fixture.h"
@@ -1029,6 +1030,39 @@ namespace {
 
 // Directive retention: old directives go, the newest stays, and a reader
 // resuming from before the cut is told what it missed, after a restart too.
+// One heavy read at a time, in order, with a bounded queue; what is queued
+// when the owner shuts down still runs (and can see it is stopping).
+TEST(SlowLaneTest, RunsOneAtATimeInOrderAndRefusesPastItsQueue) {
+  std::vector<int> ran;
+  std::promise<void> release;
+  std::shared_future<void> gate = release.get_future().share();
+  std::promise<void> first_started;
+  bool saw_stopping = false;
+  {
+    SlowLane lane(2);
+    ASSERT_TRUE(lane.Submit([&] {
+      first_started.set_value();
+      gate.wait();
+      ran.push_back(1);
+    }));
+    first_started.get_future().wait();  // 1 runs; the queue is empty again
+    EXPECT_TRUE(lane.Submit([&] { ran.push_back(2); }));
+    EXPECT_TRUE(lane.Submit([&] {
+      ran.push_back(3);
+      saw_stopping = lane.stopping();
+    }));
+    EXPECT_FALSE(lane.Submit([&] { ran.push_back(4); }));  // two already wait
+    EXPECT_FALSE(lane.stopping());
+    std::thread opener([&] {
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+      release.set_value();
+    });
+    opener.detach();
+  }  // the destructor stops the lane, lets 1, 2 and 3 finish, and joins
+  EXPECT_EQ(ran, (std::vector<int>{1, 2, 3}));
+  EXPECT_TRUE(saw_stopping);
+}
+
 TEST(DirectiveRetentionTest, TrimKeepsTheNewestAndReportsTheGap) {
   auto dir = std::filesystem::temp_directory_path() / ("steward_dtrim_" + std::to_string(::getpid()));
   std::filesystem::remove_all(dir);
