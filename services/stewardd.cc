@@ -31,6 +31,7 @@ int main(int argc, char** argv) {
   // Mutex acquisition (gRPC's own included) then updates a process-wide
   // lock graph under a global lock. Tests keep it; the daemon does not.
   absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
+  steward::RouteProtobufLogs();
 
   steward::Config config;
   if (!config_path.empty()) {

@@ -14,6 +14,7 @@
 #include "services/audit.h"
 #include "services/config.h"
 #include "services/directives.h"
+#include "services/log.h"
 #include "services/server.h"
 #include "services/slow_lane.h"
 #include "services/tickets.h"
@@ -554,6 +555,26 @@ TEST_F(ServiceTest, UnparsableRequestsAreInvalidArgumentNamingTheMessage) {
   EXPECT_EQ(list.tickets_size(), 1);
 }
 
+// Each unparsable request makes protobuf log a line; routed into our log,
+// a flood of them writes at most 20 lines a minute.
+TEST_F(ServiceTest, AFloodOfUnparsableRequestsCannotFloodTheLog) {
+  RouteProtobufLogs();
+  auto stub = v1::ModerationService::NewStub(channel_);
+  v1::CheckPlayerRequest check;
+  check.set_player_id("p-\xff");
+  ::testing::internal::CaptureStderr();
+  for (int i = 0; i < 200; ++i) {
+    v1::PlayerStatus status;
+    EXPECT_EQ(stub->CheckPlayer(Ctx("gs-eu1").get(), check, &status).error_code(),
+              grpc::StatusCode::INVALID_ARGUMENT);
+  }
+  std::string err = ::testing::internal::GetCapturedStderr();
+  size_t lines = 0;
+  for (size_t at = err.find("protobuf "); at != std::string::npos; at = err.find("protobuf ", at + 1)) ++lines;
+  EXPECT_EQ(lines, 20u) << err.substr(0, 2000);  // client and server lines together
+  EXPECT_NE(err.find("contains invalid UTF-8"), std::string::npos);
+}
+
 TEST_F(ServiceTest, PriorityComesFromCategoryAndReportVolumeAndSaysWhy) {
   auto join = [](const v1::Ticket& t) {
     std::string all;
@@ -1061,6 +1082,22 @@ TEST(SlowLaneTest, RunsOneAtATimeInOrderAndRefusesPastItsQueue) {
   }  // the destructor stops the lane, lets 1, 2 and 3 finish, and joins
   EXPECT_EQ(ran, (std::vector<int>{1, 2, 3}));
   EXPECT_TRUE(saw_stopping);
+}
+
+TEST(LogLimiterTest, LetsAFewLinesThroughEachWindowAndCountsTheRest) {
+  LogLimiter limiter(3, absl::Minutes(1));
+  const absl::Time t0 = absl::FromUnixSeconds(1'000'000);
+  uint64_t dropped = 99;
+  for (int i = 0; i < 3; ++i) {
+    EXPECT_TRUE(limiter.Admit(t0 + absl::Seconds(i), &dropped));
+    EXPECT_EQ(dropped, 0u);
+  }
+  for (int i = 0; i < 5; ++i) EXPECT_FALSE(limiter.Admit(t0 + absl::Seconds(10 + i), &dropped));
+  // The next window lets lines through again and reports what was held.
+  EXPECT_TRUE(limiter.Admit(t0 + absl::Seconds(61), &dropped));
+  EXPECT_EQ(dropped, 5u);
+  EXPECT_TRUE(limiter.Admit(t0 + absl::Seconds(62), &dropped));
+  EXPECT_EQ(dropped, 0u);
 }
 
 TEST(DirectiveRetentionTest, TrimKeepsTheNewestAndReportsTheGap) {
