@@ -18,7 +18,7 @@ if [ "$MODE" = "--smoke" ]; then
     echo "$out" | grep -q " 0 failed" || fail "load smoke saw failed calls"
   done
   "$BUILD/tests/bench/moderation_load" --addr "$ADDR" --gs-token "$GS_TOKEN" \
-    --gm-token "$ADMIN_TOKEN" directive --bans 20 || fail "directive smoke failed"
+    --gm-token "$ADMIN_TOKEN" directive --bans 20 --watchers 20 || fail "directive smoke failed"
   "$BUILD/tests/bench/moderation_load" --addr "$ADDR" --gs-token "$GS_TOKEN" \
     --gm-token "$ADMIN_TOKEN" check --seconds 1 --players 500 --channels 2 || fail "CheckPlayer smoke failed"
   out=$("$BUILD/tests/bench/event_load" --addr "$ADDR" --gs-token "$GS_TOKEN" \
@@ -62,6 +62,8 @@ for ch in 2 4; do  # two game servers' connections, then four
     --seconds "${BENCH_SECONDS:-10}" --channels "$ch"
 done
 "$mod" --addr "$ADDR" --gs-token "$GS_TOKEN" --gm-token "$ADMIN_TOKEN" directive --bans 1000
+echo "-- the same with 500 more game servers of the realm watching (every ban goes to all of them)"
+"$mod" --addr "$ADDR" --gs-token "$GS_TOKEN" --gm-token "$ADMIN_TOKEN" directive --bans 600 --watchers 500
 echo
 echo "== Player reports intake (half of them about 20 notorious players)"
 for c in ${BENCH_REPORT_CONCURRENCY:-64}; do

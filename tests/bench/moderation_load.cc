@@ -44,6 +44,7 @@ struct Options {
   int players = 10000;  // sanctioned players seeded before the check run
   int channels = 1;     // connections for the check run (game servers)
   int bans = 500;
+  int watchers = 0;  // further game servers watching during the directive run
 };
 
 void Percentiles(const char* what, std::vector<double> ms) {
@@ -330,6 +331,48 @@ int RunReports(const Options& o) {
   return errors.load() == 0 ? 0 : 1;
 }
 
+// One more registered game server watching its directive stream (the
+// callback API, so hundreds need no thread each).
+class ExtraWatcher final : public grpc::ClientReadReactor<v1::DirectiveBatch> {
+ public:
+  ExtraWatcher(v1::GameServerService::Stub& gs, const Options& o, const std::string& server,
+               std::function<void(uint64_t)> on_ban)
+      : on_ban_(std::move(on_ban)) {
+    ctx_.AddMetadata("authorization", "Bearer " + o.gs_token);
+    req_.set_server_id(server);
+    req_.set_from_last_ack(true);
+    gs.async()->WatchDirectives(&ctx_, &req_, this);
+    StartRead(&batch_);
+    StartCall();
+  }
+  void OnReadDone(bool ok) override {
+    if (!ok) return;
+    for (const auto& d : batch_.directives()) {
+      if (d.has_sanction()) on_ban_(d.sanction().sanction().id());
+    }
+    StartRead(&batch_);
+  }
+  void OnDone(const grpc::Status&) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    done_ = true;
+    cv_.notify_all();
+  }
+  void Stop() {
+    ctx_.TryCancel();
+    std::unique_lock<std::mutex> lock(mu_);
+    cv_.wait(lock, [&] { return done_; });
+  }
+
+ private:
+  grpc::ClientContext ctx_;
+  v1::WatchDirectivesRequest req_;
+  v1::DirectiveBatch batch_;
+  std::function<void(uint64_t)> on_ban_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool done_ = false;
+};
+
 int RunDirective(const Options& o) {
   auto channel = grpc::CreateChannel(o.addr, grpc::InsecureChannelCredentials());
   auto mod = v1::ModerationService::NewStub(channel);
@@ -338,15 +381,16 @@ int RunDirective(const Options& o) {
   args.SetInt("steward.bench.gs", 1);
   auto gs = v1::GameServerService::NewStub(
       grpc::CreateCustomChannel(o.addr, grpc::InsecureChannelCredentials(), args));
+  auto register_server = [&](const std::string& server) {
+    v1::RegisterServerRequest reg;
+    reg.set_server_id(server);
+    v1::RegisterServerResponse reg_resp;
+    grpc::Status s = gs->RegisterServer(Ctx(o.gs_token).get(), reg, &reg_resp);
+    if (!s.ok()) std::fprintf(stderr, "register %s: %s\n", server.c_str(), s.error_message().c_str());
+    return s.ok();
+  };
   std::string server = o.realm + "-bench";
-  v1::RegisterServerRequest reg;
-  reg.set_server_id(server);
-  v1::RegisterServerResponse reg_resp;
-  grpc::Status s = gs->RegisterServer(Ctx(o.gs_token).get(), reg, &reg_resp);
-  if (!s.ok()) {
-    std::fprintf(stderr, "register: %s\n", s.error_message().c_str());
-    return 1;
-  }
+  if (!register_server(server)) return 1;
   v1::WatchDirectivesRequest w;
   w.set_server_id(server);
   w.set_from_last_ack(true);
@@ -357,6 +401,30 @@ int RunDirective(const Options& o) {
   std::mutex mu;
   std::condition_variable cv;
   std::map<uint64_t, Clock::time_point> received;  // sanction id -> when
+  // Sanction id -> (watchers that have it, when the last of them got it).
+  std::map<uint64_t, std::pair<int, Clock::time_point>> everywhere;
+  // The other game servers, spread over a few connections as a fleet's
+  // would be over many.
+  std::vector<std::unique_ptr<v1::GameServerService::Stub>> fleet;
+  for (int c = 0; c < std::min(o.watchers, 4); ++c) {
+    grpc::ChannelArguments fa;
+    fa.SetInt("steward.bench.fleet", c);
+    fleet.push_back(v1::GameServerService::NewStub(
+        grpc::CreateCustomChannel(o.addr, grpc::InsecureChannelCredentials(), fa)));
+  }
+  std::vector<std::unique_ptr<ExtraWatcher>> extra;
+  for (int i = 0; i < o.watchers; ++i) {
+    std::string id = o.realm + "-fleet-" + std::to_string(i);
+    if (!register_server(id)) return 1;
+    extra.push_back(std::make_unique<ExtraWatcher>(*fleet[i % fleet.size()], o, id, [&](uint64_t ban) {
+      auto now = Clock::now();
+      std::lock_guard<std::mutex> lock(mu);
+      auto& e = everywhere[ban];
+      ++e.first;
+      e.second = now;
+      cv.notify_all();
+    }));
+  }
   std::thread watch([&] {
     v1::DirectiveBatch b;
     while (reader->Read(&b)) {
@@ -369,7 +437,7 @@ int RunDirective(const Options& o) {
     }
   });
   std::string run = std::to_string(Clock::now().time_since_epoch().count());
-  std::vector<double> lat;
+  std::vector<double> lat, lat_all;
   int errors = 0;
   for (int i = 0; i < o.bans; ++i) {
     v1::IssueSanctionRequest req;
@@ -382,21 +450,28 @@ int RunDirective(const Options& o) {
       ++errors;
       continue;
     }
+    const uint64_t id = resp.sanction().id();
     std::unique_lock<std::mutex> lock(mu);
-    bool got = cv.wait_for(lock, std::chrono::seconds(5),
-                           [&] { return received.count(resp.sanction().id()) > 0; });
+    bool got = cv.wait_for(lock, std::chrono::seconds(5), [&] {
+      return received.count(id) > 0 && (o.watchers == 0 || everywhere[id].first == o.watchers);
+    });
     if (!got) {
       ++errors;
       continue;
     }
-    lat.push_back(std::chrono::duration<double, std::milli>(received[resp.sanction().id()] - t0).count());
+    lat.push_back(std::chrono::duration<double, std::milli>(received[id] - t0).count());
+    if (o.watchers > 0) {
+      lat_all.push_back(std::chrono::duration<double, std::milli>(std::max(received[id], everywhere[id].second) - t0).count());
+    }
   }
   wctx.TryCancel();
   watch.join();
   reader->Finish();
-  std::printf("ban issued -> directive received by a connected game server (%d bans, %d failed):\n",
-              o.bans, errors);
+  for (auto& e : extra) e->Stop();
+  std::printf("ban issued -> directive received by a connected game server (%d bans, %d failed, %d other servers watching):\n",
+              o.bans, errors, o.watchers);
   Percentiles("  latency", lat);
+  if (o.watchers > 0) Percentiles("  until all servers had it", lat_all);
   return errors == 0 ? 0 : 1;
 }
 
@@ -424,6 +499,8 @@ int main(int argc, char** argv) {
   reports->add_option("--seconds", o.seconds)->capture_default_str();
   auto* directive = app.add_subcommand("directive", "ban -> directive latency");
   directive->add_option("--bans", o.bans)->capture_default_str();
+  directive->add_option("--watchers", o.watchers, "further game servers of the realm watching")
+      ->capture_default_str();
   CLI11_PARSE(app, argc, argv);
   if (check->parsed()) return RunCheck(o);
   if (reports->parsed()) return RunReports(o);
