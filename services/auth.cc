@@ -9,11 +9,27 @@
 namespace steward {
 
 Authenticator::Authenticator(std::vector<PrincipalConfig> principals)
-    : principals_(std::move(principals)) {
-  for (const auto& p : principals_) {
-    by_hash_[p.token_sha256] = &p;
-    by_name_[p.name] = &p;
+    : current_(Index(std::move(principals))) {}
+
+std::shared_ptr<const Authenticator::Set> Authenticator::Index(std::vector<PrincipalConfig> principals) {
+  auto set = std::make_shared<Set>();
+  set->principals = std::move(principals);
+  for (const auto& p : set->principals) {
+    set->by_hash[p.token_sha256] = &p;
+    set->by_name[p.name] = &p;
   }
+  return set;
+}
+
+void Authenticator::Replace(std::vector<PrincipalConfig> principals) {
+  std::shared_ptr<const Set> next = Index(std::move(principals));
+  absl::MutexLock lock(&mu_);
+  current_.swap(next);  // the old set goes with its last caller
+}
+
+std::shared_ptr<const Authenticator::Set> Authenticator::Current() const {
+  absl::MutexLock lock(&mu_);
+  return current_;
 }
 
 absl::StatusOr<Caller> Authenticator::Authenticate(
@@ -42,12 +58,14 @@ absl::StatusOr<Caller> Authenticator::Authenticate(
         "authorization metadata must be 'Bearer <token>'");
   }
   absl::string_view token = authorization.substr(kBearer.size());
-  auto it = by_hash_.find(Sha256Hex(token));
-  if (it == by_hash_.end()) {
+  std::shared_ptr<const Set> set = Current();
+  auto it = set->by_hash.find(Sha256Hex(token));
+  if (it == set->by_hash.end()) {
     return absl::UnauthenticatedError("unknown or revoked token");
   }
   Caller c;
   c.principal = it->second;
+  c.principals = std::move(set);
   if (!player.empty()) {
     if (!c.is_game_server()) {
       return absl::InvalidArgumentError(absl::StrCat(
@@ -59,10 +77,10 @@ absl::StatusOr<Caller> Authenticator::Authenticate(
   return c;
 }
 
-const PrincipalConfig* Authenticator::FindGm(absl::string_view name) const {
-  auto it = by_name_.find(std::string(name));
-  if (it == by_name_.end() || it->second->kind != PrincipalKind::kGm) return nullptr;
-  return it->second;
+bool Authenticator::IsGm(absl::string_view name) const {
+  std::shared_ptr<const Set> set = Current();
+  auto it = set->by_name.find(std::string(name));
+  return it != set->by_name.end() && it->second->kind == PrincipalKind::kGm;
 }
 
 absl::Status RequireGm(const Caller& c, Role min_role, absl::string_view what) {

@@ -505,7 +505,8 @@ void Monitoring::Act(const std::shared_ptr<const CompiledRule>& rule, v1::Alert 
     RecordAction(alert.id(), "none: the key names no player");
     return;
   }
-  Caller monitor{&monitor_principal_, ""};
+  Caller monitor;
+  monitor.principal = &monitor_principal_;
   const std::string alert_ref = absl::StrCat("alert/", alert.id());
   const std::string rule_ref = absl::StrCat("rule/", rule->rule.id());
   if (a.kind() == v1::ACTION_KIND_SANCTION) {
@@ -547,7 +548,8 @@ void Monitoring::Act(const std::shared_ptr<const CompiledRule>& rule, v1::Alert 
 }
 
 void Monitoring::RecordAction(uint64_t alert_id, std::string action) {
-  Caller monitor{&monitor_principal_, ""};
+  Caller monitor;
+  monitor.principal = &monitor_principal_;
   store_->Commit(
       [this, alert_id, action, monitor](Txn& txn) -> absl::Status {
         v1::Alert before;

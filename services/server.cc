@@ -478,6 +478,10 @@ StewardServer::StewardServer(std::unique_ptr<Rep> rep) : rep_(std::move(rep)) {}
 
 StewardServer::~StewardServer() { Shutdown(absl::ZeroDuration()); }
 
+void StewardServer::ReloadPrincipals(std::vector<PrincipalConfig> principals) {
+  rep_->auth.Replace(std::move(principals));
+}
+
 int StewardServer::port() const { return rep_->port; }
 
 std::shared_ptr<grpc::Channel> StewardServer::InProcessChannel() {

@@ -33,6 +33,10 @@ class StewardServer {
   // A channel to this server that never leaves the process (the embedded
   // plugin's). Valid until Shutdown.
   std::shared_ptr<grpc::Channel> InProcessChannel();
+  // Replaces the principals (tokens, roles, scopes) for calls that start
+  // from now on; stewardd calls it on SIGHUP with the config file re-read.
+  // Every other setting keeps the value it started with.
+  void ReloadPrincipals(std::vector<PrincipalConfig> principals);
   // Stops taking calls, marks health NOT_SERVING, lets in-flight calls
   // finish for up to `grace`, then cancels the rest. Idempotent.
   void Shutdown(absl::Duration grace);

@@ -51,12 +51,13 @@ int main(int argc, char** argv) {
     steward::LogWarning("no principals configured: every call will be refused");
   }
 
-  // Block the stop signals before any thread starts, so only sigwait below
-  // sees them.
+  // Block the stop and reload signals before any thread starts, so only
+  // sigwait below sees them.
   sigset_t stop;
   sigemptyset(&stop);
   sigaddset(&stop, SIGINT);
   sigaddset(&stop, SIGTERM);
+  sigaddset(&stop, SIGHUP);
   pthread_sigmask(SIG_BLOCK, &stop, nullptr);
 
   auto store = steward::storage::Store::Open({.path = config.data_dir});
@@ -74,7 +75,25 @@ int main(int argc, char** argv) {
                    "), data in ", std::filesystem::absolute(config.data_dir).string());
 
   int sig = 0;
-  sigwait(&stop, &sig);
+  // SIGHUP: re-read the config file and take its principals (a new GM, a
+  // revoked token, a changed role) without dropping a connection.
+  while (sigwait(&stop, &sig) == 0 && sig == SIGHUP) {
+    if (config_path.empty()) {
+      steward::LogWarning("SIGHUP: no --config file to reload");
+      continue;
+    }
+    auto c = steward::LoadConfigFile(config_path);
+    if (!c.ok()) {
+      steward::LogError("SIGHUP: ", config_path, " not reloaded, the principals stay as they were: ",
+                        c.status().message());
+      continue;
+    }
+    size_t gms = 0;
+    for (const auto& p : c->principals) gms += p.kind == steward::PrincipalKind::kGm;
+    (*server)->ReloadPrincipals(c->principals);
+    steward::LogInfo("SIGHUP: principals reloaded from ", config_path, ": ", gms, " GMs, ",
+                     c->principals.size() - gms, " game servers (other settings apply at the next start)");
+  }
   steward::LogInfo("signal ", sig, ": finishing in-flight calls");
   (*server)->Shutdown(absl::Seconds(grace_seconds));
   server->reset();

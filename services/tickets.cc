@@ -514,7 +514,7 @@ void TicketDesk::Assign(const Caller& caller, const v1::AssignTicketRequest& req
   if (s.ok()) s = CheckTicketId(req.ticket_id());
   if (s.ok()) s = CheckId("assignee", req.assignee(), true);
   if (s.ok()) s = CheckText("reason", req.reason(), 0, kMaxReasonLen);
-  if (s.ok() && auth_->FindGm(req.assignee()) == nullptr) {
+  if (s.ok() && !auth_->IsGm(req.assignee())) {
     s = absl::InvalidArgumentError(absl::StrCat("assignee ", req.assignee(), " is not a known GM"));
   }
   if (s.ok() && !caller.HasRole(Role::kLead) && req.assignee() != caller.name()) {
@@ -852,7 +852,8 @@ absl::StatusOr<int> TicketDesk::RunSlaOnce() {
                                  return due.size() < 1000;
                                }));
   int breaches = 0;
-  Caller system{&SystemPrincipal(), ""};
+  Caller system;
+  system.principal = &SystemPrincipal();
   for (uint64_t id : due) {
     int found = 0;
     RETURN_IF_ERROR(store_->CommitAndWait([&](Txn& txn) -> absl::Status {

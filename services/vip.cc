@@ -539,7 +539,7 @@ void VipCare::AssignCareGm(const Caller& c, const v1::AssignCareGmRequest& req,
   std::string player, realm;
   absl::Status s = RequireGm(c, Role::kLead, "assigning care GMs");
   if (s.ok()) s = Target(c, req.player_id(), req.realm_id(), &player, &realm);
-  if (s.ok() && !req.care_gm().empty() && auth_->FindGm(req.care_gm()) == nullptr) {
+  if (s.ok() && !req.care_gm().empty() && !auth_->IsGm(req.care_gm())) {
     s = absl::InvalidArgumentError(absl::StrCat("care_gm ", req.care_gm(), " is not a known GM"));
   }
   if (!s.ok()) return done(s);

@@ -575,6 +575,73 @@ TEST_F(ServiceTest, AFloodOfUnparsableRequestsCannotFloodTheLog) {
   EXPECT_NE(err.find("contains invalid UTF-8"), std::string::npos);
 }
 
+// Replaced principals apply to the next call: a removed token is refused,
+// a new one accepted, a changed role takes effect; a stream opened before
+// keeps serving the identity it started with.
+TEST_F(ServiceTest, ReloadedPrincipalsApplyToTheNextCall) {
+  v1::ListAuditResponse audit_page;
+  ASSERT_TRUE(audit_->ListAuditRecords(Ctx("sup").get(), {}, &audit_page).ok());
+  v1::ListTicketsResponse list;
+  ASSERT_TRUE(tickets_->ListTickets(Ctx("agent").get(), {}, &list).ok());
+  // A stream of gs-eu1, opened before the reload.
+  v1::WatchDirectivesRequest watch;
+  watch.set_server_id("eu1-s9");
+  {
+    v1::RegisterServerRequest reg;
+    reg.set_server_id("eu1-s9");
+    v1::RegisterServerResponse reg_resp;
+    ASSERT_TRUE(v1::GameServerService::NewStub(channel_)->RegisterServer(Ctx("gs-eu1").get(), reg, &reg_resp).ok());
+  }
+  auto wctx = Ctx("gs-eu1");
+  wctx->set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
+  auto reader = v1::GameServerService::NewStub(channel_)->WatchDirectives(wctx.get(), watch);
+  auto mod = v1::ModerationService::NewStub(channel_);
+  // Bans p-<n> in eu1; true once the stream delivered it.
+  auto ban_reaches_stream = [&](const std::string& player) {
+    v1::IssueSanctionRequest ban;
+    ban.set_idempotency_key("ban-" + player);
+    ban.mutable_spec()->set_type(v1::SANCTION_TYPE_TEMP_BAN);
+    ban.mutable_spec()->set_subject_id(player);
+    ban.mutable_spec()->set_duration_ms(3600 * 1000);
+    ban.mutable_spec()->mutable_scope()->set_realm_id("eu1");
+    ban.mutable_spec()->set_reason("Botting");
+    ban.mutable_spec()->set_policy_code("botting");
+    v1::IssueSanctionResponse ban_resp;
+    if (!mod->IssueSanction(Ctx("admin").get(), ban, &ban_resp).ok()) return false;
+    v1::DirectiveBatch batch;
+    while (reader->Read(&batch)) {
+      for (const auto& d : batch.directives()) {
+        if (d.has_sanction() && d.sanction().sanction().id() == ban_resp.sanction().id()) return true;
+      }
+    }
+    return false;
+  };
+  ASSERT_TRUE(ban_reaches_stream("p-8"));  // the stream is up
+
+  // sup becomes an agent, agent and gs-eu1 are gone, agent3 is new.
+  server_->ReloadPrincipals({Gm("admin", Role::kAdmin), Gm("sup", Role::kAgent), Gm("agent3", Role::kAgent),
+                             GameServer("gs-us1", "us1")});
+  EXPECT_EQ(audit_->ListAuditRecords(Ctx("sup").get(), {}, &audit_page).error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+  grpc::Status gone = tickets_->ListTickets(Ctx("agent").get(), {}, &list);
+  EXPECT_EQ(gone.error_code(), grpc::StatusCode::UNAUTHENTICATED);
+  EXPECT_NE(gone.error_message().find("revoked"), std::string::npos) << gone.error_message();
+  EXPECT_TRUE(tickets_->ListTickets(Ctx("agent3").get(), {}, &list).ok());
+  v1::SubmitTicketResponse sresp;
+  EXPECT_EQ(Submit("p-1", Req("after-reload"), &sresp).error_code(), grpc::StatusCode::UNAUTHENTICATED);
+  // A GM can only be assigned if it exists now.
+  v1::AssignTicketRequest assign;
+  assign.set_ticket_id(1);
+  assign.set_assignee("agent");
+  v1::AssignTicketResponse aresp;
+  EXPECT_NE(tickets_->AssignTicket(Ctx("admin").get(), assign, &aresp).error_code(), grpc::StatusCode::OK);
+
+  // The stream opened before is still served: a ban in eu1 reaches it.
+  EXPECT_TRUE(ban_reaches_stream("p-9"));
+  wctx->TryCancel();
+  reader->Finish();
+}
+
 TEST_F(ServiceTest, PriorityComesFromCategoryAndReportVolumeAndSaysWhy) {
   auto join = [](const v1::Ticket& t) {
     std::string all;
