@@ -77,6 +77,22 @@ absl::StatusOr<Caller> Authenticator::Authenticate(
   return c;
 }
 
+absl::Status Authenticator::Recheck(const Caller& c) const {
+  std::shared_ptr<const Set> set = Current();
+  if (c.principals == set) return absl::OkStatus();  // no reload since
+  const PrincipalConfig& was = *c.principal;
+  auto it = set->by_hash.find(was.token_sha256);
+  if (it != set->by_hash.end()) {
+    const PrincipalConfig& now = *it->second;
+    if (now.name == was.name && now.kind == was.kind && now.role == was.role && now.realm == was.realm &&
+        now.server == was.server) {
+      return absl::OkStatus();
+    }
+  }
+  return absl::UnauthenticatedError(
+      "this stream's token was revoked or its role or scope changed since the stream began; reconnect");
+}
+
 bool Authenticator::IsGm(absl::string_view name) const {
   std::shared_ptr<const Set> set = Current();
   auto it = set->by_name.find(std::string(name));

@@ -58,6 +58,11 @@ class Authenticator {
   absl::StatusOr<Caller> Authenticate(absl::string_view authorization,
                                       absl::string_view player) const;
 
+  // For long streams, before each message: OK while `c`'s token still
+  // grants what it did when the stream began (a reload kept it unchanged);
+  // UNAUTHENTICATED once it was revoked or its role or scope changed.
+  absl::Status Recheck(const Caller& c) const;
+
   // Whether a GM principal of that name exists now.
   bool IsGm(absl::string_view name) const;
 

@@ -66,7 +66,7 @@ class EventStreamReactor final : public grpc::ServerReadReactor<grpc::ByteBuffer
  public:
   EventStreamReactor(const Authenticator& auth, Monitoring& m, grpc::CallbackServerContext* ctx,
                      grpc::ByteBuffer* response)
-      : m_(m), response_(response) {
+      : auth_(auth), m_(m), response_(response) {
     auto caller = auth.Authenticate(*ctx);
     if (!caller.ok()) {
       Finish(ToGrpc(caller.status()));
@@ -84,6 +84,11 @@ class EventStreamReactor final : public grpc::ServerReadReactor<grpc::ByteBuffer
     if (!ok) {  // the client closed its side (or the call broke)
       SerializeTo(summary_, response_);
       Finish(grpc::Status::OK);
+      return;
+    }
+    if (absl::Status still = auth_.Recheck(caller_); !still.ok()) {
+      Finish(ToGrpc(absl::Status(still.code(), absl::StrCat(still.message(), " (", summary_.accepted(),
+                                                            " events accepted before)"))));
       return;
     }
     auto holder = std::make_shared<OnArena<v1::EventBatch>>();
@@ -115,6 +120,7 @@ class EventStreamReactor final : public grpc::ServerReadReactor<grpc::ByteBuffer
     StartRead(&bytes_);
   }
 
+  const Authenticator& auth_;
   Monitoring& m_;
   grpc::ByteBuffer* response_;
   v1::IngestSummary summary_;
@@ -179,7 +185,7 @@ class AlertWatchReactor final : public grpc::ServerWriteReactor<v1::Alert> {
 
   AlertWatchReactor(const Authenticator& auth, Monitoring& m, grpc::CallbackServerContext* ctx,
                     const v1::WatchAlertsRequest& req)
-      : m_(m), min_severity_(req.min_severity()) {
+      : auth_(auth), m_(m), min_severity_(req.min_severity()) {
     auto caller = auth.Authenticate(*ctx);
     absl::Status s = caller.status();
     if (s.ok()) s = RequireGm(*caller, Role::kAgent, "WatchAlerts");
@@ -187,6 +193,7 @@ class AlertWatchReactor final : public grpc::ServerWriteReactor<v1::Alert> {
       FinishOnce(ToGrpc(s));
       return;
     }
+    caller_ = *std::move(caller);
     // Not under mu_: the monitor calls OnAlert holding its own lock.
     uint64_t id = m_.Watch([this](const v1::Alert& a) { OnAlert(a); });
     absl::MutexLock l(&mu_);
@@ -226,6 +233,11 @@ class AlertWatchReactor final : public grpc::ServerWriteReactor<v1::Alert> {
       return;
     }
     if (a.severity() < min_severity_) return;
+    // A GM whose token was revoked sees no further alert.
+    if (absl::Status still = auth_.Recheck(caller_); !still.ok()) {
+      FinishLocked(ToGrpc(still));
+      return;
+    }
     if (queue_.size() >= kMaxQueued) {
       FinishLocked(grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED,
                                 "this watcher fell too far behind; reconnect and ListAlerts"));
@@ -253,8 +265,10 @@ class AlertWatchReactor final : public grpc::ServerWriteReactor<v1::Alert> {
     Finish(std::move(s));
   }
 
+  const Authenticator& auth_;
   Monitoring& m_;
   const int min_severity_;
+  Caller caller_;
   absl::Mutex mu_;
   uint64_t watch_id_ ABSL_GUARDED_BY(mu_) = 0;
   std::deque<v1::Alert> queue_ ABSL_GUARDED_BY(mu_);

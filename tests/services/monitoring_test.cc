@@ -198,6 +198,58 @@ TEST_F(MonitoringTest, StreamedChatRaisesAWatchedAlertThatMutesThePlayer) {
             grpc::StatusCode::FAILED_PRECONDITION);
 }
 
+// After a reload revokes their tokens, a GM's open alert watch gets no
+// further alert and a game server's open event stream takes no further
+// batch; both end UNAUTHENTICATED saying why.
+TEST_F(MonitoringTest, OpenStreamsEndWhenTheirTokenIsRevoked) {
+  ASSERT_TRUE(Save("lead", SpamRule()).ok());
+  auto mon = v1::MonitoringService::NewStub(channel_);
+  auto wctx = Ctx("agent");
+  wctx->set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
+  auto reader = mon->WatchAlerts(wctx.get(), v1::WatchAlertsRequest());
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));  // the watch is registered
+
+  auto ectx = Ctx("gs-eu1");
+  v1::IngestSummary sum;
+  auto writer = v1::EventService::NewStub(channel_)->StreamEvents(ectx.get(), &sum);
+  ASSERT_TRUE(writer->Write(Chat("p-9", {"cheap gold", "cheap gold"})));
+  v1::Alert alert;
+  ASSERT_TRUE(reader->Read(&alert));  // both streams work
+  EXPECT_EQ(alert.player_id(), "p-9");
+
+  // agent and gs-eu1 lose their tokens; lead stays.
+  server_->ReloadPrincipals({Gm("lead", Role::kLead), GameServer("gs-us1", "us1")});
+  writer->Write(Chat("p-8", {"cheap gold", "cheap gold"}));
+  writer->WritesDone();
+  grpc::Status es = writer->Finish();
+  EXPECT_EQ(es.error_code(), grpc::StatusCode::UNAUTHENTICATED) << es.error_message();
+  EXPECT_NE(es.error_message().find("revoked"), std::string::npos) << es.error_message();
+  EXPECT_NE(es.error_message().find("2 events accepted before"), std::string::npos) << es.error_message();
+  // A new alert (from a stream of a server still configured) is not shown
+  // to the revoked GM: the watch ends instead.
+  v1::IngestSummary sum2;
+  auto us_ctx = Ctx("gs-us1");
+  auto us = v1::EventService::NewStub(channel_)->StreamEvents(us_ctx.get(), &sum2);
+  v1::EventBatch b = Chat("p-7", {"cheap gold", "cheap gold"});
+  b.set_realm_id("us1");
+  b.set_server_id("us1-s1");
+  ASSERT_TRUE(us->Write(b));
+  us->WritesDone();
+  ASSERT_TRUE(us->Finish().ok());
+  EXPECT_FALSE(reader->Read(&alert)) << "the revoked GM saw " << alert.player_id();
+  grpc::Status ws = reader->Finish();
+  EXPECT_EQ(ws.error_code(), grpc::StatusCode::UNAUTHENTICATED) << ws.error_message();
+  // The alert itself was raised and stored for GMs still configured.
+  bool stored = false;
+  for (int i = 0; i < 300 && !stored; ++i) {
+    v1::ListAlertsResponse list;
+    ASSERT_TRUE(mon->ListAlerts(Ctx("lead").get(), {}, &list).ok());
+    for (const auto& a : list.alerts()) stored |= a.player_id() == "p-7";
+    if (!stored) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  EXPECT_TRUE(stored);
+}
+
 TEST_F(MonitoringTest, ARuleCanOpenAnEscalatedCaseAgainstThePlayer) {
   v1::Rule r;
   r.set_name("speed");
