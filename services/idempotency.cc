@@ -21,6 +21,38 @@ IdempotencyExpiry::~IdempotencyExpiry() {
   if (thread_.joinable()) thread_.join();
 }
 
+namespace {
+constexpr absl::string_view kIndexedKey = "idempotency_time_index";
+}  // namespace
+
+absl::Status IdempotencyExpiry::Init() {
+  std::string flag;
+  absl::Status got = store_->Get(Cf::kMeta, kIndexedKey, &flag);
+  if (got.ok()) return absl::OkStatus();
+  if (!absl::IsNotFound(got)) return got;
+  const int64_t now = absl::ToUnixMillis(absl::Now());
+  std::string after;  // the last key indexed
+  int indexed = 0;
+  while (true) {
+    std::vector<std::string> keys;
+    RETURN_IF_ERROR(store_->Scan(Cf::kIdempotency, after, "", false, [&](absl::string_view k, absl::string_view) {
+      if (k == after) return true;  // the scan starts at the last key of the slice before
+      keys.emplace_back(k);
+      return keys.size() < 10'000;
+    }));
+    RETURN_IF_ERROR(store_->CommitAndWait([&](storage::Txn& txn) {
+      for (const auto& k : keys) txn.Put(Cf::kIdemIndex, storage::KeyWriter().I64(now).Raw(k).key(), "");
+      if (keys.empty()) txn.Put(Cf::kMeta, kIndexedKey, "1");
+      return absl::OkStatus();
+    }));
+    if (keys.empty()) break;
+    indexed += static_cast<int>(keys.size());
+    after = keys.back();
+  }
+  if (indexed > 0) LogInfo("idempotency: ", indexed, " keys from before the time index will expire one lifetime from now");
+  return absl::OkStatus();
+}
+
 void IdempotencyExpiry::Start(absl::Duration every) {
   thread_ = std::thread([this, every] {
     do {

@@ -24,6 +24,10 @@ class IdempotencyExpiry {
   IdempotencyExpiry(storage::Store* store, int64_t keep_ms) : store_(store), keep_ms_(keep_ms) {}
   ~IdempotencyExpiry();
 
+  // On the first start with a store written before keys had a time index,
+  // indexes every existing key as written now, so they too expire one
+  // lifetime later. Call before serving.
+  absl::Status Init();
   // Expires once now and then every `every`, on a thread of its own.
   void Start(absl::Duration every = absl::Hours(1));
   // Deletes the entries written before `cutoff_ms`; returns how many.

@@ -127,7 +127,7 @@ Monitoring::~Monitoring() {
     absl::MutexLock l(&stop_mu_);
     stopping_ = true;
   }
-  if (retention_.joinable()) retention_.join();
+  if (housekeeping_.joinable()) housekeeping_.join();
   pipeline_.reset();  // no more firings after this
   CloseWatchers();
 }
@@ -137,7 +137,7 @@ int64_t Monitoring::Now() const { return options_.pipeline.clock(); }
 absl::Status Monitoring::Init(absl::Duration retention_every) {
   RETURN_IF_ERROR(ReloadRules());
   RETURN_IF_ERROR(SeedAbsence());
-  retention_ = std::thread([this, retention_every] {
+  housekeeping_ = std::thread([this, retention_every] {
     absl::Time next_retention = absl::Now() + retention_every;
     while (true) {
       {

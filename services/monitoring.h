@@ -173,7 +173,7 @@ class Monitoring {
 
   absl::Mutex stop_mu_;
   bool stopping_ ABSL_GUARDED_BY(stop_mu_) = false;
-  std::thread retention_;
+  std::thread housekeeping_;  // Housekeep() every second, retention every retention_every
 };
 
 }  // namespace steward

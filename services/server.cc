@@ -437,6 +437,7 @@ absl::StatusOr<std::unique_ptr<StewardServer>> StewardServer::Start(
   if (absl::Status s = rep->monitoring.Init(); !s.ok()) return s;
   rep->vip.StartSweeper(absl::Hours(1));
   rep->desk.StartSlaScheduler(absl::Seconds(1));
+  if (absl::Status s = rep->idempotency.Init(); !s.ok()) return s;
   rep->idempotency.Start();
 
   grpc::EnableDefaultHealthCheckService(true);

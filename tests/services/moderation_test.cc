@@ -8,6 +8,7 @@
 
 #include "gtest/gtest.h"
 #include "server_fixture.h"
+#include "storage/keys.h"
 #include "services/directives.h"
 #include "services/idempotency.h"
 #include "services/moderation.h"
@@ -356,6 +357,36 @@ TEST_F(ModerationTest, IdempotencyKeysExpireAfterTheirLifetime) {
   EXPECT_EQ(*n, 0);
   ASSERT_TRUE(Issue("agent", spec, &retry, "mute-p7").ok());
   EXPECT_EQ(retry.id(), again.id());
+}
+
+// Keys written before the time index existed are indexed once, at the
+// first start, as written then; they expire a lifetime later.
+TEST_F(ModerationTest, IdempotencyKeysFromBeforeTheIndexGetOneOnFirstStart) {
+  const int64_t now = absl::ToUnixMillis(absl::Now());
+  ASSERT_TRUE(store_->CommitAndWait([&](storage::Txn& txn) {
+    txn.Put(storage::Cf::kIdempotency, "legacy-key", storage::KeyWriter().U64(5).key());
+    txn.Delete(storage::Cf::kMeta, "idempotency_time_index");  // as a store from before
+    return absl::OkStatus();
+  }).ok());
+  IdempotencyExpiry expiry(store_.get(), 3600 * 1000);
+  ASSERT_TRUE(expiry.Init().ok());
+  auto n = expiry.Expire(now - 1);
+  ASSERT_TRUE(n.ok());
+  EXPECT_EQ(*n, 0);  // indexed as written now, not at the epoch
+  n = expiry.Expire(absl::ToUnixMillis(absl::Now()) + 1);
+  ASSERT_TRUE(n.ok());
+  EXPECT_EQ(*n, 1);
+  std::string v;
+  EXPECT_TRUE(absl::IsNotFound(store_->Get(storage::Cf::kIdempotency, "legacy-key", &v)));
+  // Only once: a later start indexes nothing again.
+  ASSERT_TRUE(store_->CommitAndWait([&](storage::Txn& txn) {
+    txn.Put(storage::Cf::kIdempotency, "legacy-key-2", storage::KeyWriter().U64(6).key());
+    return absl::OkStatus();
+  }).ok());
+  ASSERT_TRUE(expiry.Init().ok());
+  n = expiry.Expire(absl::ToUnixMillis(absl::Now()) + 1);
+  ASSERT_TRUE(n.ok());
+  EXPECT_EQ(*n, 0);
 }
 
 TEST_F(ModerationTest, BulkIsAllOrNothingIdempotentAndLargeOnesWaitForApproval) {
