@@ -15,7 +15,7 @@ if [ "$MODE" = "--smoke" ]; then
     # shellcheck disable=SC2086
     out=$("$load" --addr "$ADDR" --token "$GS_TOKEN" --concurrency 32 --channels 2 --seconds 2 $args)
     echo "$out"
-    echo "$out" | grep -q " 0 failed" || fail "load smoke saw failed calls"
+    grep -q " 0 failed" <<< "$out" || fail "load smoke saw failed calls"
   done
   "$BUILD/tests/bench/moderation_load" --addr "$ADDR" --gs-token "$GS_TOKEN" \
     --gm-token "$ADMIN_TOKEN" directive --bans 20 --watchers 20 || fail "directive smoke failed"
@@ -24,8 +24,8 @@ if [ "$MODE" = "--smoke" ]; then
   out=$("$BUILD/tests/bench/event_load" --addr "$ADDR" --gs-token "$GS_TOKEN" \
     --gm-token "$ADMIN_TOKEN" --seconds 2 --players 100000)
   echo "$out"
-  echo "$out" | grep -q "(0 unanswered)" || fail "event smoke: an alert probe went unanswered"
-  echo "$out" | grep -q " 0 shed, 0 late" || fail "event smoke: events were shed"
+  grep -q "(0 unanswered)" <<< "$out" || fail "event smoke: an alert probe went unanswered"
+  grep -q " 0 shed, 0 late" <<< "$out" || fail "event smoke: events were shed"
   echo "load_smoke: 1 passed, 0 failed"
   exit 0
 fi

@@ -12,38 +12,38 @@ player() { ctl --token "$GS_TOKEN" --player p-1 "$@"; }
 out=$(player tickets submit --idempotency-key k1 --category complaint --subject "Scammed in trade" --realm eu1)
 id=$(echo "$out" | sed -n 's/^ticket *\([0-9][0-9]*\).*/\1/p' | head -1)
 [ -n "$id" ] || fail "no ticket id in: $out"
-admin tickets show "$id" | grep -q "because.*complaint.*high" || fail "priority reason not shown"
+admin tickets show "$id" | grep "because.*complaint.*high" >/dev/null || fail "priority reason not shown"
 
 admin tickets reply "$id" "We are checking the trade logs." >/dev/null
-player tickets show "$id" | grep -q "\[queued\]" || fail "reply not shown as queued"
-player tickets read "$id" | grep -q "0 unread for the player" || fail "player read"
-player tickets show "$id" | grep -q "\[read\]" || fail "reply not shown as read"
+player tickets show "$id" | grep "\[queued\]" >/dev/null || fail "reply not shown as queued"
+player tickets read "$id" | grep "0 unread for the player" >/dev/null || fail "player read"
+player tickets show "$id" | grep "\[read\]" >/dev/null || fail "reply not shown as read"
 
 sup handover write --state "eu1 trade logs delayed" --issue "ticket $id: scam claim" >/dev/null
 out=$(admin brief)
-echo "$out" | grep -q "unread handovers: 1" || fail "brief: $out"
-echo "$out" | grep -q "ticket $id: scam claim" || fail "handover issue not in the brief"
+grep -q "unread handovers: 1" <<< "$out" || fail "brief: $out"
+grep -q "ticket $id: scam claim" <<< "$out" || fail "handover issue not in the brief"
 hid=$(echo "$out" | sed -n 's/^handover \([0-9]*\) by.*/\1/p')
 admin handover read "$hid" >/dev/null
-admin brief | grep -q "unread handovers: 0" || fail "handover still unread"
+admin brief | grep "unread handovers: 0" >/dev/null || fail "handover still unread"
 
 admin tickets status "$id" resolved --reason "items returned" >/dev/null
 day=$(date -u +%Y-%m-%dT00:00:00Z)
 admin reports desk --from "$day" --by day --csv "$TMP/desk.csv" 2>"$TMP/progress" || fail "report export"
 grep -q "rows written" "$TMP/progress" || fail "no export summary"
-head -1 "$TMP/desk.csv" | grep -q "^period_start,period_end,received,resolved" || fail "csv header"
+head -1 "$TMP/desk.csv" | grep "^period_start,period_end,received,resolved" >/dev/null || fail "csv header"
 row=$(sed -n 2p "$TMP/desk.csv")
-echo "$row" | cut -d, -f3,4 | grep -q "^1,1$" || fail "csv row: $row"
-echo "$row" | grep -q "complaint=1" || fail "category count: $row"
-admin reports desk --from "$day" --by day | grep -q "backlog now: 0 open" || fail "report table"
+echo "$row" | cut -d, -f3,4 | grep "^1,1$" >/dev/null || fail "csv row: $row"
+grep -q "complaint=1" <<< "$row" || fail "category count: $row"
+admin reports desk --from "$day" --by day | grep "backlog now: 0 open" >/dev/null || fail "report table"
 set +e; sup quality draw --period 2026-13 >/dev/null 2>&1; code=$?; set -e
 [ "$code" = 5 ] || fail "bad period accepted (exit $code)"
 
 month=$(date -u +%Y-%m)
 out=$(sup quality draw --period "$month")
-echo "$out" | grep -q "gm-admin *ticket $id" || fail "sample: $out"
+grep -q "gm-admin *ticket $id" <<< "$out" || fail "sample: $out"
 sid=$(echo "$out" | sed -n 's/^sample \([0-9]*\) for.*/\1/p')
 sup quality score "$sid" "$id" --score wording=5 --score attitude=4 --score understanding=4 \
-    --score handling=3 --comment "clear and kind" | grep -q "scored for gm-admin" || fail "score"
-sup quality trends --from "$month" --to "$month" | grep -q "gm-admin .* 4.00" || fail "trend"
+    --score handling=3 --comment "clear and kind" | grep "scored for gm-admin" >/dev/null || fail "score"
+sup quality trends --from "$month" --to "$month" | grep "gm-admin .* 4.00" >/dev/null || fail "trend"
 echo "desk_cli: ok"

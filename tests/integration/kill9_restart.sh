@@ -43,8 +43,10 @@ for round in $(seq 1 "$ROUNDS"); do
   while read -r key player id; do
     json=$("$CTL" --addr "$ADDR" --token "$ADMIN_TOKEN" --json tickets show "$id") \
       || fail "acknowledged ticket $id ($key) is missing after SIGKILL"
-    echo "$json" | grep -q "\"subject\": \"subject $key\"" || fail "ticket $id lost its subject"
-    echo "$json" | grep -q "\"player_id\": \"$player\"" || fail "ticket $id lost its player"
+    grep -q "\"subject\": \"subject $key\"" <<< "$json" ||
+      fail "ticket $id ($key, acknowledged for $player) has another subject: $json"
+    grep -q "\"player_id\": \"$player\"" <<< "$json" ||
+      fail "ticket $id ($key, acknowledged for $player) has another player: $json"
     again=$("$CTL" --addr "$ADDR" --token "$GS_TOKEN" --player "$player" tickets submit \
             --idempotency-key "$key" --category bug --realm eu1 --subject "subject $key")
     [ "$again" = "ticket $id (already filed)" ] || fail "retry of $key gave '$again', want ticket $id"

@@ -15,10 +15,10 @@ cat > "$TMP/rule.json" <<'JSON'
  "pattern": "cheap\\s+gold", "caseInsensitive": true, "threshold": 2,
  "action": {"kind": "ACTION_KIND_PAGE"}}
 JSON
-admin rules save --file "$TMP/rule.json" | grep -q "saved" || fail "rule not saved"
+admin rules save --file "$TMP/rule.json" | grep "saved" >/dev/null || fail "rule not saved"
 echo '{"name": "bad", "kind": "RULE_KIND_PATTERN", "pattern": "cheap("}' > "$TMP/bad.json"
 set +e; out=$(admin rules save --file "$TMP/bad.json" 2>&1); code=$?; set -e
-[ "$code" = 5 ] && echo "$out" | grep -q "rule.pattern" || fail "bad rule: exit $code: $out"
+[ "$code" = 5 ] && grep -q "rule.pattern" <<< "$out" || fail "bad rule: exit $code: $out"
 set +e; gs rules save --file "$TMP/rule.json" >/dev/null 2>&1; code=$?; set -e
 [ "$code" = 3 ] || fail "a game server saved a rule (exit $code)"
 
@@ -31,27 +31,27 @@ cat > "$TMP/chat.json" <<'JSON'
  {"type": "chat", "playerId": "p-9", "text": "hello all"},
  {"type": "chat", "playerId": "p-9", "text": "cheap  GOLD, fast"}]}
 JSON
-gs events publish --file "$TMP/chat.json" | grep -q "3 accepted" || fail "events not accepted"
+gs events publish --file "$TMP/chat.json" | grep "3 accepted" >/dev/null || fail "events not accepted"
 for _ in $(seq 1 50); do grep -q "gold sellers" "$TMP/watch.out" && break; sleep 0.1; done
 kill "$WATCH" 2>/dev/null || true
 grep -q "player=p-9" "$TMP/watch.out" || { cat "$TMP/watch.out" >&2; fail "alert not watched"; }
 grep -q "PAGE" "$TMP/watch.out" || fail "page flag not shown"
 id=$(admin alerts list --state open | awk '/gold sellers/ {print $1; exit}')
 [ -n "$id" ] || fail "alert not listed"
-admin alerts ack "$id" --note "muted by hand" | grep -q acknowledged || fail "ack failed"
-admin alerts list --state open | grep -q "gold sellers" && fail "acked alert still open"
-admin metrics pipeline | grep -q "3 accepted" || fail "pipeline stats"
+admin alerts ack "$id" --note "muted by hand" | grep acknowledged >/dev/null || fail "ack failed"
+admin alerts list --state open | grep "gold sellers" >/dev/null && fail "acked alert still open"
+admin metrics pipeline | grep "3 accepted" >/dev/null || fail "pipeline stats"
 
 # The knowledge base from the command line.
 echo '{"title": "Talent reset", "body": "Visit the trainer in the capital.", "locale": "en", "tags": ["talents"]}' > "$TMP/kb.json"
-admin kb save --file "$TMP/kb.json" | grep -q "version 1" || fail "kb entry not saved"
-admin kb search "talent trainer" | grep -q "Talent reset" || fail "kb search by words"
+admin kb save --file "$TMP/kb.json" | grep "version 1" >/dev/null || fail "kb entry not saved"
+admin kb search "talent trainer" | grep "Talent reset" >/dev/null || fail "kb search by words"
 out=$(admin kb search "talent dragon")
-echo "$out" | grep -q "Talent reset" && fail "search matched a word not in the entry"
-admin kb search trainer --tag talents | grep -q "Talent reset" || fail "kb search by tag"
-admin kb show 1 | grep -q "capital" || fail "kb show"
+grep -q "Talent reset" <<< "$out" && fail "search matched a word not in the entry"
+admin kb search trainer --tag talents | grep "Talent reset" >/dev/null || fail "kb search by tag"
+admin kb show 1 | grep "capital" >/dev/null || fail "kb show"
 
 kill "$PID"; wait "$PID" 2>/dev/null || true
 start_stewardd
-admin rules list | grep -q "gold sellers" || fail "rule lost on restart"
+admin rules list | grep "gold sellers" >/dev/null || fail "rule lost on restart"
 echo "monitoring_cli: ok"

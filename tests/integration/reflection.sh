@@ -8,8 +8,8 @@ start_stewardd
 out=$("$PROBE" "$ADDR" steward.v1.TicketService) || fail "reflection call failed"
 echo "$out"
 for s in steward.v1.TicketService steward.v1.AuditService grpc.health.v1.Health; do
-  echo "$out" | grep -qx "service $s" || fail "reflection does not list $s"
+  grep -qx "service $s" <<< "$out" || fail "reflection does not list $s"
 done
-echo "$out" | grep -q "file steward/v1/ticket.proto package steward.v1" \
+grep -q "file steward/v1/ticket.proto package steward.v1" <<< "$out" \
   || fail "reflection did not serve ticket.proto"
 echo "reflection: 1 passed, 0 failed"

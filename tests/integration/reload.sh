@@ -29,7 +29,7 @@ grep -q gm-sup "$TMP/stewardd.toml" && fail "test setup: gm-sup still in the con
 kill -HUP "$PID"
 wait_log "principals reloaded" 1
 out=$(ctl "$SUP_TOKEN" audit list 2>&1) && fail "the revoked token still got through"
-echo "$out" | grep -q "revoked" || fail "revoked token: unexpected answer: $out"
+grep -q "revoked" <<< "$out" || fail "revoked token: unexpected answer: $out"
 ctl "$NEW_TOKEN" audit list >/dev/null || fail "the new supervisor was refused after the reload"
 ctl "$ADMIN_TOKEN" tickets list >/dev/null || fail "the admin was refused after the reload"
 
