@@ -44,7 +44,7 @@ start_stewardd() {
   "$STEWARDD" --config "$TMP/stewardd.toml" --listen 127.0.0.1:0 "$@" 2>"$log" &
   PID=$!
   for _ in $(seq 1 100); do
-    if grep -q "serving on port" "$log"; then
+    if grep -q "serving on port" "$log" 2>/dev/null; then
       ADDR=127.0.0.1:$(sed -n 's/.*serving on port \([0-9]*\).*/\1/p' "$log" | head -1)
       return 0
     fi
