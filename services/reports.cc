@@ -335,9 +335,24 @@ std::string BugSignature(absl::string_view crash_signature, absl::string_view ti
   return out.substr(0, 512);
 }
 
-absl::Status Reports::TakeAllowance(const std::string& key, int64_t now) {
+absl::Status Reports::TakeAllowance(absl::string_view realm, absl::string_view player, int64_t now) {
+  const std::string key = absl::StrCat(realm, "/", player);
   absl::MutexLock lock(&mu_);
   const int64_t hour = 3600 * 1000;
+  if (!recent_.contains(key)) {
+    // First report since the start (or since an idle hour): this hour's
+    // stored reports count, so a restart forgives nothing.
+    std::vector<int64_t> times;
+    const std::string prefix = KeyWriter().Byte(kIdxPlayerReports).Str(realm).Str(player).Release();
+    RETURN_IF_ERROR(store_->Scan(Cf::kReportIndex, KeyWriter(prefix).I64(now - hour + 1).key(),
+                                 storage::PrefixSuccessor(prefix), false,
+                                 [&](absl::string_view k, absl::string_view) {
+                                   KeyReader r(k.substr(prefix.size()));
+                                   if (auto at = r.I64()) times.push_back(*at);
+                                   return true;
+                                 }));
+    recent_.emplace(key, std::move(times));
+  }
   if (now - last_sweep_ms_ > hour) {  // forget reporters idle for an hour
     for (auto it = recent_.begin(); it != recent_.end();) {
       if (it->second.empty() || it->second.back() <= now - hour) {
@@ -380,7 +395,7 @@ void Reports::SubmitReport(const Caller& c, const v1::SubmitReportRequest& req,
         int64_t now = NowMs();
         // Retries above are free; every new attempt, duplicates included,
         // counts against the reporter's hour.
-        RETURN_IF_ERROR(TakeAllowance(absl::StrCat(req.realm_id(), "/", c.player_id), now));
+        RETURN_IF_ERROR(TakeAllowance(req.realm_id(), c.player_id, now));
         // One open report per reporter per subject, whatever its category.
         std::string open_key = OpenReportKey(req.realm_id(), req.subject_type(), req.subject_id(),
                                              c.player_id);

@@ -87,14 +87,14 @@ class Reports {
  private:
   // Takes one report from the reporter's hourly allowance, or says when
   // the next one is allowed.
-  absl::Status TakeAllowance(const std::string& reporter_key, int64_t now_ms);
+  absl::Status TakeAllowance(absl::string_view realm, absl::string_view player, int64_t now_ms);
 
   storage::Store* store_;
   DirectiveHub* hub_;
   ReportOptions options_;
   absl::Mutex mu_;
-  // reporter -> times of this hour's reports (oldest first). In memory: a
-  // restart forgives the current hour.
+  // "realm/reporter" -> times of this hour's reports (oldest first); a
+  // reporter not yet here since the start is read from the stored reports.
   absl::flat_hash_map<std::string, std::vector<int64_t>> recent_ ABSL_GUARDED_BY(mu_);
   int64_t last_sweep_ms_ ABSL_GUARDED_BY(mu_) = 0;
 };

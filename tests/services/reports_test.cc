@@ -159,6 +159,14 @@ TEST_F(ReportsTest, ReportersAreRateLimitedPerHour) {
   EXPECT_EQ(s.error_code(), StatusCode::RESOURCE_EXHAUSTED);
   EXPECT_NE(s.error_message().find("next one is allowed in"), std::string::npos);
   MustReport("p-calm", "target-20");  // others are unaffected
+  // A restart forgives nothing: this hour's stored reports still count.
+  StopServer();
+  StartServer();
+  rep_ = v1::ReportService::NewStub(channel_);
+  s = Report("p-busy", "target-21", v1::REPORT_CATEGORY_CHEATING, &out);
+  EXPECT_EQ(s.error_code(), StatusCode::RESOURCE_EXHAUSTED) << s.error_message();
+  EXPECT_NE(s.error_message().find("filed 20 reports in the last hour"), std::string::npos) << s.error_message();
+  MustReport("p-calm", "target-21");  // one of 20
 }
 
 TEST_F(ReportsTest, CredibleReportersEscalateSoonerAndResolutionUpdatesCredibility) {
