@@ -349,12 +349,14 @@ void Monitoring::OnFiring(Firing&& f) {
   std::string ck = absl::StrCat(r.rule.id(), "/", f.key);
   uint64_t fold_into = 0;
   bool held = false, storm_begins = false;
+  CooldownShard& shard = ShardOf(ck);
   {
-    absl::MutexLock l(&cooldown_mu_);
-    auto it = cooldowns_.find(ck);
-    if (it != cooldowns_.end() && it->second.alert_id != 0 && now < it->second.until_ms) {
+    absl::MutexLock l(&shard.mu);
+    auto it = shard.map.find(ck);
+    if (it != shard.map.end() && it->second.alert_id != 0 && now < it->second.until_ms) {
       fold_into = it->second.alert_id;
     } else {
+      absl::MutexLock bl(&budget_mu_);
       Budget& b = budgets_[r.rule.id()];
       if (b.minute != now / kMinuteMs) {
         b.minute = now / kMinuteMs;
@@ -372,7 +374,7 @@ void Monitoring::OnFiring(Firing&& f) {
         }
       } else {
         ++b.raised;
-        Cooldown& cd = it != cooldowns_.end() ? it->second : cooldowns_[ck];
+        Cooldown& cd = it != shard.map.end() ? it->second : shard.map[ck];
         cd.until_ms = now + r.cooldown_ms;
         cd.alert_id = 0;  // set once stored
       }
@@ -413,9 +415,10 @@ void Monitoring::OnFiring(Firing&& f) {
       return;
     }
     {
-      absl::MutexLock l(&cooldown_mu_);
-      auto it = cooldowns_.find(ck);
-      if (it != cooldowns_.end()) it->second.alert_id = alert->id();
+      CooldownShard& shard = ShardOf(ck);
+      absl::MutexLock l(&shard.mu);
+      auto it = shard.map.find(ck);
+      if (it != shard.map.end()) it->second.alert_id = alert->id();
     }
     alerts_raised_.fetch_add(1);
     Publish(*alert);
@@ -444,7 +447,7 @@ void Monitoring::RaiseStormSummary(const CompiledRule& r, int64_t now) {
   // No action: a storm is when a rule's actions are least to be trusted.
   InsertAlert(store_, alert, [this, alert, rule_id](absl::Status s) {
     {
-      absl::MutexLock l(&cooldown_mu_);
+      absl::MutexLock l(&budget_mu_);
       Budget& b = budgets_[rule_id];
       // Unstored, the storm ends so the next held firing begins another.
       if (!s.ok()) b.in_storm = false;
@@ -459,11 +462,15 @@ void Monitoring::RaiseStormSummary(const CompiledRule& r, int64_t now) {
   });
 }
 
+Monitoring::CooldownShard& Monitoring::ShardOf(absl::string_view key) {
+  return cooldowns_[HashStr(key) % kCooldownShards];
+}
+
 void Monitoring::Housekeep() {
   const int64_t now = Now();
   std::vector<std::pair<uint64_t, uint64_t>> folds;  // summary id, firings held back
   {
-    absl::MutexLock l(&cooldown_mu_);
+    absl::MutexLock l(&budget_mu_);
     for (auto it = budgets_.begin(); it != budgets_.end();) {
       Budget& b = it->second;
       if (b.in_storm && b.summary_id != 0) {
@@ -477,16 +484,19 @@ void Monitoring::Housekeep() {
         ++it;
       }
     }
-    if (now - last_prune_ms_ >= kMinuteMs) {
-      last_prune_ms_ = now;
-      for (auto it = cooldowns_.begin(); it != cooldowns_.end();) {
-        // Also drops an entry whose alert was never stored (its commit
-        // failed); one still committing finds no entry and is harmless.
-        if (it->second.until_ms <= now) {
-          cooldowns_.erase(it++);
-        } else {
-          ++it;
-        }
+  }
+  {
+    // One shard a call: every entry is looked at within kCooldownShards
+    // calls (seconds) of its end.
+    CooldownShard& shard = cooldowns_[next_prune_.fetch_add(1) % kCooldownShards];
+    absl::MutexLock l(&shard.mu);
+    for (auto it = shard.map.begin(); it != shard.map.end();) {
+      // Also drops an entry whose alert was never stored (its commit
+      // failed); one still committing finds no entry and is harmless.
+      if (it->second.until_ms <= now) {
+        shard.map.erase(it++);
+      } else {
+        ++it;
       }
     }
   }

@@ -10,6 +10,7 @@
 #ifndef STEWARD_SERVICES_MONITORING_H_
 #define STEWARD_SERVICES_MONITORING_H_
 
+#include <array>
 #include <atomic>
 #include <cstdint>
 #include <functional>
@@ -158,10 +159,19 @@ class Monitoring {
   std::map<uint64_t, std::shared_ptr<const CompiledRule>> rules_ ABSL_GUARDED_BY(rules_mu_);
   uint64_t generation_ ABSL_GUARDED_BY(rules_mu_) = 0;
 
-  absl::Mutex cooldown_mu_;
-  absl::flat_hash_map<std::string, Cooldown> cooldowns_ ABSL_GUARDED_BY(cooldown_mu_);
-  absl::flat_hash_map<uint64_t, Budget> budgets_ ABSL_GUARDED_BY(cooldown_mu_);
-  int64_t last_prune_ms_ ABSL_GUARDED_BY(cooldown_mu_) = 0;
+  // Cooldowns by "rule id/key", in shards: Housekeep prunes one shard a
+  // second, so a pass over a storm's worth of entries never holds up the
+  // firings of the other shards. Lock order: a shard, then budget_mu_.
+  static constexpr size_t kCooldownShards = 16;
+  struct CooldownShard {
+    absl::Mutex mu;
+    absl::flat_hash_map<std::string, Cooldown> map ABSL_GUARDED_BY(mu);
+  };
+  CooldownShard& ShardOf(absl::string_view key);
+  std::array<CooldownShard, kCooldownShards> cooldowns_;
+  std::atomic<size_t> next_prune_{0};
+  absl::Mutex budget_mu_;
+  absl::flat_hash_map<uint64_t, Budget> budgets_ ABSL_GUARDED_BY(budget_mu_);
 
   absl::Mutex watch_mu_;
   std::map<uint64_t, AlertFn> watchers_ ABSL_GUARDED_BY(watch_mu_);
