@@ -339,9 +339,9 @@ absl::Status Reports::TakeAllowance(absl::string_view realm, absl::string_view p
   const std::string key = absl::StrCat(realm, "/", player);
   absl::MutexLock lock(&mu_);
   const int64_t hour = 3600 * 1000;
-  if (!recent_.contains(key)) {
-    // First report since the start (or since an idle hour): this hour's
-    // stored reports count, so a restart forgives nothing.
+  if (now - started_ms_ < hour && !recent_.contains(key)) {
+    // The reporter's first report since the start: this hour's stored
+    // reports count, so a restart forgives nothing.
     std::vector<int64_t> times;
     const std::string prefix = KeyWriter().Byte(kIdxPlayerReports).Str(realm).Str(player).Release();
     RETURN_IF_ERROR(store_->Scan(Cf::kReportIndex, KeyWriter(prefix).I64(now - hour + 1).key(),

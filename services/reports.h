@@ -27,6 +27,7 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/status/status.h"
 #include "absl/synchronization/mutex.h"
+#include "absl/time/clock.h"
 #include "services/auth.h"
 #include "services/directives.h"
 #include "steward/v1/reports.pb.h"
@@ -52,7 +53,7 @@ std::string BugSignature(absl::string_view crash_signature, absl::string_view ti
 class Reports {
  public:
   Reports(storage::Store* store, DirectiveHub* hub, ReportOptions options = {})
-      : store_(store), hub_(hub), options_(options) {}
+      : store_(store), hub_(hub), options_(options), started_ms_(absl::ToUnixMillis(absl::Now())) {}
   Reports(const Reports&) = delete;
   Reports& operator=(const Reports&) = delete;
 
@@ -93,8 +94,10 @@ class Reports {
   DirectiveHub* hub_;
   ReportOptions options_;
   absl::Mutex mu_;
-  // "realm/reporter" -> times of this hour's reports (oldest first); a
-  // reporter not yet here since the start is read from the stored reports.
+  // "realm/reporter" -> times of this hour's reports (oldest first). In the
+  // first hour after the start, a reporter not yet here is read from the
+  // stored reports; after that, every report of the hour went through here.
+  const int64_t started_ms_;
   absl::flat_hash_map<std::string, std::vector<int64_t>> recent_ ABSL_GUARDED_BY(mu_);
   int64_t last_sweep_ms_ ABSL_GUARDED_BY(mu_) = 0;
 };
