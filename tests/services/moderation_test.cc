@@ -12,6 +12,7 @@
 #include "services/directives.h"
 #include "services/idempotency.h"
 #include "services/moderation.h"
+#include "services/records.h"
 #include "steward/v1/audit.grpc.pb.h"
 #include "steward/v1/gameserver.grpc.pb.h"
 #include "steward/v1/moderation.grpc.pb.h"
@@ -387,6 +388,25 @@ TEST_F(ModerationTest, IdempotencyKeysFromBeforeTheIndexGetOneOnFirstStart) {
   n = expiry.Expire(absl::ToUnixMillis(absl::Now()) + 1);
   ASSERT_TRUE(n.ok());
   EXPECT_EQ(*n, 0);
+}
+
+// A backlog larger than one slice is expired in full.
+TEST_F(ModerationTest, IdempotencyExpiryWorksThroughABacklogInSlices) {
+  const int64_t now = absl::ToUnixMillis(absl::Now());
+  ASSERT_TRUE(store_->CommitAndWait([&](storage::Txn& txn) {
+    for (int i = 0; i < 25'000; ++i) RecordIdempotent(txn, "bulk-" + std::to_string(i), 1, now - 10'000 + i % 1000);
+    return absl::OkStatus();
+  }).ok());
+  IdempotencyExpiry expiry(store_.get(), 3600 * 1000);
+  auto n = expiry.Expire(now);
+  ASSERT_TRUE(n.ok()) << n.status();
+  EXPECT_EQ(*n, 25'000);
+  int left = 0;
+  ASSERT_TRUE(store_->Scan(storage::Cf::kIdempotency, "bulk-", "bulk.", false, [&](absl::string_view, absl::string_view) {
+    ++left;
+    return true;
+  }).ok());
+  EXPECT_EQ(left, 0);
 }
 
 TEST_F(ModerationTest, BulkIsAllOrNothingIdempotentAndLargeOnesWaitForApproval) {

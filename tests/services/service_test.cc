@@ -618,6 +618,7 @@ TEST_F(ServiceTest, ReloadedPrincipalsApplyToTheNextCall) {
   };
   ASSERT_TRUE(ban_reaches_stream("p-8"));  // the stream is up
 
+  const uint64_t ticket = MustSubmit("p-1", "before-reload");
   // sup becomes an agent, agent and gs-eu1 are gone, agent3 is new.
   server_->ReloadPrincipals({Gm("admin", Role::kAdmin), Gm("sup", Role::kAgent), Gm("agent3", Role::kAgent),
                              GameServer("gs-us1", "us1")});
@@ -631,10 +632,16 @@ TEST_F(ServiceTest, ReloadedPrincipalsApplyToTheNextCall) {
   EXPECT_EQ(Submit("p-1", Req("after-reload"), &sresp).error_code(), grpc::StatusCode::UNAUTHENTICATED);
   // A GM can only be assigned if it exists now.
   v1::AssignTicketRequest assign;
-  assign.set_ticket_id(1);
+  assign.set_ticket_id(ticket);
   assign.set_assignee("agent");
+  assign.set_reason("shift change");
   v1::AssignTicketResponse aresp;
-  EXPECT_NE(tickets_->AssignTicket(Ctx("admin").get(), assign, &aresp).error_code(), grpc::StatusCode::OK);
+  grpc::Status as = tickets_->AssignTicket(Ctx("admin").get(), assign, &aresp);
+  EXPECT_EQ(as.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << as.error_message();
+  EXPECT_NE(as.error_message().find("not a known GM"), std::string::npos) << as.error_message();
+  assign.set_assignee("agent3");
+  as = tickets_->AssignTicket(Ctx("admin").get(), assign, &aresp);
+  EXPECT_TRUE(as.ok()) << as.error_message();
 
   // The stream opened before is still served: a ban in eu1 reaches it.
   EXPECT_TRUE(ban_reaches_stream("p-9"));
