@@ -61,6 +61,19 @@ for ch in 2 4; do  # two game servers' connections, then four
   "$mod" --addr "$ADDR" --gs-token "$GS_TOKEN" --gm-token "$ADMIN_TOKEN" check \
     --seconds "${BENCH_SECONDS:-10}" --channels "$ch"
 done
+echo "-- the floor: the same load against grpc_floor, a server with stewardd's transport settings that"
+echo "   answers CheckPlayer at once and does no work (what the gRPC stack and this machine cost by themselves)"
+"$BUILD/tests/bench/grpc_floor" --listen 127.0.0.1:0 > "$TMP/floor.out" &
+floor=$!
+for _ in $(seq 1 100); do grep "listening on" "$TMP/floor.out" >/dev/null && break; sleep 0.1; done
+floor_port=$(sed -n 's/^listening on //p' "$TMP/floor.out")
+[ -n "$floor_port" ] || fail "grpc_floor did not start"
+for ch in 2 4; do
+  "$mod" --addr "127.0.0.1:$floor_port" --gs-token x --gm-token x check \
+    --seconds "${BENCH_SECONDS:-10}" --channels "$ch"
+done
+kill "$floor"
+wait "$floor" 2>/dev/null || true
 "$mod" --addr "$ADDR" --gs-token "$GS_TOKEN" --gm-token "$ADMIN_TOKEN" directive --bans 1000
 echo "-- the same with 500 more game servers of the realm watching (every ban goes to all of them)"
 "$mod" --addr "$ADDR" --gs-token "$GS_TOKEN" --gm-token "$ADMIN_TOKEN" directive --bans 600 --watchers 500

@@ -455,17 +455,7 @@ absl::StatusOr<std::unique_ptr<StewardServer>> StewardServer::Start(
   builder.RegisterService(rep->monitoring_service.get());
   builder.RegisterService(rep->knowledge_service.get());
   builder.RegisterService(rep->desk_service.get());
-  builder.SetMaxReceiveMessageSize(kMaxGrpcMessageBytes);
-  // A modest per-stream receive window: event streams push back on the
-  // sender within a few batches instead of queueing megabytes in the
-  // transport, which would be seconds of alert latency under load.
-  builder.AddChannelArgument(GRPC_ARG_HTTP2_STREAM_LOOKAHEAD_BYTES, 256 * 1024);
-  builder.AddChannelArgument(GRPC_ARG_HTTP2_BDP_PROBE, 0);
-  // Responses carry at most a page of tickets (500 x ~20 KiB worst case).
-  builder.SetMaxSendMessageSize(16 << 20);
-  std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>> interceptors;
-  interceptors.push_back(std::make_unique<ParseErrorInterceptorFactory>());
-  builder.experimental().SetInterceptorCreators(std::move(interceptors));
+  ApplyTransportSettings(&builder);
   rep->server = builder.BuildAndStart();
   if (rep->server == nullptr || (!config.listen.empty() && rep->port == 0)) {
     return absl::UnavailableError(absl::StrCat("cannot listen on ", config.listen,
@@ -473,6 +463,20 @@ absl::StatusOr<std::unique_ptr<StewardServer>> StewardServer::Start(
   }
   rep->server->GetHealthCheckService()->SetServingStatus(true);
   return std::unique_ptr<StewardServer>(new StewardServer(std::move(rep)));
+}
+
+void ApplyTransportSettings(grpc::ServerBuilder* builder) {
+  builder->SetMaxReceiveMessageSize(kMaxGrpcMessageBytes);
+  // A modest per-stream receive window: event streams push back on the
+  // sender within a few batches instead of queueing megabytes in the
+  // transport, which would be seconds of alert latency under load.
+  builder->AddChannelArgument(GRPC_ARG_HTTP2_STREAM_LOOKAHEAD_BYTES, 256 * 1024);
+  builder->AddChannelArgument(GRPC_ARG_HTTP2_BDP_PROBE, 0);
+  // Responses carry at most a page of tickets (500 x ~20 KiB worst case).
+  builder->SetMaxSendMessageSize(16 << 20);
+  std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>> interceptors;
+  interceptors.push_back(std::make_unique<ParseErrorInterceptorFactory>());
+  builder->experimental().SetInterceptorCreators(std::move(interceptors));
 }
 
 StewardServer::StewardServer(std::unique_ptr<Rep> rep) : rep_(std::move(rep)) {}

@@ -12,9 +12,15 @@
 
 namespace grpc {
 class Channel;
+class ServerBuilder;
 }
 
 namespace steward {
+
+// The transport settings stewardd serves with (message size limits,
+// per-stream flow-control window, the parse-error interceptor). Shared with
+// the benchmark's do-nothing server so that both are measured alike.
+void ApplyTransportSettings(grpc::ServerBuilder* builder);
 
 class StewardServer {
  public:
