@@ -49,17 +49,10 @@ absl::Status DirectiveHub::Init(int64_t retention_ms, absl::Duration trim_every)
   }
   fanout_ = std::thread([this] { FanOut(); });
   if (retention_ms > 0) {
-    trimmer_ = std::thread([this, retention_ms, trim_every] {
-      while (true) {
-        {
-          absl::MutexLock lock(&mu_);
-          auto stop = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return stop_; };
-          if (mu_.AwaitWithTimeout(absl::Condition(&stop), trim_every)) return;
-        }
-        auto n = Trim(absl::ToUnixMillis(absl::Now()) - retention_ms);
-        if (!n.ok()) LogWarning("directive retention: ", n.status().ToString());
-        else if (*n > 0) LogInfo("directive retention removed ", *n, " directives");
-      }
+    trimmer_.Start(trim_every, [this, retention_ms] {
+      auto n = Trim(absl::ToUnixMillis(absl::Now()) - retention_ms);
+      if (!n.ok()) LogWarning("directive retention: ", n.status().ToString());
+      else if (*n > 0) LogInfo("directive retention removed ", *n, " directives");
     });
   }
   return absl::OkStatus();
@@ -71,7 +64,7 @@ DirectiveHub::~DirectiveHub() {
     stop_ = true;
   }
   if (fanout_.joinable()) fanout_.join();
-  if (trimmer_.joinable()) trimmer_.join();
+  trimmer_.Stop();
 }
 
 absl::StatusOr<int> DirectiveHub::Trim(int64_t cutoff_ms) {

@@ -23,6 +23,7 @@
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
+#include "services/periodic.h"
 #include "storage/store.h"
 
 namespace steward::v1 {
@@ -101,7 +102,7 @@ class DirectiveHub {
   bool closed_ ABSL_GUARDED_BY(mu_) = false;
   bool stop_ ABSL_GUARDED_BY(mu_) = false;
   std::thread fanout_;
-  std::thread trimmer_;
+  PeriodicTask trimmer_;
 };
 
 }  // namespace steward

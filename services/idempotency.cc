@@ -13,13 +13,7 @@ namespace steward {
 
 using storage::Cf;
 
-IdempotencyExpiry::~IdempotencyExpiry() {
-  {
-    absl::MutexLock lock(&mu_);
-    stop_ = true;
-  }
-  if (thread_.joinable()) thread_.join();
-}
+IdempotencyExpiry::~IdempotencyExpiry() { expiry_.Stop(); }
 
 namespace {
 constexpr absl::string_view kIndexedKey = "idempotency_time_index";
@@ -54,19 +48,17 @@ absl::Status IdempotencyExpiry::Init() {
 }
 
 void IdempotencyExpiry::Start(absl::Duration every) {
-  thread_ = std::thread([this, every] {
-    do {
-      auto n = Expire(absl::ToUnixMillis(absl::Now()) - keep_ms_);
-      if (!n.ok()) {
-        LogWarning("idempotency expiry: ", n.status().ToString());
-      } else if (*n > 0) {
-        LogInfo("idempotency expiry: ", *n, " keys past their lifetime deleted");
-      }
-      absl::MutexLock lock(&mu_);
-      auto stop = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return stop_; };
-      if (mu_.AwaitWithTimeout(absl::Condition(&stop), every)) return;
-    } while (true);
-  });
+  expiry_.Start(
+      every,
+      [this] {
+        auto n = Expire(absl::ToUnixMillis(absl::Now()) - keep_ms_);
+        if (!n.ok()) {
+          LogWarning("idempotency expiry: ", n.status().ToString());
+        } else if (*n > 0) {
+          LogInfo("idempotency expiry: ", *n, " keys past their lifetime deleted");
+        }
+      },
+      PeriodicTask::FirstRun::kAtOnce);
 }
 
 absl::StatusOr<int> IdempotencyExpiry::Expire(int64_t cutoff_ms) {

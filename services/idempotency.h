@@ -7,12 +7,10 @@
 #define STEWARD_SERVICES_IDEMPOTENCY_H_
 
 #include <cstdint>
-#include <thread>
 
-#include "absl/base/thread_annotations.h"
 #include "absl/status/statusor.h"
-#include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
+#include "services/periodic.h"
 
 namespace steward {
 namespace storage {
@@ -36,9 +34,7 @@ class IdempotencyExpiry {
  private:
   storage::Store* store_;
   const int64_t keep_ms_;
-  absl::Mutex mu_;
-  bool stop_ ABSL_GUARDED_BY(mu_) = false;
-  std::thread thread_;
+  PeriodicTask expiry_;
 };
 
 }  // namespace steward

@@ -123,11 +123,7 @@ Monitoring::Monitoring(storage::Store* store, Moderation* moderation, Reports* r
 }
 
 Monitoring::~Monitoring() {
-  {
-    absl::MutexLock l(&stop_mu_);
-    stopping_ = true;
-  }
-  if (housekeeping_.joinable()) housekeeping_.join();
+  housekeeping_.Stop();
   pipeline_.reset();  // no more firings after this
   CloseWatchers();
 }
@@ -137,20 +133,13 @@ int64_t Monitoring::Now() const { return options_.pipeline.clock(); }
 absl::Status Monitoring::Init(absl::Duration retention_every) {
   RETURN_IF_ERROR(ReloadRules());
   RETURN_IF_ERROR(SeedAbsence());
-  housekeeping_ = std::thread([this, retention_every] {
-    absl::Time next_retention = absl::Now() + retention_every;
-    while (true) {
-      {
-        absl::MutexLock l(&stop_mu_);
-        auto stop = [this]() ABSL_SHARED_LOCKS_REQUIRED(stop_mu_) { return stopping_; };
-        if (stop_mu_.AwaitWithTimeout(absl::Condition(&stop), absl::Seconds(1))) return;
-      }
-      Housekeep();
-      if (absl::Now() < next_retention) continue;
-      next_retention = absl::Now() + retention_every;
-      auto n = RunRetention();
-      if (!n.ok()) LogWarning("metrics retention: ", n.status().ToString());
-    }
+  housekeeping_.Start(absl::Seconds(1), [this, retention_every,
+                                         next_retention = absl::Now() + retention_every]() mutable {
+    Housekeep();
+    if (absl::Now() < next_retention) return;
+    next_retention = absl::Now() + retention_every;
+    auto n = RunRetention();
+    if (!n.ok()) LogWarning("metrics retention: ", n.status().ToString());
   });
   return absl::OkStatus();
 }

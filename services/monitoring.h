@@ -17,12 +17,12 @@
 #include <map>
 #include <memory>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/synchronization/mutex.h"
 #include "services/auth.h"
+#include "services/periodic.h"
 #include "services/pipeline.h"
 #include "steward/v1/events.pb.h"
 #include "storage/store.h"
@@ -181,9 +181,7 @@ class Monitoring {
   std::atomic<uint64_t> rejected_batches_{0}, alerts_raised_{0}, alerts_suppressed_{0},
       alerts_held_{0};
 
-  absl::Mutex stop_mu_;
-  bool stopping_ ABSL_GUARDED_BY(stop_mu_) = false;
-  std::thread housekeeping_;  // Housekeep() every second, retention every retention_every
+  PeriodicTask housekeeping_;  // Housekeep() every second, retention every retention_every
 };
 
 }  // namespace steward

@@ -820,24 +820,11 @@ const PrincipalConfig& SystemPrincipal() {
 constexpr const char* kLevelNames[] = {"none", "lead", "supervisor", "manager"};
 }  // namespace
 
-TicketDesk::~TicketDesk() {
-  {
-    absl::MutexLock lock(&mu_);
-    stop_ = true;
-  }
-  if (sla_thread_.joinable()) sla_thread_.join();
-}
+TicketDesk::~TicketDesk() { sla_scheduler_.Stop(); }
 
 void TicketDesk::StartSlaScheduler(absl::Duration every) {
-  sla_thread_ = std::thread([this, every] {
-    absl::MutexLock lock(&mu_);
-    auto stopping = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return stop_; };
-    while (!mu_.AwaitWithTimeout(absl::Condition(&stopping), every)) {
-      mu_.Unlock();
-      (void)RunSlaOnce();  // a failing store is retried next round
-      mu_.Lock();
-    }
-  });
+  // A failing store is retried on the next round.
+  sla_scheduler_.Start(every, [this] { (void)RunSlaOnce(); });
 }
 
 absl::StatusOr<int> TicketDesk::RunSlaOnce() {

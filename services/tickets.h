@@ -10,15 +10,14 @@
 #define STEWARD_SERVICES_TICKETS_H_
 
 #include <functional>
-#include <thread>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
-#include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "services/auth.h"
 #include "services/directives.h"
+#include "services/periodic.h"
 #include "services/sla.h"
 #include "steward/v1/ticket.pb.h"
 #include "storage/store.h"
@@ -148,9 +147,7 @@ class TicketDesk {
   DirectiveHub* hub_;
   const VipCare* vip_ = nullptr;
   TicketDeskOptions options_;
-  absl::Mutex mu_;
-  bool stop_ ABSL_GUARDED_BY(mu_) = false;
-  std::thread sla_thread_;
+  PeriodicTask sla_scheduler_;
   std::function<uint64_t(absl::string_view, absl::string_view)> acked_seq_;
 };
 

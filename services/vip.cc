@@ -143,25 +143,11 @@ bool VipCare::HoldsTier(absl::string_view realm, absl::string_view player) const
   return it != holders_.end() && it->second.contains(player);
 }
 
-VipCare::~VipCare() {
-  {
-    absl::MutexLock lock(&mu_);
-    stop_ = true;
-  }
-  if (sweeper_.joinable()) sweeper_.join();
-}
+VipCare::~VipCare() { sweeper_.Stop(); }
 
 void VipCare::StartSweeper(absl::Duration every) {
-  sweeper_ = std::thread([this, every] {
-    absl::MutexLock lock(&mu_);
-    auto stopping = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return stop_; };
-    while (!mu_.AwaitWithTimeout(absl::Condition(&stopping), every)) {
-      mu_.Unlock();
-      // A failing or closing store is retried on the next round.
-      (void)Sweep();
-      mu_.Lock();
-    }
-  });
+  // A failing or closing store is retried on the next round.
+  sweeper_.Start(every, [this] { (void)Sweep(); });
 }
 
 namespace {

@@ -20,7 +20,6 @@
 
 #include <cstdint>
 #include <functional>
-#include <thread>
 #include <string>
 #include <vector>
 
@@ -31,6 +30,7 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "services/auth.h"
+#include "services/periodic.h"
 #include "steward/v1/events.pb.h"
 #include "steward/v1/ticket.pb.h"
 #include "steward/v1/vip.pb.h"
@@ -153,14 +153,12 @@ class VipCare {
   storage::Store* store_;
   const Authenticator* auth_;
   VipOptions options_;
-  absl::Mutex mu_;
-  bool stop_ ABSL_GUARDED_BY(mu_) = false;
   // realm -> players holding a tier. May briefly hold a player whose tier
   // write then failed: RecordActivity checks the stored profile again.
   mutable absl::Mutex holders_mu_;
   mutable absl::flat_hash_map<std::string, absl::flat_hash_set<std::string>> holders_
       ABSL_GUARDED_BY(holders_mu_);
-  std::thread sweeper_;
+  PeriodicTask sweeper_;
 };
 
 }  // namespace steward
