@@ -49,11 +49,11 @@ std::string MetricKey(uint8_t res, absl::string_view type, absl::string_view rea
   return KeyWriter().Byte(res).Str(type).Str(realm).Str(server).I64(start).Release();
 }
 
-bool IsPurchase(const v1::Event& e) { return e.type().size() == 8 && e.type() == "purchase"; }
+bool IsPurchase(const EventView& e) { return e.type().size() == 8 && e.type() == "purchase"; }
 
 // Purchase, login or logout, decided mostly on the type's length.
-bool IsVipEvent(const v1::Event& e) {
-  const std::string& t = e.type();
+bool IsVipEvent(const EventView& e) {
+  const absl::string_view t = e.type();
   switch (t.size()) {
     case 5: return t == "login";
     case 6: return t == "logout";
@@ -62,16 +62,16 @@ bool IsVipEvent(const v1::Event& e) {
   }
 }
 
-const std::string* OrderId(const v1::Event& e) {
+const AttributeView* OrderId(const EventView& e) {
   for (const auto& a : e.attributes()) {
-    if (a.key() == "order_id") return &a.value();
+    if (a.key() == "order_id") return &a;
   }
   return nullptr;
 }
 
-absl::Status CheckPurchase(const v1::Event& e, int i) {
-  const std::string* order = OrderId(e);
-  if (e.player_id().empty() || order == nullptr || order->empty() || !(e.value() > 0 && e.value() <= 1e6)) {
+absl::Status CheckPurchase(const EventView& e, int i) {
+  const AttributeView* order = OrderId(e);
+  if (e.player_id().empty() || order == nullptr || order->value().empty() || !(e.value() > 0 && e.value() <= 1e6)) {
     return absl::InvalidArgumentError(absl::StrCat(
         "events[", i, "]: a purchase needs player_id, value (the amount, above 0 and at most 1,000,000) and an "
         "order_id attribute"));
@@ -210,7 +210,7 @@ absl::Status Monitoring::ReloadRules() {
 
 // ------------------------------------------------------------------ ingest
 
-absl::Status Monitoring::ValidateBatch(const Caller& c, const v1::EventBatch& b, size_t bytes,
+absl::Status Monitoring::ValidateBatch(const Caller& c, const EventBatchView& b, size_t bytes,
                                        std::vector<int>* vip_events) const {
   if (vip_events != nullptr) vip_events->clear();
   if (!c.is_game_server()) return absl::PermissionDeniedError("events come from game servers");
@@ -234,7 +234,7 @@ absl::Status Monitoring::ValidateBatch(const Caller& c, const v1::EventBatch& b,
                                                    " bytes; this one is ", bytes, "; split it"));
   }
   for (int i = 0; i < b.events_size(); ++i) {
-    const v1::Event& e = b.events(i);
+    const EventView& e = b.events(i);
     RETURN_IF_ERROR(CheckEventText("type", i, e.type(), 1, kMaxTypeLen));
     if (e.player_id().size() > kMaxIdLen) {
       return absl::InvalidArgumentError(absl::StrCat("events[", i, "].player_id: longer than ", kMaxIdLen));
@@ -266,13 +266,13 @@ absl::Status Monitoring::ValidateBatch(const Caller& c, const v1::EventBatch& b,
   return absl::OkStatus();
 }
 
-void Monitoring::ForwardVipEvents(const Caller& c, const v1::EventBatch& batch,
+void Monitoring::ForwardVipEvents(const Caller& c, const EventBatchView& batch,
                                   const std::vector<int>& positions) const {
   if (!vip_hook_) return;
   for (int i : positions) vip_hook_(c, batch.events(i));
 }
 
-void Monitoring::Ingest(std::shared_ptr<const v1::EventBatch> batch, Pipeline::DoneFn done) {
+void Monitoring::Ingest(std::shared_ptr<const EventBatchView> batch, Pipeline::DoneFn done) {
   pipeline_->Submit(std::move(batch), std::move(done));
 }
 

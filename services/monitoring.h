@@ -62,14 +62,14 @@ class Monitoring {
   absl::Status Init(absl::Duration retention_every = absl::Minutes(10));
 
   // Checks a batch from `c`, parsed from `bytes` bytes on the wire (so
-  // protobuf has checked its strings are UTF-8): scope, sizes, fields.
+  // the parse has checked its strings are UTF-8): scope, sizes, fields.
   // InvalidArgument or PermissionDenied naming what is wrong. When
   // `vip_events` is given it receives the positions of the events VIP care
   // wants (see ForwardVipEvents), found in the same pass.
-  absl::Status ValidateBatch(const Caller& c, const v1::EventBatch& batch, size_t bytes,
+  absl::Status ValidateBatch(const Caller& c, const EventBatchView& batch, size_t bytes,
                              std::vector<int>* vip_events = nullptr) const;
   // Hands a validated batch to the pipeline; `done` as Pipeline::Submit.
-  void Ingest(std::shared_ptr<const v1::EventBatch> batch, Pipeline::DoneFn done);
+  void Ingest(std::shared_ptr<const EventBatchView> batch, Pipeline::DoneFn done);
   // A game server's heartbeat, as a "heartbeat" event (value: players
   // online) so absence rules and the CCU roll-up see it.
   void Heartbeat(absl::string_view realm, absl::string_view server, int64_t players_online);
@@ -81,9 +81,9 @@ class Monitoring {
   // "login" and "logout" of players. ForwardVipEvents hands the events at
   // `positions` (from ValidateBatch) of a validated batch to `hook`, with
   // the publishing game server as the caller. Set before serving.
-  using VipEventFn = std::function<void(const Caller&, const v1::Event&)>;
+  using VipEventFn = std::function<void(const Caller&, const EventView&)>;
   void set_vip_hook(VipEventFn hook) { vip_hook_ = std::move(hook); }
-  void ForwardVipEvents(const Caller& c, const v1::EventBatch& batch,
+  void ForwardVipEvents(const Caller& c, const EventBatchView& batch,
                         const std::vector<int>& positions) const;
 
   void SaveRule(const Caller& c, const v1::SaveRuleRequest& req, v1::SaveRuleResponse* resp,

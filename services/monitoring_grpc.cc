@@ -2,9 +2,7 @@
 
 #include <deque>
 
-#include <google/protobuf/arena.h>
 #include <grpcpp/grpcpp.h>
-#include <grpcpp/support/proto_buffer_reader.h>
 
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
@@ -15,35 +13,29 @@
 namespace steward {
 namespace {
 
-// A full batch of a thousand events parses into about 100 KiB, so its
-// arena starts with blocks large enough to take it in a few allocations
-// rather than dozens of small ones.
-google::protobuf::ArenaOptions BatchArenaOptions() {
-  google::protobuf::ArenaOptions o;
-  o.start_block_size = 16 << 10;
-  o.max_block_size = 256 << 10;
-  return o;
-}
-
-// A request parsed onto its own arena: one allocation pattern per batch
-// instead of one per string, freed in one go when the pipeline is done.
-template <typename T>
-struct OnArena {
-  google::protobuf::Arena arena{BatchArenaOptions()};
-  T* msg = google::protobuf::Arena::CreateMessage<T>(&arena);
-};
-
-// Both event methods take the request's bytes and parse them here. Left to
-// gRPC, a request protobuf cannot parse (a string that is not UTF-8, bytes
-// that are not a message) is answered with a bare UNIMPLEMENTED, and on a
-// stream it looks like the client closing its side: the batch would be
-// gone without a word. Parsing here also gives the exact size for free.
-absl::Status ParseRequest(grpc::ByteBuffer* bytes, google::protobuf::Message* msg) {
-  grpc::ProtoBufferReader reader(bytes);
-  if (!reader.status().ok() || !msg->ParseFromZeroCopyStream(&reader)) {
-    return absl::InvalidArgumentError(UnparsableRequest(msg->GetDescriptor()->name()));
+// Both event methods take the request's bytes and parse them here
+// (EventBatchView::Parse). Left to gRPC, a request protobuf cannot parse (a
+// string that is not UTF-8, bytes that are not a message) is answered with
+// a bare UNIMPLEMENTED, and on a stream it looks like the client closing
+// its side: the batch would be gone without a word. The bytes are read in
+// place: the one slice gRPC received them in, or a copy in one piece when
+// they came in several. `owner` keeps them alive.
+absl::StatusOr<std::shared_ptr<const EventBatchView>> ParseBatch(grpc::ByteBuffer* bytes,
+                                                                 bool publish_request) {
+  std::vector<grpc::Slice> slices;
+  if (!bytes->Dump(&slices).ok()) {
+    return absl::InvalidArgumentError(UnparsableRequest(publish_request ? "PublishEventsRequest" : "EventBatch"));
   }
-  return absl::OkStatus();
+  if (slices.size() == 1) {
+    auto slice = std::make_shared<grpc::Slice>(std::move(slices[0]));
+    absl::string_view view(reinterpret_cast<const char*>(slice->begin()), slice->size());
+    return EventBatchView::Parse(view, std::move(slice), publish_request);
+  }
+  auto joined = std::make_shared<std::string>();
+  joined->reserve(bytes->Length());
+  for (const grpc::Slice& s : slices) joined->append(reinterpret_cast<const char*>(s.begin()), s.size());
+  absl::string_view view(*joined);
+  return EventBatchView::Parse(view, std::move(joined), publish_request);
 }
 
 void SerializeTo(const google::protobuf::Message& msg, grpc::ByteBuffer* out) {
@@ -91,11 +83,10 @@ class EventStreamReactor final : public grpc::ServerReadReactor<grpc::ByteBuffer
                                                             " events accepted before)"))));
       return;
     }
-    auto holder = std::make_shared<OnArena<v1::EventBatch>>();
-    const v1::EventBatch& b = *holder->msg;
     const size_t bytes = bytes_.Length();
-    absl::Status s = ParseRequest(&bytes_, holder->msg);
-    if (s.ok()) s = m_.ValidateBatch(caller_, b, bytes, &vip_events_);
+    auto batch = ParseBatch(&bytes_, /*publish_request=*/false);
+    absl::Status s = batch.status();
+    if (s.ok()) s = m_.ValidateBatch(caller_, **batch, bytes, &vip_events_);
     if (!s.ok()) {
       m_.CountRejected();
       Finish(ToGrpc(absl::Status(
@@ -104,9 +95,8 @@ class EventStreamReactor final : public grpc::ServerReadReactor<grpc::ByteBuffer
       return;
     }
     ++batches_;
-    m_.ForwardVipEvents(caller_, b, vip_events_);
-    std::shared_ptr<const v1::EventBatch> batch(holder, holder->msg);
-    m_.Ingest(std::move(batch), [this](IngestResult r) {
+    m_.ForwardVipEvents(caller_, **batch, vip_events_);
+    m_.Ingest(*std::move(batch), [this](IngestResult r) {
       AddResult(&summary_, r);
       Next();
     });
@@ -147,22 +137,22 @@ class EventServiceImpl final : public RawEventService {
     auto* reactor = ctx->DefaultReactor();
     auto caller = auth_.Authenticate(*ctx);
     absl::Status s = caller.status();
-    // The pipeline outlives this call, so the batch lives on its own arena.
-    auto holder = std::make_shared<OnArena<v1::PublishEventsRequest>>();
     grpc::ByteBuffer bytes(*request);  // shares the slices
     const size_t wire = bytes.Length();  // the request's: the batch plus a few bytes
-    if (s.ok()) s = ParseRequest(&bytes, holder->msg);
+    absl::StatusOr<std::shared_ptr<const EventBatchView>> batch;
+    if (s.ok()) {
+      batch = ParseBatch(&bytes, /*publish_request=*/true);
+      s = batch.status();
+    }
     std::vector<int> vip_events;
-    const v1::EventBatch& b = holder->msg->batch();
-    if (s.ok()) s = m_.ValidateBatch(*caller, b, wire, &vip_events);
+    if (s.ok()) s = m_.ValidateBatch(*caller, **batch, wire, &vip_events);
     if (!s.ok()) {
       if (caller.ok()) m_.CountRejected();
       reactor->Finish(ToGrpc(s));
       return reactor;
     }
-    m_.ForwardVipEvents(*caller, b, vip_events);
-    std::shared_ptr<const v1::EventBatch> batch(holder, &b);
-    m_.Ingest(std::move(batch), [reactor, response](IngestResult r) {
+    m_.ForwardVipEvents(*caller, **batch, vip_events);
+    m_.Ingest(*std::move(batch), [reactor, response](IngestResult r) {
       v1::PublishEventsResponse resp;
       AddResult(resp.mutable_summary(), r);
       SerializeTo(resp, response);

@@ -270,7 +270,7 @@ struct PartialRollup {
 };
 
 struct BatchCtx {
-  std::shared_ptr<const v1::EventBatch> batch;
+  std::shared_ptr<const EventBatchView> batch;
   std::vector<int64_t> times;  // effective event times
   std::vector<PartialRollup> rollups;
   int64_t arrival_ns = 0;
@@ -373,14 +373,14 @@ struct Pipeline::Rep {
 
   // ---------------------------------------------------------------- ingest
 
-  static absl::string_view AttrOf(const v1::Event& e, absl::string_view name) {
+  static absl::string_view AttrOf(const EventView& e, absl::string_view name) {
     for (const auto& a : e.attributes()) {
       if (a.key() == name) return a.value();
     }
     return {};
   }
 
-  static absl::string_view DimValue(const Dim& d, const v1::EventBatch& b, const v1::Event& e) {
+  static absl::string_view DimValue(const Dim& d, const EventBatchView& b, const EventView& e) {
     switch (d.kind) {
       case Dim::kRealm: return b.realm_id();
       case Dim::kServer: return b.server_id();
@@ -392,7 +392,7 @@ struct Pipeline::Rep {
   }
 
   // `player_h` is computed on first use and kept for the event's other rules.
-  static uint64_t KeyHash(const CompiledRule& r, const v1::EventBatch& b, const v1::Event& e,
+  static uint64_t KeyHash(const CompiledRule& r, const EventBatchView& b, const EventView& e,
                           uint64_t realm_h, uint64_t server_h, uint64_t type_h, uint64_t* player_h) {
     uint64_t h = r.rule.id() * 0x94d049bb133111ebULL + 1;
     for (const auto& d : r.group_by) {
@@ -412,18 +412,18 @@ struct Pipeline::Rep {
     return h;
   }
 
-  static bool Matches(const CompiledRule& r, const v1::Event& e) {
+  static bool Matches(const CompiledRule& r, const EventView& e) {
     for (const auto& [k, v] : r.attribute_equals) {
       if (AttrOf(e, k) != v) return false;
     }
     return true;
   }
 
-  void Submit(std::shared_ptr<const v1::EventBatch> batch, DoneFn done, bool absence_only = false) {
+  void Submit(std::shared_ptr<const EventBatchView> batch, DoneFn done, bool absence_only = false) {
     const int64_t now = Now();
     auto ctx = std::make_shared<BatchCtx>();
     ctx->arrival_ns = SteadyNs();
-    const v1::EventBatch& b = *batch;
+    const EventBatchView& b = *batch;
     ctx->batch = std::move(batch);
     auto set = CurrentRules();
     const size_t n = workers.size();
@@ -443,7 +443,7 @@ struct Pipeline::Rep {
     const uint64_t place_h = Mix(realm_h, server_h);
     std::vector<uint16_t> matched;  // pattern rules matching the current event
     for (int i = 0; i < b.events_size(); ++i) {
-      const v1::Event& e = b.events(i);
+      const EventView& e = b.events(i);
       int64_t t = e.time_ms() == 0 ? now : e.time_ms();
       if (t < now - opt.allowed_lateness_ms) {
         ++result.late;
@@ -612,7 +612,7 @@ struct Pipeline::Rep {
     });
   }
 
-  static std::string Label(const CompiledRule& r, const v1::EventBatch& b, const v1::Event& e) {
+  static std::string Label(const CompiledRule& r, const EventBatchView& b, const EventView& e) {
     std::string out;
     for (const auto& d : r.group_by) {
       if (!out.empty()) out += ',';
@@ -705,7 +705,7 @@ struct Pipeline::Rep {
   }
 
   void Process(Worker& w, const Chunk& c) {
-    const v1::EventBatch& b = *c.ctx->batch;
+    const EventBatchView& b = *c.ctx->batch;
     std::vector<RuleState*> states(c.rules->rules.size(), nullptr);
     // Window maps hold millions of keys: nearly every lookup misses the
     // cache, so ask for the slots of items a few places ahead.
@@ -726,7 +726,7 @@ struct Pipeline::Rep {
         AddRollup(w, b, c.ctx->rollups[it.event], it.key);
         continue;
       }
-      const v1::Event& e = b.events(static_cast<int>(it.event));
+      const EventView& e = b.events(static_cast<int>(it.event));
       const int64_t t = c.ctx->times[it.event];
       RuleState*& rs = states[it.rule];
       if (rs == nullptr) rs = StateFor(w, c.rules->rules[it.rule]);
@@ -766,8 +766,8 @@ struct Pipeline::Rep {
         Firing f;
         f.rule = rs->rule;
         f.key = Label(r, b, e);
-        f.realm_id = b.realm_id();
-        f.player_id = e.player_id();
+        f.realm_id = std::string(b.realm_id());
+        f.player_id = std::string(e.player_id());
         f.value = value;
         f.window_end_ms = (ks->newest + 1) * r.pane_ms;
         f.window_start_ms = f.window_end_ms - r.window_ms;
@@ -783,25 +783,14 @@ struct Pipeline::Rep {
     w.bytes.store(w.bytes_local, std::memory_order_relaxed);
   }
 
-  static void KeepSample(RuleState& rs, uint64_t key, const v1::Event& e, int64_t t) {
+  // Evidence is stored with its alert: the fields this build knows (the
+  // parse skipped any others), with the time the window counted it at.
+  static void KeepSample(RuleState& rs, uint64_t key, const EventView& e, int64_t t) {
     Sample& s = rs.samples[rs.next_sample++ % kSampleRing];
     s.key = key;
     s.used = true;
-    s.event = e;
+    e.CopyTo(&s.event);
     s.event.set_time_ms(t);
-    DropUnknownFields(s.event);
-  }
-
-  // Evidence is stored with its alert, so fields this build does not know
-  // (protobuf keeps them when parsing; the batch limit alone bounds them)
-  // stay out of it.
-  static void DropUnknownFields(v1::Event& e) {
-    static const auto* event_fields = v1::Event::GetReflection();
-    static const auto* attr_fields = v1::Attribute::GetReflection();
-    if (!event_fields->GetUnknownFields(e).empty()) event_fields->MutableUnknownFields(&e)->Clear();
-    for (auto& a : *e.mutable_attributes()) {
-      if (!attr_fields->GetUnknownFields(a).empty()) attr_fields->MutableUnknownFields(&a)->Clear();
-    }
   }
 
   void Fire(Firing&& f) {
@@ -814,14 +803,14 @@ struct Pipeline::Rep {
     on_fire(std::move(f));
   }
 
-  void AddRollup(Worker& w, const v1::EventBatch& b, const PartialRollup& part, uint64_t key) {
+  void AddRollup(Worker& w, const EventBatchView& b, const PartialRollup& part, uint64_t key) {
     RollupKey k{key, part.minute};
     auto [it, fresh] = w.rollups.try_emplace(k);
     RollupPoint& p = it->second;
     if (fresh) {
-      p.realm_id = b.realm_id();
-      p.server_id = b.server_id();
-      p.type = b.events(static_cast<int>(part.first_event)).type();
+      p.realm_id = std::string(b.realm_id());
+      p.server_id = std::string(b.server_id());
+      p.type = std::string(b.events(static_cast<int>(part.first_event)).type());
       p.minute_start_ms = k.minute * 60'000;
       p.min = part.min;
       p.max = part.max;
@@ -1010,10 +999,10 @@ void Pipeline::SetRules(std::shared_ptr<const RuleSet> rules) {
 }
 
 void Pipeline::SeedAbsence(std::shared_ptr<const v1::EventBatch> batch) {
-  rep_->Submit(std::move(batch), [](IngestResult) {}, /*absence_only=*/true);
+  rep_->Submit(EventBatchView::Of(std::move(batch)), [](IngestResult) {}, /*absence_only=*/true);
 }
 
-void Pipeline::Submit(std::shared_ptr<const v1::EventBatch> batch, DoneFn done) {
+void Pipeline::Submit(std::shared_ptr<const EventBatchView> batch, DoneFn done) {
   rep_->Submit(std::move(batch), std::move(done));
 }
 

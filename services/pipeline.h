@@ -27,6 +27,7 @@
 #include <vector>
 
 #include "absl/functional/any_invocable.h"
+#include "services/event_batch.h"
 #include "services/rules.h"
 #include "steward/v1/events.pb.h"
 
@@ -109,7 +110,11 @@ class Pipeline {
   // batch fits, else later on a worker thread (accepted, or shed after
   // max_hold_ms). It must not block.
   using DoneFn = absl::AnyInvocable<void(IngestResult)>;
-  void Submit(std::shared_ptr<const v1::EventBatch> batch, DoneFn done);
+  void Submit(std::shared_ptr<const EventBatchView> batch, DoneFn done);
+  // The same for a batch built in memory.
+  void Submit(std::shared_ptr<const v1::EventBatch> batch, DoneFn done) {
+    Submit(EventBatchView::Of(std::move(batch)), std::move(done));
+  }
   // Marks the batch's keys as just seen for absence rules only: no other
   // rule, roll-up or counter sees it. After a restart this gives every
   // known source a fresh start, so one that never returns is noticed.

@@ -412,7 +412,7 @@ struct StewardServer::Rep {
         knowledge_service(MakeKnowledgeService(&auth, &knowledge)),
         desk_service(MakeDeskService(&auth, &desk_work, &slow)) {
     desk.set_vip(&vip);
-    monitoring.set_vip_hook([this](const Caller& c, const v1::Event& e) { vip.RecordEvent(c, e); });
+    monitoring.set_vip_hook([this](const Caller& c, const EventView& e) { vip.RecordEvent(c, e); });
     desk.set_acked_seq_lookup([this](absl::string_view realm, absl::string_view server) {
       return game_servers.AckedSeq(realm, server);
     });

@@ -245,16 +245,16 @@ absl::Status Retier(Txn& txn, const VipOptions& o, VipProfile& p, int64_t now,
 
 }  // namespace
 
-void VipCare::RecordPurchaseEvent(const Caller& c, const v1::Event& e) {
+void VipCare::RecordPurchaseEvent(const Caller& c, const EventView& e) {
   struct Call {
     v1::RecordPurchaseRequest req;
     v1::VipProfileResponse resp;
   };
   auto call = std::make_shared<Call>();
   for (const auto& a : e.attributes()) {
-    if (a.key() == "order_id") call->req.set_idempotency_key(a.value());
+    if (a.key() == "order_id") call->req.set_idempotency_key(std::string(a.value()));
   }
-  call->req.set_player_id(e.player_id());
+  call->req.set_player_id(std::string(e.player_id()));
   call->req.set_amount_cents(std::llround(e.value() * 100));
   call->req.set_at_ms(e.time_ms());
   RecordPurchase(c, call->req, &call->resp, [call, who = c.name()](absl::Status s) {
@@ -323,8 +323,9 @@ void VipCare::RecordPurchase(const Caller& c, const v1::RecordPurchaseRequest& r
       std::move(done));
 }
 
-void VipCare::RecordEvent(const Caller& c, const v1::Event& e) {
-  const std::string& type = e.type();
+void VipCare::RecordEvent(const Caller& c, const EventView& e) {
+  // The event's bytes belong to its batch: what outlives this call is copied.
+  const absl::string_view type = e.type();
   if (type == "purchase") return RecordPurchaseEvent(c, e);
   bool login = type == "login";
   if ((!login && type != "logout") || e.player_id().empty() || !c.is_game_server() ||
@@ -341,7 +342,7 @@ void VipCare::RecordEvent(const Caller& c, const v1::Event& e) {
   }
   auto resp = std::make_shared<v1::VipProfileResponse>();
   RecordActivity(c, e.player_id(), e.time_ms(), login, minutes, /*tier_holders_only=*/true, resp.get(),
-                 [resp, who = c.name(), player = e.player_id(), type](absl::Status s) {
+                 [resp, who = c.name(), player = std::string(e.player_id()), type = std::string(type)](absl::Status s) {
                    if (!s.ok()) {
                      LogWarning(type, " event from ", who, " for ", player, " not recorded: ", s.ToString());
                    }

@@ -30,6 +30,7 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "services/auth.h"
+#include "services/event_batch.h"
 #include "services/periodic.h"
 #include "steward/v1/events.pb.h"
 #include "steward/v1/ticket.pb.h"
@@ -86,7 +87,7 @@ class VipCare {
   // - "logout" of a player who holds a tier: value is the session's length
   //   in minutes, which feeds the session trend.
   // Logins and logouts of other players cost one in-memory lookup.
-  void RecordEvent(const Caller& c, const v1::Event& e);
+  void RecordEvent(const Caller& c, const EventView& e);
   // Whether the player holds a tier (from memory; kept in step with every
   // profile write and loaded at construction).
   bool HoldsTier(absl::string_view realm, absl::string_view player) const;
@@ -140,7 +141,7 @@ class VipCare {
 
  private:
   int64_t Now() const { return options_.clock(); }
-  void RecordPurchaseEvent(const Caller& c, const v1::Event& e);
+  void RecordPurchaseEvent(const Caller& c, const EventView& e);
   // A login (counts one, moves the login rhythm) and/or the length of a
   // session (0: unknown). With `tier_holders_only`, players without a
   // tier are left alone (no profile is made for them).

@@ -17,6 +17,7 @@
 #include "services/announcements.h"
 #include "services/auth.h"
 #include "services/directives.h"
+#include "services/event_batch.h"
 #include "services/game_servers.h"
 #include "services/moderation.h"
 #include "services/monitoring.h"
@@ -188,12 +189,13 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       (void)Wait([&](auto done) { w.vip->SetContact(w.gs, req, &resp, std::move(done)); });
       break;
     }
-    case 14: {  // an event batch: validated, then through the pipeline
-      auto batch = std::make_shared<v1::EventBatch>();
-      if (!batch->ParseFromString(body)) return 0;
-      if (!w.monitoring->ValidateBatch(w.gs, *batch, body.size()).ok()) return 0;
+    case 14: {  // an event batch, parsed as stewardd parses it: validated, then through the pipeline
+      auto bytes = std::make_shared<std::string>(body);
+      auto batch = EventBatchView::Parse(*bytes, bytes);
+      if (!batch.ok()) return 0;
+      if (!w.monitoring->ValidateBatch(w.gs, **batch, body.size()).ok()) return 0;
       std::promise<void> p;
-      w.monitoring->Ingest(batch, [&p](IngestResult) { p.set_value(); });
+      w.monitoring->Ingest(*std::move(batch), [&p](IngestResult) { p.set_value(); });
       p.get_future().wait();
       w.monitoring->pipeline().Sync();
       break;

@@ -33,6 +33,19 @@ seed events 14 EventBatch 'realm_id: "eu1" server_id: "eu1-s1" events { type: "c
 seed rule 15 SaveRuleRequest 'rule { name: "spam" kind: RULE_KIND_PATTERN enabled: true event_types: "chat" group_by: "player" pattern: "cheap\\s+gold" threshold: 1 action { kind: ACTION_KIND_SANCTION sanction_type: SANCTION_TYPE_MUTE sanction_duration_ms: 60000 reason: "spam" } }'
 seed rule_distinct 15 SaveRuleRequest 'rule { name: "multi" kind: RULE_KIND_DISTINCT enabled: true event_types: "login" group_by: "attr:device" distinct_of: "player" window_seconds: 3600 slide_seconds: 600 threshold: 2 }'
 seed metrics 16 QueryMetricsRequest 'type: "login" realm_id: "eu1" resolution: RESOLUTION_HOUR'
+# The events corpus is bare messages (no selector byte): fuzz_events reads
+# each input both as an EventBatch and as a PublishEventsRequest.
+mkdir -p "$here/corpus/events"
+bare() {  # name message text
+  printf '%s' "$3" | protoc --proto_path="$proto" --encode="steward.v1.$2" steward/v1/events.proto \
+    > "$here/corpus/events/$1"
+}
+bare batch EventBatch 'realm_id: "eu1" server_id: "eu1-s1" events { type: "chat" player_id: "p-1" text: "cheap gold \344\270\255" } events { type: "login" player_id: "p-2" attributes { key: "device" value: "d1" } attributes { key: "ip" value: "h" } } events { type: "gold_gain" player_id: "p-1" value: -0.5 time_ms: 1700000000000 }'
+bare publish PublishEventsRequest 'batch { realm_id: "eu1" server_id: "eu1-s2" events { type: "heartbeat" value: 120 } }'
+# Unknown fields of each wire type (varint, fixed64, bytes, group, fixed32)
+# around a known one, inside an event.
+printf '\x0a\x02eu\x1a\x23\x12\x04chat\xa0\x06\x07\xa9\x06\x01\x02\x03\x04\x05\x06\x07\x08\xb2\x06\x01\xff\xbb\x06\x08\x01\xbc\x06\xc5\x06\x01\x02\x03\x04' \
+  > "$here/corpus/events/unknown"
 printf 'hello' > "$here/corpus/keys/str"
 printf '\x00\x00\x00\x00\x00\x00\x00\x2a\x80\x00\x00\x00\x00\x00\x00\x01a\x00\xff\x00\x01' > "$here/corpus/keys/mixed"
 printf '\xff\xff\xff' > "$here/corpus/keys/ff"

@@ -569,7 +569,7 @@ TEST(MonitoringRetentionTest, MinutesExpireHoursStay) {
     e->set_time_ms(at);
     e->set_value(ccu);
     std::promise<void> p;
-    m.Ingest(b, [&p](IngestResult) { p.set_value(); });
+    m.Ingest(EventBatchView::Of(b), [&p](IngestResult) { p.set_value(); });
     p.get_future().wait();
   };
   now = t0 + 500;
@@ -659,7 +659,7 @@ TEST(MonitoringStormTest, PastItsBudgetARuleRaisesOneSummaryThatCountsWhatWasHel
       e->set_text("hello all");
     }
     std::promise<void> done;
-    m.Ingest(b, [&done](IngestResult) { done.set_value(); });
+    m.Ingest(EventBatchView::Of(b), [&done](IngestResult) { done.set_value(); });
     done.get_future().wait();
     settle();
   };
