@@ -96,6 +96,10 @@ echo
 echo "== Event pipeline alone, in process (same workload, no gRPC or generator on the clock)"
 "$BUILD/tests/bench/pipeline_bench" --rounds 3
 echo
+echo "== Reading a 1,000-event batch of that workload: protobuf message on an arena vs EventBatchView (median of 5)"
+"$BUILD/tests/bench/event_parse_bench" --benchmark_repetitions=5 \
+  --benchmark_report_aggregates_only=true 2>&1 | grep -E "_median|Benchmark|^-" || true
+echo
 echo "== Plugin, on the game thread (Google Benchmark, median of 5; embedded mode)"
 "$BUILD/tests/bench/plugin_bench" 2>&1 | grep -E "_median|Benchmark|^-" || true
 echo

@@ -1,5 +1,6 @@
 #include "services/event_batch.h"
 
+#include <algorithm>
 #include <cstring>
 #include <limits>
 #include <utility>
@@ -271,9 +272,11 @@ absl::StatusOr<std::shared_ptr<const EventBatchView>> EventBatchView::Parse(absl
                                                                           bool publish_request) {
   auto batch = std::make_shared<EventBatchView>();
   batch->owner_ = std::move(owner);
-  // A typical event is 50-100 bytes on the wire.
-  batch->events_.reserve(bytes.size() / 64 + 1);
-  batch->attrs_.reserve(bytes.size() / 64 + 1);
+  // A typical event is 50-100 bytes on the wire; a batch of the largest
+  // events reserves no more than a full batch of small ones would use.
+  const size_t guess = std::min<size_t>(bytes.size() / 64 + 1, 4096);
+  batch->events_.reserve(guess);
+  batch->attrs_.reserve(guess);
   WireEventParser parser(batch.get());
   if (!(publish_request ? parser.PublishRequest(bytes) : parser.Batch(bytes))) {
     return absl::InvalidArgumentError(

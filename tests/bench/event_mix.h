@@ -27,7 +27,8 @@ inline void SetId(std::string* out, const char* prefix, uint64_t n) {
     digits[len++] = static_cast<char>('0' + n % 10);
     n /= 10;
   } while (n != 0);
-  out->assign(prefix);
+  out->clear();
+  out->append(prefix);
   for (int i = len - 1; i >= 0; --i) out->push_back(digits[i]);
 }
 

@@ -1,5 +1,5 @@
 // pipeline_bench: the event pipeline alone, in process, on event_load's
-// workload (tests/bench/event_mix.h): no gRPC, no protobuf parsing, no
+// workload (tests/bench/event_mix.h): no gRPC, no wire parsing, no
 // generator competing for the cores while the clock runs. Batches are made
 // first, then submitted as fast as the pipeline takes them; the figure is
 // events/s from the first Submit to the end of Sync. It separates the
@@ -57,11 +57,12 @@ int main(int argc, char** argv) {
 
   steward::bench::EventMix mix(players, 50, 0, 1);
   for (int round = 1; round <= rounds; ++round) {
-    std::vector<std::shared_ptr<const v1::EventBatch>> batches;
+    // Viewed before the clock starts, as stewardd's batches arrive parsed.
+    std::vector<std::shared_ptr<const steward::EventBatchView>> batches;
     for (uint64_t made = 0; made < events; made += static_cast<uint64_t>(batch)) {
       auto b = std::make_shared<v1::EventBatch>();
       mix.Fill(b.get(), batch);
-      batches.push_back(std::move(b));
+      batches.push_back(steward::EventBatchView::Of(std::move(b)));
     }
     // As two gRPC streams do: each waits for its batch to be taken before
     // sending the next, so the pipeline's backpressure paces the run.
