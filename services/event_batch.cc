@@ -12,7 +12,8 @@ namespace steward {
 namespace {
 
 // Wire types (the low three bits of a tag).
-constexpr uint32_t kVarint = 0, kFixed64 = 1, kLen = 2, kStartGroup = 3, kEndGroup = 4, kFixed32 = 5;
+constexpr uint32_t kVarint = 0, kFixed64 = 1, kLen = 2, kStartGroup = 3, kEndGroup = 4,
+                   kFixed32 = 5;
 constexpr int kMaxGroupDepth = 100;  // protobuf's recursion limit
 
 // Standard UTF-8: no overlong forms, no surrogates, nothing past U+10FFFF.
@@ -124,9 +125,12 @@ class WireReader {
     uint64_t scratch;
     absl::string_view bytes;
     switch (wire_type) {
-      case kVarint: return Varint(&scratch);
-      case kFixed64: return Fixed64(&scratch);
-      case kLen: return Len(&bytes);
+      case kVarint:
+        return Varint(&scratch);
+      case kFixed64:
+        return Fixed64(&scratch);
+      case kLen:
+        return Len(&bytes);
       case kFixed32:
         if (end_ - p_ < 4) return false;
         p_ += 4;
@@ -140,7 +144,8 @@ class WireReader {
           if (!Skip(f, w, depth + 1)) return false;
         }
       }
-      default: return false;  // an end group out of place, or types 6 and 7
+      default:
+        return false;  // an end group out of place, or types 6 and 7
     }
   }
 
@@ -267,9 +272,8 @@ void EventView::CopyTo(v1::Event* out) const {
   }
 }
 
-absl::StatusOr<std::shared_ptr<const EventBatchView>> EventBatchView::Parse(absl::string_view bytes,
-                                                                          std::shared_ptr<const void> owner,
-                                                                          bool publish_request) {
+absl::StatusOr<std::shared_ptr<const EventBatchView>> EventBatchView::Parse(
+    absl::string_view bytes, std::shared_ptr<const void> owner, bool publish_request) {
   auto batch = std::make_shared<EventBatchView>();
   batch->owner_ = std::move(owner);
   // A typical event is 50-100 bytes on the wire; a batch of the largest
@@ -286,7 +290,8 @@ absl::StatusOr<std::shared_ptr<const EventBatchView>> EventBatchView::Parse(absl
   return batch;
 }
 
-std::shared_ptr<const EventBatchView> EventBatchView::Of(std::shared_ptr<const v1::EventBatch> message) {
+std::shared_ptr<const EventBatchView> EventBatchView::Of(
+    std::shared_ptr<const v1::EventBatch> message) {
   auto batch = std::make_shared<EventBatchView>();
   const v1::EventBatch& m = *message;
   batch->realm_id_ = m.realm_id();
@@ -300,7 +305,8 @@ std::shared_ptr<const EventBatchView> EventBatchView::Of(std::shared_ptr<const v
     e.player_id_ = src.player_id();
     e.text_ = src.text();
     e.attrs_begin_ = static_cast<uint32_t>(batch->attrs_.size());
-    for (const auto& a : src.attributes()) batch->attrs_.push_back(AttributeView{a.key(), a.value()});
+    for (const auto& a : src.attributes())
+      batch->attrs_.push_back(AttributeView{a.key(), a.value()});
     e.attrs_size_ = static_cast<uint32_t>(batch->attrs_.size()) - e.attrs_begin_;
     batch->events_.push_back(e);
   }

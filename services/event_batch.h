@@ -64,9 +64,8 @@ class EventBatchView {
   // as a steward.v1.PublishEventsRequest (whose field 1 is the batch).
   // `owner` keeps `bytes` alive for as long as the batch lives. Fails
   // (InvalidArgument) exactly where protobuf's parser would.
-  static absl::StatusOr<std::shared_ptr<const EventBatchView>> Parse(absl::string_view bytes,
-                                                                     std::shared_ptr<const void> owner,
-                                                                     bool publish_request = false);
+  static absl::StatusOr<std::shared_ptr<const EventBatchView>> Parse(
+      absl::string_view bytes, std::shared_ptr<const void> owner, bool publish_request = false);
   // A view of a message, which it keeps alive.
   static std::shared_ptr<const EventBatchView> Of(std::shared_ptr<const v1::EventBatch> message);
 

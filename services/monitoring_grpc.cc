@@ -18,13 +18,14 @@ namespace {
 // string that is not UTF-8, bytes that are not a message) is answered with
 // a bare UNIMPLEMENTED, and on a stream it looks like the client closing
 // its side: the batch would be gone without a word. The bytes are read in
-// place: the one slice gRPC received them in, or a copy in one piece when
-// they came in several. `owner` keeps them alive.
+// place (the one slice gRPC received them in, or a copy in one piece when
+// they came in several), and the batch keeps them alive.
 absl::StatusOr<std::shared_ptr<const EventBatchView>> ParseBatch(grpc::ByteBuffer* bytes,
                                                                  bool publish_request) {
   std::vector<grpc::Slice> slices;
   if (!bytes->Dump(&slices).ok()) {
-    return absl::InvalidArgumentError(UnparsableRequest(publish_request ? "PublishEventsRequest" : "EventBatch"));
+    return absl::InvalidArgumentError(
+        UnparsableRequest(publish_request ? "PublishEventsRequest" : "EventBatch"));
   }
   if (slices.size() == 1) {
     auto slice = std::make_shared<grpc::Slice>(std::move(slices[0]));

@@ -342,7 +342,8 @@ void VipCare::RecordEvent(const Caller& c, const EventView& e) {
   }
   auto resp = std::make_shared<v1::VipProfileResponse>();
   RecordActivity(c, e.player_id(), e.time_ms(), login, minutes, /*tier_holders_only=*/true, resp.get(),
-                 [resp, who = c.name(), player = std::string(e.player_id()), type = std::string(type)](absl::Status s) {
+                 [resp, who = c.name(), player = std::string(e.player_id()),
+                  type = std::string(type)](absl::Status s) {
                    if (!s.ok()) {
                      LogWarning(type, " event from ", who, " for ", player, " not recorded: ", s.ToString());
                    }

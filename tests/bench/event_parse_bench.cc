@@ -4,7 +4,6 @@
 // into views, as it does now). Both run in the same process a moment
 // apart, so their ratio holds on a machine whose speed varies.
 #include <benchmark/benchmark.h>
-
 #include <google/protobuf/arena.h>
 
 #include <memory>

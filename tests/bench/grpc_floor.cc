@@ -23,7 +23,8 @@ namespace {
 
 class FloorModeration final : public v1::ModerationService::CallbackService {
  public:
-  grpc::ServerUnaryReactor* CheckPlayer(grpc::CallbackServerContext* ctx, const v1::CheckPlayerRequest*,
+  grpc::ServerUnaryReactor* CheckPlayer(grpc::CallbackServerContext* ctx,
+                                        const v1::CheckPlayerRequest*,
                                         v1::PlayerStatus* resp) override {
     resp->set_can_login(true);
     auto* r = ctx->DefaultReactor();

@@ -24,7 +24,8 @@ void Compare(const std::string& bytes, bool publish) {
   auto view = EventBatchView::Parse(*owned, owned, publish);
   if (view.ok() != pb_ok) {
     std::fprintf(stderr, "protobuf %s, the view %s (%s)\n", pb_ok ? "accepts" : "refuses",
-                 view.ok() ? "accepts" : "refuses", publish ? "PublishEventsRequest" : "EventBatch");
+                 view.ok() ? "accepts" : "refuses",
+                 publish ? "PublishEventsRequest" : "EventBatch");
     std::abort();
   }
   if (!pb_ok) return;

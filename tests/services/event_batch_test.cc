@@ -31,7 +31,8 @@ class RandomBatches {
   explicit RandomBatches(uint64_t seed) : rng_(seed) {}
 
   std::string Text(int max_len) {
-    static const char* const kPieces[] = {"a", "Z", "0", " ", "-", "é", "ж", "中", "😀", "\t", "gold", "player-"};
+    static const char* const kPieces[] = {"a", "Z",  "0", " ",  "-",    "é",
+                                          "ж", "中", "😀", "\t", "gold", "player-"};
     std::string s;
     const int n = Below(max_len + 1);
     while (static_cast<int>(s.size()) < n) s += kPieces[Below(12)];
@@ -69,11 +70,21 @@ class RandomBatches {
     for (int k = 0; k < edits; ++k) {
       const size_t at = s.empty() ? 0 : static_cast<size_t>(Below(static_cast<int>(s.size())));
       switch (Below(5)) {
-        case 0: if (!s.empty()) s[at] = static_cast<char>(rng_()); break;
-        case 1: s.insert(at, 1, static_cast<char>(rng_())); break;
-        case 2: if (!s.empty()) s.erase(at, 1); break;
-        case 3: s.resize(at); break;
-        case 4: if (!s.empty()) s[at] = static_cast<char>(s[at] ^ (1 << Below(8))); break;
+        case 0:
+          if (!s.empty()) s[at] = static_cast<char>(rng_());
+          break;
+        case 1:
+          s.insert(at, 1, static_cast<char>(rng_()));
+          break;
+        case 2:
+          if (!s.empty()) s.erase(at, 1);
+          break;
+        case 3:
+          s.resize(at);
+          break;
+        case 4:
+          if (!s.empty()) s[at] = static_cast<char>(s[at] ^ (1 << Below(8)));
+          break;
       }
     }
     return s;
@@ -110,9 +121,9 @@ TEST(EventBatchViewTest, AcceptsAndRefusesExactlyAsProtobufOnDamagedBytes) {
     v1::EventBatch m;
     const bool pb_ok = m.ParseFromString(bytes);
     auto v = ParseOwned(bytes);
-    ASSERT_EQ(v != nullptr, pb_ok) << "case " << i << ": protobuf " << (pb_ok ? "accepts" : "refuses")
-                                   << " bytes the view " << (v ? "accepts" : "refuses") << ": "
-                                   << absl::BytesToHexString(bytes);
+    ASSERT_EQ(v != nullptr, pb_ok)
+        << "case " << i << ": protobuf " << (pb_ok ? "accepts" : "refuses") << " bytes the view "
+        << (v ? "accepts" : "refuses") << ": " << absl::BytesToHexString(bytes);
     if (pb_ok) {
       ExpectSame(m, *v, "case " + std::to_string(i));
       ++accepted;
@@ -165,8 +176,8 @@ TEST(EventBatchViewTest, SkipsUnknownFieldsOfEveryWireType) {
   v1::Event* e = m.add_events();
   e->set_type("chat");
   e->add_attributes()->set_key("channel");
-  for (google::protobuf::Message* msg : std::initializer_list<google::protobuf::Message*>{
-           &m, e, e->mutable_attributes(0)}) {
+  for (google::protobuf::Message* msg :
+       std::initializer_list<google::protobuf::Message*>{&m, e, e->mutable_attributes(0)}) {
     auto* unknown = msg->GetReflection()->MutableUnknownFields(msg);
     unknown->AddVarint(100, 7);
     unknown->AddFixed32(101, 7);
@@ -187,7 +198,8 @@ TEST(EventBatchViewTest, SkipsUnknownFieldsOfEveryWireType) {
   v1::Event plain;
   plain.set_type("chat");
   std::string odd = plain.SerializeAsString() + std::string("\x20\x05", 2);
-  std::string batch = std::string(1, static_cast<char>(3 << 3 | 2)) + static_cast<char>(odd.size()) + odd;
+  std::string batch =
+      std::string(1, static_cast<char>(3 << 3 | 2)) + static_cast<char>(odd.size()) + odd;
   ASSERT_TRUE(back.ParseFromString(batch));
   v = ParseOwned(batch);
   ASSERT_NE(v, nullptr);
@@ -195,7 +207,8 @@ TEST(EventBatchViewTest, SkipsUnknownFieldsOfEveryWireType) {
 }
 
 TEST(EventBatchViewTest, RefusesStringsThatAreNotUtf8InEveryStringField) {
-  const std::string bad[] = {"\xff", "\xc0\xaf", "\xed\xa0\x80", "\xf4\x90\x80\x80", "ab\xe2\x82", "\x80"};
+  const std::string bad[] = {"\xff",       "\xc0\xaf", "\xed\xa0\x80", "\xf4\x90\x80\x80",
+                             "ab\xe2\x82", "\x80"};
   for (const std::string& b : bad) {
     for (int field = 0; field < 7; ++field) {
       v1::EventBatch m;
@@ -206,13 +219,27 @@ TEST(EventBatchViewTest, RefusesStringsThatAreNotUtf8InEveryStringField) {
       a->set_key("k");
       // Protobuf's setters take any bytes; its parser is what refuses them.
       switch (field) {
-        case 0: m.set_realm_id(b); break;
-        case 1: m.set_server_id(b); break;
-        case 2: e->set_type(b); break;
-        case 3: e->set_player_id(b); break;
-        case 4: e->set_text(b); break;
-        case 5: a->set_key(b); break;
-        case 6: a->set_value(b); break;
+        case 0:
+          m.set_realm_id(b);
+          break;
+        case 1:
+          m.set_server_id(b);
+          break;
+        case 2:
+          e->set_type(b);
+          break;
+        case 3:
+          e->set_player_id(b);
+          break;
+        case 4:
+          e->set_text(b);
+          break;
+        case 5:
+          a->set_key(b);
+          break;
+        case 6:
+          a->set_value(b);
+          break;
       }
       std::string bytes;
       ASSERT_TRUE(m.SerializePartialToString(&bytes));

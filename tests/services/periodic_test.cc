@@ -14,7 +14,8 @@ TEST(PeriodicTaskTest, RunsAgainAndAgainUntilStopped) {
   std::atomic<int> runs{0};
   PeriodicTask task;
   task.Start(absl::Milliseconds(5), [&] { ++runs; });
-  for (int i = 0; i < 400 && runs.load() < 3; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  for (int i = 0; i < 400 && runs.load() < 3; ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
   task.Stop();
   const int at_stop = runs.load();
   EXPECT_GE(at_stop, 3);
@@ -26,9 +27,11 @@ TEST(PeriodicTaskTest, RunsAgainAndAgainUntilStopped) {
 TEST(PeriodicTaskTest, FirstRunAtOnceOrAfterTheInterval) {
   std::atomic<int> eager{0}, lazy{0};
   PeriodicTask at_once, after;
-  at_once.Start(absl::Hours(1), [&] { ++eager; }, PeriodicTask::FirstRun::kAtOnce);
+  at_once.Start(
+      absl::Hours(1), [&] { ++eager; }, PeriodicTask::FirstRun::kAtOnce);
   after.Start(absl::Hours(1), [&] { ++lazy; });
-  for (int i = 0; i < 400 && eager.load() == 0; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  for (int i = 0; i < 400 && eager.load() == 0; ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
   // Stop does not wait out the hour: it wakes the thread.
   const auto t0 = std::chrono::steady_clock::now();
   at_once.Stop();
