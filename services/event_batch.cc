@@ -3,8 +3,10 @@
 #include <algorithm>
 #include <cstring>
 #include <limits>
+#include <string>
 #include <utility>
 
+#include "absl/strings/str_cat.h"
 #include "services/grpc_status.h"
 #include "steward/v1/events.pb.h"
 
@@ -159,7 +161,10 @@ class WireReader {
 // Fills an EventBatchView from the wire, field numbers as in events.proto.
 class WireEventParser {
  public:
-  explicit WireEventParser(EventBatchView* out) : out_(out) {}
+  WireEventParser(EventBatchView* out, const EventBatchView::Limits& limits)
+      : out_(out), limits_(limits) {}
+  // Why the parse stopped when it did not fail on the bytes themselves.
+  const std::string& over_limit() const { return over_limit_; }
 
   bool PublishRequest(absl::string_view bytes) {
     WireReader r(bytes.data(), bytes.data() + bytes.size());
@@ -199,6 +204,11 @@ class WireEventParser {
 
  private:
   bool Event(absl::string_view bytes) {
+    if (out_->events_.size() >= limits_.max_events) {
+      over_limit_ = absl::StrCat("a batch holds at most ", limits_.max_events,
+                                 " events; this one has more; split it");
+      return false;
+    }
     EventView e;
     e.attrs_begin_ = static_cast<uint32_t>(out_->attrs_.size());
     WireReader r(bytes.data(), bytes.data() + bytes.size());
@@ -219,6 +229,11 @@ class WireEventParser {
         ok = r.Fixed64(&v);
         std::memcpy(&e.value_, &v, sizeof v);
       } else if (f == 5 && w == kLen) {
+        if (out_->attrs_.size() - e.attrs_begin_ >= limits_.max_attributes_per_event) {
+          over_limit_ = absl::StrCat("events[", out_->events_.size(), "].attributes: at most ",
+                                     limits_.max_attributes_per_event);
+          return false;
+        }
         ok = r.Len(&attr) && Attribute(attr);
       } else if (f == 6 && w == kLen) {
         ok = r.Utf8(&e.text_);
@@ -253,6 +268,8 @@ class WireEventParser {
   }
 
   EventBatchView* out_;
+  const EventBatchView::Limits& limits_;
+  std::string over_limit_;
 };
 
 void EventView::CopyTo(v1::Event* out) const {
@@ -273,7 +290,8 @@ void EventView::CopyTo(v1::Event* out) const {
 }
 
 absl::StatusOr<std::shared_ptr<const EventBatchView>> EventBatchView::Parse(
-    absl::string_view bytes, std::shared_ptr<const void> owner, bool publish_request) {
+    absl::string_view bytes, std::shared_ptr<const void> owner, bool publish_request,
+    const Limits& limits) {
   auto batch = std::make_shared<EventBatchView>();
   batch->owner_ = std::move(owner);
   // A typical event is 50-100 bytes on the wire; a batch of the largest
@@ -281,8 +299,9 @@ absl::StatusOr<std::shared_ptr<const EventBatchView>> EventBatchView::Parse(
   const size_t guess = std::min<size_t>(bytes.size() / 64 + 1, 4096);
   batch->events_.reserve(guess);
   batch->attrs_.reserve(guess);
-  WireEventParser parser(batch.get());
+  WireEventParser parser(batch.get(), limits);
   if (!(publish_request ? parser.PublishRequest(bytes) : parser.Batch(bytes))) {
+    if (!parser.over_limit().empty()) return absl::InvalidArgumentError(parser.over_limit());
     return absl::InvalidArgumentError(
         UnparsableRequest(publish_request ? "PublishEventsRequest" : "EventBatch"));
   }

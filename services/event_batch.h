@@ -15,6 +15,7 @@
 #ifndef STEWARD_SERVICES_EVENT_BATCH_H_
 #define STEWARD_SERVICES_EVENT_BATCH_H_
 
+#include <cstddef>
 #include <cstdint>
 #include <memory>
 #include <vector>
@@ -58,14 +59,25 @@ class EventView {
   uint32_t attrs_size_ = 0;
 };
 
+// Counts past which a parse stops instead of reading on: a 4 MiB batch
+// of empty events is two million of them, which validation would refuse
+// only after they were all laid out in memory.
+struct EventBatchLimits {
+  size_t max_events = SIZE_MAX;
+  size_t max_attributes_per_event = SIZE_MAX;
+};
+
 class EventBatchView {
  public:
+  using Limits = EventBatchLimits;
   // Parses `bytes` as a steward.v1.EventBatch, or, with `publish_request`,
   // as a steward.v1.PublishEventsRequest (whose field 1 is the batch).
-  // `owner` keeps `bytes` alive for as long as the batch lives. Fails
-  // (InvalidArgument) exactly where protobuf's parser would.
+  // `owner` keeps `bytes` alive for as long as the batch lives. Without
+  // limits it fails (InvalidArgument) exactly where protobuf's parser
+  // would; past a limit it fails saying which.
   static absl::StatusOr<std::shared_ptr<const EventBatchView>> Parse(
-      absl::string_view bytes, std::shared_ptr<const void> owner, bool publish_request = false);
+      absl::string_view bytes, std::shared_ptr<const void> owner, bool publish_request = false,
+      const Limits& limits = {});
   // A view of a message, which it keeps alive.
   static std::shared_ptr<const EventBatchView> Of(std::shared_ptr<const v1::EventBatch> message);
 

@@ -266,6 +266,13 @@ absl::Status Monitoring::ValidateBatch(const Caller& c, const EventBatchView& b,
   return absl::OkStatus();
 }
 
+EventBatchView::Limits Monitoring::BatchLimits() const {
+  EventBatchView::Limits l;
+  l.max_events = static_cast<size_t>(std::max(0, options_.max_batch_events));
+  l.max_attributes_per_event = kMaxAttrs;
+  return l;
+}
+
 void Monitoring::ForwardVipEvents(const Caller& c, const EventBatchView& batch,
                                   const std::vector<int>& positions) const {
   if (!vip_hook_) return;

@@ -22,6 +22,7 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/synchronization/mutex.h"
 #include "services/auth.h"
+#include "services/event_batch.h"
 #include "services/periodic.h"
 #include "services/pipeline.h"
 #include "steward/v1/events.pb.h"
@@ -68,6 +69,9 @@ class Monitoring {
   // wants (see ForwardVipEvents), found in the same pass.
   absl::Status ValidateBatch(const Caller& c, const EventBatchView& batch, size_t bytes,
                              std::vector<int>* vip_events = nullptr) const;
+  // What a batch may hold, for the parse to stop at (ValidateBatch checks
+  // the same and more).
+  EventBatchView::Limits BatchLimits() const;
   // Hands a validated batch to the pipeline; `done` as Pipeline::Submit.
   void Ingest(std::shared_ptr<const EventBatchView> batch, Pipeline::DoneFn done);
   // A game server's heartbeat, as a "heartbeat" event (value: players

@@ -20,8 +20,8 @@ namespace {
 // its side: the batch would be gone without a word. The bytes are read in
 // place (the one slice gRPC received them in, or a copy in one piece when
 // they came in several), and the batch keeps them alive.
-absl::StatusOr<std::shared_ptr<const EventBatchView>> ParseBatch(grpc::ByteBuffer* bytes,
-                                                                 bool publish_request) {
+absl::StatusOr<std::shared_ptr<const EventBatchView>> ParseBatch(
+    grpc::ByteBuffer* bytes, bool publish_request, const EventBatchView::Limits& limits) {
   std::vector<grpc::Slice> slices;
   if (!bytes->Dump(&slices).ok()) {
     return absl::InvalidArgumentError(
@@ -30,13 +30,13 @@ absl::StatusOr<std::shared_ptr<const EventBatchView>> ParseBatch(grpc::ByteBuffe
   if (slices.size() == 1) {
     auto slice = std::make_shared<grpc::Slice>(std::move(slices[0]));
     absl::string_view view(reinterpret_cast<const char*>(slice->begin()), slice->size());
-    return EventBatchView::Parse(view, std::move(slice), publish_request);
+    return EventBatchView::Parse(view, std::move(slice), publish_request, limits);
   }
   auto joined = std::make_shared<std::string>();
   joined->reserve(bytes->Length());
   for (const grpc::Slice& s : slices) joined->append(reinterpret_cast<const char*>(s.begin()), s.size());
   absl::string_view view(*joined);
-  return EventBatchView::Parse(view, std::move(joined), publish_request);
+  return EventBatchView::Parse(view, std::move(joined), publish_request, limits);
 }
 
 void SerializeTo(const google::protobuf::Message& msg, grpc::ByteBuffer* out) {
@@ -85,7 +85,7 @@ class EventStreamReactor final : public grpc::ServerReadReactor<grpc::ByteBuffer
       return;
     }
     const size_t bytes = bytes_.Length();
-    auto batch = ParseBatch(&bytes_, /*publish_request=*/false);
+    auto batch = ParseBatch(&bytes_, /*publish_request=*/false, m_.BatchLimits());
     absl::Status s = batch.status();
     if (s.ok()) s = m_.ValidateBatch(caller_, **batch, bytes, &vip_events_);
     if (!s.ok()) {
@@ -142,7 +142,7 @@ class EventServiceImpl final : public RawEventService {
     const size_t wire = bytes.Length();  // the request's: the batch plus a few bytes
     absl::StatusOr<std::shared_ptr<const EventBatchView>> batch;
     if (s.ok()) {
-      batch = ParseBatch(&bytes, /*publish_request=*/true);
+      batch = ParseBatch(&bytes, /*publish_request=*/true, m_.BatchLimits());
       s = batch.status();
     }
     std::vector<int> vip_events;

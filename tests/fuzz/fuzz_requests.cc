@@ -191,7 +191,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     }
     case 14: {  // an event batch, parsed as stewardd parses it: validated, then through the pipeline
       auto bytes = std::make_shared<std::string>(body);
-      auto batch = EventBatchView::Parse(*bytes, bytes);
+      auto batch = EventBatchView::Parse(*bytes, bytes, false, w.monitoring->BatchLimits());
       if (!batch.ok()) return 0;
       if (!w.monitoring->ValidateBatch(w.gs, **batch, body.size()).ok()) return 0;
       std::promise<void> p;

@@ -260,6 +260,37 @@ TEST(EventBatchViewTest, RefusesStringsThatAreNotUtf8InEveryStringField) {
   EXPECT_EQ(v->events(0).text(), "héllo 中文 😀");
 }
 
+TEST(EventBatchViewTest, StopsAtItsLimitsSayingWhich) {
+  v1::EventBatch m;
+  m.set_realm_id("eu");
+  for (int i = 0; i < 6; ++i) m.add_events()->set_type("kill");
+  for (int a = 0; a < 3; ++a) m.mutable_events(5)->add_attributes()->set_key("k");
+  auto bytes = std::make_shared<std::string>(m.SerializeAsString());
+  EventBatchView::Limits limits;
+  limits.max_events = 6;
+  limits.max_attributes_per_event = 3;
+  auto v = EventBatchView::Parse(*bytes, bytes, false, limits);
+  ASSERT_TRUE(v.ok()) << v.status();  // exactly at both limits
+  EXPECT_EQ((*v)->events_size(), 6);
+  limits.max_events = 5;
+  v = EventBatchView::Parse(*bytes, bytes, false, limits);
+  ASSERT_FALSE(v.ok());
+  EXPECT_EQ(v.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(v.status().message(), "a batch holds at most 5 events; this one has more; split it");
+  limits.max_events = 6;
+  limits.max_attributes_per_event = 2;
+  v = EventBatchView::Parse(*bytes, bytes, false, limits);
+  ASSERT_FALSE(v.ok());
+  EXPECT_EQ(v.status().message(), "events[5].attributes: at most 2");
+  // In a PublishEventsRequest the same.
+  v1::PublishEventsRequest req;
+  *req.mutable_batch() = m;
+  auto wrapped = std::make_shared<std::string>(req.SerializeAsString());
+  v = EventBatchView::Parse(*wrapped, wrapped, true, limits);
+  ASSERT_FALSE(v.ok());
+  EXPECT_EQ(v.status().message(), "events[5].attributes: at most 2");
+}
+
 TEST(EventBatchViewTest, CopyToReusesASlotWithoutLeftovers) {
   v1::EventBatch m;
   v1::Event* big = m.add_events();

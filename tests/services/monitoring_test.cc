@@ -343,6 +343,26 @@ TEST_F(MonitoringTest, BadBatchesAreRefusedAndCounted) {
   s = ev->PublishEvents(Ctx("gs-eu1").get(), padded, &resp);
   EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
   EXPECT_NE(s.error_message().find("split it"), std::string::npos) << s.error_message();
+  // Two million empty events fit in 4 MiB (two bytes each): the parse
+  // stops at the 4,097th rather than laying them all out first.
+  std::string flood = "\x0a\x03" "eu1" "\x12\x06" "eu1-s1";
+  while (flood.size() < (size_t{4} << 20) - 16) flood += std::string("\x1a\x00", 2);
+  v1::EventBatch flood_batch;
+  ASSERT_TRUE(flood_batch.ParseFromString(flood));
+  ASSERT_GT(flood_batch.events_size(), 2'000'000);
+  v1::IngestSummary flood_sum;
+  s = Stream({flood_batch}, &flood_sum);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_NE(s.error_message().find("a batch holds at most 4096 events; this one has more; split it"),
+            std::string::npos) << s.error_message();
+  v1::PublishEventsRequest crowded = req;
+  for (int a = 0; a < 9; ++a) {
+    auto* attr = crowded.mutable_batch()->mutable_events(0)->add_attributes();
+    attr->set_key("k" + std::to_string(a));
+  }
+  s = ev->PublishEvents(Ctx("gs-eu1").get(), crowded, &resp);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_NE(s.error_message().find("events[0].attributes: at most 8"), std::string::npos) << s.error_message();
   // On a stream, a bad batch ends the stream and says how far it got.
   v1::IngestSummary sum;
   s = Stream({Chat("p-1", {"a"}), untyped.batch(), Chat("p-1", {"b"})}, &sum);
@@ -358,7 +378,7 @@ TEST_F(MonitoringTest, BadBatchesAreRefusedAndCounted) {
       << s.error_message();
   v1::PipelineStats stats;
   ASSERT_TRUE(v1::MonitoringService::NewStub(channel_)->GetPipelineStats(Ctx("agent").get(), {}, &stats).ok());
-  EXPECT_EQ(stats.rejected_batches(), 9u);  // every refused batch of a known caller
+  EXPECT_EQ(stats.rejected_batches(), 11u);  // every refused batch of a known caller
   EXPECT_EQ(stats.accepted(), 3u);
   EXPECT_GT(stats.memory_limit_bytes(), 0u);
 }
