@@ -90,6 +90,10 @@ class ModerationServiceImpl final : public v1::ModerationService::CallbackServic
 // service's watch reactor: it holds a cursor into the stored directive
 // log and, whenever it is idle and the log has grown, writes the next
 // matching directives. Backlog and live traffic are the same path.
+// Directives carry GMs' replies to players' tickets, so a stream whose
+// token was revoked (SIGHUP) ends UNAUTHENTICATED before it would send
+// another; the game server reconnects with its new token and resumes
+// from its last acknowledged directive.
 class WatchReactor final : public grpc::ServerWriteReactor<v1::DirectiveBatch>,
                            public DirectiveWatcher {
  public:
@@ -97,7 +101,7 @@ class WatchReactor final : public grpc::ServerWriteReactor<v1::DirectiveBatch>,
 
   WatchReactor(const Authenticator& auth, grpc::CallbackServerContext* ctx,
                const v1::WatchDirectivesRequest& req, GameServers& servers, DirectiveHub& hub)
-      : hub_(hub) {
+      : auth_(auth), hub_(hub) {
     absl::Status s = Begin(auth, ctx, req, servers);
     if (!s.ok()) {
       FinishOnce(ToGrpc(s));
@@ -146,6 +150,7 @@ class WatchReactor final : public grpc::ServerWriteReactor<v1::DirectiveBatch>,
                      const v1::WatchDirectivesRequest& req, GameServers& servers) {
     auto caller = auth.Authenticate(*ctx);
     if (!caller.ok()) return caller.status();
+    caller_ = *caller;
     auto info = servers.Owned(*caller, req.server_id());
     if (!info.ok()) return info.status();
     realm_ = info->realm_id();
@@ -165,15 +170,12 @@ class WatchReactor final : public grpc::ServerWriteReactor<v1::DirectiveBatch>,
     {
       absl::MutexLock lock(&mu_);
       if (writing_ || finished_ || failed_) return;
-      while (true) {
+      absl::Status s = auth_.Recheck(caller_);
+      while (s.ok()) {
         out_.Clear();
         uint64_t cursor = cursor_;
-        absl::Status s =
-            hub_.Read(cursor_, realm_, server_, kMaxPerMessage, &out_, &cursor);
-        if (!s.ok()) {
-          error_ = ToGrpc(s);
-          break;
-        }
+        s = hub_.Read(cursor_, realm_, server_, kMaxPerMessage, &out_, &cursor);
+        if (!s.ok()) break;
         bool advanced = cursor != cursor_;
         cursor_ = cursor;
         if (out_.directives_size() > 0 || out_.missed_through() > 0) {
@@ -184,6 +186,7 @@ class WatchReactor final : public grpc::ServerWriteReactor<v1::DirectiveBatch>,
         if (!advanced) return;  // nothing new
         // Only other servers' directives so far: keep reading.
       }
+      error_ = ToGrpc(s);
     }
     FinishOnce(error_);
   }
@@ -197,7 +200,9 @@ class WatchReactor final : public grpc::ServerWriteReactor<v1::DirectiveBatch>,
     Finish(s);
   }
 
+  const Authenticator& auth_;
   DirectiveHub& hub_;
+  Caller caller_;
   bool watching_ = false;
   std::string realm_, server_;
   absl::Mutex mu_;

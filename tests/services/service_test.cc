@@ -576,8 +576,8 @@ TEST_F(ServiceTest, AFloodOfUnparsableRequestsCannotFloodTheLog) {
 }
 
 // Replaced principals apply to the next call: a removed token is refused,
-// a new one accepted, a changed role takes effect; a stream opened before
-// keeps serving the identity it started with.
+// a new one accepted, a changed role takes effect; a directive stream the
+// removed game server opened before ends at its next directive.
 TEST_F(ServiceTest, ReloadedPrincipalsApplyToTheNextCall) {
   v1::ListAuditResponse audit_page;
   ASSERT_TRUE(audit_->ListAuditRecords(Ctx("sup").get(), {}, &audit_page).ok());
@@ -643,10 +643,12 @@ TEST_F(ServiceTest, ReloadedPrincipalsApplyToTheNextCall) {
   as = tickets_->AssignTicket(Ctx("admin").get(), assign, &aresp);
   EXPECT_TRUE(as.ok()) << as.error_message();
 
-  // The stream opened before is still served: a ban in eu1 reaches it.
-  EXPECT_TRUE(ban_reaches_stream("p-9"));
-  wctx->TryCancel();
-  reader->Finish();
+  // The stream opened before carries player data (ticket replies), so it
+  // ends instead of sending the next directive to the revoked server.
+  EXPECT_FALSE(ban_reaches_stream("p-9"));
+  grpc::Status ended = reader->Finish();
+  EXPECT_EQ(ended.error_code(), grpc::StatusCode::UNAUTHENTICATED) << ended.error_message();
+  EXPECT_NE(ended.error_message().find("revoked"), std::string::npos) << ended.error_message();
 }
 
 TEST_F(ServiceTest, PriorityComesFromCategoryAndReportVolumeAndSaysWhy) {
