@@ -8,6 +8,14 @@ MODE=${2:-}
 root=$(cd "$(dirname "$0")/.." && pwd)
 # Reuses the integration helpers: temp config, known tokens, free port.
 . "$root/tests/integration/lib.sh" "$BUILD/services/stewardd" "$BUILD/admin-tools/stewardctl"
+# grpc_floor: CheckPlayer answered at once, no work (sets floor, floor_port).
+start_floor() {
+  "$BUILD/tests/bench/grpc_floor" --listen 127.0.0.1:0 > "$TMP/floor.out" &
+  floor=$!
+  for _ in $(seq 1 100); do grep "listening on" "$TMP/floor.out" >/dev/null && break; sleep 0.1; done
+  floor_port=$(sed -n 's/^listening on //p' "$TMP/floor.out")
+  [ -n "$floor_port" ] || fail "grpc_floor did not start"
+}
 start_stewardd
 load="$BUILD/tests/bench/ticket_load"
 if [ "$MODE" = "--smoke" ]; then
@@ -21,6 +29,10 @@ if [ "$MODE" = "--smoke" ]; then
     --gm-token "$ADMIN_TOKEN" directive --bans 20 --watchers 20 || fail "directive smoke failed"
   "$BUILD/tests/bench/moderation_load" --addr "$ADDR" --gs-token "$GS_TOKEN" \
     --gm-token "$ADMIN_TOKEN" check --seconds 1 --players 500 --channels 2 || fail "CheckPlayer smoke failed"
+  start_floor
+  "$BUILD/tests/bench/moderation_load" --addr "127.0.0.1:$floor_port" --gs-token x --gm-token x \
+    check --seconds 1 --players 500 --channels 2 || fail "CheckPlayer smoke against grpc_floor failed"
+  kill "$floor"
   out=$("$BUILD/tests/bench/event_load" --addr "$ADDR" --gs-token "$GS_TOKEN" \
     --gm-token "$ADMIN_TOKEN" --seconds 2 --players 100000)
   echo "$out"
@@ -63,11 +75,7 @@ for ch in 2 4; do  # two game servers' connections, then four
 done
 echo "-- the floor: the same load against grpc_floor, a server with stewardd's transport settings that"
 echo "   answers CheckPlayer at once and does no work (what the gRPC stack and this machine cost by themselves)"
-"$BUILD/tests/bench/grpc_floor" --listen 127.0.0.1:0 > "$TMP/floor.out" &
-floor=$!
-for _ in $(seq 1 100); do grep "listening on" "$TMP/floor.out" >/dev/null && break; sleep 0.1; done
-floor_port=$(sed -n 's/^listening on //p' "$TMP/floor.out")
-[ -n "$floor_port" ] || fail "grpc_floor did not start"
+start_floor
 for ch in 2 4; do
   # (its "seeded" line is the load generator's; the floor keeps nothing)
   "$mod" --addr "127.0.0.1:$floor_port" --gs-token x --gm-token x check \
