@@ -9,7 +9,7 @@ PKGS=(
   libabsl-dev librocksdb-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   libcli11-dev nlohmann-json3-dev libssl-dev libtomlplusplus-dev
-  libconcurrentqueue-dev libre2-dev
+  libconcurrentqueue-dev libre2-dev libcpp-httplib-dev
   openssl procps
 )
 

@@ -193,6 +193,16 @@ absl::Status ParseSla(const toml::table& t, DeskConfig* d) {
   return absl::OkStatus();
 }
 
+// Lower-cases a configured token hash and checks it is one.
+absl::Status NormalizeTokenHash(absl::string_view where, std::string* hash) {
+  *hash = absl::AsciiStrToLower(*hash);
+  if (hash->size() != 64 || hash->find_first_not_of("0123456789abcdef") != std::string::npos) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "config: ", where, "token_sha256 must be 64 hex digits (stewardctl hash-token)"));
+  }
+  return absl::OkStatus();
+}
+
 absl::StatusOr<PrincipalConfig> ParsePrincipal(const toml::table& t, size_t i) {
   PrincipalConfig p;
   std::string where = absl::StrCat("principals[", i, "].");
@@ -222,12 +232,7 @@ absl::StatusOr<PrincipalConfig> ParsePrincipal(const toml::table& t, size_t i) {
     return absl::InvalidArgumentError(
         absl::StrCat("config: ", where, "kind must be \"gm\" or \"game_server\""));
   }
-  p.token_sha256 = absl::AsciiStrToLower(p.token_sha256);
-  if (p.token_sha256.size() != 64 ||
-      p.token_sha256.find_first_not_of("0123456789abcdef") != std::string::npos) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "config: ", where, "token_sha256 must be 64 hex digits (stewardctl hash-token)"));
-  }
+  RETURN_IF_ERROR(NormalizeTokenHash(where, &p.token_sha256));
   return p;
 }
 
@@ -270,6 +275,15 @@ absl::StatusOr<Config> ParseConfig(const std::string& text) {
     if (t == nullptr) return absl::InvalidArgumentError("config: [directives] must be a table");
     RETURN_IF_ERROR(ReadInt(*t, "retention_hours", "directives.", 1, 24 * 3650,
                             &c.directives.retention_hours));
+  }
+  if (const toml::node* n = root.get("metrics")) {
+    const toml::table* t = n->as_table();
+    if (t == nullptr) return absl::InvalidArgumentError("config: [metrics] must be a table");
+    RETURN_IF_ERROR(ReadString(*t, "listen", "metrics.", &c.metrics.listen));
+    RETURN_IF_ERROR(ReadString(*t, "token_sha256", "metrics.", &c.metrics.token_sha256));
+    if (!c.metrics.token_sha256.empty()) {
+      RETURN_IF_ERROR(NormalizeTokenHash("metrics.", &c.metrics.token_sha256));
+    }
   }
   if (const toml::node* n = root.get("idempotency")) {
     const toml::table* t = n->as_table();

@@ -13,6 +13,9 @@
 //   realm = "eu1"                       # game_server: realm it may act in
 //   server = "eu1-s1"                   # game_server: optional, one server only
 //   token_sha256 = "<hex sha-256 of the bearer token>"
+//   [metrics]                           # Default: no metrics endpoint
+//   listen = "127.0.0.1:9464"           # Prometheus scrapes GET /metrics here
+//   token_sha256 = "<hex sha-256>"      # optional: require this bearer token
 //   [reports]                           # Defaults shown
 //   reports_per_hour = 20               # per reporting player
 //   escalation_threshold = 5.0          # weighted reports within the window
@@ -139,6 +142,12 @@ struct IdempotencyConfig {
   int keep_hours = 24 * 7;
 };
 
+// The Prometheus endpoint ([metrics]). It serves operational figures
+// only, never player data; bind it where only the scraper can reach it.
+struct MetricsConfig {
+  std::string listen;        // "host:port"; empty: no endpoint
+  std::string token_sha256;  // set: scrapes must send this bearer token
+};
 struct Config {
   std::string listen = "127.0.0.1:50051";
   std::string data_dir = "var/data";
@@ -150,6 +159,7 @@ struct Config {
   DeskConfig desk;
   DirectivesConfig directives;
   IdempotencyConfig idempotency;
+  MetricsConfig metrics;
 };
 
 // Parses TOML text; errors name the offending key.

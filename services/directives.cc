@@ -174,6 +174,11 @@ bool DirectiveHub::Watch(DirectiveWatcher* w) {
   return true;
 }
 
+size_t DirectiveHub::watcher_count() const {
+  absl::MutexLock lock(&mu_);
+  return watchers_.size();
+}
+
 void DirectiveHub::Unwatch(DirectiveWatcher* w) {
   absl::MutexLock lock(&mu_);
   watchers_.erase(std::remove(watchers_.begin(), watchers_.end(), w), watchers_.end());

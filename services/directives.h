@@ -87,6 +87,8 @@ class DirectiveHub {
   bool Watch(DirectiveWatcher* w);
   // After Unwatch returns, `w` is never called again.
   void Unwatch(DirectiveWatcher* w);
+  // Directive streams open now.
+  size_t watcher_count() const;
 
  private:
   // Wakes watchers off the commit thread, so a thousand connected servers
@@ -96,7 +98,7 @@ class DirectiveHub {
   storage::Store* store_;
   std::atomic<uint64_t> latest_{0};
   std::atomic<uint64_t> oldest_{1};
-  absl::Mutex mu_;
+  mutable absl::Mutex mu_;
   std::vector<DirectiveWatcher*> watchers_ ABSL_GUARDED_BY(mu_);
   uint64_t announced_ ABSL_GUARDED_BY(mu_) = 0;
   bool closed_ ABSL_GUARDED_BY(mu_) = false;

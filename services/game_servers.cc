@@ -1,11 +1,13 @@
 #include "services/game_servers.h"
 
 #include <algorithm>
+#include <map>
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "services/audit.h"
+#include "services/metrics.h"
 #include "services/validation.h"
 #include "storage/keys.h"
 #include "storage/status_macros.h"
@@ -42,6 +44,49 @@ void GameServers::Touch(const std::string& server_id, uint32_t players, bool set
   Live& l = live_[server_id];
   l.last_heartbeat_ms = NowMs();
   if (set_players) l.players_online = players;
+}
+
+absl::Status GameServers::AppendMetrics(MetricsText* out) const {
+  v1::ListServersResponse all;
+  RETURN_IF_ERROR(ListAll("", &all));
+  struct Realm {
+    uint64_t registered = 0, online = 0, players = 0;
+  };
+  std::map<std::string, Realm> realms;
+  for (const auto& s : all.servers()) {
+    Realm& r = realms[s.realm_id()];
+    ++r.registered;
+    r.online += s.online();
+    r.players += s.online() ? s.players_online() : 0;
+  }
+  using T = MetricsText::Type;
+  out->Family("steward_game_servers", T::kGauge, "Registered game servers, by realm.");
+  for (const auto& [realm, r] : realms) out->Sample(r.registered, {{"realm", realm}});
+  out->Family("steward_game_servers_online", T::kGauge,
+              "Game servers with a heartbeat in the last 30 s, by realm.");
+  for (const auto& [realm, r] : realms) out->Sample(r.online, {{"realm", realm}});
+  out->Family("steward_players_online", T::kGauge,
+              "Players online as the realm's online servers last reported them.");
+  for (const auto& [realm, r] : realms) out->Sample(r.players, {{"realm", realm}});
+  out->Family("steward_game_server_last_heartbeat_timestamp_seconds", T::kGauge,
+              "When each game server was last heard from (heartbeat or registration).");
+  for (const auto& s : all.servers()) {
+    out->Sample(static_cast<double>(s.last_heartbeat_ms()) / 1000.0,
+                {{"realm", s.realm_id()}, {"server", s.server_id()}});
+  }
+  out->Family("steward_game_server_acked_directive_seq", T::kGauge,
+              "The last directive each game server acknowledged; compare with steward_directive_latest_seq.");
+  for (const auto& s : all.servers()) {
+    out->Sample(s.acked_seq(), {{"realm", s.realm_id()}, {"server", s.server_id()}});
+  }
+  out->Family("steward_directive_latest_seq", T::kGauge, "Sequence of the newest stored directive.");
+  out->Sample(hub_->latest_seq());
+  out->Family("steward_directive_oldest_seq", T::kGauge,
+              "Oldest directive sequence still readable (older ones are past retention).");
+  out->Sample(hub_->oldest_seq());
+  out->Family("steward_directive_streams", T::kGauge, "Game servers' directive streams open now.");
+  out->Sample(static_cast<uint64_t>(hub_->watcher_count()));
+  return absl::OkStatus();
 }
 
 uint64_t GameServers::AckedSeq(absl::string_view realm, absl::string_view server) const {

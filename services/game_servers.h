@@ -25,6 +25,8 @@
 
 namespace steward {
 
+class MetricsText;
+
 // A server is shown online when its last heartbeat is this recent.
 inline constexpr int64_t kOnlineWindowMs = 30'000;
 
@@ -46,6 +48,11 @@ class GameServers {
   // Every registered server (of `realm`, or all when empty) with its
   // liveness, without a role check: for callers already authorised.
   absl::Status ListAll(absl::string_view realm, v1::ListServersResponse* resp) const;
+
+  // Registered and online servers and players online per realm, each
+  // server's last heartbeat and acknowledged directive, and the directive
+  // log's extent and open streams, for /metrics.
+  absl::Status AppendMetrics(MetricsText* out) const;
 
   // The highest directive sequence acknowledged by server (realm, server),
   // or by any server of the realm when `server` is empty; 0 when none.

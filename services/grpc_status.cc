@@ -2,10 +2,13 @@
 
 #include <google/protobuf/descriptor.h>
 
+#include <algorithm>
 #include <atomic>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "absl/time/clock.h"
+#include "services/call_metrics.h"
 #include "services/log.h"
 
 namespace steward {
@@ -47,37 +50,63 @@ std::string RequestTypeOf(absl::string_view method) {
   return m ? m->input_type()->name() : "request message";
 }
 
-class ParseErrorInterceptor final : public grpc::experimental::Interceptor {
+// See CallInterceptorFactory.
+class CallInterceptor final : public grpc::experimental::Interceptor {
  public:
-  explicit ParseErrorInterceptor(const char* method) : method_(method) {}
+  CallInterceptor(const char* method, bool fix_parse_errors, bool unary,
+                  CallMetrics::Method* counters)
+      : method_(method),
+        fix_parse_errors_(fix_parse_errors),
+        unary_(unary),
+        counters_(counters),
+        start_(counters != nullptr && unary ? absl::GetCurrentTimeNanos() : 0) {}
 
   void Intercept(grpc::experimental::InterceptorBatchMethods* batch) override {
     // The server core hands over the parsed request here, or nothing when
     // it could not parse the bytes.
-    if (batch->QueryInterceptionHookPoint(InterceptionHookPoints::POST_RECV_MESSAGE) &&
+    if (fix_parse_errors_ &&
+        batch->QueryInterceptionHookPoint(InterceptionHookPoints::POST_RECV_MESSAGE) &&
         batch->GetRecvMessage() == nullptr) {
       unparsed_ = true;
     }
-    if (unparsed_ && batch->QueryInterceptionHookPoint(InterceptionHookPoints::PRE_SEND_STATUS) &&
-        batch->GetSendStatus().error_code() == grpc::StatusCode::UNIMPLEMENTED) {
-      batch->ModifySendStatus(grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
-                                           UnparsableRequest(RequestTypeOf(method_))));
+    if (batch->QueryInterceptionHookPoint(InterceptionHookPoints::PRE_SEND_STATUS)) {
+      grpc::StatusCode code = batch->GetSendStatus().error_code();
+      if (unparsed_ && code == grpc::StatusCode::UNIMPLEMENTED) {
+        code = grpc::StatusCode::INVALID_ARGUMENT;
+        batch->ModifySendStatus(grpc::Status(code, UnparsableRequest(RequestTypeOf(method_))));
+      }
+      if (counters_ != nullptr) {
+        int c = static_cast<int>(code);
+        counters_->codes[c >= 0 && c < CallMetrics::kCodes ? c : 2].fetch_add(
+            1, std::memory_order_relaxed);  // out of range: UNKNOWN
+        if (unary_) {
+          counters_->latency_us.Record(
+              static_cast<uint64_t>(std::max<int64_t>(0, absl::GetCurrentTimeNanos() - start_)) / 1000);
+        }
+      }
     }
     batch->Proceed();
   }
 
  private:
   const char* method_;
+  const bool fix_parse_errors_;
+  const bool unary_;
+  CallMetrics::Method* const counters_;
+  const int64_t start_;
   bool unparsed_ = false;
 };
 
 }  // namespace
 
-grpc::experimental::Interceptor* ParseErrorInterceptorFactory::CreateServerInterceptor(
+grpc::experimental::Interceptor* CallInterceptorFactory::CreateServerInterceptor(
     grpc::experimental::ServerRpcInfo* info) {
   using Type = grpc::experimental::ServerRpcInfo::Type;
-  if (info->type() != Type::UNARY && info->type() != Type::SERVER_STREAMING) return nullptr;
-  return new ParseErrorInterceptor(info->method());
+  const bool unary = info->type() == Type::UNARY;
+  const bool fix = unary || info->type() == Type::SERVER_STREAMING;
+  if (!fix && metrics_ == nullptr) return nullptr;
+  return new CallInterceptor(info->method(), fix, unary,
+                             metrics_ != nullptr ? metrics_->For(info->method()) : nullptr);
 }
 
 }  // namespace steward

@@ -12,6 +12,8 @@
 
 namespace steward {
 
+class CallMetrics;
+
 grpc::Status ToGrpc(const absl::Status& s);
 
 // What a caller is told when its request's bytes do not parse as the
@@ -19,15 +21,22 @@ grpc::Status ToGrpc(const absl::Status& s);
 // or bytes that are not a message at all).
 std::string UnparsableRequest(absl::string_view type_name);
 
-// Left to itself, gRPC answers a unary or server-streaming request that
-// does not parse with a bare UNIMPLEMENTED and no message, as if the method
-// did not exist. This interceptor notices the failed parse and turns that
-// answer into INVALID_ARGUMENT saying which message did not parse and why
-// it usually happens. Client and bidirectional streams parse their own
-// messages (see monitoring_grpc.cc) and are left alone.
-class ParseErrorInterceptorFactory final : public grpc::experimental::ServerInterceptorFactoryInterface {
+// The server's one interceptor. It does two things:
+// - Left to itself, gRPC answers a unary or server-streaming request that
+//   does not parse with a bare UNIMPLEMENTED and no message, as if the
+//   method did not exist. The interceptor notices the failed parse and turns
+//   that answer into INVALID_ARGUMENT saying which message did not parse and
+//   why it usually happens. Client and bidirectional streams parse their
+//   own messages (see monitoring_grpc.cc) and are left alone.
+// - With `metrics`, it counts every call's status by method and times unary
+//   calls from arrival to status. `metrics` must outlive the server.
+class CallInterceptorFactory final : public grpc::experimental::ServerInterceptorFactoryInterface {
  public:
+  explicit CallInterceptorFactory(CallMetrics* metrics = nullptr) : metrics_(metrics) {}
   grpc::experimental::Interceptor* CreateServerInterceptor(grpc::experimental::ServerRpcInfo* info) override;
+
+ private:
+  CallMetrics* const metrics_;
 };
 
 }  // namespace steward

@@ -13,6 +13,7 @@
 #include "services/audit.h"
 #include "steward/v1/gameserver.pb.h"
 #include "services/log.h"
+#include "services/metrics.h"
 #include "services/moderation.h"
 #include "services/pagination.h"
 #include "services/records.h"
@@ -869,9 +870,48 @@ absl::Status Monitoring::Stats(const Caller& c, const v1::PipelineStatsRequest&,
   resp->set_queue_depth(k.queue_depth);
   resp->set_workers(options_.pipeline.workers);
   resp->set_keys_refused(k.keys_refused);
-  resp->set_fire_latency_p50_ms(k.fire_latency_p50_ms);
-  resp->set_fire_latency_p99_ms(k.fire_latency_p99_ms);
+  resp->set_fire_latency_p50_ms(k.fire_latency_us.Quantile(0.5) / 1000.0);
+  resp->set_fire_latency_p99_ms(k.fire_latency_us.Quantile(0.99) / 1000.0);
   return absl::OkStatus();
+}
+
+void Monitoring::AppendMetrics(MetricsText* out) const {
+  PipelineCounters k = pipeline_->Counters();
+  size_t rules = 0;
+  {
+    absl::MutexLock lock(&rules_mu_);
+    rules = rules_.size();
+  }
+  using T = MetricsText::Type;
+  auto one = [out](absl::string_view name, T type, absl::string_view help, uint64_t v) {
+    out->Family(name, type, help);
+    out->Sample(v);
+  };
+  one("steward_events_accepted_total", T::kCounter, "Events taken into the pipeline.", k.accepted);
+  one("steward_events_shed_total", T::kCounter,
+      "Events shed because the pipeline stayed full past the hold time.", k.shed);
+  one("steward_events_late_total", T::kCounter,
+      "Events older than the allowed lateness, counted but not windowed.", k.late);
+  one("steward_event_batches_rejected_total", T::kCounter,
+      "Event batches refused as malformed or over a limit (INVALID_ARGUMENT).", rejected_batches_.load());
+  one("steward_alerts_raised_total", T::kCounter, "Alerts raised by rules.", alerts_raised_.load());
+  one("steward_alerts_suppressed_total", T::kCounter,
+      "Rule firings within cooldown or folded into an open alert.", alerts_suppressed_.load());
+  one("steward_alerts_held_total", T::kCounter,
+      "Rule firings held back by a rule's alert budget (storms).", alerts_held_.load());
+  one("steward_rules", T::kGauge, "Monitoring rules stored (enabled or not).", rules);
+  one("steward_window_keys", T::kGauge, "Live keys across all windows.", k.keys);
+  one("steward_window_keys_refused_total", T::kCounter,
+      "New window keys refused at the memory limit.", k.keys_refused);
+  one("steward_window_memory_bytes", T::kGauge, "Estimated memory of window state.", k.memory_bytes);
+  one("steward_window_memory_limit_bytes", T::kGauge, "Configured limit of window state.",
+      static_cast<uint64_t>(options_.pipeline.memory_limit_bytes));
+  one("steward_pipeline_queue_depth", T::kGauge, "Events waiting for a pipeline worker.", k.queue_depth);
+  one("steward_pipeline_workers", T::kGauge, "Pipeline worker threads.",
+      static_cast<uint64_t>(options_.pipeline.workers));
+  out->Family("steward_alert_fire_latency_seconds", T::kHistogram,
+              "Batch arrival to rule firing, for rules judged as events arrive.");
+  out->Histogram(k.fire_latency_us, 1e-6, 6, 24);  // 64 us .. 16.8 s
 }
 
 }  // namespace steward

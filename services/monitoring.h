@@ -30,6 +30,8 @@
 
 namespace steward {
 
+class MetricsText;
+
 class Moderation;
 class Reports;
 
@@ -105,6 +107,9 @@ class Monitoring {
                             v1::QueryMetricsResponse* resp) const;
   absl::Status Stats(const Caller& c, const v1::PipelineStatsRequest& req,
                      v1::PipelineStats* resp) const;
+  // The same figures (and the firing-latency histogram, and rules in
+  // force) for /metrics; no caller, as the endpoint has its own access.
+  void AppendMetrics(MetricsText* out) const;
 
   // Alert watchers: called (on a worker or commit thread, must not block)
   // with each new or re-fired alert once it is stored. Returns an id for

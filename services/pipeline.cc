@@ -356,8 +356,8 @@ struct Pipeline::Rep {
   std::atomic<size_t> held_count{0};
 
   std::atomic<uint64_t> accepted{0}, shed{0}, late{0}, keys_refused{0}, firings{0};
-  // Arrival-to-firing latency: buckets of 2^i microseconds.
-  std::array<std::atomic<uint64_t>, 40> latency{};
+  // Arrival-to-firing latency in microseconds.
+  Log2Histogram latency_us;
 
   Rep(Pipeline* p, const PipelineOptions& o, FiringSink f, RollupSink r)
       : self(p), opt(o), on_fire(std::move(f)), on_rollup(std::move(r)) {
@@ -796,9 +796,7 @@ struct Pipeline::Rep {
   void Fire(Firing&& f) {
     firings.fetch_add(1, std::memory_order_relaxed);
     if (f.arrival_ns != 0) {
-      int64_t us = std::max<int64_t>(1, (SteadyNs() - f.arrival_ns) / 1000);
-      size_t bucket = std::min<size_t>(latency.size() - 1, 64 - __builtin_clzll(static_cast<uint64_t>(us)));
-      latency[bucket].fetch_add(1, std::memory_order_relaxed);
+      latency_us.Record(static_cast<uint64_t>(std::max<int64_t>(1, (SteadyNs() - f.arrival_ns) / 1000)));
     }
     on_fire(std::move(f));
   }
@@ -1033,20 +1031,7 @@ PipelineCounters Pipeline::Counters() const {
     c.memory_bytes += static_cast<uint64_t>(std::max<int64_t>(0, w->bytes.load()));
     c.queue_depth += static_cast<uint64_t>(std::max<int64_t>(0, w->depth.load()));
   }
-  uint64_t total = 0;
-  std::array<uint64_t, 40> counts{};
-  for (size_t i = 0; i < counts.size(); ++i) total += counts[i] = rep_->latency[i].load();
-  auto quantile = [&](double q) {
-    if (total == 0) return 0.0;
-    uint64_t seen = 0;
-    for (size_t i = 0; i < counts.size(); ++i) {
-      seen += counts[i];
-      if (seen >= q * total) return std::ldexp(1.0, static_cast<int>(i)) / 1000.0;  // bucket top, ms
-    }
-    return 0.0;
-  };
-  c.fire_latency_p50_ms = quantile(0.5);
-  c.fire_latency_p99_ms = quantile(0.99);
+  c.fire_latency_us = rep_->latency_us.Read();
   return c;
 }
 

@@ -28,6 +28,7 @@
 
 #include "absl/functional/any_invocable.h"
 #include "services/event_batch.h"
+#include "services/log2_histogram.h"
 #include "services/rules.h"
 #include "steward/v1/events.pb.h"
 
@@ -88,7 +89,7 @@ struct PipelineCounters {
   uint64_t accepted = 0, shed = 0, late = 0, keys = 0, memory_bytes = 0, queue_depth = 0;
   uint64_t keys_refused = 0, firings = 0;
   // Batch arrival to firing, for firings made as events arrive.
-  double fire_latency_p50_ms = 0, fire_latency_p99_ms = 0;
+  Log2Histogram::Snapshot fire_latency_us;
 };
 
 class Pipeline {

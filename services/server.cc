@@ -12,8 +12,11 @@
 #include "absl/synchronization/mutex.h"
 #include "services/audit.h"
 #include "services/auth.h"
+#include "services/call_metrics.h"
 #include "services/grpc_status.h"
 #include "services/idempotency.h"
+#include "services/log.h"
+#include "services/metrics.h"
 #include "services/moderation_grpc.h"
 #include "services/monitoring_grpc.h"
 #include "services/reactors.h"
@@ -359,6 +362,8 @@ MonitoringOptions MonitoringOptionsFrom(const MonitoringConfig& c) {
 }  // namespace
 
 struct StewardServer::Rep {
+  storage::Store* store;
+  CallMetrics call_metrics;  // outlives the server that counts into it
   Authenticator auth;
   SlowLane slow;  // heavy reads; outlives the services that queue on it
   DirectiveHub hub;
@@ -384,11 +389,13 @@ struct StewardServer::Rep {
   std::unique_ptr<grpc::Service> knowledge_service;
   std::unique_ptr<grpc::Service> desk_service;
   std::unique_ptr<grpc::Server> server;
+  std::unique_ptr<MetricsEndpoint> metrics;  // first to go: it reads all the above
   int port = 0;
   bool stopped = false;
 
   Rep(const Config& config, storage::Store* store)
-      : auth(config.principals),
+      : store(store),
+        auth(config.principals),
         hub(store),
         desk(store, &auth, &hub, DeskOptionsFrom(config.desk)),
         moderation(store, &hub),
@@ -420,6 +427,39 @@ struct StewardServer::Rep {
                                            int64_t players) {
       monitoring.Heartbeat(realm, server, players);
     });
+  }
+
+  std::string RenderMetrics() const {
+    MetricsText out;
+    using T = MetricsText::Type;
+    call_metrics.Render(&out);
+    monitoring.AppendMetrics(&out);
+    if (absl::Status s = game_servers.AppendMetrics(&out); !s.ok()) {
+      LogWarning("metrics: game servers left out: ", s.message());
+    }
+    out.Family("steward_sanction_index_entries", T::kGauge,
+               "Sanctions in the in-memory index CheckPlayer reads (expired ones until pruned).");
+    out.Sample(static_cast<uint64_t>(moderation.index().size()));
+    storage::StoreStats st = store->stats();
+    out.Family("steward_store_transactions_total", T::kCounter, "Transactions committed to RocksDB.");
+    out.Sample(st.transactions);
+    out.Family("steward_store_wal_syncs_total", T::kCounter,
+               "Write-ahead-log syncs (each makes a group of transactions durable).");
+    out.Sample(st.groups);
+    out.Family("steward_store_live_data_bytes", T::kGauge, "RocksDB's estimate of live data.");
+    out.Sample(st.live_data_bytes);
+    out.Family("steward_store_sst_files_bytes", T::kGauge, "Size of RocksDB's table files.");
+    out.Sample(st.sst_files_bytes);
+    out.Family("steward_store_memtable_bytes", T::kGauge, "RocksDB memtables in memory.");
+    out.Sample(st.memtable_bytes);
+    out.Family("steward_store_pending_compaction_bytes", T::kGauge,
+               "RocksDB's estimate of bytes compaction still has to rewrite.");
+    out.Sample(st.pending_compaction_bytes);
+    out.Family("steward_store_background_errors", T::kGauge,
+               "RocksDB background errors (non-zero: writes may be stopped; see the log).");
+    out.Sample(st.background_errors);
+    AppendProcessMetrics(&out);
+    return out.Take();
   }
 };
 
@@ -455,17 +495,24 @@ absl::StatusOr<std::unique_ptr<StewardServer>> StewardServer::Start(
   builder.RegisterService(rep->monitoring_service.get());
   builder.RegisterService(rep->knowledge_service.get());
   builder.RegisterService(rep->desk_service.get());
-  ApplyTransportSettings(&builder);
+  ApplyTransportSettings(&builder, &rep->call_metrics);
   rep->server = builder.BuildAndStart();
   if (rep->server == nullptr || (!config.listen.empty() && rep->port == 0)) {
     return absl::UnavailableError(absl::StrCat("cannot listen on ", config.listen,
                                                " (address in use or invalid?)"));
   }
+  if (!config.metrics.listen.empty()) {
+    Rep* r = rep.get();
+    auto endpoint = MetricsEndpoint::Start(config.metrics.listen, config.metrics.token_sha256,
+                                           [r] { return r->RenderMetrics(); });
+    if (!endpoint.ok()) return endpoint.status();
+    rep->metrics = *std::move(endpoint);
+  }
   rep->server->GetHealthCheckService()->SetServingStatus(true);
   return std::unique_ptr<StewardServer>(new StewardServer(std::move(rep)));
 }
 
-void ApplyTransportSettings(grpc::ServerBuilder* builder) {
+void ApplyTransportSettings(grpc::ServerBuilder* builder, CallMetrics* metrics) {
   builder->SetMaxReceiveMessageSize(kMaxGrpcMessageBytes);
   // A modest per-stream receive window: event streams push back on the
   // sender within a few batches instead of queueing megabytes in the
@@ -475,7 +522,7 @@ void ApplyTransportSettings(grpc::ServerBuilder* builder) {
   // Responses carry at most a page of tickets (500 x ~20 KiB worst case).
   builder->SetMaxSendMessageSize(16 << 20);
   std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>> interceptors;
-  interceptors.push_back(std::make_unique<ParseErrorInterceptorFactory>());
+  interceptors.push_back(std::make_unique<CallInterceptorFactory>(metrics));
   builder->experimental().SetInterceptorCreators(std::move(interceptors));
 }
 
@@ -489,6 +536,8 @@ void StewardServer::ReloadPrincipals(std::vector<PrincipalConfig> principals) {
 
 int StewardServer::port() const { return rep_->port; }
 
+int StewardServer::metrics_port() const { return rep_->metrics ? rep_->metrics->port() : 0; }
+
 std::shared_ptr<grpc::Channel> StewardServer::InProcessChannel() {
   grpc::ChannelArguments args;
   args.SetMaxSendMessageSize(kMaxGrpcMessageBytes);
@@ -498,6 +547,7 @@ std::shared_ptr<grpc::Channel> StewardServer::InProcessChannel() {
 void StewardServer::Shutdown(absl::Duration grace) {
   if (rep_->stopped) return;
   rep_->stopped = true;
+  rep_->metrics.reset();
   rep_->server->GetHealthCheckService()->Shutdown();
   // Directive watches never end by themselves; end them so the grace
   // period is spent on calls that can finish.

@@ -17,10 +17,13 @@ class ServerBuilder;
 
 namespace steward {
 
+class CallMetrics;
+
 // The transport settings stewardd serves with (message size limits,
-// per-stream flow-control window, the parse-error interceptor). Shared with
-// the benchmark's do-nothing server so that both are measured alike.
-void ApplyTransportSettings(grpc::ServerBuilder* builder);
+// per-stream flow-control window, the call interceptor, counting into
+// `metrics` when given). Shared with the benchmark's do-nothing server so
+// that both are measured alike.
+void ApplyTransportSettings(grpc::ServerBuilder* builder, CallMetrics* metrics = nullptr);
 
 class StewardServer {
  public:
@@ -36,6 +39,8 @@ class StewardServer {
   // Port actually bound (useful with port 0); 0 when config.listen is
   // empty (in-process only).
   int port() const;
+  // Port of the /metrics endpoint; 0 when config.metrics.listen is empty.
+  int metrics_port() const;
   // A channel to this server that never leaves the process (the embedded
   // plugin's). Valid until Shutdown.
   std::shared_ptr<grpc::Channel> InProcessChannel();

@@ -14,11 +14,13 @@
 
 int main(int argc, char** argv) {
   CLI::App app{"stewardd: in-game support and moderation service"};
-  std::string config_path, listen, data_dir, tls_cert, tls_key, tls_client_ca;
+  std::string config_path, listen, data_dir, metrics_listen, tls_cert, tls_key, tls_client_ca;
   double grace_seconds = 10;
   app.add_option("-c,--config", config_path, "TOML config file (principals, TLS, ...)");
   app.add_option("--listen", listen, "address:port to serve (overrides config)");
   app.add_option("--data-dir", data_dir, "RocksDB data directory (overrides config)");
+  app.add_option("--metrics-listen", metrics_listen,
+                 "address:port for Prometheus's GET /metrics (overrides config)");
   app.add_option("--tls-cert", tls_cert, "server certificate PEM (overrides config)");
   app.add_option("--tls-key", tls_key, "server private key PEM (overrides config)");
   app.add_option("--tls-client-ca", tls_client_ca,
@@ -44,6 +46,7 @@ int main(int argc, char** argv) {
   }
   if (!listen.empty()) config.listen = listen;
   if (!data_dir.empty()) config.data_dir = data_dir;
+  if (!metrics_listen.empty()) config.metrics.listen = metrics_listen;
   if (!tls_cert.empty()) config.tls.cert_file = tls_cert;
   if (!tls_key.empty()) config.tls.key_file = tls_key;
   if (!tls_client_ca.empty()) config.tls.client_ca_file = tls_client_ca;
@@ -73,6 +76,10 @@ int main(int argc, char** argv) {
   steward::LogInfo("stewardd serving on port ", (*server)->port(), " (", config.listen,
                    ", ", config.tls.cert_file.empty() ? "plaintext" : "TLS",
                    "), data in ", std::filesystem::absolute(config.data_dir).string());
+  if ((*server)->metrics_port() != 0) {
+    steward::LogInfo("metrics at http://", config.metrics.listen.substr(0, config.metrics.listen.rfind(':')),
+                     ":", (*server)->metrics_port(), "/metrics");
+  }
 
   int sig = 0;
   // SIGHUP: re-read the config file and take its principals (a new GM, a

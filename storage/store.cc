@@ -517,8 +517,22 @@ absl::Status Store::Checkpoint(const std::string& dir) const {
 }
 
 StoreStats Store::stats() const {
-  return StoreStats{rep_->transactions.load(std::memory_order_relaxed),
-                    rep_->groups.load(std::memory_order_relaxed)};
+  StoreStats s;
+  s.transactions = rep_->transactions.load(std::memory_order_relaxed);
+  s.groups = rep_->groups.load(std::memory_order_relaxed);
+  auto sum = [&](const std::string& property) {
+    uint64_t v = 0;
+    return rep_->db->GetAggregatedIntProperty(property, &v) ? v : 0;
+  };
+  s.live_data_bytes = sum(rocksdb::DB::Properties::kEstimateLiveDataSize);
+  s.sst_files_bytes = sum(rocksdb::DB::Properties::kTotalSstFilesSize);
+  s.memtable_bytes = sum(rocksdb::DB::Properties::kCurSizeAllMemTables);
+  s.pending_compaction_bytes = sum(rocksdb::DB::Properties::kEstimatePendingCompactionBytes);
+  uint64_t errors = 0;
+  if (rep_->db->GetIntProperty(rocksdb::DB::Properties::kBackgroundErrors, &errors)) {
+    s.background_errors = errors;
+  }
+  return s;
 }
 
 }  // namespace steward::storage

@@ -125,6 +125,12 @@ using DoneFn = absl::AnyInvocable<void(absl::Status)>;
 struct StoreStats {
   uint64_t transactions = 0;
   uint64_t groups = 0;  // WAL syncs
+  // RocksDB's own estimates, summed over the column families.
+  uint64_t live_data_bytes = 0;
+  uint64_t sst_files_bytes = 0;
+  uint64_t memtable_bytes = 0;
+  uint64_t pending_compaction_bytes = 0;
+  uint64_t background_errors = 0;
 };
 
 class Store {

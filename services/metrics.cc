@@ -1,0 +1,222 @@
+#include "services/metrics.h"
+
+#include <httplib.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <charconv>
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <thread>
+#include <vector>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
+#include "services/config.h"
+#include "services/log.h"
+
+namespace steward {
+namespace {
+
+void AppendNumber(std::string* out, double v) {
+  if (std::isnan(v)) {
+    out->append("NaN");
+  } else if (std::isinf(v)) {
+    out->append(v > 0 ? "+Inf" : "-Inf");
+  } else {
+    char buf[32];
+    auto r = std::to_chars(buf, buf + sizeof(buf), v);  // shortest exact form
+    out->append(buf, r.ptr);
+  }
+}
+
+void AppendEscaped(std::string* out, absl::string_view v, bool quote) {
+  for (char ch : v) {
+    if (ch == '\\') {
+      out->append("\\\\");
+    } else if (ch == '\n') {
+      out->append("\\n");
+    } else if (ch == '"' && quote) {
+      out->append("\\\"");
+    } else {
+      out->push_back(ch);
+    }
+  }
+}
+
+absl::string_view TypeName(MetricsText::Type t) {
+  switch (t) {
+    case MetricsText::Type::kCounter: return "counter";
+    case MetricsText::Type::kGauge: return "gauge";
+    case MetricsText::Type::kHistogram: return "histogram";
+  }
+  return "untyped";
+}
+
+}  // namespace
+
+void MetricsText::Family(absl::string_view name, Type type, absl::string_view help) {
+  family_ = std::string(name);
+  absl::StrAppend(&out_, "# HELP ", name, " ");
+  AppendEscaped(&out_, help, /*quote=*/false);
+  absl::StrAppend(&out_, "\n# TYPE ", name, " ", TypeName(type), "\n");
+}
+
+void MetricsText::Head(absl::string_view suffix, Labels labels,
+                       std::pair<absl::string_view, absl::string_view> extra) {
+  absl::StrAppend(&out_, family_, suffix);
+  bool first = true;
+  auto label = [&](absl::string_view k, absl::string_view v) {
+    absl::StrAppend(&out_, first ? "{" : ",", k, "=\"");
+    AppendEscaped(&out_, v, /*quote=*/true);
+    out_.push_back('"');
+    first = false;
+  };
+  for (const auto& [k, v] : labels) label(k, v);
+  if (!extra.first.empty()) label(extra.first, extra.second);
+  out_.append(first ? " " : "} ");
+}
+
+void MetricsText::Sample(double value, Labels labels, absl::string_view suffix) {
+  Head(suffix, labels);
+  AppendNumber(&out_, value);
+  out_.push_back('\n');
+}
+
+void MetricsText::Sample(uint64_t value, Labels labels, absl::string_view suffix) {
+  Head(suffix, labels);
+  absl::StrAppend(&out_, value, "\n");
+}
+
+void MetricsText::Histogram(const Log2Histogram::Snapshot& h, double unit, int lo, int hi,
+                            Labels labels) {
+  uint64_t cumulative = 0;
+  int b = 0;
+  for (int top = lo; top <= hi && top < static_cast<int>(Log2Histogram::kBuckets); ++top) {
+    for (; b <= top; ++b) cumulative += h.counts[b];
+    std::string le;
+    AppendNumber(&le, std::ldexp(unit, top));
+    Head("_bucket", labels, {"le", le});
+    absl::StrAppend(&out_, cumulative, "\n");
+  }
+  Head("_bucket", labels, {"le", "+Inf"});
+  absl::StrAppend(&out_, h.count, "\n");
+  Sample(static_cast<double>(h.sum) * unit, labels, "_sum");
+  Sample(h.count, labels, "_count");
+}
+
+struct MetricsEndpoint::Rep {
+  httplib::Server http;
+  std::thread thread;
+  std::atomic<bool> finished{false};
+  int port = 0;
+};
+
+absl::StatusOr<std::unique_ptr<MetricsEndpoint>> MetricsEndpoint::Start(const std::string& listen,
+                                                                        std::string token_sha256,
+                                                                        RenderFn render) {
+  size_t colon = listen.rfind(':');
+  int port = -1;
+  if (colon == std::string::npos || !absl::SimpleAtoi(listen.substr(colon + 1), &port) ||
+      port < 0 || port > 65535) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("metrics listen address \"", listen, "\" is not host:port"));
+  }
+  std::string host = listen.substr(0, colon);
+  if (host.size() >= 2 && host.front() == '[' && host.back() == ']') {
+    host = host.substr(1, host.size() - 2);
+  }
+  auto rep = std::make_unique<Rep>();
+  // Scrapes come one at a time from a Prometheus or two; one thread is
+  // plenty and keeps the endpoint off the cores the service needs.
+  rep->http.new_task_queue = [] { return new httplib::ThreadPool(1); };
+  rep->http.set_read_timeout(5);
+  rep->http.set_write_timeout(5);
+  rep->http.Get("/metrics", [token = std::move(token_sha256), render = std::move(render)](
+                                const httplib::Request& req, httplib::Response& res) {
+    if (!token.empty()) {
+      std::string auth = req.get_header_value("Authorization");
+      absl::string_view presented = auth;
+      if (!absl::ConsumePrefix(&presented, "Bearer ") || Sha256Hex(presented) != token) {
+        res.status = 401;
+        res.set_header("WWW-Authenticate", "Bearer");
+        res.set_content("metrics need Authorization: Bearer <metrics token>\n", "text/plain");
+        return;
+      }
+    }
+    res.set_content(render(), "text/plain; version=0.0.4; charset=utf-8");
+  });
+  rep->port = port == 0 ? rep->http.bind_to_any_port(host) : port;
+  if (rep->port <= 0 || (port != 0 && !rep->http.bind_to_port(host, port))) {
+    return absl::UnavailableError(
+        absl::StrCat("cannot serve metrics on ", listen, " (address in use or invalid?)"));
+  }
+  Rep* r = rep.get();
+  rep->thread = std::thread([r] {
+    r->http.listen_after_bind();
+    r->finished = true;
+  });
+  return std::unique_ptr<MetricsEndpoint>(new MetricsEndpoint(std::move(rep)));
+}
+
+MetricsEndpoint::MetricsEndpoint(std::unique_ptr<Rep> rep) : rep_(std::move(rep)) {}
+
+MetricsEndpoint::~MetricsEndpoint() {
+  // stop() only takes effect once the listener runs; wait for that first.
+  while (!rep_->http.is_running() && !rep_->finished) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  rep_->http.stop();
+  if (rep_->thread.joinable()) rep_->thread.join();
+}
+
+int MetricsEndpoint::port() const { return rep_->port; }
+
+void AppendProcessMetrics(MetricsText* out) {
+  std::ifstream stat_file("/proc/self/stat");
+  std::string stat((std::istreambuf_iterator<char>(stat_file)), std::istreambuf_iterator<char>());
+  // Fields after the command name, which is in parentheses and may hold
+  // spaces: the state is field 3, so index i here is field i + 3.
+  size_t close = stat.rfind(')');
+  if (close == std::string::npos) return;
+  std::vector<absl::string_view> f =
+      absl::StrSplit(absl::string_view(stat).substr(close + 2), ' ', absl::SkipEmpty());
+  auto field = [&](int n) -> double {
+    double v = 0;
+    if (n - 3 < static_cast<int>(f.size())) (void)absl::SimpleAtod(f[n - 3], &v);
+    return v;
+  };
+  const double ticks = static_cast<double>(sysconf(_SC_CLK_TCK));
+  const double page = static_cast<double>(sysconf(_SC_PAGESIZE));
+  double boot_time = 0;
+  std::ifstream proc_stat("/proc/stat");
+  for (std::string line; std::getline(proc_stat, line);) {
+    if (line.rfind("btime ", 0) == 0) {
+      (void)absl::SimpleAtod(line.substr(6), &boot_time);
+      break;
+    }
+  }
+  size_t fds = 0;
+  std::error_code ec;
+  for (auto it = std::filesystem::directory_iterator("/proc/self/fd", ec);
+       !ec && it != std::filesystem::directory_iterator(); it.increment(ec)) {
+    ++fds;
+  }
+  using T = MetricsText::Type;
+  out->Family("process_cpu_seconds_total", T::kCounter, "User and system CPU time spent, in seconds.");
+  out->Sample((field(14) + field(15)) / ticks);
+  out->Family("process_resident_memory_bytes", T::kGauge, "Resident memory size in bytes.");
+  out->Sample(field(24) * page);
+  out->Family("process_virtual_memory_bytes", T::kGauge, "Virtual memory size in bytes.");
+  out->Sample(field(23));
+  out->Family("process_open_fds", T::kGauge, "Open file descriptors.");
+  out->Sample(static_cast<uint64_t>(fds));
+  out->Family("process_start_time_seconds", T::kGauge, "Start time of the process since the Unix epoch, in seconds.");
+  out->Sample(boot_time + field(22) / ticks);
+}
+
+}  // namespace steward
