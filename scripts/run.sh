@@ -3,6 +3,7 @@
 set -euo pipefail
 BUILD=${1:-build}
 ADDR=${2:-127.0.0.1:50051}
+METRICS=${METRICS:-127.0.0.1:9464}
 VAR=${VAR:-var} bash scripts/dev-config.sh "$ADDR"
 # shellcheck disable=SC1091
 . "${VAR:-var}/credentials.env"
@@ -35,7 +36,8 @@ In another terminal:
   $ctl --token ${STEWARD_SUPERVISOR_TOKEN:-<supervisor token>} approvals list
   $ctl announce create --title "Maintenance" --body "Back at 04:20 UTC" --channel banner
 Health: grpc.health.v1.Health/Check (no token); reflection is on for grpcurl.
+Metrics for Prometheus: curl http://$METRICS/metrics  (METRICS=host:port to move it)
 Stop with Ctrl-C (finishes in-flight calls).
 
 MSG
-exec "$BUILD/services/stewardd" --config "${VAR:-var}/stewardd.toml" --listen "$ADDR"
+exec "$BUILD/services/stewardd" --config "${VAR:-var}/stewardd.toml" --listen "$ADDR" --metrics-listen "$METRICS"

@@ -10,7 +10,8 @@ PKGS=(
   libgtest-dev libgmock-dev libbenchmark-dev
   libcli11-dev nlohmann-json3-dev libssl-dev libtomlplusplus-dev
   libconcurrentqueue-dev libre2-dev libcpp-httplib-dev
-  openssl procps
+  openssl procps curl
+  prometheus  # integration test: a real Prometheus scrapes /metrics
 )
 
 missing=()

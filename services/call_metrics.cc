@@ -54,7 +54,7 @@ void CallMetrics::Render(MetricsText* out) const {
     Log2Histogram::Snapshot h = m->latency_us.Read();
     if (h.count == 0) continue;
     // Buckets from 16 us to about 34 s.
-    out->Histogram(h, 1e-6, 4, 25, {{"method", absl::StripPrefix(name, "/")}});
+    out->Histogram(h, 1e6, 4, 25, {{"method", absl::StripPrefix(name, "/")}});
   }
 }
 

@@ -92,20 +92,20 @@ void MetricsText::Sample(uint64_t value, Labels labels, absl::string_view suffix
   absl::StrAppend(&out_, value, "\n");
 }
 
-void MetricsText::Histogram(const Log2Histogram::Snapshot& h, double unit, int lo, int hi,
+void MetricsText::Histogram(const Log2Histogram::Snapshot& h, double per_unit, int lo, int hi,
                             Labels labels) {
   uint64_t cumulative = 0;
   int b = 0;
   for (int top = lo; top <= hi && top < static_cast<int>(Log2Histogram::kBuckets); ++top) {
     for (; b <= top; ++b) cumulative += h.counts[b];
     std::string le;
-    AppendNumber(&le, std::ldexp(unit, top));
+    AppendNumber(&le, std::ldexp(1.0, top) / per_unit);
     Head("_bucket", labels, {"le", le});
     absl::StrAppend(&out_, cumulative, "\n");
   }
   Head("_bucket", labels, {"le", "+Inf"});
   absl::StrAppend(&out_, h.count, "\n");
-  Sample(static_cast<double>(h.sum) * unit, labels, "_sum");
+  Sample(static_cast<double>(h.sum) / per_unit, labels, "_sum");
   Sample(h.count, labels, "_count");
 }
 

@@ -31,11 +31,11 @@ class MetricsText {
   // name (histograms' _bucket, _sum, _count).
   void Sample(double value, Labels labels = {}, absl::string_view suffix = "");
   void Sample(uint64_t value, Labels labels = {}, absl::string_view suffix = "");
-  // One histogram series of the current family from a Log2Histogram of
-  // values in units of `unit` (1e-6 for microseconds, when the family is in
-  // seconds). Buckets are written for the bucket tops 2^lo..2^hi units,
-  // then +Inf; each count is exact, as bucket tops are the histogram's own.
-  void Histogram(const Log2Histogram::Snapshot& h, double unit, int lo, int hi,
+  // One histogram series of the current family from a Log2Histogram whose
+  // values are `per_unit` to the family's unit (1e6 for microseconds in a
+  // family in seconds). Buckets are written for the bucket tops 2^lo..2^hi,
+  // then +Inf; each count is exact, as the tops are the histogram's own.
+  void Histogram(const Log2Histogram::Snapshot& h, double per_unit, int lo, int hi,
                  Labels labels = {});
 
   const std::string& text() const { return out_; }

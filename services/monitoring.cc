@@ -911,7 +911,7 @@ void Monitoring::AppendMetrics(MetricsText* out) const {
       static_cast<uint64_t>(options_.pipeline.workers));
   out->Family("steward_alert_fire_latency_seconds", T::kHistogram,
               "Batch arrival to rule firing, for rules judged as events arrive.");
-  out->Histogram(k.fire_latency_us, 1e-6, 6, 24);  // 64 us .. 16.8 s
+  out->Histogram(k.fire_latency_us, 1e6, 6, 24);  // 64 us .. 16.8 s
 }
 
 }  // namespace steward

@@ -56,12 +56,15 @@ class ServerFixture : public ::testing::Test {
                          GameServer("gs-eu1", "eu1"),   GameServer("gs-us1", "us1"),
                          GameServer("gs-eu1-s1", "eu1", "eu1-s1")};
     config.reports.custom_categories = {"griefing"};
+    Configure(&config);
     auto server = StewardServer::Start(config, store_.get());
     ASSERT_TRUE(server.ok()) << server.status();
     server_ = *std::move(server);
     channel_ = grpc::CreateChannel("127.0.0.1:" + std::to_string(server_->port()),
                                    grpc::InsecureChannelCredentials());
   }
+  // Lets a test's fixture change the config before the server starts.
+  virtual void Configure(Config*) {}
   void StopServer() {
     server_.reset();
     store_.reset();
