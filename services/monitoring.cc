@@ -35,6 +35,7 @@ constexpr uint8_t kIdxAlertTime = 't';  // I64(raised) U64(alert id)
 constexpr uint8_t kIdxAlertRule = 'r';  // U64(rule id) I64(raised) U64(alert id)
 constexpr uint8_t kIdxRuleName = 'n';   // Str(name) -> U64(rule id)
 constexpr uint8_t kIdxMetricTime = 'M';  // Byte(res) I64(start) + metric key -> ""
+constexpr uint8_t kIdxWindowState = 'W';  // U64(chunk) -> saved window state
 // Metric keys in Cf::kMetrics: Byte(res) Str(type) Str(realm) Str(server) I64(start).
 constexpr uint8_t kMinute = 1;
 constexpr uint8_t kHour = 2;
@@ -133,6 +134,7 @@ int64_t Monitoring::Now() const { return options_.pipeline.clock(); }
 
 absl::Status Monitoring::Init(absl::Duration retention_every) {
   RETURN_IF_ERROR(ReloadRules());
+  RETURN_IF_ERROR(RestoreWindowState());
   RETURN_IF_ERROR(SeedAbsence());
   housekeeping_.Start(absl::Seconds(1), [this, retention_every,
                                          next_retention = absl::Now() + retention_every]() mutable {
@@ -142,6 +144,72 @@ absl::Status Monitoring::Init(absl::Duration retention_every) {
     auto n = RunRetention();
     if (!n.ok()) LogWarning("metrics retention: ", n.status().ToString());
   });
+  return absl::OkStatus();
+}
+
+absl::Status Monitoring::SaveWindowState() {
+  const std::string prefix = KeyWriter().Byte(kIdxWindowState).Release();
+  const absl::Time started = absl::Now();
+  std::vector<std::string> batch;
+  size_t batch_bytes = 0, total_bytes = 0;
+  uint64_t next = 0;
+  absl::Status st = absl::OkStatus();
+  auto flush = [&] {
+    if (batch.empty() || !st.ok()) return;
+    const uint64_t first = next - batch.size();
+    st = store_->CommitAndWait([&](Txn& txn) {
+      for (size_t i = 0; i < batch.size(); ++i) {
+        txn.Put(Cf::kMonIndex, KeyWriter(prefix).U64(first + i).key(), batch[i]);
+      }
+      return absl::OkStatus();
+    });
+    batch.clear();
+    batch_bytes = 0;
+  };
+  const size_t keys = pipeline_->SaveState([&](std::string chunk) {
+    batch_bytes += chunk.size();
+    total_bytes += chunk.size();
+    batch.push_back(std::move(chunk));
+    ++next;
+    if (batch_bytes >= (size_t{16} << 20)) flush();
+  });
+  flush();
+  if (!st.ok()) return st;
+  LogInfo("window state saved for the next start: ", keys, " keys, ", total_bytes >> 20, " MiB in ",
+          absl::ToInt64Milliseconds(absl::Now() - started), " ms");
+  return absl::OkStatus();
+}
+
+absl::Status Monitoring::RestoreWindowState() {
+  const std::string prefix = KeyWriter().Byte(kIdxWindowState).Release();
+  const absl::Time started = absl::Now();
+  std::vector<std::string> keys, chunks;
+  size_t restored = 0, bytes = 0;
+  int damaged = 0;
+  auto restore = [&] {
+    int d = 0;
+    restored += pipeline_->RestoreState(chunks, &d);
+    damaged += d;
+    chunks.clear();
+  };
+  // A few dozen megabytes at a time, not the whole state at once.
+  RETURN_IF_ERROR(store_->Scan(Cf::kMonIndex, prefix, storage::PrefixSuccessor(prefix), false,
+                               [&](absl::string_view k, absl::string_view v) {
+                                 keys.emplace_back(k);
+                                 chunks.emplace_back(v);
+                                 bytes += v.size();
+                                 if (chunks.size() >= 32) restore();
+                                 return true;
+                               }));
+  if (!chunks.empty()) restore();
+  if (keys.empty()) return absl::OkStatus();
+  RETURN_IF_ERROR(store_->CommitAndWait([&](Txn& txn) {
+    for (const auto& k : keys) txn.Delete(Cf::kMonIndex, k);
+    return absl::OkStatus();
+  }));
+  LogInfo("window state of the last run restored: ", restored, " keys (", bytes >> 20, " MiB) in ",
+          absl::ToInt64Milliseconds(absl::Now() - started), " ms");
+  if (damaged > 0) LogWarning("window state: ", damaged, " damaged chunks were skipped");
   return absl::OkStatus();
 }
 

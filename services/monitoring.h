@@ -120,6 +120,12 @@ class Monitoring {
   // Ends every watch (shutdown): each receives an alert with id 0.
   void CloseWatchers();
 
+  // Window state across a graceful restart (Pipeline::SaveState): Save
+  // writes it to RocksDB once ingest has stopped (stewardd's shutdown);
+  // Init restores it and deletes it, so a later crash cannot bring back
+  // state that old.
+  absl::Status SaveWindowState();
+
   // Deletes roll-ups past retention now. Returns how many were deleted.
   absl::StatusOr<int> RunRetention();
   // Writes the firings held back since the last call into each storm's
@@ -134,6 +140,7 @@ class Monitoring {
   VipEventFn vip_hook_;
   // Gives every registered game server a fresh start for absence rules.
   absl::Status SeedAbsence();
+  absl::Status RestoreWindowState();
   struct Cooldown {
     int64_t until_ms = 0;  // the end of the cooldown
     uint64_t alert_id = 0;

@@ -5,6 +5,7 @@
 #include <atomic>
 #include <chrono>
 #include <cmath>
+#include <cstring>
 #include <deque>
 #include <future>
 #include <limits>
@@ -47,6 +48,36 @@ uint64_t Mix(uint64_t h, uint64_t v) {
   h ^= v + 0x9e3779b97f4a7c15ULL + (h << 6) + (h >> 2);
   return h * 0xbf58476d1ce4e5b9ULL;
 }
+
+// The saved-state format (Pipeline::SaveState) is read back by the same
+// build on the same machine, so values go in native byte order.
+template <typename T>
+void PutRaw(std::string* out, const T& v) {
+  out->append(reinterpret_cast<const char*>(&v), sizeof(T));
+}
+
+// Reads saved state, refusing to run past its end.
+class StateReader {
+ public:
+  explicit StateReader(absl::string_view s) : rest_(s) {}
+  template <typename T>
+  bool Get(T* v) {
+    if (rest_.size() < sizeof(T)) return false;
+    std::memcpy(v, rest_.data(), sizeof(T));
+    rest_.remove_prefix(sizeof(T));
+    return true;
+  }
+  bool Bytes(size_t n, absl::string_view* v) {
+    if (rest_.size() < n) return false;
+    *v = rest_.substr(0, n);
+    rest_.remove_prefix(n);
+    return true;
+  }
+  bool done() const { return rest_.empty(); }
+
+ private:
+  absl::string_view rest_;
+};
 
 // Distinct values of one key over its window: (pane, fingerprint) pairs
 // while few (most keys see one or two values), then one HyperLogLog per
@@ -113,6 +144,35 @@ class DistinctWindow {
 
   size_t Bytes(int panes) const {
     return hll_ ? (kHllRegs + sizeof(uint32_t)) * panes : exact_.capacity() * sizeof(uint64_t);
+  }
+
+  void Save(std::string* out, int panes) const {
+    PutRaw<uint8_t>(out, hll_ ? 1 : 0);
+    if (hll_) {
+      out->append(reinterpret_cast<const char*>(hll_.get()), kHllRegs * panes);
+      out->append(reinterpret_cast<const char*>(hll_pane_.get()), sizeof(uint32_t) * panes);
+    } else {
+      PutRaw<uint32_t>(out, static_cast<uint32_t>(exact_.size()));
+      out->append(reinterpret_cast<const char*>(exact_.data()), sizeof(uint64_t) * exact_.size());
+    }
+  }
+  bool Load(StateReader& in, int panes) {
+    uint8_t mode = 0;
+    absl::string_view a, b;
+    if (!in.Get(&mode)) return false;
+    if (mode == 1) {
+      if (!in.Bytes(kHllRegs * panes, &a) || !in.Bytes(sizeof(uint32_t) * panes, &b)) return false;
+      hll_ = std::make_unique<uint8_t[]>(kHllRegs * panes);
+      std::memcpy(hll_.get(), a.data(), a.size());
+      hll_pane_ = std::make_unique<uint32_t[]>(panes);
+      std::memcpy(hll_pane_.get(), b.data(), b.size());
+      return true;
+    }
+    uint32_t n = 0;
+    if (mode != 0 || !in.Get(&n) || n > kExactDistinct || !in.Bytes(sizeof(uint64_t) * n, &a)) return false;
+    exact_.resize(n);
+    std::memcpy(exact_.data(), a.data(), a.size());
+    return true;
   }
 
  private:
@@ -286,7 +346,10 @@ struct Chunk {
   std::shared_ptr<const BatchCtx> ctx;
   std::shared_ptr<const RuleSet> rules;
   std::vector<Item> items;
+  // With a barrier and no items: run `task` on the worker (a tick when
+  // empty), then set the barrier.
   std::promise<void>* barrier = nullptr;
+  std::function<void(size_t worker)> task;
 };
 
 struct Held {
@@ -431,7 +494,7 @@ struct Pipeline::Rep {
     auto push = [&](uint64_t key, uint32_t ev, uint16_t rule) {
       size_t w = (key >> 17) % n;
       if (chunks[w] == nullptr) {
-        chunks[w] = new Chunk{ctx, set, {}, nullptr};
+        chunks[w] = new Chunk{ctx, set, {}, nullptr, {}};
         chunks[w]->items.reserve(b.events_size() * 2 / n + 8);
       }
       chunks[w]->items.push_back({key, ev, rule});
@@ -578,7 +641,11 @@ struct Pipeline::Rep {
       if (w.queue.wait_dequeue_timed(c, wait_us)) {
         if (c == nullptr) break;  // stop
         if (c->barrier != nullptr) {
-          Tick(w, Now(), index);
+          if (c->task) {
+            c->task(index);
+          } else {
+            Tick(w, Now(), index);
+          }
           c->barrier->set_value();
           delete c;
           continue;
@@ -966,6 +1033,165 @@ struct Pipeline::Rep {
       rs.sweep_start_ms = now;
     }
   }
+
+  // ------------------------------------------------- state across restarts
+
+  static constexpr uint32_t kStateMagic = 0x31535753;  // "SWS1"
+  static constexpr size_t kStateChunkBytes = size_t{1} << 20;
+
+  // Cells a key keeps for rule r (distinct rules keep a sketch instead).
+  static int CellsOf(const CompiledRule& r) {
+    return r.rule.kind() == v1::RULE_KIND_DISTINCT ? 0 : HasRing(r) ? r.panes : 1;
+  }
+
+  // On worker w's thread: its rules' keys, as chunks that each start with
+  // the rule they belong to.
+  static void SaveWorker(Worker& w, int64_t now, std::vector<std::string>* out, size_t* keys) {
+    for (auto& [id, rs_ptr] : w.rules) {
+      RuleState& rs = *rs_ptr;
+      const CompiledRule& r = *rs.rule;
+      std::string chunk;
+      size_t header = 0;
+      auto start = [&] {
+        chunk.clear();
+        PutRaw(&chunk, kStateMagic);
+        PutRaw<int64_t>(&chunk, now);
+        PutRaw<uint64_t>(&chunk, r.rule.id());
+        PutRaw<uint64_t>(&chunk, rs.version);
+        PutRaw<int32_t>(&chunk, r.panes);
+        PutRaw<int32_t>(&chunk, r.rule.kind());
+        header = chunk.size();
+      };
+      start();
+      const int cells = CellsOf(r);
+      rs.keys.ForEach([&](uint64_t key, const KeyState& ks) {
+        PutRaw(&chunk, key);
+        PutRaw(&chunk, ks.newest);
+        PutRaw(&chunk, ks.fired_pane);
+        if (cells > 0) chunk.append(reinterpret_cast<const char*>(ks.cells(r.panes)), sizeof(Cell) * cells);
+        PutRaw<uint8_t>(&chunk, ks.extra ? 1 : 0);
+        if (ks.extra) {
+          const KeyExtra& x = *ks.extra;
+          PutRaw(&chunk, x.first);
+          PutRaw(&chunk, x.last_seen_ms);
+          PutRaw(&chunk, x.mean);
+          PutRaw(&chunk, x.var);
+          PutRaw(&chunk, x.windows);
+          PutRaw<uint8_t>(&chunk, x.absent_fired ? 1 : 0);
+          PutRaw<uint32_t>(&chunk, static_cast<uint32_t>(x.label.size()));
+          chunk.append(x.label);
+          x.distinct.Save(&chunk, r.panes);
+        }
+        ++*keys;
+        if (chunk.size() >= kStateChunkBytes) {
+          out->push_back(std::move(chunk));
+          start();
+        }
+      });
+      if (chunk.size() > header) out->push_back(std::move(chunk));
+    }
+  }
+
+  // On worker `index`'s thread: the keys of `chunks` that route to it, for
+  // the rules in `live`. A damaged chunk is counted; the keys read before
+  // the damage stay.
+  struct RestoreCounts {
+    size_t restored = 0, refused = 0;
+    int damaged = 0;
+  };
+  void RestoreWorker(Worker& w, size_t index, const std::vector<std::string>& chunks,
+                     const absl::flat_hash_map<uint64_t, std::shared_ptr<const CompiledRule>>& live,
+                     int64_t now, RestoreCounts* counts) {
+    const int64_t per_worker_limit = static_cast<int64_t>(opt.memory_limit_bytes / workers.size());
+    for (const std::string& chunk : chunks) {
+      StateReader in(chunk);
+      uint32_t magic = 0;
+      int64_t saved_at = 0;
+      uint64_t id = 0, version = 0;
+      int32_t panes = 0, kind = 0;
+      if (!in.Get(&magic) || magic != kStateMagic || !in.Get(&saved_at) || !in.Get(&id) ||
+          !in.Get(&version) || !in.Get(&panes) || !in.Get(&kind)) {
+        ++counts->damaged;
+        continue;
+      }
+      auto it = live.find(id);
+      if (it == live.end() || it->second->rule.version() != version || it->second->panes != panes ||
+          it->second->rule.kind() != kind) {
+        continue;  // the rule changed or went: its state starts afresh
+      }
+      const CompiledRule& r = *it->second;
+      RuleState& rs = *StateFor(w, it->second);
+      if (r.checked_on_close) {  // windows that closed while down are not judged
+        rs.last_closed = std::max(rs.last_closed, FloorDiv(now - opt.allowed_lateness_ms, r.pane_ms) - 1);
+      }
+      const int64_t down_ms = std::max<int64_t>(0, now - saved_at);
+      const int cells = CellsOf(r);
+      // Pane numbers within a million panes of now, or none: anything else
+      // is damage (and would overflow the window arithmetic).
+      const int64_t current = FloorDiv(now, r.pane_ms);
+      auto sane = [current](int32_t pane) {
+        return pane == kNoPane || std::abs(int64_t{pane} - current) <= (int64_t{1} << 20);
+      };
+      bool ok = true;
+      while (ok && !in.done()) {
+        uint64_t key = 0;
+        int32_t newest = 0, fired = 0;
+        absl::string_view cell_bytes;
+        uint8_t has_extra = 0;
+        ok = in.Get(&key) && in.Get(&newest) && in.Get(&fired) && sane(newest) && sane(fired) &&
+             in.Bytes(sizeof(Cell) * cells, &cell_bytes) && in.Get(&has_extra) && has_extra <= 1;
+        std::unique_ptr<KeyExtra> extra;
+        if (ok && has_extra == 1) {
+          extra = std::make_unique<KeyExtra>();
+          uint8_t fired_flag = 0;
+          uint32_t label_len = 0;
+          absl::string_view label;
+          ok = in.Get(&extra->first) && in.Get(&extra->last_seen_ms) && in.Get(&extra->mean) &&
+               in.Get(&extra->var) && in.Get(&extra->windows) && in.Get(&fired_flag) &&
+               in.Get(&label_len) && in.Bytes(label_len, &label) && extra->distinct.Load(in, r.panes) &&
+               sane(extra->first);
+          extra->absent_fired = fired_flag != 0;
+          extra->label = std::string(label);
+          extra->last_seen_ms += down_ms;
+        }
+        if (!ok) break;
+        const bool wants_extra = r.rule.kind() == v1::RULE_KIND_DISTINCT || r.checked_on_close ||
+                                 r.rule.kind() == v1::RULE_KIND_ABSENCE;
+        if ((key >> 17) % workers.size() != index || wants_extra != (extra != nullptr)) continue;
+        KeyTable::Map& table = rs.keys.ShardOf(key);
+        if (table.contains(key)) continue;
+        if (w.bytes_local > per_worker_limit) {
+          ++counts->refused;
+          continue;
+        }
+        const int64_t table_before = KeyTable::Bytes(table);
+        KeyState& ks = table[key];
+        w.bytes_local += KeyTable::Bytes(table) - table_before;
+        ks.newest = newest;
+        ks.fired_pane = fired;
+        if (HasRing(r)) ks.ring = new Cell[static_cast<size_t>(r.panes)]();
+        if (cells > 0) std::memcpy(ks.cells(r.panes), cell_bytes.data(), cell_bytes.size());
+        ks.extra = std::move(extra);
+        w.bytes_local += static_cast<int64_t>(KeyBytes(r));
+        if (ks.extra) w.bytes_local += static_cast<int64_t>(ks.extra->distinct.Bytes(r.panes));
+        ++w.keys_local;
+        ++counts->restored;
+      }
+      if (!ok) ++counts->damaged;
+    }
+    w.keys.store(w.keys_local, std::memory_order_relaxed);
+    w.bytes.store(w.bytes_local, std::memory_order_relaxed);
+  }
+
+  // Runs task(worker index) on that worker's thread and waits for it.
+  void RunOn(size_t i, std::function<void(size_t)> task) {
+    std::promise<void> done;
+    auto* c = new Chunk{};
+    c->barrier = &done;
+    c->task = std::move(task);
+    workers[i]->queue.enqueue(c);
+    done.get_future().wait();
+  }
 };
 
 Pipeline::Pipeline(PipelineOptions options, FiringSink on_fire, RollupSink on_rollup)
@@ -1017,6 +1243,36 @@ void Pipeline::Sync() {
     rep_->workers[i]->queue.enqueue(c);
   }
   for (auto& p : done) p.get_future().wait();
+}
+
+size_t Pipeline::SaveState(absl::FunctionRef<void(std::string)> sink) {
+  Sync();
+  const int64_t now = rep_->Now();
+  size_t keys = 0;
+  // One worker at a time, so at most one worker's state is held twice.
+  for (size_t i = 0; i < rep_->workers.size(); ++i) {
+    std::vector<std::string> chunks;
+    rep_->RunOn(i, [&](size_t idx) { Rep::SaveWorker(*rep_->workers[idx], now, &chunks, &keys); });
+    for (auto& c : chunks) sink(std::move(c));
+  }
+  return keys;
+}
+
+size_t Pipeline::RestoreState(const std::vector<std::string>& chunks, int* damaged) {
+  absl::flat_hash_map<uint64_t, std::shared_ptr<const CompiledRule>> live;
+  for (const auto& r : rep_->CurrentRules()->rules) live[r->rule.id()] = r;
+  const int64_t now = rep_->Now();
+  Rep::RestoreCounts counts;
+  for (size_t i = 0; i < rep_->workers.size(); ++i) {
+    Rep::RestoreCounts mine;
+    rep_->RunOn(i, [&](size_t idx) { rep_->RestoreWorker(*rep_->workers[idx], idx, chunks, live, now, &mine); });
+    counts.restored += mine.restored;
+    counts.refused += mine.refused;
+    counts.damaged = std::max(counts.damaged, mine.damaged);  // every worker reads every chunk
+  }
+  rep_->keys_refused.fetch_add(counts.refused, std::memory_order_relaxed);
+  if (damaged != nullptr) *damaged = counts.damaged;
+  return counts.restored;
 }
 
 PipelineCounters Pipeline::Counters() const {

@@ -27,6 +27,7 @@
 #include <vector>
 
 #include "absl/functional/any_invocable.h"
+#include "absl/functional/function_ref.h"
 #include "services/event_batch.h"
 #include "services/log2_histogram.h"
 #include "services/rules.h"
@@ -124,6 +125,20 @@ class Pipeline {
   // Waits until everything submitted before the call is processed, then
   // runs one tick on every worker at the clock's current time.
   void Sync();
+
+  // Window state across a graceful restart. SaveState, once no more
+  // batches arrive, hands `sink` every rule's per-key state (windows,
+  // baselines, absence clocks, distinct sketches, labels) in chunks of
+  // about a megabyte, in a format private to this class; it returns the
+  // number of keys saved. RestoreState, before the first batch, takes the
+  // chunks back and returns the number of keys restored: those of rules
+  // whose id and version are still in force (others are dropped, as a
+  // changed rule starts afresh), up to the memory limit. Time spent down
+  // is not held against anyone: absence clocks resume where they stopped,
+  // and windows that closed while the service was down are not judged.
+  // A damaged chunk is skipped and counted in `*damaged`.
+  size_t SaveState(absl::FunctionRef<void(std::string chunk)> sink);
+  size_t RestoreState(const std::vector<std::string>& chunks, int* damaged);
 
   PipelineCounters Counters() const;
   const PipelineOptions& options() const { return options_; }

@@ -555,6 +555,10 @@ void StewardServer::Shutdown(absl::Duration grace) {
   rep_->monitoring.CloseWatchers();
   rep_->server->Shutdown(absl::ToChronoTime(absl::Now() + grace));
   rep_->server->Wait();
+  // No event can arrive now: keep the windows for the next start.
+  if (absl::Status s = rep_->monitoring.SaveWindowState(); !s.ok()) {
+    LogWarning("window state not saved (the next start begins with empty windows): ", s.ToString());
+  }
 }
 
 }  // namespace steward

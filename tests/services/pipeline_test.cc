@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <future>
 #include <map>
+#include <random>
 #include <set>
 #include <thread>
 
@@ -35,6 +36,7 @@ class PipelineTest : public ::testing::Test {
   }
 
   void Rules(std::vector<v1::Rule> rules) {
+    rules_ = rules;
     std::vector<std::shared_ptr<const CompiledRule>> compiled;
     uint64_t id = 1;
     for (auto& r : rules) {
@@ -87,7 +89,26 @@ class PipelineTest : public ::testing::Test {
     return std::move(firings_);
   }
 
+  // A graceful restart: the state is saved, the pipeline replaced (with
+  // options `o`) and given the same rules, and the state restored after
+  // `down_ms` on the clock. Returns the keys restored.
+  size_t Restart(int64_t down_ms, PipelineOptions o = {}, std::vector<std::string>* saved = nullptr) {
+    std::vector<std::string> chunks;
+    const size_t keys = pipeline_->SaveState([&](std::string c) { chunks.push_back(std::move(c)); });
+    pipeline_.reset();
+    now_ += down_ms;
+    Start(o);
+    Rules(rules_);
+    int damaged = -1;
+    const size_t restored = pipeline_->RestoreState(chunks, &damaged);
+    EXPECT_EQ(damaged, 0);
+    EXPECT_EQ(restored, keys);
+    if (saved != nullptr) *saved = std::move(chunks);
+    return restored;
+  }
+
   std::atomic<int64_t> now_{kT0};
+  std::vector<v1::Rule> rules_;
   uint64_t generation_ = 0;
   std::unique_ptr<Pipeline> pipeline_;
   absl::Mutex mu_;
@@ -672,6 +693,173 @@ TEST(RuleValidationTest, BadRulesNameTheFieldAndReason) {
   ASSERT_TRUE(good.ok());
   EXPECT_EQ((*good)->rule.group_by(0), "realm");
   EXPECT_EQ((*good)->rule.cooldown_seconds(), 300);
+}
+
+}  // namespace
+}  // namespace steward
+
+namespace steward {
+namespace {
+
+// --- Window state across a graceful restart (SaveState / RestoreState). ---
+
+TEST_F(PipelineTest, WindowsCarryOnAcrossARestartWithMoreWorkers) {
+  Start({.workers = 2});
+  Rules({Threshold(60, 10, 5)});  // six 10 s panes
+  now_ = kT0 + 1'000;
+  Send({{"gold_gain", "p-1", 1'000}, {"gold_gain", "p-1", 12'000}, {"gold_gain", "p-1", 13'000},
+        {"gold_gain", "p-2", 1'000}});
+  EXPECT_TRUE(Fired().empty());
+  // Three workers now: every key must land on the worker that owns it.
+  EXPECT_EQ(Restart(4'000, {.workers = 3}), 2u);
+  EXPECT_EQ(pipeline_->Counters().keys, 2u);
+  Send({{"gold_gain", "p-2", 14'000}, {"gold_gain", "p-2", 15'000}});
+  EXPECT_TRUE(Fired().empty());  // p-2: 3 in the window
+  Send({{"gold_gain", "p-1", 14'000}, {"gold_gain", "p-1", 15'000}});
+  auto f = Fired();
+  ASSERT_EQ(f.size(), 1u);  // p-1: 3 before the restart, 2 after
+  EXPECT_EQ(f[0].key, "realm=eu1,player=p-1");
+  EXPECT_EQ(f[0].value, 5);
+}
+
+TEST_F(PipelineTest, AbsenceClocksDoNotCountTheDowntime) {
+  Start();
+  v1::Rule r;
+  r.set_name("gone quiet");
+  r.set_kind(v1::RULE_KIND_ABSENCE);
+  r.add_event_types("ping");
+  r.add_group_by("player");
+  r.set_absence_seconds(30);
+  Rules({r});
+  now_ = kT0;
+  Send({{"ping", "p-1", 0}});
+  now_ = kT0 + 20'000;
+  Restart(3'600'000);  // an hour down: not the player's silence
+  pipeline_->Sync();
+  EXPECT_TRUE(Fired().empty());
+  now_ += 9'000;
+  pipeline_->Sync();
+  EXPECT_TRUE(Fired().empty());
+  now_ += 1'000;  // 20 s before and 10 s after: 30 s watched
+  pipeline_->Sync();
+  auto f = Fired();
+  ASSERT_EQ(f.size(), 1u);
+  EXPECT_EQ(f[0].key, "realm=eu1,player=p-1");
+}
+
+TEST_F(PipelineTest, RateOfChangeBaselineSurvivesAndDowntimeWindowsAreNotJudged) {
+  Start({.allowed_lateness_ms = 0});
+  v1::Rule r;
+  r.set_name("login-surge");
+  r.set_kind(v1::RULE_KIND_RATE_OF_CHANGE);
+  r.add_event_types("login");
+  r.add_group_by("server");
+  r.set_window_seconds(10);
+  r.set_threshold(3);
+  r.set_baseline_windows(4);
+  Rules({r});
+  const int counts[] = {100, 104, 97, 101, 99, 102};
+  for (int w = 0; w < 6; ++w) {
+    now_ = kT0 + w * 10'000 + 1'000;
+    Send(std::vector<Ev>(counts[w], Ev{"login", "", w * 10'000 + 1'000}));
+    now_ = kT0 + (w + 1) * 10'000;
+    pipeline_->Sync();
+  }
+  EXPECT_TRUE(Fired().empty());
+  // Down for ten windows. Judged, their zero logins would be a drop of
+  // many deviations; they are not judged, and the baseline is kept.
+  EXPECT_EQ(Restart(100'000, {.allowed_lateness_ms = 0}), 1u);
+  pipeline_->Sync();
+  EXPECT_TRUE(Fired().empty());
+  const int64_t w = 16;  // the first window after the restart
+  now_ = kT0 + w * 10'000 + 1'000;
+  Send(std::vector<Ev>(400, Ev{"login", "", w * 10'000 + 1'000}));
+  now_ = kT0 + (w + 1) * 10'000;
+  pipeline_->Sync();
+  auto f = Fired();
+  ASSERT_EQ(f.size(), 1u);  // no warm-up of four windows needed
+  EXPECT_GT(f[0].value, 3);
+}
+
+TEST_F(PipelineTest, DistinctSketchesSurviveARestart) {
+  Start();
+  v1::Rule r;
+  r.set_name("many");
+  r.set_kind(v1::RULE_KIND_DISTINCT);
+  r.add_event_types("login");
+  r.add_group_by("server");
+  r.set_distinct_of("player");
+  r.set_threshold(5000);
+  Rules({r});
+  now_ = kT0 + 1'000;
+  std::vector<Ev> evs;
+  for (int i = 0; i < 4000; ++i) evs.push_back({"login", "p" + std::to_string(i), 10});
+  Send(evs);  // past the exact list: a sketch
+  Restart(2'000);
+  evs.clear();
+  for (int i = 4000; i < 6000; ++i) evs.push_back({"login", "p" + std::to_string(i), 20});
+  Send(evs);
+  auto f = Fired();
+  ASSERT_EQ(f.size(), 1u);
+  EXPECT_NEAR(f[0].value, 5000, 5000 * 0.08);
+}
+
+TEST_F(PipelineTest, AChangedRuleStartsAfreshAfterARestart) {
+  Start();
+  Rules({Threshold(60, 10, 5)});
+  now_ = kT0 + 1'000;
+  Send({{"gold_gain", "p-1", 1'000}, {"gold_gain", "p-1", 2'000}, {"gold_gain", "p-1", 3'000}});
+  std::vector<std::string> chunks;
+  pipeline_->SaveState([&](std::string c) { chunks.push_back(std::move(c)); });
+  ASSERT_FALSE(chunks.empty());
+  pipeline_.reset();
+  Start();
+  v1::Rule changed = Threshold(60, 10, 5);
+  changed.set_id(1);
+  auto c = CompileRule([&] { changed.set_enabled(true); changed.set_version(2); return changed; }());
+  ASSERT_TRUE(c.ok());
+  pipeline_->SetRules(MakeRuleSet({*c}, ++generation_));
+  int damaged = -1;
+  EXPECT_EQ(pipeline_->RestoreState(chunks, &damaged), 0u);
+  EXPECT_EQ(damaged, 0);
+  Send({{"gold_gain", "p-1", 4'000}, {"gold_gain", "p-1", 5'000}});
+  EXPECT_TRUE(Fired().empty());
+}
+
+TEST_F(PipelineTest, DamagedSavedStateIsSkippedAndCounted) {
+  Start({.workers = 1});
+  Rules({Threshold(60, 10, 1e9), Threshold(10, 0, 1e9)});
+  now_ = kT0 + 1'000;
+  std::vector<Ev> evs;
+  for (int i = 0; i < 300; ++i) evs.push_back({"gold_gain", "p-" + std::to_string(i), 1'000});
+  Send(evs);
+  std::vector<std::string> chunks;
+  const size_t saved = pipeline_->SaveState([&](std::string c) { chunks.push_back(std::move(c)); });
+  ASSERT_EQ(saved, 600u);
+  ASSERT_EQ(chunks.size(), 2u);  // one per rule
+  std::vector<std::string> damaged_chunks = chunks;
+  damaged_chunks[0].resize(damaged_chunks[0].size() / 2);  // cut inside a key
+  damaged_chunks[1][0] ^= 0x5a;                             // not ours at all
+  pipeline_.reset();
+  Start({.workers = 1});
+  Rules(rules_);
+  int damaged = 0;
+  const size_t restored = pipeline_->RestoreState(damaged_chunks, &damaged);
+  EXPECT_EQ(damaged, 2);
+  EXPECT_GT(restored, 100u);  // the keys before the cut
+  EXPECT_LT(restored, 300u);
+  // Random damage anywhere never crashes and never restores more than was saved.
+  std::mt19937 rng(7);
+  for (int round = 0; round < 300; ++round) {
+    std::vector<std::string> bad = chunks;
+    std::string& victim = bad[rng() % bad.size()];
+    for (int k = 0; k < 4; ++k) victim[rng() % victim.size()] = static_cast<char>(rng());
+    if (round % 3 == 0) victim.resize(rng() % victim.size());
+    pipeline_.reset();
+    Start({.workers = 1});
+    Rules(rules_);
+    EXPECT_LE(pipeline_->RestoreState(bad, &damaged), 600u);
+  }
 }
 
 }  // namespace
