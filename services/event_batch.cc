@@ -338,4 +338,79 @@ void EventBatchView::Seal() {
   for (EventView& e : events_) e.attrs_ = attrs_.data() + e.attrs_begin_;
 }
 
+namespace {
+
+void PutVarint(std::string* out, uint64_t v) {
+  while (v >= 0x80) {
+    out->push_back(static_cast<char>(v | 0x80));
+    v >>= 7;
+  }
+  out->push_back(static_cast<char>(v));
+}
+
+size_t VarintSize(uint64_t v) {
+  size_t n = 1;
+  for (; v >= 0x80; v >>= 7) ++n;
+  return n;
+}
+
+// A length-delimited field of number < 16 (a one-byte tag); an empty
+// string is a zero value and left out, as protobuf does.
+size_t StringFieldSize(absl::string_view s) { return s.empty() ? 0 : 1 + VarintSize(s.size()) + s.size(); }
+
+void PutStringField(std::string* out, uint8_t tag, absl::string_view s) {
+  if (s.empty()) return;
+  out->push_back(static_cast<char>(tag));
+  PutVarint(out, s.size());
+  out->append(s.data(), s.size());
+}
+
+// Tags: field number << 3 | wire type (0 varint, 1 fixed64, 2 length-delimited).
+constexpr uint8_t kTagBatchRealm = 1 << 3 | 2, kTagBatchServer = 2 << 3 | 2, kTagBatchEvent = 3 << 3 | 2;
+constexpr uint8_t kTagTime = 1 << 3 | 0, kTagType = 2 << 3 | 2, kTagPlayer = 3 << 3 | 2;
+constexpr uint8_t kTagValue = 4 << 3 | 1, kTagAttribute = 5 << 3 | 2, kTagText = 6 << 3 | 2;
+constexpr uint8_t kTagAttrKey = 1 << 3 | 2, kTagAttrValue = 2 << 3 | 2;
+
+}  // namespace
+
+void EventBatchEncoder::Start(absl::string_view realm_id, absl::string_view server_id) {
+  out_.clear();
+  events_ = 0;
+  PutStringField(&out_, kTagBatchRealm, realm_id);
+  PutStringField(&out_, kTagBatchServer, server_id);
+}
+
+void EventBatchEncoder::Add(int64_t time_ms, absl::string_view type, absl::string_view player_id,
+                            double value, absl::Span<const Attribute> attributes, absl::string_view text) {
+  // proto3 leaves out a double whose bits are all zero (so -0.0 is sent).
+  uint64_t value_bits = 0;
+  std::memcpy(&value_bits, &value, sizeof value);
+  size_t size = (time_ms != 0 ? 1 + VarintSize(static_cast<uint64_t>(time_ms)) : 0) + StringFieldSize(type) +
+                StringFieldSize(player_id) + (value_bits != 0 ? 1 + sizeof value : 0) + StringFieldSize(text);
+  for (const Attribute& a : attributes) {
+    const size_t inner = StringFieldSize(a.key) + StringFieldSize(a.value);
+    size += 1 + VarintSize(inner) + inner;  // a repeated message is sent even when empty
+  }
+  out_.push_back(static_cast<char>(kTagBatchEvent));
+  PutVarint(&out_, size);
+  if (time_ms != 0) {
+    out_.push_back(static_cast<char>(kTagTime));
+    PutVarint(&out_, static_cast<uint64_t>(time_ms));
+  }
+  PutStringField(&out_, kTagType, type);
+  PutStringField(&out_, kTagPlayer, player_id);
+  if (value_bits != 0) {
+    out_.push_back(static_cast<char>(kTagValue));
+    for (int i = 0; i < 8; ++i) out_.push_back(static_cast<char>(value_bits >> (8 * i)));  // little-endian
+  }
+  for (const Attribute& a : attributes) {
+    out_.push_back(static_cast<char>(kTagAttribute));
+    PutVarint(&out_, StringFieldSize(a.key) + StringFieldSize(a.value));
+    PutStringField(&out_, kTagAttrKey, a.key);
+    PutStringField(&out_, kTagAttrValue, a.value);
+  }
+  PutStringField(&out_, kTagText, text);
+  ++events_;
+}
+
 }  // namespace steward

@@ -18,6 +18,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <string>
 #include <vector>
 
 #include "absl/status/statusor.h"
@@ -94,6 +95,33 @@ class EventBatchView {
   absl::string_view realm_id_, server_id_;
   std::vector<EventView> events_;
   std::vector<AttributeView> attrs_;
+};
+
+// Writes the EventBatch wire format directly: the bytes protobuf would
+// serialize for the same content (fields in number order, zero values
+// left out), without building a message per event. For senders of many
+// events, the plugin's event stream and the load generator, where
+// building and serializing messages cost several times what this does.
+// It does not check limits or UTF-8: stewardd refuses such a batch as it
+// would the message.
+class EventBatchEncoder {
+ public:
+  struct Attribute {
+    absl::string_view key, value;
+  };
+
+  // Starts a new batch of (realm, server).
+  void Start(absl::string_view realm_id, absl::string_view server_id);
+  void Add(int64_t time_ms, absl::string_view type, absl::string_view player_id, double value,
+           absl::Span<const Attribute> attributes = {}, absl::string_view text = {});
+
+  int events() const { return events_; }
+  // The encoded batch so far (valid until the next Start or Add).
+  const std::string& bytes() const { return out_; }
+
+ private:
+  std::string out_;
+  int events_ = 0;
 };
 
 }  // namespace steward

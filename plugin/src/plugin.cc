@@ -29,6 +29,8 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
 #include "services/config.h"
+#include "services/event_batch.h"
+#include "services/event_stream.h"
 #include "services/server.h"
 #include "steward/v1/events.grpc.pb.h"
 #include "steward/v1/gameserver.grpc.pb.h"
@@ -42,6 +44,10 @@ namespace {
 
 constexpr size_t kTypeMax = 64, kPlayerMax = 64, kKeyMax = 32, kValueMax = 64,
                  kTextMax = 512;
+
+// The game's std::string_view as the Abseil one the encoder takes (Debian's
+// Abseil keeps its own type).
+absl::string_view AsView(std::string_view s) { return {s.data(), s.size()}; }
 
 // One buffered event in two cache lines: the strings packed one after
 // another (type, player, attribute key, attribute value, text), inline
@@ -240,7 +246,6 @@ class PluginImpl final : public Plugin {
       channel_ = grpc::CreateCustomChannel(o_.address, creds, args);
       token_ = o_.token;
     }
-    events_ = v1::EventService::NewStub(channel_);
     servers_ = v1::GameServerService::NewStub(channel_);
     moderation_ = v1::ModerationService::NewStub(channel_);
     tickets_ = v1::TicketService::NewStub(channel_);
@@ -513,12 +518,13 @@ class PluginImpl final : public Plugin {
 
   void SendLoop() {
     std::vector<EventSlot> slots(o_.max_batch_events);
-    v1::EventBatch batch;
-    batch.set_realm_id(o_.realm_id);
-    batch.set_server_id(o_.server_id);
+    // Events go straight into the wire format: a message per event would
+    // cost the game server's cores several times as much.
+    EventBatchEncoder batch;
+    batch.Start(o_.realm_id, o_.server_id);
     size_t pending = 0;  // events in `batch` not yet written
     int backoff = o_.reconnect_min_ms;
-    std::unique_ptr<grpc::ClientWriter<v1::EventBatch>> writer;
+    std::unique_ptr<RawEventStream> writer;
     v1::IngestSummary summary;
     auto last_flush = std::chrono::steady_clock::now();
     while (true) {
@@ -528,17 +534,10 @@ class PluginImpl final : public Plugin {
         queued_.fetch_sub(n, std::memory_order_relaxed);
         for (size_t i = 0; i < n; ++i) {
           const EventSlot& s = slots[i];
-          v1::Event* e = batch.add_events();
-          e->set_time_ms(s.time_ms);
-          e->set_type(s.type().data(), s.type().size());
-          e->set_player_id(s.player().data(), s.player().size());
-          e->set_value(s.value);
-          if (s.text_len > 0) e->set_text(s.text().data(), s.text().size());
-          if (s.key_len > 0) {
-            auto* a = e->add_attributes();
-            a->set_key(s.key().data(), s.key().size());
-            a->set_value(s.val().data(), s.val().size());
-          }
+          const EventBatchEncoder::Attribute attr{AsView(s.key()), AsView(s.val())};
+          batch.Add(s.time_ms, AsView(s.type()), AsView(s.player()), s.value,
+                    s.key_len > 0 ? absl::MakeConstSpan(&attr, 1) : absl::Span<const EventBatchEncoder::Attribute>(),
+                    AsView(s.text()));
         }
         pending += n;
         for (size_t i = 0; i < n; ++i) slots[i] = EventSlot();  // frees long chat lines
@@ -548,7 +547,7 @@ class PluginImpl final : public Plugin {
                  (pending > 0 && now - last_flush >= std::chrono::milliseconds(o_.flush_interval_ms));
       if (stopping) {
         if (writer != nullptr) {
-          if (pending > 0 && writer->Write(batch)) sent_ += pending, pending = 0;
+          if (pending > 0 && writer->Write(batch.bytes())) sent_ += pending, pending = 0;
           writer->WritesDone();
           writer->Finish();
         }
@@ -564,12 +563,12 @@ class PluginImpl final : public Plugin {
         std::lock_guard<std::mutex> l(mu_);
         events_ctx_ = Ctx("", 0);
         summary.Clear();
-        writer = events_->StreamEvents(events_ctx_.get(), &summary);
+        writer = std::make_unique<RawEventStream>(channel_, events_ctx_.get(), &summary);
       }
-      if (writer->Write(batch)) {
+      if (writer->Write(batch.bytes())) {
         sent_ += pending;
         pending = 0;
-        batch.clear_events();
+        batch.Start(o_.realm_id, o_.server_id);
         last_flush = now;
         backoff = o_.reconnect_min_ms;
         continue;
@@ -581,7 +580,7 @@ class PluginImpl final : public Plugin {
           st.error_code() == grpc::UNAUTHENTICATED) {
         stats_shed_ += pending;  // these events will never be accepted
         pending = 0;
-        batch.clear_events();
+        batch.Start(o_.realm_id, o_.server_id);
       }
       reconnects_.fetch_add(1);
       Sleep(Backoff(&backoff));
@@ -917,7 +916,6 @@ class PluginImpl final : public Plugin {
   std::unique_ptr<storage::Store> store_;
   std::unique_ptr<StewardServer> server_;
   std::shared_ptr<grpc::Channel> channel_;
-  std::unique_ptr<v1::EventService::Stub> events_;
   std::unique_ptr<v1::GameServerService::Stub> servers_;
   std::unique_ptr<v1::ModerationService::Stub> moderation_;
   std::unique_ptr<v1::TicketService::Stub> tickets_;

@@ -12,11 +12,15 @@
 #include <string>
 #include <vector>
 
+#include "absl/strings/string_view.h"
+#include "absl/types/span.h"
+#include "services/event_batch.h"
 #include "steward/v1/events.pb.h"
 
 namespace steward::bench {
 
 namespace v1 = steward::v1;
+using steward::EventBatchEncoder;
 
 // Writes prefix + decimal n into *out, reusing its allocation (the
 // generator shares the cores with the server it loads, so it stays lean).
@@ -155,8 +159,8 @@ inline std::vector<v1::Rule> BenchRules() {
   return rules;
 }
 
-// One game-server stream's events. Each Fill rewrites a batch in place
-// (its events keep their allocations from batch to batch).
+// One game-server stream's events, as messages (Fill) or in the wire
+// format (Encode).
 class EventMix {
  public:
   // Stream `stream` of `streams` starts its login sweep at its share of
@@ -168,7 +172,87 @@ class EventMix {
         servers_(static_cast<uint64_t>(servers)),
         sweep_(static_cast<uint64_t>(stream) * players / static_cast<uint64_t>(streams)) {}
 
-  // Gives `b` (realm eu1) `events` events from the next game server in turn.
+  // One drawn event. Its strings are constants or the mix's own buffers,
+  // valid until the next Draw.
+  struct Drawn {
+    absl::string_view type, player, text, attr_key, attr_value;
+    double value = 0;
+  };
+
+  // The next event of the mix.
+  const Drawn& Draw() {
+    Drawn& d = drawn_;
+    d = Drawn{};
+    const uint64_t roll = rng_() % 100;
+    // The skewed population: most events come from a few busy players.
+    auto skewed = [&] {
+      SetId(&player_, "p", zipf_(rng_));
+      d.player = player_;
+    };
+    if (roll < 20) {  // every player logs in, in turn
+      uint64_t who = sweep_++ % players_;
+      d.type = "login";
+      SetId(&player_, "p", who);
+      d.player = player_;
+      d.attr_key = "device";
+      // A player's own device, except for one in 2,000 accounts that
+      // come from a handful of farm devices (the multi-account rule).
+      if (who % 2000 == 0) {
+        SetId(&attr_, "farm-", who % 97);
+      } else {
+        SetId(&attr_, "d", who);
+      }
+      d.attr_value = attr_;
+    } else if (roll < 40) {
+      d.type = "chat";
+      if (rng_() % 1000 == 0) {  // one line in a thousand from 40 spammers
+        SetId(&player_, "spam-", rng_() % 40);
+        d.player = player_;
+        d.text = kSpam[rng_() % 4];
+      } else {
+        skewed();
+        d.text = kChat[rng_() % 10];
+      }
+    } else if (roll < 55) {
+      d.type = "gold_gain";
+      skewed();
+      d.value = static_cast<double>(rng_() % 500);
+    } else if (roll < 65) {
+      d.type = "kill";
+      skewed();
+    } else if (roll < 75) {
+      d.type = "hit";
+      skewed();
+      d.value = static_cast<double>(rng_() % 3000);
+    } else if (roll < 82) {
+      d.type = "death";
+      skewed();
+      d.attr_key = "map";
+      d.attr_value = kMaps[rng_() % 5];
+    } else if (roll < 88) {
+      d.type = "trade";
+      skewed();
+      d.value = static_cast<double>(rng_() % 10000);
+    } else if (roll < 93) {
+      d.type = "item_gain";
+      skewed();
+      d.attr_key = "item";
+      SetId(&attr_, "i", rng_() % 200);
+      d.attr_value = attr_;
+    } else if (roll < 97) {
+      d.type = "market_list";
+      skewed();
+    } else if (roll < 99) {
+      d.type = "heartbeat";
+    } else {
+      d.type = "crash";
+      skewed();
+    }
+    return d;
+  }
+
+  // Gives `b` (realm eu1) `events` events from the next game server in
+  // turn, as messages (their allocations are kept from batch to batch).
   void Fill(v1::EventBatch* b, int events) {
     b->set_realm_id("eu1");
     while (b->events_size() < events) b->add_events();
@@ -177,67 +261,31 @@ class EventMix {
     for (int i = 0; i < b->events_size(); ++i) {
       v1::Event* e = b->mutable_events(i);
       e->Clear();
-      const uint64_t roll = rng_() % 100;
-      // The skewed population: most events come from a few busy players.
-      auto skewed = [&] { SetId(e->mutable_player_id(), "p", zipf_(rng_)); };
-      if (roll < 20) {  // every player logs in, in turn
-        uint64_t who = sweep_++ % players_;
-        e->mutable_type()->assign("login");
-        SetId(e->mutable_player_id(), "p", who);
+      const Drawn& d = Draw();
+      e->mutable_type()->assign(d.type.data(), d.type.size());
+      if (!d.player.empty()) e->mutable_player_id()->assign(d.player.data(), d.player.size());
+      e->set_value(d.value);
+      if (!d.text.empty()) e->mutable_text()->assign(d.text.data(), d.text.size());
+      if (!d.attr_key.empty()) {
         auto* a = e->add_attributes();
-        a->mutable_key()->assign("device");
-        // A player's own device, except for one in 2,000 accounts that
-        // come from a handful of farm devices (the multi-account rule).
-        if (who % 2000 == 0) {
-          SetId(a->mutable_value(), "farm-", who % 97);
-        } else {
-          SetId(a->mutable_value(), "d", who);
-        }
-      } else if (roll < 40) {
-        e->mutable_type()->assign("chat");
-        if (rng_() % 1000 == 0) {  // one line in a thousand from 40 spammers
-          SetId(e->mutable_player_id(), "spam-", rng_() % 40);
-          e->mutable_text()->assign(kSpam[rng_() % 4]);
-        } else {
-          skewed();
-          e->mutable_text()->assign(kChat[rng_() % 10]);
-        }
-      } else if (roll < 55) {
-        e->mutable_type()->assign("gold_gain");
-        skewed();
-        e->set_value(static_cast<double>(rng_() % 500));
-      } else if (roll < 65) {
-        e->mutable_type()->assign("kill");
-        skewed();
-      } else if (roll < 75) {
-        e->mutable_type()->assign("hit");
-        skewed();
-        e->set_value(static_cast<double>(rng_() % 3000));
-      } else if (roll < 82) {
-        e->mutable_type()->assign("death");
-        skewed();
-        auto* a = e->add_attributes();
-        a->mutable_key()->assign("map");
-        a->mutable_value()->assign(kMaps[rng_() % 5]);
-      } else if (roll < 88) {
-        e->mutable_type()->assign("trade");
-        skewed();
-        e->set_value(static_cast<double>(rng_() % 10000));
-      } else if (roll < 93) {
-        e->mutable_type()->assign("item_gain");
-        skewed();
-        auto* a = e->add_attributes();
-        a->mutable_key()->assign("item");
-        SetId(a->mutable_value(), "i", rng_() % 200);
-      } else if (roll < 97) {
-        e->mutable_type()->assign("market_list");
-        skewed();
-      } else if (roll < 99) {
-        e->mutable_type()->assign("heartbeat");
-      } else {
-        e->mutable_type()->assign("crash");
-        skewed();
+        a->mutable_key()->assign(d.attr_key.data(), d.attr_key.size());
+        a->mutable_value()->assign(d.attr_value.data(), d.attr_value.size());
       }
+    }
+  }
+
+  // The same events, written straight to the wire format (as the plugin
+  // sends them): `events` of them, starting a batch of the next server.
+  void Encode(EventBatchEncoder* enc, int events) {
+    SetId(&server_, "eu1-s", n_++ % servers_);
+    enc->Start("eu1", server_);
+    for (int i = 0; i < events; ++i) {
+      const Drawn& d = Draw();
+      const EventBatchEncoder::Attribute attr{d.attr_key, d.attr_value};
+      enc->Add(0, d.type, d.player, d.value,
+               d.attr_key.empty() ? absl::Span<const EventBatchEncoder::Attribute>()
+                                  : absl::MakeConstSpan(&attr, 1),
+               d.text);
     }
   }
 
@@ -255,6 +303,8 @@ class EventMix {
   Zipf zipf_;
   uint64_t players_, servers_, sweep_;
   uint64_t n_ = 0;
+  Drawn drawn_;
+  std::string player_, attr_, server_;
 };
 
 }  // namespace steward::bench

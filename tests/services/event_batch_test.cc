@@ -311,3 +311,41 @@ TEST(EventBatchViewTest, CopyToReusesASlotWithoutLeftovers) {
 
 }  // namespace
 }  // namespace steward
+
+namespace steward {
+namespace {
+
+// The encoder's bytes against protobuf's own serialization of the same
+// content, so stewardd cannot tell them apart.
+TEST(EventBatchEncoderTest, WritesTheBytesProtobufWrites) {
+  RandomBatches gen(11);
+  EventBatchEncoder enc;
+  for (int i = 0; i < 3000; ++i) {
+    v1::EventBatch m = gen.Batch();
+    if (m.events_size() > 0) {
+      v1::Event* e = m.mutable_events(0);
+      if (i % 5 == 0) e->set_value(-0.0);                  // not a zero value to proto3
+      if (i % 7 == 0) e->add_attributes();                 // an empty attribute is still sent
+      if (i % 11 == 0) e->set_text(std::string(300, 'x'));  // lengths of two varint bytes
+      if (i % 13 == 0) e->set_time_ms(-1);                 // ten varint bytes
+    }
+    enc.Start(m.realm_id(), m.server_id());
+    for (const auto& e : m.events()) {
+      std::vector<EventBatchEncoder::Attribute> attrs;
+      for (const auto& a : e.attributes()) attrs.push_back({a.key(), a.value()});
+      enc.Add(e.time_ms(), e.type(), e.player_id(), e.value(), attrs, e.text());
+    }
+    ASSERT_EQ(enc.bytes(), m.SerializeAsString()) << m.DebugString();
+    EXPECT_EQ(enc.events(), m.events_size());
+  }
+  // Start begins afresh.
+  enc.Start("eu1", "s1");
+  v1::EventBatch m;
+  m.set_realm_id("eu1");
+  m.set_server_id("s1");
+  EXPECT_EQ(enc.bytes(), m.SerializeAsString());
+  EXPECT_EQ(enc.events(), 0);
+}
+
+}  // namespace
+}  // namespace steward
