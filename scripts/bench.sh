@@ -98,8 +98,11 @@ kill "$PID"
 wait "$PID" 2>/dev/null || true
 rm -rf "$TMP/data"
 start_stewardd
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+before=$(cpu_ticks "$PID")
 "$BUILD/tests/bench/event_load" --addr "$ADDR" --gs-token "$GS_TOKEN" --gm-token "$ADMIN_TOKEN" \
   --seconds "${BENCH_EVENT_SECONDS:-30}"
+echo "stewardd: $(( ($(cpu_ticks "$PID") - before) / $(getconf CLK_TCK) )) CPU-seconds over the run (the machine has $(nproc) cores)"
 echo "stewardd peak memory (whole process: pipeline, RocksDB, gRPC): $(awk '/VmHWM/ {printf "%.0f MiB", $2/1024}' /proc/$PID/status)"
 echo
 echo "== Event pipeline alone, in process (same workload, no gRPC or generator on the clock)"

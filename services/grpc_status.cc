@@ -4,10 +4,10 @@
 
 #include <algorithm>
 #include <atomic>
+#include <chrono>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
-#include "absl/time/clock.h"
 #include "services/call_metrics.h"
 #include "services/log.h"
 
@@ -59,7 +59,8 @@ class CallInterceptor final : public grpc::experimental::Interceptor {
         fix_parse_errors_(fix_parse_errors),
         unary_(unary),
         counters_(counters),
-        start_(counters != nullptr && unary ? absl::GetCurrentTimeNanos() : 0) {}
+        start_(counters != nullptr && unary ? std::chrono::steady_clock::now()
+                                            : std::chrono::steady_clock::time_point()) {}
 
   void Intercept(grpc::experimental::InterceptorBatchMethods* batch) override {
     // The server core hands over the parsed request here, or nothing when
@@ -80,8 +81,9 @@ class CallInterceptor final : public grpc::experimental::Interceptor {
         counters_->codes[c >= 0 && c < CallMetrics::kCodes ? c : 2].fetch_add(
             1, std::memory_order_relaxed);  // out of range: UNKNOWN
         if (unary_) {
-          counters_->latency_us.Record(
-              static_cast<uint64_t>(std::max<int64_t>(0, absl::GetCurrentTimeNanos() - start_)) / 1000);
+          const auto us = std::chrono::duration_cast<std::chrono::microseconds>(
+              std::chrono::steady_clock::now() - start_);
+          counters_->latency_us.Record(static_cast<uint64_t>(std::max<int64_t>(0, us.count())));
         }
       }
     }
@@ -93,7 +95,7 @@ class CallInterceptor final : public grpc::experimental::Interceptor {
   const bool fix_parse_errors_;
   const bool unary_;
   CallMetrics::Method* const counters_;
-  const int64_t start_;
+  const std::chrono::steady_clock::time_point start_;
   bool unparsed_ = false;
 };
 

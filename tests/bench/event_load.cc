@@ -7,6 +7,7 @@
 //     time; the alert arrives on a WatchAlerts stream,
 //   - what the server reports: shed, memory of the window state.
 #include <grpcpp/grpcpp.h>
+#include <sys/resource.h>
 
 #include <algorithm>
 #include <atomic>
@@ -48,6 +49,14 @@ struct Shared {
   std::vector<double> latencies_ms;
   std::atomic<uint64_t> accepted{0}, shed{0}, late{0}, sent{0};
 };
+
+// User and system CPU time of this process so far.
+double CpuSeconds() {
+  rusage u{};
+  getrusage(RUSAGE_SELF, &u);
+  auto secs = [](const timeval& t) { return static_cast<double>(t.tv_sec) + static_cast<double>(t.tv_usec) / 1e6; };
+  return secs(u.ru_utime) + secs(u.ru_stime);
+}
 
 }  // namespace
 
@@ -117,6 +126,7 @@ int main(int argc, char** argv) {
   });
   std::this_thread::sleep_for(std::chrono::milliseconds(200));
 
+  const double cpu_start = CpuSeconds();
   const auto start = Clock::now();
   const auto end = start + std::chrono::seconds(seconds);
   std::atomic<uint64_t> probe_seq{0};
@@ -159,6 +169,7 @@ int main(int argc, char** argv) {
   }
   for (auto& t : threads) t.join();
   const double secs = std::chrono::duration<double>(Clock::now() - start).count();
+  const double cpu = CpuSeconds() - cpu_start;
   std::this_thread::sleep_for(std::chrono::milliseconds(500));  // last alerts
   v1::PipelineStats stats;
   mon->GetPipelineStats(Ctx(gm_token).get(), {}, &stats);
@@ -180,6 +191,8 @@ int main(int argc, char** argv) {
               static_cast<double>(shared.accepted) / secs, static_cast<unsigned long long>(shared.sent.load()),
               static_cast<unsigned long long>(shared.accepted.load()), static_cast<unsigned long long>(shared.shed.load()),
               static_cast<unsigned long long>(shared.late.load()), secs);
+  std::printf("generator: %.1f CPU-seconds over the run, %.0f ns per event sent (it shares the cores with stewardd)\n",
+              cpu, cpu * 1e9 / std::max<double>(1, static_cast<double>(shared.sent.load())));
   std::printf("event-to-alert (send -> WatchAlerts, alert stored first): p50 %.1f ms, p99 %.1f ms, max %.1f ms over %zu probes (%zu unanswered)\n",
               q(0.5), q(0.99), lat.empty() ? 0.0 : lat.back(), lat.size(), missing);
   std::printf("server: batch arrival -> rule fired p50 <= %.1f ms, p99 <= %.1f ms\n", stats.fire_latency_p50_ms(),
