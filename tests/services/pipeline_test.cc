@@ -128,6 +128,32 @@ v1::Rule Threshold(int64_t window_s, int64_t slide_s, double bound) {
   return r;
 }
 
+// Distinct players per server: exact while few, then a sketch.
+v1::Rule DistinctPlayersPerServer(double bound) {
+  v1::Rule r;
+  r.set_name("many");
+  r.set_kind(v1::RULE_KIND_DISTINCT);
+  r.add_event_types("login");
+  r.add_group_by("server");
+  r.set_distinct_of("player");
+  r.set_threshold(bound);
+  return r;
+}
+
+// Logins per server against the server's own baseline: 10 s windows, a
+// z-score of 3, judged once 4 windows are known.
+v1::Rule LoginSurge() {
+  v1::Rule r;
+  r.set_name("login-surge");
+  r.set_kind(v1::RULE_KIND_RATE_OF_CHANGE);
+  r.add_event_types("login");
+  r.add_group_by("server");
+  r.set_window_seconds(10);
+  r.set_threshold(3);
+  r.set_baseline_windows(4);
+  return r;
+}
+
 // Keys whose window has passed are dropped and their memory returned. The
 // sweep is spread over the pane's period (a 64th of the keys at a time), so
 // halfway through a period about half the expired keys are gone.
@@ -489,14 +515,7 @@ TEST_F(PipelineTest, DistinctAccountsPerDevice) {
 
 TEST_F(PipelineTest, DistinctSketchStaysCloseForManyValues) {
   Start();
-  v1::Rule r;
-  r.set_name("many");
-  r.set_kind(v1::RULE_KIND_DISTINCT);
-  r.add_event_types("login");
-  r.add_group_by("server");
-  r.set_distinct_of("player");
-  r.set_threshold(5000);
-  Rules({r});
+  Rules({DistinctPlayersPerServer(5000)});
   now_ = kT0 + 1'000;
   std::vector<Ev> evs;
   for (int i = 0; i < 4000; ++i) evs.push_back({"login", "p" + std::to_string(i), 10});
@@ -512,15 +531,7 @@ TEST_F(PipelineTest, DistinctSketchStaysCloseForManyValues) {
 
 TEST_F(PipelineTest, RateOfChangeAgainstTheKeysOwnBaseline) {
   Start({.allowed_lateness_ms = 0});
-  v1::Rule r;
-  r.set_name("login-surge");
-  r.set_kind(v1::RULE_KIND_RATE_OF_CHANGE);
-  r.add_event_types("login");
-  r.add_group_by("server");
-  r.set_window_seconds(10);
-  r.set_threshold(3);
-  r.set_baseline_windows(4);
-  Rules({r});
+  Rules({LoginSurge()});
   // Six windows of about 100 logins, then one of 400.
   int counts[] = {100, 104, 97, 101, 99, 102, 400};
   for (int w = 0; w < 7; ++w) {
@@ -749,15 +760,7 @@ TEST_F(PipelineTest, AbsenceClocksDoNotCountTheDowntime) {
 
 TEST_F(PipelineTest, RateOfChangeBaselineSurvivesAndDowntimeWindowsAreNotJudged) {
   Start({.allowed_lateness_ms = 0});
-  v1::Rule r;
-  r.set_name("login-surge");
-  r.set_kind(v1::RULE_KIND_RATE_OF_CHANGE);
-  r.add_event_types("login");
-  r.add_group_by("server");
-  r.set_window_seconds(10);
-  r.set_threshold(3);
-  r.set_baseline_windows(4);
-  Rules({r});
+  Rules({LoginSurge()});
   const int counts[] = {100, 104, 97, 101, 99, 102};
   for (int w = 0; w < 6; ++w) {
     now_ = kT0 + w * 10'000 + 1'000;
@@ -783,14 +786,7 @@ TEST_F(PipelineTest, RateOfChangeBaselineSurvivesAndDowntimeWindowsAreNotJudged)
 
 TEST_F(PipelineTest, DistinctSketchesSurviveARestart) {
   Start();
-  v1::Rule r;
-  r.set_name("many");
-  r.set_kind(v1::RULE_KIND_DISTINCT);
-  r.add_event_types("login");
-  r.add_group_by("server");
-  r.set_distinct_of("player");
-  r.set_threshold(5000);
-  Rules({r});
+  Rules({DistinctPlayersPerServer(5000)});
   now_ = kT0 + 1'000;
   std::vector<Ev> evs;
   for (int i = 0; i < 4000; ++i) evs.push_back({"login", "p" + std::to_string(i), 10});
