@@ -16,10 +16,10 @@ if [ ! -f "$BUILD/CMakeCache.txt" ]; then
   CC=clang CXX=clang++ cmake -S "$root" -B "$BUILD" -DCMAKE_BUILD_TYPE=RelWithDebInfo \
     -DSTEWARD_FUZZ=ON -DSTEWARD_SANITIZE=address,undefined >/dev/null
 fi
-cmake --build "$BUILD" -j 2 --target fuzz_keys fuzz_requests fuzz_events
+cmake --build "$BUILD" -j 2 --target fuzz_keys fuzz_requests fuzz_events fuzz_window_state
 mkdir -p "$BUILD/fuzz-findings"
 status=0
-for name in keys requests events; do
+for name in keys requests events window_state; do
   work="$BUILD/fuzz-corpus/$name"
   mkdir -p "$work"
   cp -n "$root/tests/fuzz/corpus/$name/"* "$work/" 2>/dev/null || true

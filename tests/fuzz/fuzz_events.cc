@@ -1,13 +1,16 @@
 // Event batches as game servers send them, under arbitrary bytes: the
 // pipeline's own wire parser (EventBatchView) must accept exactly the
 // bytes protobuf's parser accepts and read the same values from them, as
-// a batch and inside a PublishEventsRequest.
+// a batch and inside a PublishEventsRequest. And what game servers write
+// with EventBatchEncoder must be the bytes protobuf writes for the same
+// batch.
 #include <cstddef>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "services/event_batch.h"
 #include "steward/v1/events.pb.h"
@@ -32,6 +35,20 @@ void Compare(const std::string& bytes, bool publish) {
   const std::string diff = steward::DescribeDifference(publish ? req.batch() : batch, **view);
   if (!diff.empty()) {
     std::fprintf(stderr, "the view reads %s differently\n", diff.c_str());
+    std::abort();
+  }
+  if (publish) return;
+  batch.DiscardUnknownFields();  // the encoder writes known fields only
+  steward::EventBatchEncoder enc;
+  enc.Start(batch.realm_id(), batch.server_id());
+  std::vector<steward::EventBatchEncoder::Attribute> attrs;
+  for (const auto& e : batch.events()) {
+    attrs.clear();
+    for (const auto& a : e.attributes()) attrs.push_back({a.key(), a.value()});
+    enc.Add(e.time_ms(), e.type(), e.player_id(), e.value(), attrs, e.text());
+  }
+  if (enc.bytes() != batch.SerializeAsString()) {
+    std::fprintf(stderr, "the encoder writes other bytes than protobuf for the same batch\n");
     std::abort();
   }
 }

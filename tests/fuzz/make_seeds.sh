@@ -50,3 +50,10 @@ printf 'hello' > "$here/corpus/keys/str"
 printf '\x00\x00\x00\x00\x00\x00\x00\x2a\x80\x00\x00\x00\x00\x00\x00\x01a\x00\xff\x00\x01' > "$here/corpus/keys/mixed"
 printf '\xff\xff\xff' > "$here/corpus/keys/ff"
 echo "seeds written to $here/corpus"
+# The window_state corpus is edits to a state the harness saves itself
+# (see fuzz_window_state.cc): chunk 0 intact, a few flipped bytes, a cut.
+mkdir -p "$here/corpus/window_state"
+printf '\x00' > "$here/corpus/window_state/intact"
+printf '\x01\x40\x00\x5a\x00\x01\xff' > "$here/corpus/window_state/flip"
+printf '\x02\xff\xff\x80' > "$here/corpus/window_state/cut"
+printf 'SWS1garbage-that-is-not-a-chunk' > "$here/corpus/window_state/raw"
