@@ -15,6 +15,8 @@ fi
 if [ ! -f "$BUILD/CMakeCache.txt" ]; then
   CC=clang CXX=clang++ cmake -S "$root" -B "$BUILD" -DCMAKE_BUILD_TYPE=RelWithDebInfo \
     -DSTEWARD_FUZZ=ON -DSTEWARD_SANITIZE=address,undefined >/dev/null
+else
+  cmake "$BUILD" >/dev/null  # pick up harnesses added since the last run
 fi
 cmake --build "$BUILD" -j 2 --target fuzz_keys fuzz_requests fuzz_events fuzz_window_state
 mkdir -p "$BUILD/fuzz-findings"
