@@ -147,9 +147,29 @@ absl::Status Monitoring::Init(absl::Duration retention_every) {
   return absl::OkStatus();
 }
 
+namespace {
+// Deletes `keys` of Cf::kMonIndex in one transaction.
+absl::Status DeleteIndexKeys(storage::Store* store, const std::vector<std::string>& keys) {
+  if (keys.empty()) return absl::OkStatus();
+  return store->CommitAndWait([&](Txn& txn) {
+    for (const auto& k : keys) txn.Delete(Cf::kMonIndex, k);
+    return absl::OkStatus();
+  });
+}
+}  // namespace
+
 absl::Status Monitoring::SaveWindowState() {
   const std::string prefix = KeyWriter().Byte(kIdxWindowState).Release();
   const absl::Time started = absl::Now();
+  // Init deletes what it restores, so nothing should be there; if a start
+  // failed after saving, chunks of an older state must not mix in.
+  std::vector<std::string> stale;
+  RETURN_IF_ERROR(store_->Scan(Cf::kMonIndex, prefix, storage::PrefixSuccessor(prefix), false,
+                               [&](absl::string_view k, absl::string_view) {
+                                 stale.emplace_back(k);
+                                 return true;
+                               }));
+  RETURN_IF_ERROR(DeleteIndexKeys(store_, stale));
   std::vector<std::string> batch;
   size_t batch_bytes = 0, total_bytes = 0;
   uint64_t next = 0;
@@ -203,10 +223,7 @@ absl::Status Monitoring::RestoreWindowState() {
                                }));
   if (!chunks.empty()) restore();
   if (keys.empty()) return absl::OkStatus();
-  RETURN_IF_ERROR(store_->CommitAndWait([&](Txn& txn) {
-    for (const auto& k : keys) txn.Delete(Cf::kMonIndex, k);
-    return absl::OkStatus();
-  }));
+  RETURN_IF_ERROR(DeleteIndexKeys(store_, keys));
   LogInfo("window state of the last run restored: ", restored, " keys (", bytes >> 20, " MiB) in ",
           absl::ToInt64Milliseconds(absl::Now() - started), " ms");
   if (damaged > 0) LogWarning("window state: ", damaged, " damaged chunks were skipped");
