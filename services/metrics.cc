@@ -16,6 +16,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
+#include "absl/synchronization/mutex.h"
 #include "services/config.h"
 #include "services/log.h"
 
@@ -110,6 +111,8 @@ void MetricsText::Histogram(const Log2Histogram::Snapshot& h, double per_unit, i
 }
 
 struct MetricsEndpoint::Rep {
+  absl::Mutex mu;
+  std::string token_sha256 ABSL_GUARDED_BY(mu);
   httplib::Server http;
   std::thread thread;
   std::atomic<bool> finished{false};
@@ -136,8 +139,15 @@ absl::StatusOr<std::unique_ptr<MetricsEndpoint>> MetricsEndpoint::Start(const st
   rep->http.new_task_queue = [] { return new httplib::ThreadPool(1); };
   rep->http.set_read_timeout(5);
   rep->http.set_write_timeout(5);
-  rep->http.Get("/metrics", [token = std::move(token_sha256), render = std::move(render)](
-                                const httplib::Request& req, httplib::Response& res) {
+  rep->token_sha256 = std::move(token_sha256);
+  Rep* r = rep.get();
+  rep->http.Get("/metrics", [r, render = std::move(render)](const httplib::Request& req,
+                                                           httplib::Response& res) {
+    std::string token;
+    {
+      absl::MutexLock lock(&r->mu);
+      token = r->token_sha256;
+    }
     if (!token.empty()) {
       std::string auth = req.get_header_value("Authorization");
       absl::string_view presented = auth;
@@ -155,7 +165,6 @@ absl::StatusOr<std::unique_ptr<MetricsEndpoint>> MetricsEndpoint::Start(const st
     return absl::UnavailableError(
         absl::StrCat("cannot serve metrics on ", listen, " (address in use or invalid?)"));
   }
-  Rep* r = rep.get();
   rep->thread = std::thread([r] {
     r->http.listen_after_bind();
     r->finished = true;
@@ -175,6 +184,11 @@ MetricsEndpoint::~MetricsEndpoint() {
 }
 
 int MetricsEndpoint::port() const { return rep_->port; }
+
+void MetricsEndpoint::SetToken(std::string token_sha256) {
+  absl::MutexLock lock(&rep_->mu);
+  rep_->token_sha256 = std::move(token_sha256);
+}
 
 void AppendProcessMetrics(MetricsText* out) {
   std::ifstream stat_file("/proc/self/stat");

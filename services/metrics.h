@@ -66,6 +66,9 @@ class MetricsEndpoint {
   ~MetricsEndpoint();  // stops serving and joins the thread
 
   int port() const;
+  // Replaces the token scrapes must carry ("" = none) from the next scrape
+  // on (stewardd's SIGHUP).
+  void SetToken(std::string token_sha256);
 
  private:
   struct Rep;

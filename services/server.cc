@@ -534,6 +534,10 @@ void StewardServer::ReloadPrincipals(std::vector<PrincipalConfig> principals) {
   rep_->auth.Replace(std::move(principals));
 }
 
+void StewardServer::ReloadMetricsToken(std::string token_sha256) {
+  if (rep_->metrics != nullptr) rep_->metrics->SetToken(std::move(token_sha256));
+}
+
 int StewardServer::port() const { return rep_->port; }
 
 int StewardServer::metrics_port() const { return rep_->metrics ? rep_->metrics->port() : 0; }

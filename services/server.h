@@ -48,6 +48,9 @@ class StewardServer {
   // from now on; stewardd calls it on SIGHUP with the config file re-read.
   // Every other setting keeps the value it started with.
   void ReloadPrincipals(std::vector<PrincipalConfig> principals);
+  // Replaces the token /metrics scrapes must carry, the same way; the
+  // endpoint's address keeps the value it started with.
+  void ReloadMetricsToken(std::string token_sha256);
   // Stops taking calls, marks health NOT_SERVING, lets in-flight calls
   // finish for up to `grace`, then cancels the rest. Idempotent.
   void Shutdown(absl::Duration grace);

@@ -98,8 +98,9 @@ int main(int argc, char** argv) {
     size_t gms = 0;
     for (const auto& p : c->principals) gms += p.kind == steward::PrincipalKind::kGm;
     (*server)->ReloadPrincipals(c->principals);
+    (*server)->ReloadMetricsToken(c->metrics.token_sha256);
     steward::LogInfo("SIGHUP: principals reloaded from ", config_path, ": ", gms, " GMs, ",
-                     c->principals.size() - gms, " game servers (other settings apply at the next start)");
+                     c->principals.size() - gms, " game servers, and the metrics token (other settings apply at the next start)");
   }
   steward::LogInfo("signal ", sig, ": finishing in-flight calls");
   (*server)->Shutdown(absl::Seconds(grace_seconds));

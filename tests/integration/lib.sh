@@ -54,3 +54,15 @@ start_stewardd() {
   cat "$log" >&2
   fail "stewardd did not start"
 }
+
+# metrics_port: the /metrics port the running stewardd logged (it must have
+# been started with --metrics-listen); sets MPORT.
+metrics_port() {
+  MPORT=""
+  for _ in $(seq 1 50); do
+    MPORT=$(sed -n 's|.*metrics at http://127.0.0.1:\([0-9]*\)/metrics.*|\1|p' "$TMP"/stewardd.*.log | tail -1)
+    [ -n "$MPORT" ] && return 0
+    sleep 0.1
+  done
+  fail "stewardd did not print its metrics address"
+}

@@ -14,13 +14,7 @@ cat >> "$TMP/stewardd.toml" <<TOML
 token_sha256 = "$("$CTL" hash-token "$SCRAPE_TOKEN")"
 TOML
 start_stewardd --metrics-listen 127.0.0.1:0
-MPORT=""
-for _ in $(seq 1 50); do
-  MPORT=$(sed -n 's|.*metrics at http://127.0.0.1:\([0-9]*\)/metrics.*|\1|p' "$TMP"/stewardd.*.log | head -1)
-  [ -n "$MPORT" ] && break
-  sleep 0.1
-done
-[ -n "$MPORT" ] || fail "stewardd did not print its metrics address"
+metrics_port
 code=$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$MPORT/metrics")
 [ "$code" = 401 ] || fail "a scrape without the token got HTTP $code"
 

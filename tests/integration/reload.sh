@@ -1,9 +1,16 @@
 #!/usr/bin/env bash
-# SIGHUP re-reads the config file's principals: a removed token is refused
-# and a new one accepted at once, without a restart; a broken file changes
-# nothing and says why.
+# SIGHUP re-reads the config file's principals and metrics token: a removed
+# token is refused and a new one accepted at once, without a restart; a
+# broken file changes nothing and says why.
 . "$(dirname "$0")/lib.sh"
-start_stewardd
+OLD_SCRAPE=scrape-old-$RANDOM
+NEW_SCRAPE=scrape-new-$RANDOM
+OLD_SCRAPE_HASH=$("$CTL" hash-token "$OLD_SCRAPE")
+printf '[metrics]\ntoken_sha256 = "%s"\n' "$OLD_SCRAPE_HASH" >> "$TMP/stewardd.toml"
+start_stewardd --metrics-listen 127.0.0.1:0
+metrics_port
+scrape() { curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $1" "http://127.0.0.1:$MPORT/metrics"; }
+[ "$(scrape "$OLD_SCRAPE")" = 200 ] || fail "the metrics token was refused before the reload"
 ctl() { "$CTL" --addr "$ADDR" --timeout 5 --token "$@"; }
 wait_log() {
   for _ in $(seq 1 50); do
@@ -26,12 +33,15 @@ text += '[[principals]]\nname = "gm-new"\nkind = "gm"\nrole = "supervisor"\ntoke
 open(path, "w").write(text)
 PY
 grep -q gm-sup "$TMP/stewardd.toml" && fail "test setup: gm-sup still in the config"
+sed -i "s/$OLD_SCRAPE_HASH/$("$CTL" hash-token "$NEW_SCRAPE")/" "$TMP/stewardd.toml"
 kill -HUP "$PID"
 wait_log "principals reloaded" 1
 out=$(ctl "$SUP_TOKEN" audit list 2>&1) && fail "the revoked token still got through"
 grep -q "revoked" <<< "$out" || fail "revoked token: unexpected answer: $out"
 ctl "$NEW_TOKEN" audit list >/dev/null || fail "the new supervisor was refused after the reload"
 ctl "$ADMIN_TOKEN" tickets list >/dev/null || fail "the admin was refused after the reload"
+[ "$(scrape "$OLD_SCRAPE")" = 401 ] || fail "the old metrics token still got through"
+[ "$(scrape "$NEW_SCRAPE")" = 200 ] || fail "the new metrics token was refused after the reload"
 
 # A broken file: nothing changes, the log says why, the daemon runs on.
 echo "this is = = not toml" >> "$TMP/stewardd.toml"

@@ -117,7 +117,7 @@ class MetricsEndpointTest : public ServerFixture {
   }
 };
 
-TEST_F(MetricsEndpointTest, ScrapesNeedTheToken) {
+TEST_F(MetricsEndpointTest, ScrapesNeedTheTokenWhichCanBeRotated) {
   ASSERT_NE(server_->metrics_port(), 0);
   EXPECT_EQ(Scrape("").first, 401);
   EXPECT_EQ(Scrape("not-the-token").first, 401);
@@ -128,6 +128,13 @@ TEST_F(MetricsEndpointTest, ScrapesNeedTheToken) {
   auto other = http.Get("/", {{"Authorization", "Bearer scrape-token"}});
   ASSERT_TRUE(other);
   EXPECT_EQ(other->status, 404);
+
+  // A rotated token (stewardd's SIGHUP) holds from the next scrape.
+  server_->ReloadMetricsToken(Sha256Hex("rotated-token"));
+  EXPECT_EQ(Scrape("scrape-token").first, 401);
+  EXPECT_EQ(Scrape("rotated-token").first, 200);
+  server_->ReloadMetricsToken("");
+  EXPECT_EQ(Scrape("").first, 200);
 }
 
 TEST_F(MetricsEndpointTest, ReportsCallsEventsServersAndSanctionsButNoPlayers) {
