@@ -1,6 +1,7 @@
 #include "services/metrics.h"
 
 #include <httplib.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -137,6 +138,13 @@ absl::StatusOr<std::unique_ptr<MetricsEndpoint>> MetricsEndpoint::Start(const st
   // Scrapes come one at a time from a Prometheus or two; one thread is
   // plenty and keeps the endpoint off the cores the service needs.
   rep->http.new_task_queue = [] { return new httplib::ThreadPool(1); };
+  // Address reuse for a quick restart, but not port sharing (the
+  // library's default): a second stewardd on the same port must fail to
+  // start, not take half the scrapes.
+  rep->http.set_socket_options([](socket_t sock) {
+    int yes = 1;
+    setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof yes);
+  });
   rep->http.set_read_timeout(5);
   rep->http.set_write_timeout(5);
   rep->token_sha256 = std::move(token_sha256);

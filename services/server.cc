@@ -480,6 +480,15 @@ absl::StatusOr<std::unique_ptr<StewardServer>> StewardServer::Start(
   if (absl::Status s = rep->idempotency.Init(); !s.ok()) return s;
   rep->idempotency.Start();
 
+  // Before the gRPC server, so a bad metrics address fails the start with
+  // nothing yet serving.
+  if (!config.metrics.listen.empty()) {
+    Rep* r = rep.get();
+    auto endpoint = MetricsEndpoint::Start(config.metrics.listen, config.metrics.token_sha256,
+                                           [r] { return r->RenderMetrics(); });
+    if (!endpoint.ok()) return endpoint.status();
+    rep->metrics = *std::move(endpoint);
+  }
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   grpc::ServerBuilder builder;
@@ -500,13 +509,6 @@ absl::StatusOr<std::unique_ptr<StewardServer>> StewardServer::Start(
   if (rep->server == nullptr || (!config.listen.empty() && rep->port == 0)) {
     return absl::UnavailableError(absl::StrCat("cannot listen on ", config.listen,
                                                " (address in use or invalid?)"));
-  }
-  if (!config.metrics.listen.empty()) {
-    Rep* r = rep.get();
-    auto endpoint = MetricsEndpoint::Start(config.metrics.listen, config.metrics.token_sha256,
-                                           [r] { return r->RenderMetrics(); });
-    if (!endpoint.ok()) return endpoint.status();
-    rep->metrics = *std::move(endpoint);
   }
   rep->server->GetHealthCheckService()->SetServingStatus(true);
   return std::unique_ptr<StewardServer>(new StewardServer(std::move(rep)));

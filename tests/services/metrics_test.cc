@@ -4,6 +4,7 @@
 
 #include <charconv>
 #include <cmath>
+#include <filesystem>
 #include <limits>
 #include <string>
 
@@ -135,6 +136,26 @@ TEST_F(MetricsEndpointTest, ScrapesNeedTheTokenWhichCanBeRotated) {
   EXPECT_EQ(Scrape("rotated-token").first, 200);
   server_->ReloadMetricsToken("");
   EXPECT_EQ(Scrape("").first, 200);
+}
+
+TEST_F(MetricsEndpointTest, ABadOrTakenAddressFailsTheStartSayingWhy) {
+  auto dir = std::filesystem::temp_directory_path() / ("steward_metrics_bad_" + std::to_string(::getpid()));
+  std::filesystem::remove_all(dir);
+  auto store = storage::Store::Open({.path = dir.string()});
+  ASSERT_TRUE(store.ok()) << store.status();
+  Config config;
+  config.listen = "127.0.0.1:0";
+  config.metrics.listen = "no-port-here";
+  auto bad = StewardServer::Start(config, store->get());
+  ASSERT_FALSE(bad.ok());
+  EXPECT_EQ(bad.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_NE(bad.status().message().find("not host:port"), absl::string_view::npos) << bad.status();
+  config.metrics.listen = "127.0.0.1:" + std::to_string(server_->metrics_port());  // the fixture's
+  auto taken = StewardServer::Start(config, store->get());
+  ASSERT_FALSE(taken.ok());
+  EXPECT_EQ(taken.status().code(), absl::StatusCode::kUnavailable);
+  store->reset();
+  std::filesystem::remove_all(dir);
 }
 
 TEST_F(MetricsEndpointTest, ReportsCallsEventsServersAndSanctionsButNoPlayers) {
