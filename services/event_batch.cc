@@ -1,6 +1,7 @@
 #include "services/event_batch.h"
 
 #include <algorithm>
+#include <cassert>
 #include <cstring>
 #include <limits>
 #include <string>
@@ -340,14 +341,6 @@ void EventBatchView::Seal() {
 
 namespace {
 
-void PutVarint(std::string* out, uint64_t v) {
-  while (v >= 0x80) {
-    out->push_back(static_cast<char>(v | 0x80));
-    v >>= 7;
-  }
-  out->push_back(static_cast<char>(v));
-}
-
 size_t VarintSize(uint64_t v) {
   size_t n = 1;
   for (; v >= 0x80; v >>= 7) ++n;
@@ -358,12 +351,31 @@ size_t VarintSize(uint64_t v) {
 // string is a zero value and left out, as protobuf does.
 size_t StringFieldSize(absl::string_view s) { return s.empty() ? 0 : 1 + VarintSize(s.size()) + s.size(); }
 
-void PutStringField(std::string* out, uint8_t tag, absl::string_view s) {
-  if (s.empty()) return;
-  out->push_back(static_cast<char>(tag));
-  PutVarint(out, s.size());
-  out->append(s.data(), s.size());
-}
+// Writes into space already sized for it (the encoder sizes each event
+// first), so no byte pays for a capacity check.
+class WireWriter {
+ public:
+  explicit WireWriter(char* at) : p_(at) {}
+  void Byte(uint8_t b) { *p_++ = static_cast<char>(b); }
+  void Varint(uint64_t v) {
+    for (; v >= 0x80; v >>= 7) Byte(static_cast<uint8_t>(v | 0x80));
+    Byte(static_cast<uint8_t>(v));
+  }
+  void String(uint8_t tag, absl::string_view s) {
+    if (s.empty()) return;
+    Byte(tag);
+    Varint(s.size());
+    std::memcpy(p_, s.data(), s.size());
+    p_ += s.size();
+  }
+  void Fixed64(uint64_t v) {
+    for (int i = 0; i < 8; ++i) Byte(static_cast<uint8_t>(v >> (8 * i)));  // little-endian
+  }
+  const char* end() const { return p_; }
+
+ private:
+  char* p_;
+};
 
 // Tags: field number << 3 | wire type (0 varint, 1 fixed64, 2 length-delimited).
 constexpr uint8_t kTagBatchRealm = 1 << 3 | 2, kTagBatchServer = 2 << 3 | 2, kTagBatchEvent = 3 << 3 | 2;
@@ -374,10 +386,11 @@ constexpr uint8_t kTagAttrKey = 1 << 3 | 2, kTagAttrValue = 2 << 3 | 2;
 }  // namespace
 
 void EventBatchEncoder::Start(absl::string_view realm_id, absl::string_view server_id) {
-  out_.clear();
+  out_.resize(StringFieldSize(realm_id) + StringFieldSize(server_id));
   events_ = 0;
-  PutStringField(&out_, kTagBatchRealm, realm_id);
-  PutStringField(&out_, kTagBatchServer, server_id);
+  WireWriter w(out_.data());
+  w.String(kTagBatchRealm, realm_id);
+  w.String(kTagBatchServer, server_id);
 }
 
 void EventBatchEncoder::Add(int64_t time_ms, absl::string_view type, absl::string_view player_id,
@@ -391,25 +404,29 @@ void EventBatchEncoder::Add(int64_t time_ms, absl::string_view type, absl::strin
     const size_t inner = StringFieldSize(a.key) + StringFieldSize(a.value);
     size += 1 + VarintSize(inner) + inner;  // a repeated message is sent even when empty
   }
-  out_.push_back(static_cast<char>(kTagBatchEvent));
-  PutVarint(&out_, size);
+  const size_t at = out_.size();
+  out_.resize(at + 1 + VarintSize(size) + size);
+  WireWriter w(out_.data() + at);
+  w.Byte(kTagBatchEvent);
+  w.Varint(size);
   if (time_ms != 0) {
-    out_.push_back(static_cast<char>(kTagTime));
-    PutVarint(&out_, static_cast<uint64_t>(time_ms));
+    w.Byte(kTagTime);
+    w.Varint(static_cast<uint64_t>(time_ms));
   }
-  PutStringField(&out_, kTagType, type);
-  PutStringField(&out_, kTagPlayer, player_id);
+  w.String(kTagType, type);
+  w.String(kTagPlayer, player_id);
   if (value_bits != 0) {
-    out_.push_back(static_cast<char>(kTagValue));
-    for (int i = 0; i < 8; ++i) out_.push_back(static_cast<char>(value_bits >> (8 * i)));  // little-endian
+    w.Byte(kTagValue);
+    w.Fixed64(value_bits);
   }
   for (const Attribute& a : attributes) {
-    out_.push_back(static_cast<char>(kTagAttribute));
-    PutVarint(&out_, StringFieldSize(a.key) + StringFieldSize(a.value));
-    PutStringField(&out_, kTagAttrKey, a.key);
-    PutStringField(&out_, kTagAttrValue, a.value);
+    w.Byte(kTagAttribute);
+    w.Varint(StringFieldSize(a.key) + StringFieldSize(a.value));
+    w.String(kTagAttrKey, a.key);
+    w.String(kTagAttrValue, a.value);
   }
-  PutStringField(&out_, kTagText, text);
+  w.String(kTagText, text);
+  assert(w.end() == out_.data() + out_.size());
   ++events_;
 }
 
