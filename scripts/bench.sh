@@ -108,7 +108,8 @@ echo
 echo "== Event pipeline alone, in process (same workload, no gRPC or generator on the clock)"
 "$BUILD/tests/bench/pipeline_bench" --rounds 3
 echo
-echo "== Reading a 1,000-event batch of that workload: protobuf message on an arena vs EventBatchView (median of 5)"
+echo "== One 1,000-event batch of that workload: read by protobuf on an arena vs EventBatchView (stewardd),
+   written as a message vs with EventBatchEncoder (game servers) (median of 5)"
 "$BUILD/tests/bench/event_parse_bench" --benchmark_repetitions=5 \
   --benchmark_report_aggregates_only=true 2>&1 | grep -E "_median|Benchmark|^-" || true
 echo
