@@ -154,6 +154,17 @@ v1::Rule LoginSurge() {
   return r;
 }
 
+// A key of `group_by` that sent no `type` event for 30 s.
+v1::Rule Absence(const std::string& type, const std::string& group_by) {
+  v1::Rule r;
+  r.set_name("quiet " + group_by);
+  r.set_kind(v1::RULE_KIND_ABSENCE);
+  r.add_event_types(type);
+  r.add_group_by(group_by);
+  r.set_absence_seconds(30);
+  return r;
+}
+
 // Keys whose window has passed are dropped and their memory returned. The
 // sweep is spread over the pane's period (a 64th of the keys at a time), so
 // halfway through a period about half the expired keys are gone.
@@ -572,13 +583,7 @@ TEST_F(PipelineTest, BelowThresholdIsJudgedWhenThePaneCloses) {
 
 TEST_F(PipelineTest, AbsenceFiresOnceAndResetsWhenTheKeyReturns) {
   Start();
-  v1::Rule r;
-  r.set_name("quiet");
-  r.set_kind(v1::RULE_KIND_ABSENCE);
-  r.add_event_types("heartbeat");
-  r.add_group_by("server");
-  r.set_absence_seconds(30);
-  Rules({r});
+  Rules({Absence("heartbeat", "server")});
   now_ = kT0;
   Send({{"heartbeat", "", 0}}, "s1");
   now_ = kT0 + 29'000;
@@ -735,13 +740,7 @@ TEST_F(PipelineTest, WindowsCarryOnAcrossARestartWithMoreWorkers) {
 
 TEST_F(PipelineTest, AbsenceClocksDoNotCountTheDowntime) {
   Start();
-  v1::Rule r;
-  r.set_name("gone quiet");
-  r.set_kind(v1::RULE_KIND_ABSENCE);
-  r.add_event_types("ping");
-  r.add_group_by("player");
-  r.set_absence_seconds(30);
-  Rules({r});
+  Rules({Absence("ping", "player")});
   now_ = kT0;
   Send({{"ping", "p-1", 0}});
   now_ = kT0 + 20'000;
