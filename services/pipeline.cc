@@ -246,6 +246,10 @@ struct KeyState {
 static_assert(sizeof(KeyState) == 24, "per-key state is counted per million keys");
 
 bool HasRing(const CompiledRule& r) { return r.panes > 1 && r.rule.kind() != v1::RULE_KIND_DISTINCT; }
+// Keys of distinct, tick-judged and absence rules keep a KeyExtra.
+bool HasExtra(const CompiledRule& r) {
+  return r.rule.kind() == v1::RULE_KIND_DISTINCT || r.checked_on_close || r.rule.kind() == v1::RULE_KIND_ABSENCE;
+}
 void FreeRing(const CompiledRule& r, KeyState& ks) {
   if (HasRing(r)) delete[] ks.ring;
 }
@@ -379,8 +383,7 @@ Agg AggOf(const CompiledRule& r) {
 size_t KeyBytes(const CompiledRule& r) {
   size_t b = 0;
   if (HasRing(r)) b += HeapBytes(r.panes * sizeof(Cell));
-  if (r.checked_on_close || r.rule.kind() == v1::RULE_KIND_ABSENCE ||
-      r.rule.kind() == v1::RULE_KIND_DISTINCT) {
+  if (HasExtra(r)) {
     b += sizeof(KeyExtra) + 32;  // and the label's characters, roughly
   }
   return b;
@@ -428,6 +431,11 @@ struct Pipeline::Rep {
   }
 
   int64_t Now() const { return opt.clock(); }
+
+  // The worker that owns a key: Submit routes its events there, and
+  // RestoreState its saved state. (The key's top bits pick the table
+  // shard within the worker.)
+  size_t WorkerOf(uint64_t key) const { return (key >> 17) % workers.size(); }
 
   std::shared_ptr<const RuleSet> CurrentRules() {
     absl::MutexLock l(&rules_mu);
@@ -492,7 +500,7 @@ struct Pipeline::Rep {
     const size_t n = workers.size();
     std::vector<Chunk*> chunks(n, nullptr);
     auto push = [&](uint64_t key, uint32_t ev, uint16_t rule) {
-      size_t w = (key >> 17) % n;
+      size_t w = WorkerOf(key);
       if (chunks[w] == nullptr) {
         chunks[w] = new Chunk{ctx, set, {}, nullptr, {}};
         chunks[w]->items.reserve(b.events_size() * 2 / n + 8);
@@ -761,10 +769,7 @@ struct Pipeline::Rep {
     w.bytes_local += KeyTable::Bytes(table) - table_before;  // when the table grew
     const CompiledRule& r = *rs.rule;
     if (HasRing(r)) ks.ring = new Cell[static_cast<size_t>(r.panes)]();
-    if (r.rule.kind() == v1::RULE_KIND_DISTINCT || r.checked_on_close ||
-        r.rule.kind() == v1::RULE_KIND_ABSENCE) {
-      ks.extra = std::make_unique<KeyExtra>();
-    }
+    if (HasExtra(r)) ks.extra = std::make_unique<KeyExtra>();
     w.bytes_local += static_cast<int64_t>(KeyBytes(r));
     ++w.keys_local;
     *created = true;
@@ -1155,9 +1160,7 @@ struct Pipeline::Rep {
           extra->last_seen_ms += down_ms;
         }
         if (!ok) break;
-        const bool wants_extra = r.rule.kind() == v1::RULE_KIND_DISTINCT || r.checked_on_close ||
-                                 r.rule.kind() == v1::RULE_KIND_ABSENCE;
-        if ((key >> 17) % workers.size() != index || wants_extra != (extra != nullptr)) continue;
+        if (WorkerOf(key) != index || HasExtra(r) != (extra != nullptr)) continue;
         KeyTable::Map& table = rs.keys.ShardOf(key);
         if (table.contains(key)) continue;
         if (w.bytes_local > per_worker_limit) {
