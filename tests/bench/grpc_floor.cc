@@ -14,6 +14,7 @@
 #include <string>
 
 #include "CLI/CLI.hpp"
+#include "absl/synchronization/mutex.h"
 #include "services/server.h"
 #include "steward/v1/moderation.grpc.pb.h"
 
@@ -48,6 +49,7 @@ int main(int argc, char** argv) {
   std::string listen = "127.0.0.1:0";
   app.add_option("--listen", listen, "address to serve");
   CLI11_PARSE(app, argc, argv);
+  absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);  // as stewardd does
 
   sigset_t stop;
   sigemptyset(&stop);
