@@ -85,6 +85,7 @@ absl::Status ParseMonitoring(const toml::table& t, MonitoringConfig* m) {
   RETURN_IF_ERROR(ReadInt(t, "hour_retention_days", w, 1, 3650, &m->hour_retention_days));
   RETURN_IF_ERROR(ReadInt(t, "alerts_per_rule_per_minute", w, 1, 1'000'000,
                           &m->alerts_per_rule_per_minute));
+  RETURN_IF_ERROR(ReadInt(t, "checkpoint_seconds", w, 0, 24 * 3600, &m->checkpoint_seconds));
   return absl::OkStatus();
 }
 

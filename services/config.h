@@ -100,6 +100,9 @@ struct MonitoringConfig {
   int minute_retention_hours = 48;
   int hour_retention_days = 90;
   int alerts_per_rule_per_minute = 6000;
+  // Rolling checkpoint of window state: a crash loses at most this much
+  // of the windows (0: off, and only a graceful stop saves them).
+  int checkpoint_seconds = 300;
 };
 
 // Ticket time limits ([sla]); 0 leaves a limit unset at that level.

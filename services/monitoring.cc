@@ -35,10 +35,24 @@ constexpr uint8_t kIdxAlertTime = 't';  // I64(raised) U64(alert id)
 constexpr uint8_t kIdxAlertRule = 'r';  // U64(rule id) I64(raised) U64(alert id)
 constexpr uint8_t kIdxRuleName = 'n';   // Str(name) -> U64(rule id)
 constexpr uint8_t kIdxMetricTime = 'M';  // Byte(res) I64(start) + metric key -> ""
-constexpr uint8_t kIdxWindowState = 'W';  // U64(chunk) -> saved window state
+constexpr uint8_t kIdxWindowState = 'W';  // U64(rule) Byte(table, worker, workers) -> StateSlice bytes
 // Metric keys in Cf::kMetrics: Byte(res) Str(type) Str(realm) Str(server) I64(start).
 constexpr uint8_t kMinute = 1;
 constexpr uint8_t kHour = 2;
+
+std::string WindowStateKey(const StateSlice& s) {
+  return KeyWriter()
+      .Byte(kIdxWindowState)
+      .U64(s.rule_id)
+      .Byte(static_cast<uint8_t>(s.table))
+      .Byte(static_cast<uint8_t>(s.worker))
+      .Byte(static_cast<uint8_t>(s.workers))
+      .Release();
+}
+// The worker count a stored slice was taken under (0: an older form).
+int WorkersOfStateKey(absl::string_view key) {
+  return key.size() == 12 ? static_cast<uint8_t>(key[11]) : 0;
+}
 
 constexpr size_t kMaxTypeLen = 64;
 constexpr size_t kMaxAttrKeyLen = 32;
@@ -119,6 +133,24 @@ Monitoring::Monitoring(storage::Store* store, Moderation* moderation, Reports* r
   if (!options_.pipeline.clock) {
     options_.pipeline.clock = [] { return absl::ToUnixMillis(absl::Now()); };
   }
+  if (options_.pipeline.checkpoint_period_ms > 0) {
+    options_.pipeline.checkpoint_sink = [store, c = checkpoints_](StateSlice&& slice) {
+      if (c->in_flight.load() >= kMaxCheckpointWrites) {
+        c->skipped.fetch_add(1);
+        return;
+      }
+      c->in_flight.fetch_add(1);
+      store->Commit(
+          [key = WindowStateKey(slice), bytes = std::move(slice.bytes)](Txn& txn) {
+            txn.Put(Cf::kMonIndex, key, bytes);
+            return absl::OkStatus();
+          },
+          [c](absl::Status s) {
+            (s.ok() ? c->written : c->failed).fetch_add(1);
+            c->in_flight.fetch_sub(1);
+          });
+    };
+  }
   pipeline_ = std::make_unique<Pipeline>(
       options_.pipeline, [this](Firing&& f) { OnFiring(std::move(f)); },
       [this](std::vector<RollupPoint>&& p) { OnRollup(std::move(p)); });
@@ -158,44 +190,31 @@ absl::Status DeleteIndexKeys(storage::Store* store, const std::vector<std::strin
 }
 }  // namespace
 
-absl::Status Monitoring::SaveWindowState() {
-  const std::string prefix = KeyWriter().Byte(kIdxWindowState).Release();
+absl::Status Monitoring::SaveWindowState() { return WriteWindowState("for the next start"); }
+
+absl::Status Monitoring::WriteWindowState(const char* why) {
   const absl::Time started = absl::Now();
-  // Init deletes what it restores, so nothing should be there; if a start
-  // failed after saving, chunks of an older state must not mix in.
-  std::vector<std::string> stale;
-  RETURN_IF_ERROR(store_->Scan(Cf::kMonIndex, prefix, storage::PrefixSuccessor(prefix), false,
-                               [&](absl::string_view k, absl::string_view) {
-                                 stale.emplace_back(k);
-                                 return true;
-                               }));
-  RETURN_IF_ERROR(DeleteIndexKeys(store_, stale));
-  std::vector<std::string> batch;
+  std::vector<std::pair<std::string, std::string>> batch;
   size_t batch_bytes = 0, total_bytes = 0;
-  uint64_t next = 0;
   absl::Status st = absl::OkStatus();
   auto flush = [&] {
     if (batch.empty() || !st.ok()) return;
-    const uint64_t first = next - batch.size();
     st = store_->CommitAndWait([&](Txn& txn) {
-      for (size_t i = 0; i < batch.size(); ++i) {
-        txn.Put(Cf::kMonIndex, KeyWriter(prefix).U64(first + i).key(), batch[i]);
-      }
+      for (const auto& [k, v] : batch) txn.Put(Cf::kMonIndex, k, v);
       return absl::OkStatus();
     });
     batch.clear();
     batch_bytes = 0;
   };
-  const size_t keys = pipeline_->SaveState([&](std::string chunk) {
-    batch_bytes += chunk.size();
-    total_bytes += chunk.size();
-    batch.push_back(std::move(chunk));
-    ++next;
+  const size_t keys = pipeline_->SaveState([&](StateSlice&& slice) {
+    batch_bytes += slice.bytes.size();
+    total_bytes += slice.bytes.size();
+    batch.emplace_back(WindowStateKey(slice), std::move(slice.bytes));
     if (batch_bytes >= (size_t{16} << 20)) flush();
   });
   flush();
   if (!st.ok()) return st;
-  LogInfo("window state saved for the next start: ", keys, " keys, ", total_bytes >> 20, " MiB in ",
+  LogInfo("window state saved ", why, ": ", keys, " keys, ", total_bytes >> 20, " MiB in ",
           absl::ToInt64Milliseconds(absl::Now() - started), " ms");
   return absl::OkStatus();
 }
@@ -203,31 +222,43 @@ absl::Status Monitoring::SaveWindowState() {
 absl::Status Monitoring::RestoreWindowState() {
   const std::string prefix = KeyWriter().Byte(kIdxWindowState).Release();
   const absl::Time started = absl::Now();
-  std::vector<std::string> keys, chunks;
+  std::vector<std::string> keys, stale_keys, chunk_keys, chunks;
   size_t restored = 0, bytes = 0;
   int damaged = 0;
+  bool same_workers = true;  // every slice from a run with today's worker count
   auto restore = [&] {
     int d = 0;
-    restored += pipeline_->RestoreState(chunks, &d);
+    std::vector<bool> stale;
+    restored += pipeline_->RestoreState(chunks, &d, &stale);
     damaged += d;
+    for (size_t i = 0; i < stale.size(); ++i) {
+      if (stale[i]) stale_keys.push_back(std::move(chunk_keys[i]));
+    }
     chunks.clear();
+    chunk_keys.clear();
   };
   // A few dozen megabytes at a time, not the whole state at once.
   RETURN_IF_ERROR(store_->Scan(Cf::kMonIndex, prefix, storage::PrefixSuccessor(prefix), false,
                                [&](absl::string_view k, absl::string_view v) {
                                  keys.emplace_back(k);
+                                 chunk_keys.emplace_back(k);
                                  chunks.emplace_back(v);
                                  bytes += v.size();
+                                 same_workers = same_workers && WorkersOfStateKey(k) == options_.pipeline.workers;
                                  if (chunks.size() >= 32) restore();
                                  return true;
                                }));
   if (!chunks.empty()) restore();
   if (keys.empty()) return absl::OkStatus();
-  RETURN_IF_ERROR(DeleteIndexKeys(store_, keys));
   LogInfo("window state of the last run restored: ", restored, " keys (", bytes >> 20, " MiB) in ",
           absl::ToInt64Milliseconds(absl::Now() - started), " ms");
   if (damaged > 0) LogWarning("window state: ", damaged, " damaged chunks were skipped");
-  return absl::OkStatus();
+  const bool checkpointing = options_.pipeline.checkpoint_period_ms > 0;
+  if (checkpointing && same_workers) return DeleteIndexKeys(store_, stale_keys);
+  RETURN_IF_ERROR(DeleteIndexKeys(store_, keys));
+  // Slices of another worker count hold keys that today's slices would
+  // hold too; the checkpoint starts from a whole state of today's layout.
+  return checkpointing ? WriteWindowState("under the new worker count") : absl::OkStatus();
 }
 
 absl::Status Monitoring::SeedAbsence() {
@@ -994,6 +1025,12 @@ void Monitoring::AppendMetrics(MetricsText* out) const {
   one("steward_pipeline_queue_depth", T::kGauge, "Events waiting for a pipeline worker.", k.queue_depth);
   one("steward_pipeline_workers", T::kGauge, "Pipeline worker threads.",
       static_cast<uint64_t>(options_.pipeline.workers));
+  out->Family("steward_window_checkpoint_slices_total", T::kCounter,
+              "Tables of window state written by the rolling checkpoint, by outcome "
+              "(skipped: the store was behind; the next cycle rewrites them).");
+  out->Sample(checkpoints_->written.load(), {{"outcome", "written"}});
+  out->Sample(checkpoints_->skipped.load(), {{"outcome", "skipped"}});
+  out->Sample(checkpoints_->failed.load(), {{"outcome", "failed"}});
   out->Family("steward_alert_fire_latency_seconds", T::kHistogram,
               "Batch arrival to rule firing, for rules judged as events arrive.");
   out->Histogram(k.fire_latency_us, 1e6, 6, 24);  // 64 us .. 16.8 s

@@ -120,10 +120,16 @@ class Monitoring {
   // Ends every watch (shutdown): each receives an alert with id 0.
   void CloseWatchers();
 
-  // Window state across a graceful restart (Pipeline::SaveState): Save
-  // writes it to RocksDB once ingest has stopped (stewardd's shutdown);
-  // Init restores it and deletes it, so a later crash cannot bring back
-  // state that old.
+  // Window state across restarts (Pipeline::SaveState). Save writes all
+  // of it to RocksDB once ingest has stopped (stewardd's shutdown). With
+  // the rolling checkpoint on (options.pipeline.checkpoint_period_ms),
+  // the pipeline also rewrites each table of each rule once a period, so
+  // after a crash Init restores windows at most a period old. Stored
+  // slices are keyed by rule, table and worker: a newer one replaces the
+  // older. Init restores whatever is stored; it then deletes it when the
+  // checkpoint is off (so a later crash cannot bring back state that old),
+  // and otherwise keeps it, except the slices of rules no longer in force,
+  // and rewrites it all at once when the worker count changed.
   absl::Status SaveWindowState();
 
   // Deletes roll-ups past retention now. Returns how many were deleted.
@@ -141,6 +147,18 @@ class Monitoring {
   // Gives every registered game server a fresh start for absence rules.
   absl::Status SeedAbsence();
   absl::Status RestoreWindowState();
+  // Writes every slice of the pipeline's state, in commits of a few MiB.
+  absl::Status WriteWindowState(const char* why);
+  // The rolling checkpoint's writes: at most kMaxCheckpointWrites wait
+  // for the store at once, and a slice past that is skipped (the next
+  // cycle rewrites its table). Shared with the writes' completions, which
+  // may run after this object is gone.
+  struct CheckpointCounters {
+    std::atomic<int64_t> in_flight{0};
+    std::atomic<uint64_t> written{0}, skipped{0}, failed{0};
+  };
+  static constexpr int64_t kMaxCheckpointWrites = 256;
+  std::shared_ptr<CheckpointCounters> checkpoints_ = std::make_shared<CheckpointCounters>();
   struct Cooldown {
     int64_t until_ms = 0;  // the end of the cooldown
     uint64_t alert_id = 0;

@@ -269,6 +269,7 @@ class KeyTable {
   static int64_t Bytes(const Map& m) { return static_cast<int64_t>(m.capacity() * kSlotBytes); }
   Map& ShardOf(uint64_t key) { return shards_[key >> 58]; }
   Map& shard(int i) { return shards_[static_cast<size_t>(i)]; }
+  const Map& shard(int i) const { return shards_[static_cast<size_t>(i)]; }
   size_t size() const {
     size_t n = 0;
     for (const Map& m : shards_) n += m.size();
@@ -309,6 +310,8 @@ struct RuleState {
   int64_t last_closed = kNone;
   int64_t sweep_start_ms = 0;  // when the current eviction sweep began
   int next_shard = 0;          // the next table it visits
+  int64_t checkpoint_start_ms = kNone;  // when the current checkpoint cycle began
+  int next_checkpoint = 0;              // the next table it checkpoints
   std::array<Sample, kSampleRing> samples;
   size_t next_sample = 0;
 };
@@ -958,6 +961,7 @@ struct Pipeline::Rep {
         }
       }
       Evict(w, rs, now);
+      Checkpoint(index, rs, now);
     }
     w.keys.store(w.keys_local, std::memory_order_relaxed);
     w.bytes.store(w.bytes_local, std::memory_order_relaxed);
@@ -1049,57 +1053,104 @@ struct Pipeline::Rep {
     return r.rule.kind() == v1::RULE_KIND_DISTINCT ? 0 : HasRing(r) ? r.panes : 1;
   }
 
-  // On worker w's thread: its rules' keys, as chunks that each start with
-  // the rule they belong to.
-  static void SaveWorker(Worker& w, int64_t now, std::vector<std::string>* out, size_t* keys) {
-    for (auto& [id, rs_ptr] : w.rules) {
-      RuleState& rs = *rs_ptr;
-      const CompiledRule& r = *rs.rule;
-      std::string chunk;
-      size_t header = 0;
-      auto start = [&] {
-        chunk.clear();
-        PutRaw(&chunk, kStateMagic);
-        PutRaw<int64_t>(&chunk, now);
-        PutRaw<uint64_t>(&chunk, r.rule.id());
-        PutRaw<uint64_t>(&chunk, rs.version);
-        PutRaw<int32_t>(&chunk, r.panes);
-        PutRaw<int32_t>(&chunk, r.rule.kind());
-        header = chunk.size();
-      };
-      start();
-      const int cells = CellsOf(r);
-      rs.keys.ForEach([&](uint64_t key, const KeyState& ks) {
-        PutRaw(&chunk, key);
-        PutRaw(&chunk, ks.newest);
-        PutRaw(&chunk, ks.fired_pane);
-        if (cells > 0) chunk.append(reinterpret_cast<const char*>(ks.cells(r.panes)), sizeof(Cell) * cells);
-        PutRaw<uint8_t>(&chunk, ks.extra ? 1 : 0);
-        if (ks.extra) {
-          const KeyExtra& x = *ks.extra;
-          PutRaw(&chunk, x.first);
-          PutRaw(&chunk, x.last_seen_ms);
-          PutRaw(&chunk, x.mean);
-          PutRaw(&chunk, x.var);
-          PutRaw(&chunk, x.windows);
-          PutRaw<uint8_t>(&chunk, x.absent_fired ? 1 : 0);
-          PutRaw<uint32_t>(&chunk, static_cast<uint32_t>(x.label.size()));
-          chunk.append(x.label);
-          x.distinct.Save(&chunk, r.panes);
-        }
-        ++*keys;
-        if (chunk.size() >= kStateChunkBytes) {
-          out->push_back(std::move(chunk));
-          start();
-        }
-      });
-      if (chunk.size() > header) out->push_back(std::move(chunk));
+  // On the owning worker's thread: the keys of rule state `rs` in table
+  // `table`, as one chunk that starts with the rule it belongs to and the
+  // time it was taken.
+  static std::string SaveTable(const RuleState& rs, int table, int64_t now, size_t* keys) {
+    const CompiledRule& r = *rs.rule;
+    std::string chunk;
+    PutRaw(&chunk, kStateMagic);
+    PutRaw<int64_t>(&chunk, now);
+    PutRaw<uint64_t>(&chunk, r.rule.id());
+    PutRaw<uint64_t>(&chunk, rs.version);
+    PutRaw<int32_t>(&chunk, r.panes);
+    PutRaw<int32_t>(&chunk, r.rule.kind());
+    const int cells = CellsOf(r);
+    for (const auto& [key, ks] : rs.keys.shard(table)) {
+      PutRaw(&chunk, key);
+      PutRaw(&chunk, ks.newest);
+      PutRaw(&chunk, ks.fired_pane);
+      if (cells > 0) chunk.append(reinterpret_cast<const char*>(ks.cells(r.panes)), sizeof(Cell) * cells);
+      PutRaw<uint8_t>(&chunk, ks.extra ? 1 : 0);
+      if (ks.extra) {
+        const KeyExtra& x = *ks.extra;
+        PutRaw(&chunk, x.first);
+        PutRaw(&chunk, x.last_seen_ms);
+        PutRaw(&chunk, x.mean);
+        PutRaw(&chunk, x.var);
+        PutRaw(&chunk, x.windows);
+        PutRaw<uint8_t>(&chunk, x.absent_fired ? 1 : 0);
+        PutRaw<uint32_t>(&chunk, static_cast<uint32_t>(x.label.size()));
+        chunk.append(x.label);
+        x.distinct.Save(&chunk, r.panes);
+      }
+      ++*keys;
+    }
+    return chunk;
+  }
+
+  StateSlice Slice(const RuleState& rs, int table, size_t index, int64_t now, size_t* keys) const {
+    StateSlice s;
+    s.rule_id = rs.rule->rule.id();
+    s.table = table;
+    s.worker = static_cast<int>(index);
+    s.workers = static_cast<int>(workers.size());
+    s.bytes = SaveTable(rs, table, now, keys);
+    return s;
+  }
+
+  // On worker `index`'s thread: every table of its rules.
+  void SaveWorker(size_t index, int64_t now, std::vector<StateSlice>* out, size_t* keys) const {
+    for (const auto& [id, rs] : workers[index]->rules) {
+      for (int t = 0; t < KeyTable::kShards; ++t) out->push_back(Slice(*rs, t, index, now, keys));
+    }
+  }
+
+  // The rolling checkpoint of one rule on worker `index`, in the manner of
+  // Evict: every table once a period, spread over the period's ticks.
+  void Checkpoint(size_t index, RuleState& rs, int64_t now) {
+    const int64_t period = opt.checkpoint_period_ms;
+    if (period <= 0 || !opt.checkpoint_sink) return;
+    if (rs.checkpoint_start_ms == kNone || now < rs.checkpoint_start_ms) rs.checkpoint_start_ms = now;
+    const int64_t elapsed = now - rs.checkpoint_start_ms;
+    const int due = elapsed >= period ? KeyTable::kShards
+                                      : static_cast<int>(elapsed * KeyTable::kShards / period);
+    size_t keys = 0;
+    for (; rs.next_checkpoint < due; ++rs.next_checkpoint) {
+      opt.checkpoint_sink(Slice(rs, rs.next_checkpoint, index, now, &keys));
+    }
+    if (rs.next_checkpoint == KeyTable::kShards) {
+      rs.next_checkpoint = 0;
+      rs.checkpoint_start_ms = now;
     }
   }
 
   // On worker `index`'s thread: the keys of `chunks` that route to it, for
   // the rules in `live`. A damaged chunk is counted; the keys read before
   // the damage stay.
+  struct StateHeader {
+    int64_t saved_at = 0;
+    uint64_t rule_id = 0, version = 0;
+    int32_t panes = 0, kind = 0;
+  };
+  static bool ReadHeader(StateReader& in, StateHeader* h) {
+    uint32_t magic = 0;
+    return in.Get(&magic) && magic == kStateMagic && in.Get(&h->saved_at) && in.Get(&h->rule_id) &&
+           in.Get(&h->version) && in.Get(&h->panes) && in.Get(&h->kind);
+  }
+  // The rule in force that a chunk's state belongs to, or null when that
+  // rule changed or went.
+  static const std::shared_ptr<const CompiledRule>* LiveRule(
+      const StateHeader& h,
+      const absl::flat_hash_map<uint64_t, std::shared_ptr<const CompiledRule>>& live) {
+    auto it = live.find(h.rule_id);
+    if (it == live.end() || it->second->rule.version() != h.version || it->second->panes != h.panes ||
+        it->second->rule.kind() != h.kind) {
+      return nullptr;
+    }
+    return &it->second;
+  }
+
   struct RestoreCounts {
     size_t restored = 0, refused = 0;
     int damaged = 0;
@@ -1110,22 +1161,16 @@ struct Pipeline::Rep {
     const int64_t per_worker_limit = static_cast<int64_t>(opt.memory_limit_bytes / workers.size());
     for (const std::string& chunk : chunks) {
       StateReader in(chunk);
-      uint32_t magic = 0;
-      int64_t saved_at = 0;
-      uint64_t id = 0, version = 0;
-      int32_t panes = 0, kind = 0;
-      if (!in.Get(&magic) || magic != kStateMagic || !in.Get(&saved_at) || !in.Get(&id) ||
-          !in.Get(&version) || !in.Get(&panes) || !in.Get(&kind)) {
+      StateHeader h;
+      if (!ReadHeader(in, &h)) {
         ++counts->damaged;
         continue;
       }
-      auto it = live.find(id);
-      if (it == live.end() || it->second->rule.version() != version || it->second->panes != panes ||
-          it->second->rule.kind() != kind) {
-        continue;  // the rule changed or went: its state starts afresh
-      }
-      const CompiledRule& r = *it->second;
-      RuleState& rs = *StateFor(w, it->second);
+      const std::shared_ptr<const CompiledRule>* live_rule = LiveRule(h, live);
+      if (live_rule == nullptr) continue;  // the rule changed or went: its state starts afresh
+      const CompiledRule& r = **live_rule;
+      const int64_t saved_at = h.saved_at;
+      RuleState& rs = *StateFor(w, *live_rule);
       if (r.checked_on_close) {  // windows that closed while down are not judged
         rs.last_closed = std::max(rs.last_closed, FloorDiv(now - opt.allowed_lateness_ms, r.pane_ms) - 1);
       }
@@ -1248,22 +1293,31 @@ void Pipeline::Sync() {
   for (auto& p : done) p.get_future().wait();
 }
 
-size_t Pipeline::SaveState(absl::FunctionRef<void(std::string)> sink) {
+size_t Pipeline::SaveState(absl::FunctionRef<void(StateSlice&&)> sink) {
   Sync();
   const int64_t now = rep_->Now();
   size_t keys = 0;
   // One worker at a time, so at most one worker's state is held twice.
   for (size_t i = 0; i < rep_->workers.size(); ++i) {
-    std::vector<std::string> chunks;
-    rep_->RunOn(i, [&](size_t idx) { Rep::SaveWorker(*rep_->workers[idx], now, &chunks, &keys); });
-    for (auto& c : chunks) sink(std::move(c));
+    std::vector<StateSlice> slices;
+    rep_->RunOn(i, [&](size_t idx) { rep_->SaveWorker(idx, now, &slices, &keys); });
+    for (auto& s : slices) sink(std::move(s));
   }
   return keys;
 }
 
-size_t Pipeline::RestoreState(const std::vector<std::string>& chunks, int* damaged) {
+size_t Pipeline::RestoreState(const std::vector<std::string>& chunks, int* damaged,
+                              std::vector<bool>* stale) {
   absl::flat_hash_map<uint64_t, std::shared_ptr<const CompiledRule>> live;
   for (const auto& r : rep_->CurrentRules()->rules) live[r->rule.id()] = r;
+  if (stale != nullptr) {
+    stale->clear();
+    for (const std::string& chunk : chunks) {
+      StateReader in(chunk);
+      Rep::StateHeader h;
+      stale->push_back(!Rep::ReadHeader(in, &h) || Rep::LiveRule(h, live) == nullptr);
+    }
+  }
   const int64_t now = rep_->Now();
   Rep::RestoreCounts counts;
   for (size_t i = 0; i < rep_->workers.size(); ++i) {

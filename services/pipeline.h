@@ -35,6 +35,19 @@
 
 namespace steward {
 
+// Saved window state: the keys of one rule in one of the 64 tables of one
+// of `workers` workers (its key in storage names all four, so a newer
+// slice replaces an older one). `bytes` is private to Pipeline and says
+// when it was taken; a table with no keys still gives a slice, which
+// replaces the keys an older one held.
+struct StateSlice {
+  uint64_t rule_id = 0;
+  int table = 0;
+  int worker = 0;
+  int workers = 0;
+  std::string bytes;
+};
+
 struct PipelineOptions {
   // Worker threads. Default: 2.
   int workers = 2;
@@ -54,6 +67,13 @@ struct PipelineOptions {
   int64_t max_hold_ms = 250;
   // Period of the workers' tick. Default: 50 ms.
   int64_t tick_ms = 50;
+  // Rolling checkpoint of window state, so a crash loses at most this
+  // much: each rule's tables go to checkpoint_sink once a period, one
+  // table at a time spread over the period's ticks (so no worker stalls
+  // for a whole rule), on the worker's thread. The sink must not block.
+  // 0 (or no sink): off. Default: off.
+  int64_t checkpoint_period_ms = 0;
+  std::function<void(StateSlice&&)> checkpoint_sink;
   // Unix time in ms. Default: the system clock. Tests drive time here and
   // call Sync().
   std::function<int64_t()> clock;
@@ -126,19 +146,22 @@ class Pipeline {
   // runs one tick on every worker at the clock's current time.
   void Sync();
 
-  // Window state across a graceful restart. SaveState, once no more
-  // batches arrive, hands `sink` every rule's per-key state (windows,
-  // baselines, absence clocks, distinct sketches, labels) in chunks of
-  // about a megabyte, in a format private to this class; it returns the
-  // number of keys saved. RestoreState, before the first batch, takes the
-  // chunks back and returns the number of keys restored: those of rules
-  // whose id and version are still in force (others are dropped, as a
-  // changed rule starts afresh), up to the memory limit. Time spent down
-  // is not held against anyone: absence clocks resume where they stopped,
-  // and windows that closed while the service was down are not judged.
-  // A damaged chunk is skipped and counted in `*damaged`.
-  size_t SaveState(absl::FunctionRef<void(std::string chunk)> sink);
-  size_t RestoreState(const std::vector<std::string>& chunks, int* damaged);
+  // Window state across a restart. SaveState, once no more batches
+  // arrive, hands `sink` every rule's per-key state (windows, baselines,
+  // absence clocks, distinct sketches, labels), one slice per table of
+  // each worker; it returns the number of keys saved. RestoreState,
+  // before the first batch, takes slices' bytes back (from this or
+  // another worker count, or from the rolling checkpoint) and returns the
+  // number of keys restored: those of rules whose id and version are
+  // still in force (others are dropped, as a changed rule starts afresh),
+  // up to the memory limit. Time spent down is not held against anyone:
+  // absence clocks resume where they stopped, and windows that closed
+  // while the service was down are not judged. A damaged chunk is skipped
+  // and counted in `*damaged`; when `stale` is given, it gets one flag per
+  // chunk: damaged, or of a rule (version) no longer in force.
+  size_t SaveState(absl::FunctionRef<void(StateSlice&&)> sink);
+  size_t RestoreState(const std::vector<std::string>& chunks, int* damaged,
+                      std::vector<bool>* stale = nullptr);
 
   PipelineCounters Counters() const;
   const PipelineOptions& options() const { return options_; }

@@ -2,11 +2,11 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 
 #include <re2/re2.h>
 #include <re2/set.h>
 
-#include "absl/hash/hash.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "services/validation.h"
@@ -58,7 +58,45 @@ bool GroupsByPlayer(const CompiledRule& r) {
 
 }  // namespace
 
-uint64_t HashStr(absl::string_view s) { return absl::HashOf(s); }
+// Not absl::Hash: it is seeded afresh in each process. The length, then
+// eight bytes at a time (the last eight overlapping the word before when
+// the length is not a multiple of eight; shorter strings in two
+// overlapping halves), each multiplied in and rotated; then a 64-bit
+// finalizer (splitmix64's) so every input bit reaches every output bit,
+// which the distinct-count sketches rely on.
+uint64_t HashStr(absl::string_view s) {
+  constexpr uint64_t kA = 0x9e3779b97f4a7c15ULL, kB = 0xbf58476d1ce4e5b9ULL, kC = 0x94d049bb133111ebULL;
+  const char* p = s.data();
+  const size_t len = s.size();
+  uint64_t h = kA ^ (len * kB);
+  auto mix = [&h](uint64_t v) {
+    h ^= v * kC;
+    h = ((h << 27) | (h >> 37)) * kA;
+  };
+  if (len >= 8) {
+    uint64_t v;
+    for (size_t n = len; n > 8; p += 8, n -= 8) {
+      std::memcpy(&v, p, 8);
+      mix(v);
+    }
+    std::memcpy(&v, s.data() + len - 8, 8);
+    mix(v);
+  } else if (len >= 4) {
+    uint32_t lo, hi;
+    std::memcpy(&lo, p, 4);
+    std::memcpy(&hi, p + len - 4, 4);
+    mix(uint64_t{hi} << 32 | lo);
+  } else if (len > 0) {
+    mix(uint64_t{static_cast<uint8_t>(p[0])} << 16 | uint64_t{static_cast<uint8_t>(p[len / 2])} << 8 |
+        static_cast<uint8_t>(p[len - 1]));
+  }
+  h ^= h >> 30;
+  h *= kB;
+  h ^= h >> 27;
+  h *= kC;
+  h ^= h >> 31;
+  return h;
+}
 
 CompiledRule::CompiledRule() = default;
 CompiledRule::~CompiledRule() = default;

@@ -27,7 +27,9 @@ struct Dim {
 };
 
 // Hash of a string as the pipeline uses it for types, keys and distinct
-// values.
+// values. Window keys and distinct sketches are saved across restarts
+// (Pipeline::SaveState), so it is the same in every process and every
+// build: a change to it makes saved window state unrecognisable.
 uint64_t HashStr(absl::string_view s);
 
 struct CompiledRule {

@@ -23,6 +23,38 @@ namespace {
 
 class MonitoringTest : public ServerFixture {
  protected:
+  void Configure(Config* c) override {
+    c->monitoring.workers = workers_;
+    c->monitoring.checkpoint_seconds = checkpoint_seconds_;
+  }
+  int workers_ = 2;
+  int checkpoint_seconds_ = 300;
+
+  // The worker count of each stored window-state slice (the key's last byte).
+  std::vector<int> StoredSlices() {
+    std::vector<int> out;
+    EXPECT_TRUE(store_->Scan(storage::Cf::kMonIndex, "W", "X", false, [&](absl::string_view k, absl::string_view) {
+      out.push_back(k.size() == 12 ? static_cast<uint8_t>(k.back()) : 0);
+      return true;
+    }).ok());
+    return out;
+  }
+  uint64_t WindowKeys() {
+    v1::PipelineStats stats;
+    EXPECT_TRUE(v1::MonitoringService::NewStub(channel_)->GetPipelineStats(Ctx("agent").get(), {}, &stats).ok());
+    return stats.window_keys();
+  }
+  // Waits for the open alerts to number `n`; returns them.
+  v1::ListAlertsResponse Alerts(int n) {
+    v1::ListAlertsResponse alerts;
+    for (int i = 0; i < 200; ++i) {
+      alerts.Clear();
+      EXPECT_TRUE(v1::MonitoringService::NewStub(channel_)->ListAlerts(Ctx("agent").get(), {}, &alerts).ok());
+      if (alerts.alerts_size() >= n) break;
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    return alerts;
+  }
   v1::Rule SpamRule() {
     v1::Rule r;
     r.set_name("gold sellers");
@@ -125,41 +157,101 @@ TEST_F(MonitoringTest, RulesAreRoleCheckedValidatedAndSurviveARestart) {
   ASSERT_EQ(audit.records_size(), 2);  // create, delete
 }
 
-TEST_F(MonitoringTest, WindowsSurviveAGracefulRestart) {
-  v1::Rule r = SpamRule();
+// One gold-selling line from each of players p-0 .. p-<n-1>: keys on both workers.
+std::vector<v1::EventBatch> Spammers(int n) {
+  v1::EventBatch b;
+  b.set_realm_id("eu1");
+  b.set_server_id("eu1-s1");
+  for (int i = 0; i < n; ++i) {
+    auto* e = b.add_events();
+    e->set_type("chat");
+    e->set_player_id("p-" + std::to_string(i));
+    e->set_text("cheap gold here");
+  }
+  return {b};
+}
+
+v1::Rule TenMinuteSpamRule(v1::Rule r) {
   r.set_window_seconds(600);  // ten one-minute panes: both lines fall in one window
   r.set_slide_seconds(60);
   r.clear_action();
-  ASSERT_TRUE(Save("lead", r).ok());
+  return r;
+}
+
+TEST_F(MonitoringTest, WindowsSurviveAGracefulRestart) {
+  ASSERT_TRUE(Save("lead", TenMinuteSpamRule(SpamRule())).ok());
   v1::IngestSummary sum;
-  ASSERT_TRUE(Stream({Chat("p-8", {"cheap gold here"})}, &sum).ok());
-  ASSERT_EQ(sum.accepted(), 1u);
+  ASSERT_TRUE(Stream(Spammers(20), &sum).ok());
+  ASSERT_EQ(sum.accepted(), 20u);
 
   StopServer();  // stewardd's shutdown saves the windows
   StartServer();
-  // Restored, the saved state is gone from the store: a crash later must
-  // not bring back windows that old.
-  int saved_chunks = 0;
-  ASSERT_TRUE(store_->Scan(storage::Cf::kMonIndex, "W", "X", false, [&](absl::string_view, absl::string_view) {
-    ++saved_chunks;
-    return true;
-  }).ok());
-  EXPECT_EQ(saved_chunks, 0);
-  v1::PipelineStatsRequest sreq;
-  v1::PipelineStats stats;
-  ASSERT_TRUE(v1::MonitoringService::NewStub(channel_)->GetPipelineStats(Ctx("agent").get(), sreq, &stats).ok());
-  EXPECT_EQ(stats.window_keys(), 1u);
+  EXPECT_EQ(WindowKeys(), 20u);
+  // Kept for the rolling checkpoint to overwrite: every table of the rule
+  // on each of the two workers.
+  EXPECT_EQ(StoredSlices(), std::vector<int>(2 * 64, 2));
 
   ASSERT_TRUE(Stream({Chat("p-8", {"CHEAP gold again"})}, &sum).ok());
-  v1::ListAlertsResponse alerts;
-  for (int i = 0; i < 200 && alerts.alerts_size() == 0; ++i) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
-    alerts.Clear();
-    ASSERT_TRUE(v1::MonitoringService::NewStub(channel_)->ListAlerts(Ctx("agent").get(), {}, &alerts).ok());
-  }
+  auto alerts = Alerts(1);
   ASSERT_EQ(alerts.alerts_size(), 1);  // one line before the restart, one after
   EXPECT_EQ(alerts.alerts(0).key(), "realm=eu1,player=p-8");
   EXPECT_EQ(alerts.alerts(0).value(), 2);
+}
+
+TEST_F(MonitoringTest, AnotherWorkerCountRewritesTheSavedWindows) {
+  ASSERT_TRUE(Save("lead", TenMinuteSpamRule(SpamRule())).ok());
+  v1::IngestSummary sum;
+  ASSERT_TRUE(Stream({Chat("p-8", {"cheap gold here"}), Chat("p-9", {"cheap gold too"})}, &sum).ok());
+  StopServer();
+  workers_ = 3;
+  StartServer();
+  EXPECT_EQ(WindowKeys(), 2u);
+  // Slices of two workers would hold the same keys as slices of three:
+  // they are replaced by a whole state under three at once.
+  EXPECT_EQ(StoredSlices(), std::vector<int>(3 * 64, 3));
+  StopServer();
+  StartServer();
+  EXPECT_EQ(WindowKeys(), 2u);
+  ASSERT_TRUE(Stream({Chat("p-8", {"CHEAP gold again"})}, &sum).ok());
+  auto alerts = Alerts(1);
+  ASSERT_EQ(alerts.alerts_size(), 1);
+  EXPECT_EQ(alerts.alerts(0).value(), 2);
+}
+
+TEST_F(MonitoringTest, WithoutTheCheckpointRestoredWindowsAreNotKept) {
+  checkpoint_seconds_ = 0;
+  ASSERT_TRUE(Save("lead", TenMinuteSpamRule(SpamRule())).ok());
+  v1::IngestSummary sum;
+  ASSERT_TRUE(Stream({Chat("p-8", {"cheap gold here"})}, &sum).ok());
+  StopServer();
+  StartServer();
+  EXPECT_EQ(WindowKeys(), 1u);
+  // Nothing rewrites them, so a later crash must not bring back state that old.
+  EXPECT_TRUE(StoredSlices().empty());
+}
+
+TEST_F(MonitoringTest, TheRollingCheckpointWritesEveryTableAndDropsDeletedRules) {
+  checkpoint_seconds_ = 1;
+  StopServer();
+  StartServer();
+  v1::Rule saved;
+  ASSERT_TRUE(Save("lead", TenMinuteSpamRule(SpamRule()), &saved).ok());
+  v1::IngestSummary sum;
+  ASSERT_TRUE(Stream(Spammers(20), &sum).ok());
+  std::vector<int> slices;
+  for (int i = 0; i < 300 && slices.size() < 2 * 64; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    slices = StoredSlices();
+  }
+  EXPECT_EQ(slices, std::vector<int>(2 * 64, 2));  // within about a second, with no stop
+  v1::DeleteRuleRequest del;
+  del.set_id(saved.id());
+  del.set_reason("retired");
+  v1::DeleteRuleResponse dr;
+  ASSERT_TRUE(v1::MonitoringService::NewStub(channel_)->DeleteRule(Ctx("lead").get(), del, &dr).ok());
+  StopServer();
+  StartServer();
+  EXPECT_TRUE(StoredSlices().empty());  // a deleted rule's state is dropped at the next start
 }
 
 TEST_F(MonitoringTest, StreamedChatRaisesAWatchedAlertThatMutesThePlayer) {

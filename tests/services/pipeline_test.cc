@@ -4,11 +4,15 @@
 #include "services/pipeline.h"
 
 #include <algorithm>
+#include <array>
+#include <cstring>
 #include <future>
 #include <map>
+#include <numeric>
 #include <random>
 #include <set>
 #include <thread>
+#include <tuple>
 
 #include <gtest/gtest.h>
 
@@ -84,6 +88,14 @@ class PipelineTest : public ::testing::Test {
     return r;
   }
 
+  // SaveState's slices (their bytes); `*keys` gets the keys saved.
+  std::vector<std::string> SaveAll(size_t* keys = nullptr) {
+    std::vector<std::string> chunks;
+    const size_t n = pipeline_->SaveState([&](StateSlice&& s) { chunks.push_back(std::move(s.bytes)); });
+    if (keys != nullptr) *keys = n;
+    return chunks;
+  }
+
   std::vector<Firing> Fired() {
     absl::MutexLock l(&mu_);
     return std::move(firings_);
@@ -93,8 +105,8 @@ class PipelineTest : public ::testing::Test {
   // options `o`) and given the same rules, and the state restored after
   // `down_ms` on the clock. Returns the keys restored.
   size_t Restart(int64_t down_ms, PipelineOptions o = {}, std::vector<std::string>* saved = nullptr) {
-    std::vector<std::string> chunks;
-    const size_t keys = pipeline_->SaveState([&](std::string c) { chunks.push_back(std::move(c)); });
+    size_t keys = 0;
+    std::vector<std::string> chunks = SaveAll(&keys);
     pipeline_.reset();
     now_ += down_ms;
     Start(o);
@@ -804,9 +816,8 @@ TEST_F(PipelineTest, AChangedRuleStartsAfreshAfterARestart) {
   Rules({Threshold(60, 10, 5)});
   now_ = kT0 + 1'000;
   Send({{"gold_gain", "p-1", 1'000}, {"gold_gain", "p-1", 2'000}, {"gold_gain", "p-1", 3'000}});
-  std::vector<std::string> chunks;
-  pipeline_->SaveState([&](std::string c) { chunks.push_back(std::move(c)); });
-  ASSERT_FALSE(chunks.empty());
+  std::vector<std::string> chunks = SaveAll();
+  ASSERT_EQ(chunks.size(), 64u);  // every table of the rule on the worker that has its key
   pipeline_.reset();
   Start();
   v1::Rule changed = Threshold(60, 10, 5);
@@ -815,8 +826,10 @@ TEST_F(PipelineTest, AChangedRuleStartsAfreshAfterARestart) {
   ASSERT_TRUE(c.ok());
   pipeline_->SetRules(MakeRuleSet({*c}, ++generation_));
   int damaged = -1;
-  EXPECT_EQ(pipeline_->RestoreState(chunks, &damaged), 0u);
+  std::vector<bool> stale;
+  EXPECT_EQ(pipeline_->RestoreState(chunks, &damaged, &stale), 0u);
   EXPECT_EQ(damaged, 0);
+  EXPECT_EQ(std::count(stale.begin(), stale.end(), true), 64);  // all of the old version's
   Send({{"gold_gain", "p-1", 4'000}, {"gold_gain", "p-1", 5'000}});
   EXPECT_TRUE(Fired().empty());
 }
@@ -828,21 +841,41 @@ TEST_F(PipelineTest, DamagedSavedStateIsSkippedAndCounted) {
   std::vector<Ev> evs;
   for (int i = 0; i < 300; ++i) evs.push_back({"gold_gain", "p-" + std::to_string(i), 1'000});
   Send(evs);
-  std::vector<std::string> chunks;
-  const size_t saved = pipeline_->SaveState([&](std::string c) { chunks.push_back(std::move(c)); });
+  size_t saved = 0;
+  std::vector<std::string> chunks = SaveAll(&saved);
   ASSERT_EQ(saved, 600u);
-  ASSERT_EQ(chunks.size(), 2u);  // one per rule
+  ASSERT_EQ(chunks.size(), 2u * 64);  // one per table of each rule
+  // The two fullest tables: one cut inside its third key, one not ours at all.
+  std::vector<size_t> order(chunks.size());
+  std::iota(order.begin(), order.end(), 0);
+  std::sort(order.begin(), order.end(), [&](size_t a, size_t b) { return chunks[a].size() > chunks[b].size(); });
+  // A chunk: a 36-byte header (its pane count at byte 28), then per key
+  // its hash, newest and fired panes, one 8-byte cell a pane, and a flag.
+  const size_t header = 36;
+  auto per_key = [](const std::string& c) {
+    int32_t panes = 0;
+    std::memcpy(&panes, c.data() + 28, sizeof panes);
+    return size_t{8 + 4 + 4 + 1} + 8 * static_cast<size_t>(panes);
+  };
   std::vector<std::string> damaged_chunks = chunks;
-  damaged_chunks[0].resize(damaged_chunks[0].size() / 2);  // cut inside a key
-  damaged_chunks[1][0] ^= 0x5a;                             // not ours at all
+  const size_t cut = order[0], foreign = order[1];
+  const size_t cut_keys = (chunks[cut].size() - header) / per_key(chunks[cut]);
+  const size_t foreign_keys = (chunks[foreign].size() - header) / per_key(chunks[foreign]);
+  ASSERT_GE(cut_keys, 3u);
+  damaged_chunks[cut].resize(header + 2 * per_key(chunks[cut]) + 5);
+  damaged_chunks[foreign][0] ^= 0x5a;
   pipeline_.reset();
   Start({.workers = 1});
   Rules(rules_);
   int damaged = 0;
-  const size_t restored = pipeline_->RestoreState(damaged_chunks, &damaged);
+  std::vector<bool> stale;
+  const size_t restored = pipeline_->RestoreState(damaged_chunks, &damaged, &stale);
   EXPECT_EQ(damaged, 2);
-  EXPECT_GT(restored, 100u);  // the keys before the cut
-  EXPECT_LT(restored, 300u);
+  // Everything but the damaged tables, and the two keys before the cut.
+  EXPECT_EQ(restored, 600u - cut_keys - foreign_keys + 2);
+  // Only the one that is not ours is flagged stale (the cut one's rule is in force).
+  ASSERT_EQ(stale.size(), chunks.size());
+  for (size_t i = 0; i < stale.size(); ++i) EXPECT_EQ(stale[i], i == foreign) << i;
   // Random damage anywhere never crashes and never restores more than was saved.
   std::mt19937 rng(7);
   for (int round = 0; round < 300; ++round) {
@@ -855,6 +888,81 @@ TEST_F(PipelineTest, DamagedSavedStateIsSkippedAndCounted) {
     Rules(rules_);
     EXPECT_LE(pipeline_->RestoreState(bad, &damaged), 600u);
   }
+}
+
+// Saved window state names keys by these hashes, read back by the next
+// process (and the next build): the values are pinned, as changing them
+// loses every window on upgrade. (absl::Hash, used before, was seeded per
+// process, so restored keys never met their events again.)
+TEST(HashStrTest, IsTheSameInEveryProcessAndSpreadsEveryBit) {
+  EXPECT_EQ(HashStr(""), 16294208416658607535ULL);
+  EXPECT_EQ(HashStr("p-1"), 2499904525816233119ULL);
+  EXPECT_EQ(HashStr("gold_gain"), 11984564975751293045ULL);
+  EXPECT_EQ(HashStr("a-device-identifier-of-some-length"), 3897329510570945998ULL);
+  std::array<int, 64> ones{};
+  std::set<uint64_t> seen;
+  constexpr int kN = 100'000;
+  for (int i = 0; i < kN; ++i) {
+    const uint64_t h = HashStr("player-" + std::to_string(i));
+    seen.insert(h);
+    for (int b = 0; b < 64; ++b) ones[b] += (h >> b) & 1;
+  }
+  EXPECT_EQ(seen.size(), static_cast<size_t>(kN));
+  for (int b = 0; b < 64; ++b) {
+    EXPECT_NEAR(ones[b], kN / 2, kN / 100) << "bit " << b;
+  }
+}
+
+TEST_F(PipelineTest, TheRollingCheckpointHandsOverEveryTableOnceAPeriod) {
+  // The sink keeps slices as the store does: a newer one replaces the older.
+  absl::Mutex smu;
+  std::map<std::tuple<uint64_t, int, int>, std::string> stored;
+  PipelineOptions o;
+  o.workers = 2;
+  o.checkpoint_period_ms = 64'000;  // a table a second on each worker
+  o.checkpoint_sink = [&](StateSlice&& s) {
+    absl::MutexLock l(&smu);
+    EXPECT_EQ(s.workers, 2);
+    stored[{s.rule_id, s.table, s.worker}] = std::move(s.bytes);
+  };
+  Start(o);
+  Rules({Threshold(600, 60, 5)});  // ten one-minute panes
+  now_ = kT0 + 1'000;
+  std::vector<Ev> first = {{"gold_gain", "p-1", 1'000}, {"gold_gain", "p-1", 2'000}, {"gold_gain", "p-1", 3'000}};
+  for (int i = 2; i <= 21; ++i) first.push_back({"gold_gain", "p-" + std::to_string(i), 1'000});
+  Send(first);  // keys on both workers; the tick after it starts the cycle
+  auto count = [&] {
+    absl::MutexLock l(&smu);
+    return stored.size();
+  };
+  EXPECT_EQ(count(), 0u);
+  now_ += 16'000;
+  pipeline_->Sync();
+  EXPECT_EQ(count(), 2u * 16);  // a quarter of the period: a quarter of the tables
+  now_ += 48'000;
+  pipeline_->Sync();
+  EXPECT_EQ(count(), 2u * 64);
+  // One more event, and the next whole cycle carries it.
+  Send({{"gold_gain", "p-1", 70'000}});
+  now_ += 64'000;
+  pipeline_->Sync();
+  EXPECT_EQ(count(), 2u * 64);
+
+  // A crash: no SaveState. The next start restores the checkpoint.
+  pipeline_.reset();
+  now_ += 5'000;
+  Start({.workers = 2});
+  Rules(rules_);
+  std::vector<std::string> chunks;
+  for (auto& [k, v] : stored) chunks.push_back(v);
+  int damaged = -1;
+  EXPECT_EQ(pipeline_->RestoreState(chunks, &damaged), 21u);
+  EXPECT_EQ(damaged, 0);
+  Send({{"gold_gain", "p-1", 140'000}});
+  auto f = Fired();
+  ASSERT_EQ(f.size(), 1u);  // 4 before the crash, 1 after
+  EXPECT_EQ(f[0].key, "realm=eu1,player=p-1");
+  EXPECT_EQ(f[0].value, 5);
 }
 
 }  // namespace
