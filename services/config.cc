@@ -282,6 +282,11 @@ absl::StatusOr<Config> ParseConfig(const std::string& text) {
     if (t == nullptr) return absl::InvalidArgumentError("config: [metrics] must be a table");
     RETURN_IF_ERROR(ReadString(*t, "listen", "metrics.", &c.metrics.listen));
     RETURN_IF_ERROR(ReadString(*t, "token_sha256", "metrics.", &c.metrics.token_sha256));
+    RETURN_IF_ERROR(ReadString(*t, "cert_file", "metrics.", &c.metrics.cert_file));
+    RETURN_IF_ERROR(ReadString(*t, "key_file", "metrics.", &c.metrics.key_file));
+    if (c.metrics.cert_file.empty() != c.metrics.key_file.empty()) {
+      return absl::InvalidArgumentError("config: metrics.cert_file and metrics.key_file go together");
+    }
     if (!c.metrics.token_sha256.empty()) {
       RETURN_IF_ERROR(NormalizeTokenHash("metrics.", &c.metrics.token_sha256));
     }

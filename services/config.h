@@ -150,6 +150,8 @@ struct IdempotencyConfig {
 struct MetricsConfig {
   std::string listen;        // "host:port"; empty: no endpoint
   std::string token_sha256;  // set: scrapes must send this bearer token
+  std::string cert_file;     // both set: HTTPS only
+  std::string key_file;
 };
 struct Config {
   std::string listen = "127.0.0.1:50051";

@@ -114,7 +114,7 @@ void MetricsText::Histogram(const Log2Histogram::Snapshot& h, double per_unit, i
 struct MetricsEndpoint::Rep {
   absl::Mutex mu;
   std::string token_sha256 ABSL_GUARDED_BY(mu);
-  httplib::Server http;
+  std::unique_ptr<httplib::Server> http;  // or its HTTPS subclass
   std::thread thread;
   std::atomic<bool> finished{false};
   int port = 0;
@@ -122,7 +122,8 @@ struct MetricsEndpoint::Rep {
 
 absl::StatusOr<std::unique_ptr<MetricsEndpoint>> MetricsEndpoint::Start(const std::string& listen,
                                                                         std::string token_sha256,
-                                                                        RenderFn render) {
+                                                                        RenderFn render,
+                                                                        const Tls& tls) {
   size_t colon = listen.rfind(':');
   int port = -1;
   if (colon == std::string::npos || !absl::SimpleAtoi(listen.substr(colon + 1), &port) ||
@@ -135,21 +136,34 @@ absl::StatusOr<std::unique_ptr<MetricsEndpoint>> MetricsEndpoint::Start(const st
     host = host.substr(1, host.size() - 2);
   }
   auto rep = std::make_unique<Rep>();
+  if (tls.cert_file.empty() != tls.key_file.empty()) {
+    return absl::InvalidArgumentError("metrics TLS needs both a certificate and a key file");
+  }
+  if (tls.cert_file.empty()) {
+    rep->http = std::make_unique<httplib::Server>();
+  } else {
+    auto https = std::make_unique<httplib::SSLServer>(tls.cert_file.c_str(), tls.key_file.c_str());
+    if (!https->is_valid()) {
+      return absl::InvalidArgumentError(absl::StrCat("metrics TLS: cannot load certificate \"", tls.cert_file,
+                                                     "\" with key \"", tls.key_file, "\""));
+    }
+    rep->http = std::move(https);
+  }
   // Scrapes come one at a time from a Prometheus or two; one thread is
   // plenty and keeps the endpoint off the cores the service needs.
-  rep->http.new_task_queue = [] { return new httplib::ThreadPool(1); };
+  rep->http->new_task_queue = [] { return new httplib::ThreadPool(1); };
   // Address reuse for a quick restart, but not port sharing (the
   // library's default): a second stewardd on the same port must fail to
   // start, not take half the scrapes.
-  rep->http.set_socket_options([](socket_t sock) {
+  rep->http->set_socket_options([](socket_t sock) {
     int yes = 1;
     setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof yes);
   });
-  rep->http.set_read_timeout(5);
-  rep->http.set_write_timeout(5);
+  rep->http->set_read_timeout(5);
+  rep->http->set_write_timeout(5);
   rep->token_sha256 = std::move(token_sha256);
   Rep* r = rep.get();
-  rep->http.Get("/metrics", [r, render = std::move(render)](const httplib::Request& req,
+  rep->http->Get("/metrics", [r, render = std::move(render)](const httplib::Request& req,
                                                            httplib::Response& res) {
     std::string token;
     {
@@ -168,13 +182,13 @@ absl::StatusOr<std::unique_ptr<MetricsEndpoint>> MetricsEndpoint::Start(const st
     }
     res.set_content(render(), "text/plain; version=0.0.4; charset=utf-8");
   });
-  rep->port = port == 0 ? rep->http.bind_to_any_port(host) : port;
-  if (rep->port <= 0 || (port != 0 && !rep->http.bind_to_port(host, port))) {
+  rep->port = port == 0 ? rep->http->bind_to_any_port(host) : port;
+  if (rep->port <= 0 || (port != 0 && !rep->http->bind_to_port(host, port))) {
     return absl::UnavailableError(
         absl::StrCat("cannot serve metrics on ", listen, " (address in use or invalid?)"));
   }
   rep->thread = std::thread([r] {
-    r->http.listen_after_bind();
+    r->http->listen_after_bind();
     r->finished = true;
   });
   return std::unique_ptr<MetricsEndpoint>(new MetricsEndpoint(std::move(rep)));
@@ -184,10 +198,10 @@ MetricsEndpoint::MetricsEndpoint(std::unique_ptr<Rep> rep) : rep_(std::move(rep)
 
 MetricsEndpoint::~MetricsEndpoint() {
   // stop() only takes effect once the listener runs; wait for that first.
-  while (!rep_->http.is_running() && !rep_->finished) {
+  while (!rep_->http->is_running() && !rep_->finished) {
     std::this_thread::sleep_for(std::chrono::milliseconds(1));
   }
-  rep_->http.stop();
+  rep_->http->stop();
   if (rep_->thread.joinable()) rep_->thread.join();
 }
 

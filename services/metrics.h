@@ -57,10 +57,15 @@ class MetricsEndpoint {
  public:
   using RenderFn = std::function<std::string()>;
 
-  // `listen` is "host:port"; port 0 picks a free one.
+  // `listen` is "host:port"; port 0 picks a free one. With a certificate
+  // and key (PEM files) it serves HTTPS only; a file that cannot be loaded
+  // fails the start (INVALID_ARGUMENT).
+  struct Tls {
+    std::string cert_file, key_file;
+  };
   static absl::StatusOr<std::unique_ptr<MetricsEndpoint>> Start(const std::string& listen,
                                                                 std::string token_sha256,
-                                                                RenderFn render);
+                                                                RenderFn render, const Tls& tls = {});
   MetricsEndpoint(const MetricsEndpoint&) = delete;
   MetricsEndpoint& operator=(const MetricsEndpoint&) = delete;
   ~MetricsEndpoint();  // stops serving and joins the thread

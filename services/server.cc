@@ -486,7 +486,8 @@ absl::StatusOr<std::unique_ptr<StewardServer>> StewardServer::Start(
   if (!config.metrics.listen.empty()) {
     Rep* r = rep.get();
     auto endpoint = MetricsEndpoint::Start(config.metrics.listen, config.metrics.token_sha256,
-                                           [r] { return r->RenderMetrics(); });
+                                           [r] { return r->RenderMetrics(); },
+                                           {config.metrics.cert_file, config.metrics.key_file});
     if (!endpoint.ok()) return endpoint.status();
     rep->metrics = *std::move(endpoint);
   }

@@ -77,7 +77,7 @@ int main(int argc, char** argv) {
                    ", ", config.tls.cert_file.empty() ? "plaintext" : "TLS",
                    "), data in ", std::filesystem::absolute(config.data_dir).string());
   if ((*server)->metrics_port() != 0) {
-    steward::LogInfo("metrics at http://", config.metrics.listen.substr(0, config.metrics.listen.rfind(':')),
+    steward::LogInfo("metrics at ", config.metrics.cert_file.empty() ? "http" : "https", "://", config.metrics.listen.substr(0, config.metrics.listen.rfind(':')),
                      ":", (*server)->metrics_port(), "/metrics");
   }
 

@@ -60,7 +60,7 @@ start_stewardd() {
 metrics_port() {
   MPORT=""
   for _ in $(seq 1 50); do
-    MPORT=$(sed -n 's|.*metrics at http://127.0.0.1:\([0-9]*\)/metrics.*|\1|p' "$TMP"/stewardd.*.log | tail -1)
+    MPORT=$(sed -n 's|.*metrics at https\{0,1\}://127.0.0.1:\([0-9]*\)/metrics.*|\1|p' "$TMP"/stewardd.*.log | tail -1)
     [ -n "$MPORT" ] && return 0
     sleep 0.1
   done

@@ -22,4 +22,22 @@ if "$CTL" --addr "$ADDR" --token "$ADMIN_TOKEN" --tls-ca ca.pem --timeout 3 tick
 if "$CTL" --addr "$ADDR" --token "$ADMIN_TOKEN" --timeout 3 tickets list >/dev/null 2>&1; then
   fail "plaintext client got through a TLS port"
 fi
-echo "tls: 1 passed, 0 failed"
+kill "$PID"
+wait "$PID" 2>/dev/null || true
+
+# Prometheus metrics over HTTPS with the same certificate: curl trusting
+# the CA gets them; plain HTTP to the port gets nothing.
+{ cat stewardd.toml; printf '[metrics]\ncert_file = "%s"\nkey_file = "%s"\n' "$TMP/server.pem" "$TMP/server.key"; } > metrics.toml
+mv metrics.toml stewardd.toml
+start_stewardd --metrics-listen 127.0.0.1:0
+metrics_port
+grep -h "metrics at https://" "$TMP"/stewardd.*.log >/dev/null || fail "metrics address not logged as https"
+curl -sf --cacert ca.pem "https://localhost:$MPORT/metrics" | grep -q "^steward_rules " ||
+  fail "metrics over HTTPS with the CA failed"
+if curl -sf --max-time 3 "http://127.0.0.1:$MPORT/metrics" >/dev/null 2>&1; then
+  fail "plain HTTP got metrics from the HTTPS port"
+fi
+if curl -sf --max-time 3 "https://localhost:$MPORT/metrics" >/dev/null 2>&1; then
+  fail "a client that does not trust the CA got metrics"
+fi
+echo "tls: 2 passed, 0 failed"

@@ -106,6 +106,24 @@ TEST(ConfigTest, DirectiveRetention) {
   EXPECT_NE(bad.status().message().find("idempotency.keep_hours"), std::string::npos) << bad.status();
 }
 
+TEST(ConfigTest, MonitoringCheckpointAndMetricsTls) {
+  auto c = ParseConfig("");
+  ASSERT_TRUE(c.ok());
+  EXPECT_EQ(c->monitoring.checkpoint_seconds, 300);
+  c = ParseConfig("[monitoring]\ncheckpoint_seconds = 0");
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(c->monitoring.checkpoint_seconds, 0);
+  auto bad = ParseConfig("[monitoring]\ncheckpoint_seconds = -5");
+  EXPECT_NE(bad.status().message().find("monitoring.checkpoint_seconds"), std::string::npos) << bad.status();
+  c = ParseConfig("[metrics]\nlisten = '127.0.0.1:9464'\ncert_file = 'm.pem'\nkey_file = 'm.key'");
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(c->metrics.cert_file, "m.pem");
+  EXPECT_EQ(c->metrics.key_file, "m.key");
+  bad = ParseConfig("[metrics]\nlisten = '127.0.0.1:9464'\ncert_file = 'm.pem'");
+  EXPECT_EQ(bad.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_NE(bad.status().message().find("metrics.key_file"), std::string::npos) << bad.status();
+}
+
 TEST(ConfigTest, Sha256MatchesKnownVector) {
   EXPECT_EQ(Sha256Hex("abc"),
             "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");

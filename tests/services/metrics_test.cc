@@ -154,6 +154,14 @@ TEST_F(MetricsEndpointTest, ABadOrTakenAddressFailsTheStartSayingWhy) {
   auto taken = StewardServer::Start(config, store->get());
   ASSERT_FALSE(taken.ok());
   EXPECT_EQ(taken.status().code(), absl::StatusCode::kUnavailable);
+  // HTTPS with a certificate that is not there.
+  config.metrics.listen = "127.0.0.1:0";
+  config.metrics.cert_file = (dir / "missing.pem").string();
+  config.metrics.key_file = (dir / "missing.key").string();
+  auto no_cert = StewardServer::Start(config, store->get());
+  ASSERT_FALSE(no_cert.ok());
+  EXPECT_EQ(no_cert.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_NE(no_cert.status().message().find("missing.pem"), absl::string_view::npos) << no_cert.status();
   store->reset();
   std::filesystem::remove_all(dir);
 }
