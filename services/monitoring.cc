@@ -135,19 +135,21 @@ Monitoring::Monitoring(storage::Store* store, Moderation* moderation, Reports* r
   }
   if (options_.pipeline.checkpoint_period_ms > 0) {
     options_.pipeline.checkpoint_sink = [store, c = checkpoints_](StateSlice&& slice) {
-      if (c->in_flight.load() >= kMaxCheckpointWrites) {
+      const auto size = static_cast<int64_t>(slice.bytes.size());
+      const int64_t queued = c->in_flight_bytes.load();
+      if (queued > 0 && queued + size > kMaxCheckpointBytes) {  // (a huge slice goes alone)
         c->skipped.fetch_add(1);
         return;
       }
-      c->in_flight.fetch_add(1);
+      c->in_flight_bytes.fetch_add(size);
       store->Commit(
           [key = WindowStateKey(slice), bytes = std::move(slice.bytes)](Txn& txn) {
             txn.Put(Cf::kMonIndex, key, bytes);
             return absl::OkStatus();
           },
-          [c](absl::Status s) {
+          [c, size](absl::Status s) {
             (s.ok() ? c->written : c->failed).fetch_add(1);
-            c->in_flight.fetch_sub(1);
+            c->in_flight_bytes.fetch_sub(size);
           });
     };
   }

@@ -149,15 +149,15 @@ class Monitoring {
   absl::Status RestoreWindowState();
   // Writes every slice of the pipeline's state, in commits of a few MiB.
   absl::Status WriteWindowState(const char* why);
-  // The rolling checkpoint's writes: at most kMaxCheckpointWrites wait
-  // for the store at once, and a slice past that is skipped (the next
-  // cycle rewrites its table). Shared with the writes' completions, which
-  // may run after this object is gone.
+  // The rolling checkpoint's writes: at most kMaxCheckpointBytes wait for
+  // the store at once, and a slice past that is skipped (the next cycle
+  // rewrites its table). Shared with the writes' completions, which may
+  // run after this object is gone.
   struct CheckpointCounters {
-    std::atomic<int64_t> in_flight{0};
+    std::atomic<int64_t> in_flight_bytes{0};
     std::atomic<uint64_t> written{0}, skipped{0}, failed{0};
   };
-  static constexpr int64_t kMaxCheckpointWrites = 256;
+  static constexpr int64_t kMaxCheckpointBytes = int64_t{64} << 20;
   std::shared_ptr<CheckpointCounters> checkpoints_ = std::make_shared<CheckpointCounters>();
   struct Cooldown {
     int64_t until_ms = 0;  // the end of the cooldown
