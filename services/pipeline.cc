@@ -1046,7 +1046,6 @@ struct Pipeline::Rep {
   // ------------------------------------------------- state across restarts
 
   static constexpr uint32_t kStateMagic = 0x31535753;  // "SWS1"
-  static constexpr size_t kStateChunkBytes = size_t{1} << 20;
 
   // Cells a key keeps for rule r (distinct rules keep a sketch instead).
   static int CellsOf(const CompiledRule& r) {
@@ -1125,9 +1124,6 @@ struct Pipeline::Rep {
     }
   }
 
-  // On worker `index`'s thread: the keys of `chunks` that route to it, for
-  // the rules in `live`. A damaged chunk is counted; the keys read before
-  // the damage stay.
   struct StateHeader {
     int64_t saved_at = 0;
     uint64_t rule_id = 0, version = 0;
@@ -1155,6 +1151,9 @@ struct Pipeline::Rep {
     size_t restored = 0, refused = 0;
     int damaged = 0;
   };
+  // On worker `index`'s thread: the keys of `chunks` that route to it, for
+  // the rules in `live`. A damaged chunk is counted; the keys read before
+  // the damage stay.
   void RestoreWorker(Worker& w, size_t index, const std::vector<std::string>& chunks,
                      const absl::flat_hash_map<uint64_t, std::shared_ptr<const CompiledRule>>& live,
                      int64_t now, RestoreCounts* counts) {
