@@ -1,15 +1,17 @@
 // The client side of EventService.StreamEvents for batches already in the
-// wire format (EventBatchEncoder's bytes): gRPC's own synchronous writer,
-// carrying byte buffers where the generated stub would serialize an
-// EventBatch message. The plugin's event sender and the load generator
-// use it; stewardd cannot tell the difference.
+// wire format (EventBatchEncoder's bytes), through gRPC's public generic
+// stub: the call carries byte buffers where the generated stub would
+// serialize an EventBatch message. The plugin's event sender and the load
+// generator use it; stewardd cannot tell the difference. Blocking, for one
+// thread at a time, like the generated synchronous writer; another thread
+// may end it with the context's TryCancel.
 #ifndef STEWARD_SERVICES_EVENT_STREAM_H_
 #define STEWARD_SERVICES_EVENT_STREAM_H_
 
 #include <grpcpp/channel.h>
 #include <grpcpp/client_context.h>
-#include <grpcpp/support/byte_buffer.h>
-#include <grpcpp/support/sync_stream.h>
+#include <grpcpp/completion_queue.h>
+#include <grpcpp/generic/generic_stub.h>
 
 #include <memory>
 #include <string>
@@ -26,14 +28,26 @@ class RawEventStream {
                  v1::IngestSummary* summary);
   RawEventStream(const RawEventStream&) = delete;
   RawEventStream& operator=(const RawEventStream&) = delete;
+  // Cancels the call if it was not finished.
+  ~RawEventStream();
 
   // Sends one encoded batch; false once the stream is broken (see Finish).
   bool Write(const std::string& batch);
-  bool WritesDone() { return writer_->WritesDone(); }
-  grpc::Status Finish() { return writer_->Finish(); }
+  // No more batches; false when the stream is broken.
+  bool WritesDone();
+  // The call's outcome (half-closing first if WritesDone was not called).
+  grpc::Status Finish();
 
  private:
-  std::unique_ptr<grpc::ClientWriter<grpc::ByteBuffer>> writer_;
+  // Waits for the one operation in flight; its success.
+  bool Wait();
+
+  grpc::ClientContext* ctx_;
+  v1::IngestSummary* summary_;
+  grpc::CompletionQueue cq_;
+  std::unique_ptr<grpc::GenericClientAsyncReaderWriter> call_;
+  bool broken_ = false, half_closed_ = false, finished_ = false;
+  grpc::Status status_;
 };
 
 }  // namespace steward
