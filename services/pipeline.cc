@@ -1106,14 +1106,23 @@ struct Pipeline::Rep {
   }
 
   // The rolling checkpoint of one rule on worker `index`, in the manner of
-  // Evict: every table once a period, spread over the period's ticks.
+  // Evict: every table once a period, spread over the period's ticks. Each
+  // rule and worker is offset by a fraction of a table's turn, so the
+  // slices of different rules reach the store one by one rather than all
+  // on the same tick (where, written in one group, they would hold up the
+  // alerts committed with them).
   void Checkpoint(size_t index, RuleState& rs, int64_t now) {
     const int64_t period = opt.checkpoint_period_ms;
     if (period <= 0 || !opt.checkpoint_sink) return;
     if (rs.checkpoint_start_ms == kNone || now < rs.checkpoint_start_ms) rs.checkpoint_start_ms = now;
     const int64_t elapsed = now - rs.checkpoint_start_ms;
-    const int due = elapsed >= period ? KeyTable::kShards
-                                      : static_cast<int>(elapsed * KeyTable::kShards / period);
+    const double phase = std::fmod(static_cast<double>(rs.rule->rule.id()) * 0.6180339887 +
+                                       static_cast<double>(index) / static_cast<double>(workers.size()),
+                                   1.0);
+    const int due = elapsed >= period
+                        ? KeyTable::kShards
+                        : std::min(KeyTable::kShards,
+                                   static_cast<int>(static_cast<double>(elapsed) * KeyTable::kShards / period + phase));
     size_t keys = 0;
     for (; rs.next_checkpoint < due; ++rs.next_checkpoint) {
       opt.checkpoint_sink(Slice(rs, rs.next_checkpoint, index, now, &keys));
