@@ -86,6 +86,7 @@ absl::Status ParseMonitoring(const toml::table& t, MonitoringConfig* m) {
   RETURN_IF_ERROR(ReadInt(t, "alerts_per_rule_per_minute", w, 1, 1'000'000,
                           &m->alerts_per_rule_per_minute));
   RETURN_IF_ERROR(ReadInt(t, "checkpoint_seconds", w, 0, 24 * 3600, &m->checkpoint_seconds));
+  RETURN_IF_ERROR(ReadInt(t, "queue_items", w, 1024, 1 << 24, &m->queue_items));
   return absl::OkStatus();
 }
 

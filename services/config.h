@@ -103,6 +103,9 @@ struct MonitoringConfig {
   // Rolling checkpoint of window state: a crash loses at most this much
   // of the windows (0: off, and only a graceful stop saves them).
   int checkpoint_seconds = 300;
+  // Work items (an event times the rules it matches) a worker's queue
+  // holds before batches wait: the alert latency a full pipeline adds.
+  int queue_items = 1 << 16;
 };
 
 // Ticket time limits ([sla]); 0 leaves a limit unset at that level.

@@ -113,6 +113,10 @@ TEST(ConfigTest, MonitoringCheckpointAndMetricsTls) {
   c = ParseConfig("[monitoring]\ncheckpoint_seconds = 0");
   ASSERT_TRUE(c.ok()) << c.status();
   EXPECT_EQ(c->monitoring.checkpoint_seconds, 0);
+  EXPECT_EQ(c->monitoring.queue_items, 65536);
+  EXPECT_EQ(ParseConfig("[monitoring]\nqueue_items = 16384")->monitoring.queue_items, 16384);
+  EXPECT_NE(ParseConfig("[monitoring]\nqueue_items = 10").status().message().find("monitoring.queue_items"),
+            std::string::npos);
   auto bad = ParseConfig("[monitoring]\ncheckpoint_seconds = -5");
   EXPECT_NE(bad.status().message().find("monitoring.checkpoint_seconds"), std::string::npos) << bad.status();
   c = ParseConfig("[metrics]\nlisten = '127.0.0.1:9464'\ncert_file = 'm.pem'\nkey_file = 'm.key'");
