@@ -32,8 +32,9 @@ mv metrics.toml stewardd.toml
 start_stewardd --metrics-listen 127.0.0.1:0
 metrics_port
 grep -h "metrics at https://" "$TMP"/stewardd.*.log >/dev/null || fail "metrics address not logged as https"
-curl -sf --cacert ca.pem "https://localhost:$MPORT/metrics" | grep -q "^steward_rules " ||
-  fail "metrics over HTTPS with the CA failed"
+# (Read whole before grep: with pipefail, grep -q quitting early would fail curl's write.)
+page=$(curl -sf --cacert ca.pem "https://localhost:$MPORT/metrics") || fail "metrics over HTTPS with the CA failed"
+grep -q "^steward_rules " <<< "$page" || fail "the HTTPS metrics page lacks steward_rules: $page"
 if curl -sf --max-time 3 "http://127.0.0.1:$MPORT/metrics" >/dev/null 2>&1; then
   fail "plain HTTP got metrics from the HTTPS port"
 fi

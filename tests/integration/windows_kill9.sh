@@ -28,7 +28,8 @@ run() {  # checkpoint_seconds player -> prints the alerts for the player after c
   local secs=$1 player=$2
   { cat "$TMP/base.toml"; printf '[monitoring]\ncheckpoint_seconds = %s\n' "$secs"; } > "$TMP/stewardd.toml"
   start_stewardd
-  admin rules list | grep -q "gold sellers" || admin rules save --file "$TMP/rule.json" >/dev/null
+  rules=$(admin rules list)
+  grep -q "gold sellers" <<< "$rules" || admin rules save --file "$TMP/rule.json" >/dev/null
   line "$player" "cheap gold, fast delivery"
   sleep 2.5  # more than one whole checkpoint cycle
   kill -9 "$PID"
