@@ -179,7 +179,7 @@ absl::Status VerifyAuditChain(const storage::Store& store, const Caller& caller,
     drain();
     if (!bad && waiting.size() > kMaxOutOfOrder) fail(next_id, "record is missing from the chain");
     return !bad;
-  }));
+  }, storage::Store::CacheUse::kBypass));
   if (stopped) return absl::CancelledError("audit chain verification stopped: the caller went away");
   if (!bad && !waiting.empty()) fail(next_id, "record is missing from the chain");
   if (!bad) {

@@ -336,7 +336,8 @@ absl::Status Moderation::Init(absl::Duration prune_every) {
                                  }
                                  if (s.state() == v1::SANCTION_STATE_ACTIVE) index_.Apply(s);
                                  return true;
-                               }));
+                               },
+                               storage::Store::CacheUse::kBypass));
   RETURN_IF_ERROR(bad);
   pruner_ = std::thread([this, prune_every] {
     absl::MutexLock lock(&mu_);

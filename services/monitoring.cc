@@ -249,7 +249,8 @@ absl::Status Monitoring::RestoreWindowState() {
                                  same_workers = same_workers && WorkersOfStateKey(k) == options_.pipeline.workers;
                                  if (chunks.size() >= 32) restore();
                                  return true;
-                               }));
+                               },
+                               storage::Store::CacheUse::kBypass));
   if (!chunks.empty()) restore();
   if (keys.empty()) return absl::OkStatus();
   LogInfo("window state of the last run restored: ", restored, " keys (", bytes >> 20, " MiB) in ",

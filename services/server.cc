@@ -454,6 +454,9 @@ struct StewardServer::Rep {
     out.Sample(st.sst_files_bytes);
     out.Family("steward_store_memtable_bytes", T::kGauge, "RocksDB memtables in memory.");
     out.Sample(st.memtable_bytes);
+    out.Family("steward_store_block_cache_bytes", T::kGauge,
+               "RocksDB block cache in use (its budget is 64 MiB).");
+    out.Sample(st.block_cache_bytes);
     out.Family("steward_store_pending_compaction_bytes", T::kGauge,
                "RocksDB's estimate of bytes compaction still has to rewrite.");
     out.Sample(st.pending_compaction_bytes);

@@ -123,7 +123,7 @@ VipCare::VipCare(storage::Store* store, const Authenticator* auth, VipOptions op
       holders_[p.realm_id()].insert(p.player_id());
     }
     return true;
-  });
+  }, storage::Store::CacheUse::kBypass);
   if (!s.ok()) LogWarning("VIP tier holders not loaded: ", s.ToString());
 }
 

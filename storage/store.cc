@@ -181,6 +181,7 @@ struct Store::Rep {
   std::unique_ptr<rocksdb::DB> db;
   std::vector<rocksdb::ColumnFamilyHandle*> handles;  // ours, by Cf
   std::vector<rocksdb::ColumnFamilyHandle*> all_handles;
+  std::shared_ptr<rocksdb::Cache> block_cache;
 
   absl::Mutex mu;
   std::deque<Job> queue ABSL_GUARDED_BY(mu);
@@ -397,6 +398,7 @@ absl::StatusOr<std::unique_ptr<Store>> Store::Open(const StoreOptions& options) 
 
   auto rep = std::make_unique<Rep>();
   rep->options = options;
+  rep->block_cache = table.block_cache;
   rocksdb::DB* raw = nullptr;
   rocksdb::Status s = rocksdb::DB::Open(db_options, options.path, descriptors,
                                         &rep->all_handles, &raw);
@@ -480,8 +482,9 @@ absl::Status Store::Get(Cf cf, absl::string_view key, std::string* value) const 
 }
 
 absl::Status Store::Scan(Cf cf, absl::string_view start, absl::string_view limit,
-                         bool reverse, ScanFn fn) const {
+                         bool reverse, ScanFn fn, CacheUse cache) const {
   rocksdb::ReadOptions ro;
+  ro.fill_cache = cache == CacheUse::kFill;
   rocksdb::Slice lower(start.data(), start.size());
   rocksdb::Slice upper(limit.data(), limit.size());
   ro.iterate_lower_bound = &lower;
@@ -527,6 +530,7 @@ StoreStats Store::stats() const {
   s.live_data_bytes = sum(rocksdb::DB::Properties::kEstimateLiveDataSize);
   s.sst_files_bytes = sum(rocksdb::DB::Properties::kTotalSstFilesSize);
   s.memtable_bytes = sum(rocksdb::DB::Properties::kCurSizeAllMemTables);
+  s.block_cache_bytes = rep_->block_cache->GetUsage();
   s.pending_compaction_bytes = sum(rocksdb::DB::Properties::kEstimatePendingCompactionBytes);
   uint64_t errors = 0;
   if (rep_->db->GetIntProperty(rocksdb::DB::Properties::kBackgroundErrors, &errors)) {

@@ -129,6 +129,7 @@ struct StoreStats {
   uint64_t live_data_bytes = 0;
   uint64_t sst_files_bytes = 0;
   uint64_t memtable_bytes = 0;
+  uint64_t block_cache_bytes = 0;  // in use, of StoreOptions::block_cache_bytes
   uint64_t pending_compaction_bytes = 0;
   uint64_t background_errors = 0;
 };
@@ -156,10 +157,14 @@ class Store {
 
   // Visits keys in [start, limit) (limit "" = to the end of the family),
   // ascending, or descending when `reverse`. Stops when fn returns false.
+  // kBypassCache: blocks read are not kept in the block cache, for one-off
+  // bulk reads (state restored at start) that would otherwise evict the
+  // working set and hold the cache's whole budget for data never read again.
+  enum class CacheUse { kFill, kBypass };
   using ScanFn =
       absl::FunctionRef<bool(absl::string_view key, absl::string_view value)>;
   absl::Status Scan(Cf cf, absl::string_view start, absl::string_view limit,
-                    bool reverse, ScanFn fn) const;
+                    bool reverse, ScanFn fn, CacheUse cache = CacheUse::kFill) const;
 
   // Consistent on-line copy of the database into `dir` (must not exist).
   absl::Status Checkpoint(const std::string& dir) const;

@@ -142,6 +142,36 @@ TEST_F(StoreTest, ScanHonoursBoundsAndDirection) {
   EXPECT_EQ(collect(KeyWriter("x").U64(2).key(), KeyWriter("x").U64(4).key(), true), "3,2,");
 }
 
+TEST_F(StoreTest, ABulkScanThatBypassesTheCacheLeavesItAsItWas) {
+  {
+    auto store = Open();
+    ASSERT_TRUE(store->CommitAndWait([](Txn& t) {
+                  for (int i = 0; i < 2000; ++i) {
+                    t.Put(Cf::kMonIndex, KeyWriter("w").U64(i).key(), std::string(500, 'a' + i % 26));
+                  }
+                  return absl::OkStatus();
+                }).ok());
+  }
+  auto store = Open();  // recovery moved the data from the log into table files
+  auto scan = [&](Store::CacheUse cache) {
+    size_t n = 0;
+    EXPECT_TRUE(store->Scan(Cf::kMonIndex, "w", PrefixSuccessor("w"), false,
+                            [&](absl::string_view, absl::string_view v) {
+                              n += v.size() == 500;
+                              return true;
+                            },
+                            cache)
+                    .ok());
+    return n;
+  };
+  const uint64_t before = store->stats().block_cache_bytes;
+  EXPECT_EQ(scan(Store::CacheUse::kBypass), 2000u);
+  EXPECT_EQ(store->stats().block_cache_bytes, before);
+  EXPECT_EQ(scan(Store::CacheUse::kFill), 2000u);
+  // Values compress well; the blocks still hold every key and more.
+  EXPECT_GT(store->stats().block_cache_bytes, before + 2000 * 8);
+}
+
 TEST_F(StoreTest, RefusesNewerSchema) {
   {
     auto store = Open();
