@@ -20,6 +20,7 @@
 #include "absl/synchronization/mutex.h"
 #include "services/config.h"
 #include "services/log.h"
+#include "services/tls_files.h"
 
 namespace steward {
 namespace {
@@ -112,6 +113,7 @@ void MetricsText::Histogram(const Log2Histogram::Snapshot& h, double per_unit, i
 }
 
 struct MetricsEndpoint::Rep {
+  std::unique_ptr<ReloadingKeyPair> key_pair;  // HTTPS only
   absl::Mutex mu;
   std::string token_sha256 ABSL_GUARDED_BY(mu);
   std::unique_ptr<httplib::Server> http;  // or its HTTPS subclass
@@ -142,11 +144,20 @@ absl::StatusOr<std::unique_ptr<MetricsEndpoint>> MetricsEndpoint::Start(const st
   if (tls.cert_file.empty()) {
     rep->http = std::make_unique<httplib::Server>();
   } else {
-    auto https = std::make_unique<httplib::SSLServer>(tls.cert_file.c_str(), tls.key_file.c_str());
-    if (!https->is_valid()) {
-      return absl::InvalidArgumentError(absl::StrCat("metrics TLS: cannot load certificate \"", tls.cert_file,
-                                                     "\" with key \"", tls.key_file, "\""));
-    }
+    auto pair = ReloadingKeyPair::Load(tls.cert_file, tls.key_file, tls.check_every);
+    if (!pair.ok()) return absl::InvalidArgumentError(absl::StrCat("metrics ", pair.status().message()));
+    rep->key_pair = *std::move(pair);
+    // No certificate on the context: each handshake takes the pair in use
+    // then, so a renewal needs no new context.
+    auto https = std::make_unique<httplib::SSLServer>([kp = rep->key_pair.get()](SSL_CTX& ctx) {
+      SSL_CTX_set_options(&ctx, SSL_OP_NO_COMPRESSION | SSL_OP_NO_SESSION_RESUMPTION_ON_RENEGOTIATION);
+      SSL_CTX_set_min_proto_version(&ctx, TLS1_2_VERSION);
+      SSL_CTX_set_cert_cb(
+          &ctx, [](SSL* ssl, void* arg) { return static_cast<ReloadingKeyPair*>(arg)->ApplyTo(ssl) ? 1 : 0; },
+          kp);
+      return true;
+    });
+    if (!https->is_valid()) return absl::InternalError("metrics TLS: OpenSSL would not make a server context");
     rep->http = std::move(https);
   }
   // Scrapes come one at a time from a Prometheus or two; one thread is
@@ -210,6 +221,10 @@ int MetricsEndpoint::port() const { return rep_->port; }
 void MetricsEndpoint::SetToken(std::string token_sha256) {
   absl::MutexLock lock(&rep_->mu);
   rep_->token_sha256 = std::move(token_sha256);
+}
+
+absl::Status MetricsEndpoint::ReloadCertificate() {
+  return rep_->key_pair != nullptr ? rep_->key_pair->ReloadNow() : absl::OkStatus();
 }
 
 void AppendProcessMetrics(MetricsText* out) {

@@ -3,6 +3,8 @@
 #include <grpcpp/ext/proto_server_reflection_plugin.h>
 #include <grpcpp/grpcpp.h>
 #include <grpcpp/health_check_service_interface.h>
+#include <grpcpp/security/tls_certificate_provider.h>
+#include <grpcpp/security/tls_credentials_options.h>
 
 #include <fstream>
 #include <sstream>
@@ -21,6 +23,8 @@
 #include "services/monitoring_grpc.h"
 #include "services/reactors.h"
 #include "services/tickets.h"
+#include "services/tls_files.h"
+#include "storage/status_macros.h"
 #include "services/validation.h"
 #include "steward/v1/audit.grpc.pb.h"
 #include "steward/v1/ticket.grpc.pb.h"
@@ -285,20 +289,26 @@ absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> MakeCredentials(const T
   if (tls.cert_file.empty() || tls.key_file.empty()) {
     return absl::InvalidArgumentError("TLS needs both tls.cert_file and tls.key_file");
   }
-  grpc::SslServerCredentialsOptions opts;
-  auto cert = ReadFile(tls.cert_file, "TLS certificate");
-  if (!cert.ok()) return cert.status();
-  auto key = ReadFile(tls.key_file, "TLS key");
-  if (!key.ok()) return key.status();
-  opts.pem_key_cert_pairs.push_back({*key, *cert});
+  // Checked here for a clear error at start; the provider below reads the
+  // files again every refresh_seconds and takes a renewed set that loads
+  // (it keeps the old one otherwise), so a rotation needs no restart.
+  RETURN_IF_ERROR(CheckKeyPairFiles(tls.cert_file, tls.key_file));
   if (!tls.client_ca_file.empty()) {
     auto ca = ReadFile(tls.client_ca_file, "TLS client CA");
     if (!ca.ok()) return ca.status();
-    opts.pem_root_certs = *ca;
-    opts.client_certificate_request =
-        GRPC_SSL_REQUEST_AND_REQUIRE_CLIENT_CERTIFICATE_AND_VERIFY;
   }
-  return grpc::SslServerCredentials(opts);
+  namespace gx = grpc::experimental;
+  auto files = std::make_shared<gx::FileWatcherCertificateProvider>(
+      tls.key_file, tls.cert_file, tls.client_ca_file, static_cast<unsigned>(tls.refresh_seconds));
+  gx::TlsServerCredentialsOptions opts(files);
+  opts.watch_identity_key_cert_pairs();
+  if (tls.client_ca_file.empty()) {
+    opts.set_cert_request_type(GRPC_SSL_DONT_REQUEST_CLIENT_CERTIFICATE);
+  } else {
+    opts.watch_root_certs();
+    opts.set_cert_request_type(GRPC_SSL_REQUEST_AND_REQUIRE_CLIENT_CERTIFICATE_AND_VERIFY);
+  }
+  return gx::TlsServerCredentials(opts);
 }
 
 }  // namespace
@@ -491,7 +501,8 @@ absl::StatusOr<std::unique_ptr<StewardServer>> StewardServer::Start(
     Rep* r = rep.get();
     auto endpoint = MetricsEndpoint::Start(config.metrics.listen, config.metrics.token_sha256,
                                            [r] { return r->RenderMetrics(); },
-                                           {config.metrics.cert_file, config.metrics.key_file});
+                                           {config.metrics.cert_file, config.metrics.key_file,
+                                            absl::Seconds(config.tls.refresh_seconds)});
     if (!endpoint.ok()) return endpoint.status();
     rep->metrics = *std::move(endpoint);
   }
@@ -544,6 +555,10 @@ void StewardServer::ReloadPrincipals(std::vector<PrincipalConfig> principals) {
 
 void StewardServer::ReloadMetricsToken(std::string token_sha256) {
   if (rep_->metrics != nullptr) rep_->metrics->SetToken(std::move(token_sha256));
+}
+
+absl::Status StewardServer::ReloadMetricsCertificate() {
+  return rep_->metrics != nullptr ? rep_->metrics->ReloadCertificate() : absl::OkStatus();
 }
 
 int StewardServer::port() const { return rep_->port; }

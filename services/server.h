@@ -51,6 +51,10 @@ class StewardServer {
   // Replaces the token /metrics scrapes must carry, the same way; the
   // endpoint's address keeps the value it started with.
   void ReloadMetricsToken(std::string token_sha256);
+  // Takes renewed /metrics certificate files now rather than at the next
+  // check (the gRPC port's are checked every tls.refresh_seconds). On an
+  // error the certificate in use stays.
+  absl::Status ReloadMetricsCertificate();
   // Stops taking calls, marks health NOT_SERVING, lets in-flight calls
   // finish for up to `grace`, then cancels the rest. Idempotent.
   void Shutdown(absl::Duration grace);

@@ -85,6 +85,11 @@ int main(int argc, char** argv) {
   // SIGHUP: re-read the config file and take its principals (a new GM, a
   // revoked token, a changed role) without dropping a connection.
   while (sigwait(&stop, &sig) == 0 && sig == SIGHUP) {
+    // Renewed certificate files: the metrics endpoint's now (the gRPC
+    // port's are taken within tls.refresh_seconds in any case).
+    if (absl::Status s = (*server)->ReloadMetricsCertificate(); !s.ok()) {
+      steward::LogError("SIGHUP: the metrics certificate was not renewed: ", s.message());
+    }
     if (config_path.empty()) {
       steward::LogWarning("SIGHUP: no --config file to reload");
       continue;

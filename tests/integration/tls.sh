@@ -1,6 +1,9 @@
 #!/usr/bin/env bash
 # Server TLS with client-certificate mTLS: a client with a certificate from
-# the configured CA gets through; a client without one does not.
+# the configured CA gets through; a client without one does not. Renewed
+# certificate files are taken without a restart, on the gRPC port within
+# tls.refresh_seconds and on /metrics at SIGHUP; a broken renewal leaves
+# the certificate in use serving.
 . "$(dirname "$0")/lib.sh"
 cd "$TMP"
 q() { "$@" >/dev/null 2>&1; }
@@ -12,11 +15,39 @@ q openssl x509 -req -in server.csr -CA ca.pem -CAkey ca.key -CAcreateserial -day
   -extfile san.ext -out server.pem
 q openssl req -newkey rsa:2048 -nodes -subj "/CN=gm-console" -keyout client.key -out client.csr
 q openssl x509 -req -in client.csr -CA ca.pem -CAkey ca.key -CAcreateserial -days 2 -out client.pem
+# The renewal: a server certificate from another CA, so a client can tell
+# which one it was shown.
+q openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj "/CN=steward-test-ca-2" \
+  -keyout ca2.key -out ca2.pem
+q openssl req -newkey rsa:2048 -nodes -subj "/CN=localhost" -keyout renewed.key -out renewed.csr
+q openssl x509 -req -in renewed.csr -CA ca2.pem -CAkey ca2.key -CAcreateserial -days 2 \
+  -extfile san.ext -out renewed.pem
+cp server.pem live.pem
+cp server.key live.key
+# renew CERT KEY: puts a pair in place of live.pem/live.key the way an
+# operator should, each file renamed over the old one.
+renew() {
+  cp "$1" live.pem.new && cp "$2" live.key.new
+  mv live.key.new live.key && mv live.pem.new live.pem
+}
 
-start_stewardd --tls-cert server.pem --tls-key server.key --tls-client-ca ca.pem
+printf '[tls]\nrefresh_seconds = 1\n' >> stewardd.toml
+start_stewardd --tls-cert live.pem --tls-key live.key --tls-client-ca ca.pem
 ADDR=localhost:${ADDR#127.0.0.1:}
-"$CTL" --addr "$ADDR" --token "$ADMIN_TOKEN" --tls-ca ca.pem --tls-cert client.pem \
-  --tls-key client.key tickets list >/dev/null || fail "mTLS client was refused"
+grpc_with_ca() {
+  "$CTL" --addr "$ADDR" --token "$ADMIN_TOKEN" --tls-ca "$1" --tls-cert client.pem \
+    --tls-key client.key --timeout 3 tickets list >/dev/null 2>&1
+}
+grpc_with_ca ca.pem || fail "mTLS client was refused"
+grpc_with_ca ca2.pem && fail "a client trusting only the renewal's CA got through before the renewal"
+renew renewed.pem renewed.key
+ok=""
+for _ in $(seq 1 50); do
+  if grpc_with_ca ca2.pem; then ok=1; break; fi
+  sleep 0.2
+done
+[ -n "$ok" ] || fail "the gRPC port did not take the renewed certificate within 10 s"
+grpc_with_ca ca.pem && fail "the gRPC port still showed the old certificate after the renewal"
 if "$CTL" --addr "$ADDR" --token "$ADMIN_TOKEN" --tls-ca ca.pem --timeout 3 tickets list \
   >/dev/null 2>&1; then fail "client without a certificate got through"; fi
 if "$CTL" --addr "$ADDR" --token "$ADMIN_TOKEN" --timeout 3 tickets list >/dev/null 2>&1; then
@@ -27,7 +58,10 @@ wait "$PID" 2>/dev/null || true
 
 # Prometheus metrics over HTTPS with the same certificate: curl trusting
 # the CA gets them; plain HTTP to the port gets nothing.
-{ cat stewardd.toml; printf '[metrics]\ncert_file = "%s"\nkey_file = "%s"\n' "$TMP/server.pem" "$TMP/server.key"; } > metrics.toml
+renew server.pem server.key
+# Files looked at hourly here: the renewal below can only come from SIGHUP.
+sed -i 's/^refresh_seconds = 1$/refresh_seconds = 3600/' stewardd.toml
+{ cat stewardd.toml; printf '[metrics]\ncert_file = "%s"\nkey_file = "%s"\n' "$TMP/live.pem" "$TMP/live.key"; } > metrics.toml
 mv metrics.toml stewardd.toml
 start_stewardd --metrics-listen 127.0.0.1:0
 metrics_port
@@ -41,4 +75,27 @@ fi
 if curl -sf --max-time 3 "https://localhost:$MPORT/metrics" >/dev/null 2>&1; then
   fail "a client that does not trust the CA got metrics"
 fi
-echo "tls: 2 passed, 0 failed"
+# A broken renewal (a key of another certificate) is refused at SIGHUP and
+# the certificate in use keeps serving; a good one is taken at once.
+renew renewed.pem server.key
+kill -HUP "$PID"
+for _ in $(seq 1 50); do
+  grep -q "metrics certificate was not renewed" "$TMP"/stewardd.*.log && break
+  sleep 0.1
+done
+grep -q "metrics certificate was not renewed.*is not the key of the certificate" "$TMP"/stewardd.*.log ||
+  fail "a mismatched renewal was not refused with its reason: $(cat "$TMP"/stewardd.*.log)"
+curl -sf --cacert ca.pem "https://localhost:$MPORT/metrics" >/dev/null ||
+  fail "after a refused renewal the old certificate stopped serving"
+renew renewed.pem renewed.key
+kill -HUP "$PID"
+ok=""
+for _ in $(seq 1 50); do
+  if curl -sf --max-time 3 --cacert ca2.pem "https://localhost:$MPORT/metrics" >/dev/null 2>&1; then ok=1; break; fi
+  sleep 0.1
+done
+[ -n "$ok" ] || fail "/metrics did not take the renewed certificate at SIGHUP"
+if curl -sf --max-time 3 --cacert ca.pem "https://localhost:$MPORT/metrics" >/dev/null 2>&1; then
+  fail "/metrics still showed the old certificate after the renewal"
+fi
+echo "tls: 4 passed, 0 failed"

@@ -126,6 +126,10 @@ TEST(ConfigTest, MonitoringCheckpointAndMetricsTls) {
   bad = ParseConfig("[metrics]\nlisten = '127.0.0.1:9464'\ncert_file = 'm.pem'");
   EXPECT_EQ(bad.status().code(), absl::StatusCode::kInvalidArgument);
   EXPECT_NE(bad.status().message().find("metrics.key_file"), std::string::npos) << bad.status();
+  EXPECT_EQ(ParseConfig("")->tls.refresh_seconds, 60);
+  EXPECT_EQ(ParseConfig("[tls]\nrefresh_seconds = 5")->tls.refresh_seconds, 5);
+  bad = ParseConfig("[tls]\nrefresh_seconds = 0");
+  EXPECT_NE(bad.status().message().find("tls.refresh_seconds"), std::string::npos) << bad.status();
 }
 
 TEST(ConfigTest, Sha256MatchesKnownVector) {

@@ -1,0 +1,147 @@
+#include "services/tls_files.h"
+
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/ec.h>
+#include <openssl/ssl.h>
+#include <openssl/x509.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+
+#include "gtest/gtest.h"
+
+namespace steward {
+namespace {
+
+namespace fs = std::filesystem;
+
+// A self-signed certificate for `cn` and its key, as PEM text.
+struct PemPair {
+  std::string cert, key;
+};
+
+PemPair MakePair(const std::string& cn) {
+  EVP_PKEY* key = EVP_EC_gen("P-256");
+  X509* x = X509_new();
+  ASN1_INTEGER_set(X509_get_serialNumber(x), 1);
+  X509_gmtime_adj(X509_getm_notBefore(x), 0);
+  X509_gmtime_adj(X509_getm_notAfter(x), 3600);
+  X509_set_pubkey(x, key);
+  X509_NAME* name = X509_get_subject_name(x);
+  X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC,
+                             reinterpret_cast<const unsigned char*>(cn.c_str()), -1, -1, 0);
+  X509_set_issuer_name(x, name);
+  X509_sign(x, key, EVP_sha256());
+  auto pem = [](auto write) {
+    BIO* b = BIO_new(BIO_s_mem());
+    write(b);
+    char* data = nullptr;
+    long n = BIO_get_mem_data(b, &data);
+    std::string out(data, static_cast<size_t>(n));
+    BIO_free(b);
+    return out;
+  };
+  PemPair p{pem([&](BIO* b) { PEM_write_bio_X509(b, x); }),
+            pem([&](BIO* b) { PEM_write_bio_PrivateKey(b, key, nullptr, nullptr, 0, nullptr, nullptr); })};
+  X509_free(x);
+  EVP_PKEY_free(key);
+  return p;
+}
+
+class TlsFilesTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = fs::temp_directory_path() / ("steward_tls_" + std::to_string(::getpid()));
+    fs::create_directories(dir_);
+    cert_ = (dir_ / "server.pem").string();
+    key_ = (dir_ / "server.key").string();
+  }
+  void TearDown() override { fs::remove_all(dir_); }
+
+  // Writes beside and renames over, as an operator should; the rename
+  // gives a new inode, so a change within the same second is still seen.
+  void Put(const std::string& path, const std::string& text) {
+    const std::string tmp = path + ".new";
+    std::ofstream(tmp) << text;
+    fs::rename(tmp, path);
+  }
+
+  // The subject an SSL connection would be shown.
+  static std::string Shown(ReloadingKeyPair& kp) {
+    SSL_CTX* ctx = SSL_CTX_new(TLS_server_method());
+    SSL* ssl = SSL_new(ctx);
+    std::string cn = "<refused>";
+    if (kp.ApplyTo(ssl)) {
+      char buf[256];
+      X509_NAME_oneline(X509_get_subject_name(SSL_get_certificate(ssl)), buf, sizeof buf);
+      cn = buf;
+    }
+    SSL_free(ssl);
+    SSL_CTX_free(ctx);
+    return cn;
+  }
+
+  fs::path dir_;
+  std::string cert_, key_;
+};
+
+TEST_F(TlsFilesTest, BadFilesFailTheLoadSayingWhich) {
+  const PemPair a = MakePair("a"), b = MakePair("b");
+  auto missing = ReloadingKeyPair::Load(cert_, key_, absl::Seconds(60));
+  EXPECT_EQ(missing.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_NE(missing.status().message().find("server.pem cannot be read"), std::string::npos)
+      << missing.status();
+  Put(cert_, "not a certificate");
+  Put(key_, a.key);
+  auto not_pem = CheckKeyPairFiles(cert_, key_);
+  EXPECT_NE(not_pem.message().find("holds no PEM certificate"), std::string::npos) << not_pem;
+  Put(cert_, a.cert);
+  Put(key_, b.key);
+  auto mismatch = CheckKeyPairFiles(cert_, key_);
+  EXPECT_EQ(mismatch.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_NE(mismatch.message().find("is not the key of the certificate"), std::string::npos) << mismatch;
+  Put(key_, a.key);
+  EXPECT_TRUE(CheckKeyPairFiles(cert_, key_).ok());
+}
+
+TEST_F(TlsFilesTest, ARenewalIsTakenAndABrokenOneKeepsThePairInUse) {
+  const PemPair a = MakePair("first"), b = MakePair("second");
+  Put(cert_, a.cert);
+  Put(key_, a.key);
+  auto kp = ReloadingKeyPair::Load(cert_, key_, absl::Hours(1));
+  ASSERT_TRUE(kp.ok()) << kp.status();
+  EXPECT_EQ(Shown(**kp), "/CN=first");
+  EXPECT_TRUE((*kp)->ReloadNow().ok());  // nothing changed
+
+  // Half a renewal: the new certificate beside the old key.
+  Put(cert_, b.cert);
+  absl::Status s = (*kp)->ReloadNow();
+  EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_NE(s.message().find("/CN=first"), std::string::npos) << s;  // says what stays
+  EXPECT_EQ(Shown(**kp), "/CN=first");
+
+  // The check interval (an hour) has not passed: a handshake does not look.
+  Put(key_, b.key);
+  EXPECT_EQ(Shown(**kp), "/CN=first");
+  EXPECT_TRUE((*kp)->ReloadNow().ok());
+  EXPECT_EQ(Shown(**kp), "/CN=second");
+  EXPECT_NE((*kp)->subject().find("expires"), std::string::npos) << (*kp)->subject();
+}
+
+TEST_F(TlsFilesTest, AHandshakeAfterTheIntervalTakesTheRenewal) {
+  const PemPair a = MakePair("first"), b = MakePair("second");
+  Put(cert_, a.cert);
+  Put(key_, a.key);
+  auto kp = ReloadingKeyPair::Load(cert_, key_, absl::Milliseconds(50));
+  ASSERT_TRUE(kp.ok()) << kp.status();
+  Put(cert_, b.cert);
+  Put(key_, b.key);
+  absl::SleepFor(absl::Milliseconds(60));
+  EXPECT_EQ(Shown(**kp), "/CN=second");
+}
+
+}  // namespace
+}  // namespace steward
