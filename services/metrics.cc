@@ -113,7 +113,7 @@ void MetricsText::Histogram(const Log2Histogram::Snapshot& h, double per_unit, i
 }
 
 struct MetricsEndpoint::Rep {
-  std::unique_ptr<ReloadingKeyPair> key_pair;  // HTTPS only
+  std::unique_ptr<ReloadingCertificate> certificate;  // HTTPS only
   absl::Mutex mu;
   std::string token_sha256 ABSL_GUARDED_BY(mu);
   std::unique_ptr<httplib::Server> http;  // or its HTTPS subclass
@@ -144,16 +144,16 @@ absl::StatusOr<std::unique_ptr<MetricsEndpoint>> MetricsEndpoint::Start(const st
   if (tls.cert_file.empty()) {
     rep->http = std::make_unique<httplib::Server>();
   } else {
-    auto pair = ReloadingKeyPair::Load(tls.cert_file, tls.key_file, tls.check_every);
-    if (!pair.ok()) return absl::InvalidArgumentError(absl::StrCat("metrics ", pair.status().message()));
-    rep->key_pair = *std::move(pair);
+    auto cert = ReloadingCertificate::Load({tls.cert_file, tls.key_file, ""}, tls.check_every);
+    if (!cert.ok()) return absl::InvalidArgumentError(absl::StrCat("metrics ", cert.status().message()));
+    rep->certificate = *std::move(cert);
     // No certificate on the context: each handshake takes the pair in use
     // then, so a renewal needs no new context.
-    auto https = std::make_unique<httplib::SSLServer>([kp = rep->key_pair.get()](SSL_CTX& ctx) {
+    auto https = std::make_unique<httplib::SSLServer>([kp = rep->certificate.get()](SSL_CTX& ctx) {
       SSL_CTX_set_options(&ctx, SSL_OP_NO_COMPRESSION | SSL_OP_NO_SESSION_RESUMPTION_ON_RENEGOTIATION);
       SSL_CTX_set_min_proto_version(&ctx, TLS1_2_VERSION);
       SSL_CTX_set_cert_cb(
-          &ctx, [](SSL* ssl, void* arg) { return static_cast<ReloadingKeyPair*>(arg)->ApplyTo(ssl) ? 1 : 0; },
+          &ctx, [](SSL* ssl, void* arg) { return static_cast<ReloadingCertificate*>(arg)->ApplyTo(ssl) ? 1 : 0; },
           kp);
       return true;
     });
@@ -224,7 +224,7 @@ void MetricsEndpoint::SetToken(std::string token_sha256) {
 }
 
 absl::Status MetricsEndpoint::ReloadCertificate() {
-  return rep_->key_pair != nullptr ? rep_->key_pair->ReloadNow() : absl::OkStatus();
+  return rep_->certificate != nullptr ? rep_->certificate->ReloadNow() : absl::OkStatus();
 }
 
 void AppendProcessMetrics(MetricsText* out) {

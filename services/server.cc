@@ -6,8 +6,7 @@
 #include <grpcpp/security/tls_certificate_provider.h>
 #include <grpcpp/security/tls_credentials_options.h>
 
-#include <fstream>
-#include <sstream>
+#include <filesystem>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
@@ -271,15 +270,11 @@ class AuditServiceImpl final : public v1::AuditService::CallbackService {
   SlowLane& slow_;
 };
 
-absl::StatusOr<std::string> ReadFile(const std::string& path, absl::string_view what) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return absl::NotFoundError(absl::StrCat(what, " ", path, " cannot be read"));
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
-absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> MakeCredentials(const TlsConfig& tls) {
+// Plaintext without a certificate; otherwise TLS from a private copy of
+// the files that is renewed when they are (tls_files.h), kept in *staged,
+// which must outlive the server.
+absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> MakeCredentials(
+    const TlsConfig& tls, const std::string& data_dir, std::unique_ptr<StagedTlsFiles>* staged) {
   if (tls.cert_file.empty() && tls.key_file.empty()) {
     if (!tls.client_ca_file.empty()) {
       return absl::InvalidArgumentError("tls.client_ca_file needs tls.cert_file and tls.key_file");
@@ -289,18 +284,18 @@ absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> MakeCredentials(const T
   if (tls.cert_file.empty() || tls.key_file.empty()) {
     return absl::InvalidArgumentError("TLS needs both tls.cert_file and tls.key_file");
   }
-  // Checked here for a clear error at start; the provider below reads the
-  // files again every refresh_seconds and takes a renewed set that loads
-  // (it keeps the old one otherwise), so a rotation needs no restart.
-  RETURN_IF_ERROR(CheckKeyPairFiles(tls.cert_file, tls.key_file));
-  if (!tls.client_ca_file.empty()) {
-    auto ca = ReadFile(tls.client_ca_file, "TLS client CA");
-    if (!ca.ok()) return ca.status();
-  }
+  auto files = StagedTlsFiles::Start({tls.cert_file, tls.key_file, tls.client_ca_file},
+                                     (std::filesystem::path(data_dir) / "tls-in-use").string(),
+                                     absl::Seconds(tls.refresh_seconds));
+  if (!files.ok()) return files.status();
+  *staged = *std::move(files);
+  const TlsFiles& copy = (*staged)->staged();
   namespace gx = grpc::experimental;
-  auto files = std::make_shared<gx::FileWatcherCertificateProvider>(
-      tls.key_file, tls.cert_file, tls.client_ca_file, static_cast<unsigned>(tls.refresh_seconds));
-  gx::TlsServerCredentialsOptions opts(files);
+  // The provider re-reads the copy every second: it changes only when a
+  // checked renewal is switched in, so this is the delay after the check.
+  auto provider = std::make_shared<gx::FileWatcherCertificateProvider>(copy.key_file, copy.cert_file,
+                                                                       copy.ca_file, 1);
+  gx::TlsServerCredentialsOptions opts(provider);
   opts.watch_identity_key_cert_pairs();
   if (tls.client_ca_file.empty()) {
     opts.set_cert_request_type(GRPC_SSL_DONT_REQUEST_CLIENT_CERTIFICATE);
@@ -400,6 +395,7 @@ struct StewardServer::Rep {
   std::unique_ptr<grpc::Service> monitoring_service;
   std::unique_ptr<grpc::Service> knowledge_service;
   std::unique_ptr<grpc::Service> desk_service;
+  std::unique_ptr<StagedTlsFiles> tls_files;  // the server's TLS reads them
   std::unique_ptr<grpc::Server> server;
   std::unique_ptr<MetricsEndpoint> metrics;  // first to go: it reads all the above
   int port = 0;
@@ -480,9 +476,11 @@ struct StewardServer::Rep {
 
 absl::StatusOr<std::unique_ptr<StewardServer>> StewardServer::Start(
     const Config& config, storage::Store* store) {
-  auto creds = MakeCredentials(config.tls);
+  std::unique_ptr<StagedTlsFiles> tls_files;
+  auto creds = MakeCredentials(config.tls, config.data_dir, &tls_files);
   if (!creds.ok()) return creds.status();
   auto rep = std::make_unique<Rep>(config, store);
+  rep->tls_files = std::move(tls_files);
   if (absl::Status s = rep->hub.Init(int64_t{config.directives.retention_hours} * 3600 * 1000);
       !s.ok()) {
     return s;

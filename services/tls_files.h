@@ -1,18 +1,18 @@
-// A TLS certificate chain and its private key, read from PEM files and
-// re-read when an operator renews them, so a certificate rotation needs no
-// restart (and drops no game server's stream).
+// TLS certificates read from PEM files and re-read when an operator renews
+// them, so a certificate rotation needs no restart (and drops no game
+// server's stream).
 //
-// A renewed pair that does not load, or whose key does not match its
-// certificate, is refused: the pair in use stays, and the refusal is logged
-// once per change of the files. Replace both files in one step (write new
-// files, then rename them over the old ones) so a check never sees a new
-// certificate beside an old key; a mismatch seen mid-rotation is retried
-// at the next check.
+// A renewal that does not load, or whose key does not match its
+// certificate, is refused: the set in use stays. Replace the files by
+// renaming new ones over them, key first; a check that sees a new
+// certificate beside the old key refuses it, and the next check, with both
+// in place, takes them.
 //
 // Thread-safety: all methods are safe to call from any thread.
 #ifndef STEWARD_SERVICES_TLS_FILES_H_
 #define STEWARD_SERVICES_TLS_FILES_H_
 
+#include <cstdint>
 #include <memory>
 #include <string>
 
@@ -24,38 +24,81 @@ struct ssl_st;
 
 namespace steward {
 
-// Reads and checks a pair without keeping it: a clear error at start for a
-// file that is missing, is not PEM, or holds a key of another certificate.
-absl::Status CheckKeyPairFiles(const std::string& cert_file, const std::string& key_file);
+struct TlsFiles {
+  std::string cert_file;  // the certificate chain, leaf first
+  std::string key_file;   // its private key, unencrypted
+  std::string ca_file;    // optional: CAs client certificates must chain to
+};
 
-class ReloadingKeyPair {
+// Reads and checks the files without keeping them: a clear error at start
+// for a file that is missing or holds no PEM, or a key of another
+// certificate.
+absl::Status CheckTlsFiles(const TlsFiles& files);
+
+class ReloadingCertificate {
  public:
-  // Loads the pair now; fails as CheckKeyPairFiles does. The files are
-  // looked at again at most once per `check_every`.
-  static absl::StatusOr<std::unique_ptr<ReloadingKeyPair>> Load(std::string cert_file,
-                                                                std::string key_file,
-                                                                absl::Duration check_every);
-  ReloadingKeyPair(const ReloadingKeyPair&) = delete;
-  ReloadingKeyPair& operator=(const ReloadingKeyPair&) = delete;
-  ~ReloadingKeyPair();
+  // Loads the files now; fails as CheckTlsFiles does. They are looked at
+  // again at most once per `check_every` by ApplyTo.
+  static absl::StatusOr<std::unique_ptr<ReloadingCertificate>> Load(TlsFiles files,
+                                                                    absl::Duration check_every);
+  ReloadingCertificate(const ReloadingCertificate&) = delete;
+  ReloadingCertificate& operator=(const ReloadingCertificate&) = delete;
+  ~ReloadingCertificate();
 
-  // Takes the files' contents when they changed since the pair in use was
-  // read (modification time, size or inode) and form a good pair. OK also
-  // when nothing changed; the refusal otherwise (for the caller to report;
-  // the periodic check in ApplyTo logs each refused set of files once).
-  absl::Status ReloadNow();
+  // Takes the files' contents if they changed since the set in use was read
+  // (modification time, size or inode of any) and are good; logs the
+  // renewal. OK also when nothing changed; the refusal otherwise, for the
+  // caller to report, with *first_refusal (if given) set when these files
+  // were not refused before (periodic checks log a bad renewal once).
+  absl::Status ReloadNow(bool* first_refusal = nullptr);
 
   // For a TLS handshake on `ssl`: re-reads the files if `check_every` has
-  // passed, then sets the pair in use on the connection. False (the
-  // handshake fails) only if OpenSSL refuses it.
+  // passed (logging a refused set of files once), then sets the
+  // certificate and key in use on the connection. False (the handshake
+  // fails) only if OpenSSL refuses them.
   bool ApplyTo(ssl_st* ssl);
 
   // The certificate in use: subject, issuer and expiry, for logs.
   std::string subject() const;
 
+  // The PEM texts in use, exactly as read, and how many renewals were taken.
+  struct Pem {
+    std::string cert, key, ca;
+    uint64_t generation = 0;
+  };
+  Pem pem() const;
+
  private:
   struct Rep;
-  explicit ReloadingKeyPair(std::unique_ptr<Rep> rep);
+  explicit ReloadingCertificate(std::unique_ptr<Rep> rep);
+  std::unique_ptr<Rep> rep_;
+};
+
+// gRPC's file-watching certificate provider takes whatever the files hold
+// when it looks, and a key of another certificate then fails every new
+// handshake. So it watches a private copy instead: `dir`/current/ holds
+// the set in use, checked as above, and a renewal is written to a new
+// directory that `current` is switched to in one rename, so the provider
+// never sees half of one.
+class StagedTlsFiles {
+ public:
+  // Loads `files`, writes the first copy under `dir` (created, mode 0700;
+  // whatever was there is removed) and checks for renewals every
+  // `check_every`.
+  static absl::StatusOr<std::unique_ptr<StagedTlsFiles>> Start(TlsFiles files, std::string dir,
+                                                               absl::Duration check_every);
+  StagedTlsFiles(const StagedTlsFiles&) = delete;
+  StagedTlsFiles& operator=(const StagedTlsFiles&) = delete;
+  ~StagedTlsFiles();  // stops checking; the copy stays until the next Start
+
+  // The copy's paths, for the provider (ca_file empty when there is none).
+  const TlsFiles& staged() const;
+  // Checks now rather than at the next interval (tests).
+  absl::Status CheckNow();
+
+ private:
+  struct Rep;
+  explicit StagedTlsFiles(std::unique_ptr<Rep> rep);
   std::unique_ptr<Rep> rep_;
 };
 

@@ -48,6 +48,13 @@ for _ in $(seq 1 50); do
 done
 [ -n "$ok" ] || fail "the gRPC port did not take the renewed certificate within 10 s"
 grpc_with_ca ca.pem && fail "the gRPC port still showed the old certificate after the renewal"
+# Half a renewal (a certificate beside another's key) is refused; the
+# certificate in use keeps serving new connections.
+renew server.pem renewed.key
+sleep 2.5
+grpc_with_ca ca2.pem || fail "a mismatched renewal broke the gRPC port's handshakes"
+grep -q "gRPC port not renewed.*is not the key of the certificate" "$TMP"/stewardd.*.log ||
+  fail "the refused renewal was not logged with its reason"
 if "$CTL" --addr "$ADDR" --token "$ADMIN_TOKEN" --tls-ca ca.pem --timeout 3 tickets list \
   >/dev/null 2>&1; then fail "client without a certificate got through"; fi
 if "$CTL" --addr "$ADDR" --token "$ADMIN_TOKEN" --timeout 3 tickets list >/dev/null 2>&1; then
@@ -98,4 +105,4 @@ done
 if curl -sf --max-time 3 --cacert ca.pem "https://localhost:$MPORT/metrics" >/dev/null 2>&1; then
   fail "/metrics still showed the old certificate after the renewal"
 fi
-echo "tls: 4 passed, 0 failed"
+echo "tls: 5 passed, 0 failed"

@@ -70,7 +70,7 @@ class TlsFilesTest : public ::testing::Test {
   }
 
   // The subject an SSL connection would be shown.
-  static std::string Shown(ReloadingKeyPair& kp) {
+  static std::string Shown(ReloadingCertificate& kp) {
     SSL_CTX* ctx = SSL_CTX_new(TLS_server_method());
     SSL* ssl = SSL_new(ctx);
     std::string cn = "<refused>";
@@ -90,28 +90,28 @@ class TlsFilesTest : public ::testing::Test {
 
 TEST_F(TlsFilesTest, BadFilesFailTheLoadSayingWhich) {
   const PemPair a = MakePair("a"), b = MakePair("b");
-  auto missing = ReloadingKeyPair::Load(cert_, key_, absl::Seconds(60));
+  auto missing = ReloadingCertificate::Load({cert_, key_, ""}, absl::Seconds(60));
   EXPECT_EQ(missing.status().code(), absl::StatusCode::kInvalidArgument);
   EXPECT_NE(missing.status().message().find("server.pem cannot be read"), std::string::npos)
       << missing.status();
   Put(cert_, "not a certificate");
   Put(key_, a.key);
-  auto not_pem = CheckKeyPairFiles(cert_, key_);
+  auto not_pem = CheckTlsFiles({cert_, key_, ""});
   EXPECT_NE(not_pem.message().find("holds no PEM certificate"), std::string::npos) << not_pem;
   Put(cert_, a.cert);
   Put(key_, b.key);
-  auto mismatch = CheckKeyPairFiles(cert_, key_);
+  auto mismatch = CheckTlsFiles({cert_, key_, ""});
   EXPECT_EQ(mismatch.code(), absl::StatusCode::kInvalidArgument);
   EXPECT_NE(mismatch.message().find("is not the key of the certificate"), std::string::npos) << mismatch;
   Put(key_, a.key);
-  EXPECT_TRUE(CheckKeyPairFiles(cert_, key_).ok());
+  EXPECT_TRUE(CheckTlsFiles({cert_, key_, ""}).ok());
 }
 
 TEST_F(TlsFilesTest, ARenewalIsTakenAndABrokenOneKeepsThePairInUse) {
   const PemPair a = MakePair("first"), b = MakePair("second");
   Put(cert_, a.cert);
   Put(key_, a.key);
-  auto kp = ReloadingKeyPair::Load(cert_, key_, absl::Hours(1));
+  auto kp = ReloadingCertificate::Load({cert_, key_, ""}, absl::Hours(1));
   ASSERT_TRUE(kp.ok()) << kp.status();
   EXPECT_EQ(Shown(**kp), "/CN=first");
   EXPECT_TRUE((*kp)->ReloadNow().ok());  // nothing changed
@@ -135,12 +135,48 @@ TEST_F(TlsFilesTest, AHandshakeAfterTheIntervalTakesTheRenewal) {
   const PemPair a = MakePair("first"), b = MakePair("second");
   Put(cert_, a.cert);
   Put(key_, a.key);
-  auto kp = ReloadingKeyPair::Load(cert_, key_, absl::Milliseconds(50));
+  auto kp = ReloadingCertificate::Load({cert_, key_, ""}, absl::Milliseconds(50));
   ASSERT_TRUE(kp.ok()) << kp.status();
   Put(cert_, b.cert);
   Put(key_, b.key);
   absl::SleepFor(absl::Milliseconds(60));
   EXPECT_EQ(Shown(**kp), "/CN=second");
+}
+
+TEST_F(TlsFilesTest, TheStagedCopyOnlyEverHoldsACheckedSetAndIsPrivate) {
+  const PemPair a = MakePair("first"), b = MakePair("second");
+  Put(cert_, a.cert);
+  Put(key_, a.key);
+  const std::string ca = (dir_ / "ca.pem").string();
+  Put(ca, a.cert);
+  auto staged = StagedTlsFiles::Start({cert_, key_, ca}, (dir_ / "copy").string(), absl::Hours(1));
+  ASSERT_TRUE(staged.ok()) << staged.status();
+  const TlsFiles copy = (*staged)->staged();
+  auto text = [](const std::string& path) {
+    std::ifstream in(path);
+    return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+  };
+  auto mtime = [](const std::string& path) { return fs::last_write_time(path); };
+  EXPECT_EQ(text(copy.cert_file), a.cert);
+  EXPECT_EQ(text(copy.key_file), a.key);
+  EXPECT_EQ(text(copy.ca_file), a.cert);
+  EXPECT_EQ(fs::status(dir_ / "copy").permissions() & fs::perms::all, fs::perms::owner_all);
+  EXPECT_EQ(fs::status(copy.key_file).permissions() & fs::perms::all,
+            fs::perms::owner_read | fs::perms::owner_write);
+  const auto first_mtime = mtime(copy.cert_file);
+
+  Put(cert_, b.cert);  // beside the old key: refused, the copy stays
+  EXPECT_EQ((*staged)->CheckNow().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(text(copy.cert_file), a.cert);
+
+  Put(key_, b.key);
+  ASSERT_TRUE((*staged)->CheckNow().ok());
+  EXPECT_EQ(text(copy.cert_file), b.cert);
+  EXPECT_EQ(text(copy.key_file), b.key);
+  // A later whole second, so a watcher comparing seconds sees the change.
+  EXPECT_GE(mtime(copy.cert_file) - first_mtime, std::chrono::seconds(1));
+  EXPECT_TRUE((*staged)->CheckNow().ok());  // nothing new
+  EXPECT_EQ(text(copy.key_file), b.key);
 }
 
 }  // namespace
