@@ -113,7 +113,7 @@ void MetricsText::Histogram(const Log2Histogram::Snapshot& h, double per_unit, i
 }
 
 struct MetricsEndpoint::Rep {
-  std::unique_ptr<ReloadingCertificate> certificate;  // HTTPS only
+  std::shared_ptr<ReloadingCertificate> certificate;  // HTTPS only
   absl::Mutex mu;
   std::string token_sha256 ABSL_GUARDED_BY(mu);
   std::unique_ptr<httplib::Server> http;  // or its HTTPS subclass
@@ -125,7 +125,7 @@ struct MetricsEndpoint::Rep {
 absl::StatusOr<std::unique_ptr<MetricsEndpoint>> MetricsEndpoint::Start(const std::string& listen,
                                                                         std::string token_sha256,
                                                                         RenderFn render,
-                                                                        const Tls& tls) {
+                                                                        std::shared_ptr<ReloadingCertificate> certificate) {
   size_t colon = listen.rfind(':');
   int port = -1;
   if (colon == std::string::npos || !absl::SimpleAtoi(listen.substr(colon + 1), &port) ||
@@ -138,15 +138,10 @@ absl::StatusOr<std::unique_ptr<MetricsEndpoint>> MetricsEndpoint::Start(const st
     host = host.substr(1, host.size() - 2);
   }
   auto rep = std::make_unique<Rep>();
-  if (tls.cert_file.empty() != tls.key_file.empty()) {
-    return absl::InvalidArgumentError("metrics TLS needs both a certificate and a key file");
-  }
-  if (tls.cert_file.empty()) {
+  if (certificate == nullptr) {
     rep->http = std::make_unique<httplib::Server>();
   } else {
-    auto cert = ReloadingCertificate::Load({tls.cert_file, tls.key_file, ""}, tls.check_every);
-    if (!cert.ok()) return absl::InvalidArgumentError(absl::StrCat("metrics ", cert.status().message()));
-    rep->certificate = *std::move(cert);
+    rep->certificate = std::move(certificate);
     // No certificate on the context: each handshake takes the pair in use
     // then, so a renewal needs no new context.
     auto https = std::make_unique<httplib::SSLServer>([kp = rep->certificate.get()](SSL_CTX& ctx) {
@@ -221,10 +216,6 @@ int MetricsEndpoint::port() const { return rep_->port; }
 void MetricsEndpoint::SetToken(std::string token_sha256) {
   absl::MutexLock lock(&rep_->mu);
   rep_->token_sha256 = std::move(token_sha256);
-}
-
-absl::Status MetricsEndpoint::ReloadCertificate() {
-  return rep_->certificate != nullptr ? rep_->certificate->ReloadNow() : absl::OkStatus();
 }
 
 void AppendProcessMetrics(MetricsText* out) {

@@ -15,10 +15,11 @@
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
-#include "absl/time/time.h"
 #include "services/log2_histogram.h"
 
 namespace steward {
+
+class ReloadingCertificate;
 
 // Builds one exposition. Write each family once, as Family() followed by
 // its samples; label values are escaped here.
@@ -50,11 +51,6 @@ class MetricsText {
   std::string family_;
 };
 
-struct MetricsTls {
-  std::string cert_file, key_file;
-  absl::Duration check_every = absl::Seconds(60);
-};
-
 // Serves GET /metrics over plain HTTP with the text `render` returns at
 // each scrape (called on the endpoint's own thread; it must be thread-safe).
 // With a non-empty `token_sha256` (lower-case hex), a scrape must carry
@@ -64,14 +60,11 @@ class MetricsEndpoint {
   using RenderFn = std::function<std::string()>;
 
   // `listen` is "host:port"; port 0 picks a free one. With a certificate
-  // and key (PEM files) it serves HTTPS only; a file that cannot be loaded,
-  // or a key not of the certificate, fails the start (INVALID_ARGUMENT).
-  // Renewed files are taken at the first handshake `check_every` after the
-  // last look, or at ReloadCertificate (see tls_files.h).
-  using Tls = MetricsTls;
-  static absl::StatusOr<std::unique_ptr<MetricsEndpoint>> Start(const std::string& listen,
-                                                                std::string token_sha256,
-                                                                RenderFn render, const Tls& tls = {});
+  // it serves HTTPS only, each handshake taking the certificate in use
+  // (renewals: tls_files.h).
+  static absl::StatusOr<std::unique_ptr<MetricsEndpoint>> Start(
+      const std::string& listen, std::string token_sha256, RenderFn render,
+      std::shared_ptr<ReloadingCertificate> certificate = nullptr);
   MetricsEndpoint(const MetricsEndpoint&) = delete;
   MetricsEndpoint& operator=(const MetricsEndpoint&) = delete;
   ~MetricsEndpoint();  // stops serving and joins the thread
@@ -80,10 +73,6 @@ class MetricsEndpoint {
   // Replaces the token scrapes must carry ("" = none) from the next scrape
   // on (stewardd's SIGHUP).
   void SetToken(std::string token_sha256);
-  // Re-reads the certificate and key files now if they changed (stewardd's
-  // SIGHUP). OK when they did not change or there is no TLS; on an error
-  // the certificate in use stays.
-  absl::Status ReloadCertificate();
 
  private:
   struct Rep;

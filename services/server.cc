@@ -396,6 +396,7 @@ struct StewardServer::Rep {
   std::unique_ptr<grpc::Service> knowledge_service;
   std::unique_ptr<grpc::Service> desk_service;
   std::unique_ptr<StagedTlsFiles> tls_files;  // the server's TLS reads them
+  std::shared_ptr<ReloadingCertificate> metrics_cert;  // set before the endpoint starts
   std::unique_ptr<grpc::Server> server;
   std::unique_ptr<MetricsEndpoint> metrics;  // first to go: it reads all the above
   int port = 0;
@@ -444,6 +445,12 @@ struct StewardServer::Rep {
     monitoring.AppendMetrics(&out);
     if (absl::Status s = game_servers.AppendMetrics(&out); !s.ok()) {
       LogWarning("metrics: game servers left out: ", s.message());
+    }
+    if (tls_files != nullptr || metrics_cert != nullptr) {
+      out.Family("steward_tls_certificate_expiry_timestamp_seconds", T::kGauge,
+                 "When the certificate each listener presents expires (Unix seconds).");
+      if (tls_files != nullptr) out.Sample(static_cast<double>(tls_files->source().expires_unix()), {{"listener", "grpc"}});
+      if (metrics_cert != nullptr) out.Sample(static_cast<double>(metrics_cert->expires_unix()), {{"listener", "metrics"}});
     }
     out.Family("steward_sanction_index_entries", T::kGauge,
                "Sanctions in the in-memory index CheckPlayer reads (expired ones until pruned).");
@@ -496,11 +503,19 @@ absl::StatusOr<std::unique_ptr<StewardServer>> StewardServer::Start(
   // Before the gRPC server, so a bad metrics address fails the start with
   // nothing yet serving.
   if (!config.metrics.listen.empty()) {
+    if (!config.metrics.cert_file.empty() || !config.metrics.key_file.empty()) {
+      if (config.metrics.cert_file.empty() || config.metrics.key_file.empty()) {
+        return absl::InvalidArgumentError("metrics TLS needs both a certificate and a key file");
+      }
+      auto cert = ReloadingCertificate::Load({config.metrics.cert_file, config.metrics.key_file, ""},
+                                             absl::Seconds(config.tls.refresh_seconds));
+      if (!cert.ok()) return absl::InvalidArgumentError(absl::StrCat("metrics ", cert.status().message()));
+      rep->metrics_cert = *std::move(cert);
+    }
     Rep* r = rep.get();
     auto endpoint = MetricsEndpoint::Start(config.metrics.listen, config.metrics.token_sha256,
                                            [r] { return r->RenderMetrics(); },
-                                           {config.metrics.cert_file, config.metrics.key_file,
-                                            absl::Seconds(config.tls.refresh_seconds)});
+                                           rep->metrics_cert);
     if (!endpoint.ok()) return endpoint.status();
     rep->metrics = *std::move(endpoint);
   }
@@ -556,7 +571,7 @@ void StewardServer::ReloadMetricsToken(std::string token_sha256) {
 }
 
 absl::Status StewardServer::ReloadMetricsCertificate() {
-  return rep_->metrics != nullptr ? rep_->metrics->ReloadCertificate() : absl::OkStatus();
+  return rep_->metrics_cert != nullptr ? rep_->metrics_cert->ReloadNow() : absl::OkStatus();
 }
 
 int StewardServer::port() const { return rep_->port; }

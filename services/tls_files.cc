@@ -10,6 +10,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <ctime>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -41,6 +42,7 @@ struct Parsed {
   EVP_PKEY* key = nullptr;
   ReloadingCertificate::Pem pem;
   std::string subject;
+  int64_t expires_unix = 0;
 
   Parsed() = default;
   Parsed(const Parsed&) = delete;
@@ -159,6 +161,8 @@ absl::StatusOr<std::unique_ptr<Parsed>> ReadSet(const TlsFiles& f) {
     X509_free(first);
   }
   p->subject = Describe(p->leaf);
+  struct tm expires = {};
+  if (ASN1_TIME_to_tm(X509_get0_notAfter(p->leaf), &expires) == 1) p->expires_unix = timegm(&expires);
   return p;
 }
 
@@ -247,6 +251,11 @@ bool ReloadingCertificate::ApplyTo(ssl_st* ssl) {
 std::string ReloadingCertificate::subject() const {
   absl::MutexLock lock(&rep_->mu);
   return rep_->in_use->subject;
+}
+
+int64_t ReloadingCertificate::expires_unix() const {
+  absl::MutexLock lock(&rep_->mu);
+  return rep_->in_use->expires_unix;
 }
 
 ReloadingCertificate::Pem ReloadingCertificate::pem() const {
@@ -349,6 +358,8 @@ StagedTlsFiles::StagedTlsFiles(std::unique_ptr<Rep> rep) : rep_(std::move(rep)) 
 StagedTlsFiles::~StagedTlsFiles() { rep_->task.Stop(); }
 
 const TlsFiles& StagedTlsFiles::staged() const { return rep_->staged; }
+
+const ReloadingCertificate& StagedTlsFiles::source() const { return *rep_->source; }
 
 absl::Status StagedTlsFiles::CheckNow() {
   absl::MutexLock lock(&rep_->mu);

@@ -60,6 +60,8 @@ class ReloadingCertificate {
 
   // The certificate in use: subject, issuer and expiry, for logs.
   std::string subject() const;
+  // When the certificate in use expires, in Unix seconds.
+  int64_t expires_unix() const;
 
   // The PEM texts in use, exactly as read, and how many renewals were taken.
   struct Pem {
@@ -93,6 +95,8 @@ class StagedTlsFiles {
 
   // The copy's paths, for the provider (ca_file empty when there is none).
   const TlsFiles& staged() const;
+  // The checked set the copy holds.
+  const ReloadingCertificate& source() const;
   // Checks now rather than at the next interval (tests).
   absl::Status CheckNow();
 

@@ -15,12 +15,13 @@ q openssl x509 -req -in server.csr -CA ca.pem -CAkey ca.key -CAcreateserial -day
   -extfile san.ext -out server.pem
 q openssl req -newkey rsa:2048 -nodes -subj "/CN=gm-console" -keyout client.key -out client.csr
 q openssl x509 -req -in client.csr -CA ca.pem -CAkey ca.key -CAcreateserial -days 2 -out client.pem
-# The renewal: a server certificate from another CA, so a client can tell
-# which one it was shown.
+# The renewal: a server certificate from another CA (and a later expiry), so
+# a client and the expiry metric can tell
+# which one is in use.
 q openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj "/CN=steward-test-ca-2" \
   -keyout ca2.key -out ca2.pem
 q openssl req -newkey rsa:2048 -nodes -subj "/CN=localhost" -keyout renewed.key -out renewed.csr
-q openssl x509 -req -in renewed.csr -CA ca2.pem -CAkey ca2.key -CAcreateserial -days 2 \
+q openssl x509 -req -in renewed.csr -CA ca2.pem -CAkey ca2.key -CAcreateserial -days 3 \
   -extfile san.ext -out renewed.pem
 cp server.pem live.pem
 cp server.key live.key
@@ -32,7 +33,17 @@ renew() {
 }
 
 printf '[tls]\nrefresh_seconds = 1\n' >> stewardd.toml
-start_stewardd --tls-cert live.pem --tls-key live.key --tls-client-ca ca.pem
+# expiry_is LISTENER CERT PAGE: the page gives CERT's expiry for LISTENER.
+expiry_is() {
+  local want
+  want=$(date -d "$(openssl x509 -enddate -noout -in "$2" | cut -d= -f2)" +%s)
+  grep -q "^steward_tls_certificate_expiry_timestamp_seconds{listener=\"$1\"} $want\$" <<< "$3" ||
+    fail "$1 certificate expiry is not $want (that of $2): $(grep tls_certificate <<< "$3")"
+}
+
+start_stewardd --tls-cert live.pem --tls-key live.key --tls-client-ca ca.pem --metrics-listen 127.0.0.1:0
+metrics_port
+expiry_is grpc server.pem "$(curl -sf "http://127.0.0.1:$MPORT/metrics")"
 ADDR=localhost:${ADDR#127.0.0.1:}
 grpc_with_ca() {
   "$CTL" --addr "$ADDR" --token "$ADMIN_TOKEN" --tls-ca "$1" --tls-cert client.pem \
@@ -48,6 +59,7 @@ for _ in $(seq 1 50); do
 done
 [ -n "$ok" ] || fail "the gRPC port did not take the renewed certificate within 10 s"
 grpc_with_ca ca.pem && fail "the gRPC port still showed the old certificate after the renewal"
+expiry_is grpc renewed.pem "$(curl -sf "http://127.0.0.1:$MPORT/metrics")"
 # Half a renewal (a certificate beside another's key) is refused; the
 # certificate in use keeps serving new connections.
 renew server.pem renewed.key
@@ -76,6 +88,7 @@ grep -h "metrics at https://" "$TMP"/stewardd.*.log >/dev/null || fail "metrics 
 # (Read whole before grep: with pipefail, grep -q quitting early would fail curl's write.)
 page=$(curl -sf --cacert ca.pem "https://localhost:$MPORT/metrics") || fail "metrics over HTTPS with the CA failed"
 grep -q "^steward_rules " <<< "$page" || fail "the HTTPS metrics page lacks steward_rules: $page"
+expiry_is metrics server.pem "$page"
 if curl -sf --max-time 3 "http://127.0.0.1:$MPORT/metrics" >/dev/null 2>&1; then
   fail "plain HTTP got metrics from the HTTPS port"
 fi
@@ -102,6 +115,7 @@ for _ in $(seq 1 50); do
   sleep 0.1
 done
 [ -n "$ok" ] || fail "/metrics did not take the renewed certificate at SIGHUP"
+expiry_is metrics renewed.pem "$(curl -sf --cacert ca2.pem "https://localhost:$MPORT/metrics")"
 if curl -sf --max-time 3 --cacert ca.pem "https://localhost:$MPORT/metrics" >/dev/null 2>&1; then
   fail "/metrics still showed the old certificate after the renewal"
 fi
