@@ -15,9 +15,8 @@ q openssl x509 -req -in server.csr -CA ca.pem -CAkey ca.key -CAcreateserial -day
   -extfile san.ext -out server.pem
 q openssl req -newkey rsa:2048 -nodes -subj "/CN=gm-console" -keyout client.key -out client.csr
 q openssl x509 -req -in client.csr -CA ca.pem -CAkey ca.key -CAcreateserial -days 2 -out client.pem
-# The renewal: a server certificate from another CA (and a later expiry), so
-# a client and the expiry metric can tell
-# which one is in use.
+# The renewal: a server certificate from another CA (and a later expiry),
+# so a client and the expiry metric can tell which one is in use.
 q openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj "/CN=steward-test-ca-2" \
   -keyout ca2.key -out ca2.pem
 q openssl req -newkey rsa:2048 -nodes -subj "/CN=localhost" -keyout renewed.key -out renewed.csr
