@@ -42,6 +42,7 @@ struct Options {
   int concurrency = 64;
   double seconds = 5;
   double load = 0.5;
+  double rate = 0;  // calls/s for the open loop; set: no saturation run
   int players = 10000;  // sanctioned players seeded before the check run
   int channels = 1;     // connections for the check run (game servers)
   int bans = 500;
@@ -214,20 +215,25 @@ int RunCheck(const Options& o) {
   };
   auto span = std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(o.seconds));
 
-  // Closed loop: saturation.
-  auto t0 = Clock::now();
-  run_all(sat_channels, [&](CheckDriver& d, int i) {
-    d.Closed(o, std::max(1, o.concurrency / sat_channels), t0 + span, i, sat_channels);
-  });
-  double secs = std::chrono::duration<double>(Clock::now() - t0).count();
-  uint64_t done = 0, errors = 0;
-  for (auto& d : drivers) done += d->ok, errors += d->errors, d->ok = d->errors = 0;
-  double saturation = done / secs;
-  std::printf("CheckPlayer saturation: %.0f calls/s (closed loop, %d in flight over %d connection(s), %llu errors)\n",
-              saturation, o.concurrency, sat_channels, static_cast<unsigned long long>(errors));
+  // Closed loop: saturation (unless a fixed --rate compares two servers
+  // at the same load).
+  uint64_t errors = 0;
+  double rate = o.rate;
+  if (rate <= 0) {
+    auto t0 = Clock::now();
+    run_all(sat_channels, [&](CheckDriver& d, int i) {
+      d.Closed(o, std::max(1, o.concurrency / sat_channels), t0 + span, i, sat_channels);
+    });
+    double secs = std::chrono::duration<double>(Clock::now() - t0).count();
+    uint64_t done = 0;
+    for (auto& d : drivers) done += d->ok, errors += d->errors, d->ok = d->errors = 0;
+    double saturation = done / secs;
+    std::printf("CheckPlayer saturation: %.0f calls/s (closed loop, %d in flight over %d connection(s), %llu errors)\n",
+                saturation, o.concurrency, sat_channels, static_cast<unsigned long long>(errors));
+    rate = saturation * o.load;
+  }
 
-  // Open loop at a fraction of saturation, spread evenly over the drivers.
-  double rate = saturation * o.load;
+  // Open loop at the rate, spread evenly over the drivers.
   uint64_t per_driver = static_cast<uint64_t>(rate * o.seconds / channels);
   auto interval = std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(channels / rate));
   auto start = Clock::now() + std::chrono::milliseconds(50);
@@ -240,8 +246,12 @@ int RunCheck(const Options& o) {
     lags.insert(lags.end(), d->lags.begin(), d->lags.end());
     errors += d->errors;
   }
-  std::printf("CheckPlayer open loop at %.0f%% of saturation (%.0f calls/s over %d connection(s)):\n",
-              o.load * 100, rate, channels);
+  if (o.rate > 0) {
+    std::printf("CheckPlayer open loop at a fixed %.0f calls/s over %d connection(s):\n", rate, channels);
+  } else {
+    std::printf("CheckPlayer open loop at %.0f%% of saturation (%.0f calls/s over %d connection(s)):\n",
+                o.load * 100, rate, channels);
+  }
   Percentiles("  latency", lat);
   Percentiles("  sender lag", lags);
   return errors == 0 ? 0 : 1;
@@ -495,6 +505,7 @@ int main(int argc, char** argv) {
   check->add_option("--concurrency", o.concurrency)->capture_default_str();
   check->add_option("--seconds", o.seconds)->capture_default_str();
   check->add_option("--load", o.load, "fraction of saturation")->capture_default_str();
+  check->add_option("--rate", o.rate, "fixed calls/s instead (no saturation run), to compare servers");
   check->add_option("--players", o.players, "sanctioned players to seed")->capture_default_str();
   check->add_option("--channels", o.channels, "connections (game servers)")->capture_default_str();
   auto* reports = app.add_subcommand("reports", "player reports intake with a skew");
