@@ -38,9 +38,11 @@ TOML
 
 fail() { echo "FAIL: $*" >&2; exit 1; }
 
-# start_stewardd [extra flags...]: starts it on a free port, sets PID/ADDR.
+# start_stewardd [extra flags...]: starts it on a free port, sets PID/ADDR
+# and LOG (its log file).
 start_stewardd() {
   local log="$TMP/stewardd.$RANDOM.log"
+  LOG=$log
   "$STEWARDD" --config "$TMP/stewardd.toml" --listen 127.0.0.1:0 "$@" 2>"$log" &
   PID=$!
   for _ in $(seq 1 100); do
@@ -55,12 +57,12 @@ start_stewardd() {
   fail "stewardd did not start"
 }
 
-# metrics_port: the /metrics port the running stewardd logged (it must have
+# metrics_port: the /metrics port the latest stewardd logged (it must have
 # been started with --metrics-listen); sets MPORT.
 metrics_port() {
   MPORT=""
   for _ in $(seq 1 50); do
-    MPORT=$(sed -n 's|.*metrics at https\{0,1\}://127.0.0.1:\([0-9]*\)/metrics.*|\1|p' "$TMP"/stewardd.*.log | tail -1)
+    MPORT=$(sed -n 's|.*metrics at https\{0,1\}://127.0.0.1:\([0-9]*\)/metrics.*|\1|p' "$LOG")
     [ -n "$MPORT" ] && return 0
     sleep 0.1
   done

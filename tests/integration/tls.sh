@@ -64,7 +64,7 @@ expiry_is grpc renewed.pem "$(curl -sf "http://127.0.0.1:$MPORT/metrics")"
 renew server.pem renewed.key
 sleep 2.5
 grpc_with_ca ca2.pem || fail "a mismatched renewal broke the gRPC port's handshakes"
-grep -q "gRPC port not renewed.*is not the key of the certificate" "$TMP"/stewardd.*.log ||
+grep -q "gRPC port not renewed.*is not the key of the certificate" "$LOG" ||
   fail "the refused renewal was not logged with its reason"
 if "$CTL" --addr "$ADDR" --token "$ADMIN_TOKEN" --tls-ca ca.pem --timeout 3 tickets list \
   >/dev/null 2>&1; then fail "client without a certificate got through"; fi
@@ -83,7 +83,7 @@ sed -i 's/^refresh_seconds = 1$/refresh_seconds = 3600/' stewardd.toml
 mv metrics.toml stewardd.toml
 start_stewardd --metrics-listen 127.0.0.1:0
 metrics_port
-grep -h "metrics at https://" "$TMP"/stewardd.*.log >/dev/null || fail "metrics address not logged as https"
+grep -h "metrics at https://" "$LOG" >/dev/null || fail "metrics address not logged as https"
 # (Read whole before grep: with pipefail, grep -q quitting early would fail curl's write.)
 page=$(curl -sf --cacert ca.pem "https://localhost:$MPORT/metrics") || fail "metrics over HTTPS with the CA failed"
 grep -q "^steward_rules " <<< "$page" || fail "the HTTPS metrics page lacks steward_rules: $page"
@@ -99,11 +99,11 @@ fi
 renew renewed.pem server.key
 kill -HUP "$PID"
 for _ in $(seq 1 50); do
-  grep -q "metrics certificate was not renewed" "$TMP"/stewardd.*.log && break
+  grep -q "metrics certificate was not renewed" "$LOG" && break
   sleep 0.1
 done
-grep -q "metrics certificate was not renewed.*is not the key of the certificate" "$TMP"/stewardd.*.log ||
-  fail "a mismatched renewal was not refused with its reason: $(cat "$TMP"/stewardd.*.log)"
+grep -q "metrics certificate was not renewed.*is not the key of the certificate" "$LOG" ||
+  fail "a mismatched renewal was not refused with its reason: $(cat "$LOG")"
 curl -sf --cacert ca.pem "https://localhost:$MPORT/metrics" >/dev/null ||
   fail "after a refused renewal the old certificate stopped serving"
 renew renewed.pem renewed.key

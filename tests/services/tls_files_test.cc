@@ -69,6 +69,15 @@ class TlsFilesTest : public ::testing::Test {
     fs::rename(tmp, path);
   }
 
+  // Puts `p` in the files and loads them.
+  std::unique_ptr<ReloadingCertificate> LoadPair(const PemPair& p, absl::Duration check_every) {
+    Put(cert_, p.cert);
+    Put(key_, p.key);
+    auto kp = ReloadingCertificate::Load({cert_, key_, ""}, check_every);
+    EXPECT_TRUE(kp.ok()) << kp.status();
+    return kp.ok() ? *std::move(kp) : nullptr;
+  }
+
   // The subject an SSL connection would be shown.
   static std::string Shown(ReloadingCertificate& kp) {
     SSL_CTX* ctx = SSL_CTX_new(TLS_server_method());
@@ -108,39 +117,36 @@ TEST_F(TlsFilesTest, BadFilesFailTheLoadSayingWhich) {
 }
 
 TEST_F(TlsFilesTest, ARenewalIsTakenAndABrokenOneKeepsThePairInUse) {
-  const PemPair a = MakePair("first"), b = MakePair("second");
-  Put(cert_, a.cert);
-  Put(key_, a.key);
-  auto kp = ReloadingCertificate::Load({cert_, key_, ""}, absl::Hours(1));
-  ASSERT_TRUE(kp.ok()) << kp.status();
-  EXPECT_EQ(Shown(**kp), "/CN=first");
-  EXPECT_TRUE((*kp)->ReloadNow().ok());  // nothing changed
+  const PemPair b = MakePair("second");
+  auto kp = LoadPair(MakePair("first"), absl::Hours(1));
+  ASSERT_NE(kp, nullptr);
+  EXPECT_EQ(Shown(*kp), "/CN=first");
+  EXPECT_TRUE(kp->ReloadNow().ok());  // nothing changed
 
   // Half a renewal: the new certificate beside the old key.
   Put(cert_, b.cert);
-  absl::Status s = (*kp)->ReloadNow();
+  absl::Status s = kp->ReloadNow();
   EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument);
   EXPECT_NE(s.message().find("/CN=first"), std::string::npos) << s;  // says what stays
-  EXPECT_EQ(Shown(**kp), "/CN=first");
+  EXPECT_EQ(Shown(*kp), "/CN=first");
 
   // The check interval (an hour) has not passed: a handshake does not look.
   Put(key_, b.key);
-  EXPECT_EQ(Shown(**kp), "/CN=first");
-  EXPECT_TRUE((*kp)->ReloadNow().ok());
-  EXPECT_EQ(Shown(**kp), "/CN=second");
-  EXPECT_NE((*kp)->subject().find("expires"), std::string::npos) << (*kp)->subject();
+  EXPECT_EQ(Shown(*kp), "/CN=first");
+  EXPECT_TRUE(kp->ReloadNow().ok());
+  EXPECT_EQ(Shown(*kp), "/CN=second");
+  EXPECT_NE(kp->subject().find("expires"), std::string::npos) << kp->subject();
+  EXPECT_NEAR(kp->expires_unix(), absl::ToUnixSeconds(absl::Now()) + 3600, 60);  // MakePair's hour
 }
 
 TEST_F(TlsFilesTest, AHandshakeAfterTheIntervalTakesTheRenewal) {
-  const PemPair a = MakePair("first"), b = MakePair("second");
-  Put(cert_, a.cert);
-  Put(key_, a.key);
-  auto kp = ReloadingCertificate::Load({cert_, key_, ""}, absl::Milliseconds(50));
-  ASSERT_TRUE(kp.ok()) << kp.status();
+  const PemPair b = MakePair("second");
+  auto kp = LoadPair(MakePair("first"), absl::Milliseconds(50));
+  ASSERT_NE(kp, nullptr);
   Put(cert_, b.cert);
   Put(key_, b.key);
   absl::SleepFor(absl::Milliseconds(60));
-  EXPECT_EQ(Shown(**kp), "/CN=second");
+  EXPECT_EQ(Shown(*kp), "/CN=second");
 }
 
 TEST_F(TlsFilesTest, TheStagedCopyOnlyEverHoldsACheckedSetAndIsPrivate) {
