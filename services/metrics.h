@@ -51,7 +51,7 @@ class MetricsText {
   std::string family_;
 };
 
-// Serves GET /metrics over plain HTTP with the text `render` returns at
+// Serves GET /metrics over HTTP (or HTTPS) with the text `render` returns at
 // each scrape (called on the endpoint's own thread; it must be thread-safe).
 // With a non-empty `token_sha256` (lower-case hex), a scrape must carry
 // "Authorization: Bearer <token>" or is answered 401.

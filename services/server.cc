@@ -23,7 +23,6 @@
 #include "services/reactors.h"
 #include "services/tickets.h"
 #include "services/tls_files.h"
-#include "storage/status_macros.h"
 #include "services/validation.h"
 #include "steward/v1/audit.grpc.pb.h"
 #include "steward/v1/ticket.grpc.pb.h"
@@ -449,8 +448,11 @@ struct StewardServer::Rep {
     if (tls_files != nullptr || metrics_cert != nullptr) {
       out.Family("steward_tls_certificate_expiry_timestamp_seconds", T::kGauge,
                  "When the certificate each listener presents expires (Unix seconds).");
-      if (tls_files != nullptr) out.Sample(static_cast<double>(tls_files->source().expires_unix()), {{"listener", "grpc"}});
-      if (metrics_cert != nullptr) out.Sample(static_cast<double>(metrics_cert->expires_unix()), {{"listener", "metrics"}});
+      auto expiry = [&](const ReloadingCertificate& c, absl::string_view listener) {
+        out.Sample(static_cast<double>(c.expires_unix()), {{"listener", listener}});
+      };
+      if (tls_files != nullptr) expiry(tls_files->source(), "grpc");
+      if (metrics_cert != nullptr) expiry(*metrics_cert, "metrics");
     }
     out.Family("steward_sanction_index_entries", T::kGauge,
                "Sanctions in the in-memory index CheckPlayer reads (expired ones until pruned).");
