@@ -50,6 +50,19 @@ grpc_with_ca() {
 }
 grpc_with_ca ca.pem || fail "mTLS client was refused"
 grpc_with_ca ca2.pem && fail "a client trusting only the renewal's CA got through before the renewal"
+# A stream open across the renewal keeps going: a GM's alert watch,
+# connected trusting only the old CA, still gets an alert raised after it.
+ctl_ca() {
+  local ca=$1 token=$2
+  shift 2
+  "$CTL" --addr "$ADDR" --token "$token" --tls-ca "$ca" --tls-cert client.pem --tls-key client.key "$@"
+}
+printf '%s' '{"name": "gold sellers", "kind": "RULE_KIND_PATTERN", "enabled": true,
+ "eventTypes": ["chat"], "groupBy": ["player"], "pattern": "cheap gold", "threshold": 1}' > rule.json
+ctl_ca ca.pem "$ADMIN_TOKEN" rules save --file rule.json >/dev/null || fail "rule not saved"
+ctl_ca ca.pem "$ADMIN_TOKEN" alerts watch > watch.out 2>&1 &
+WATCH=$!
+sleep 0.5
 renew renewed.pem renewed.key
 ok=""
 for _ in $(seq 1 50); do
@@ -58,6 +71,13 @@ for _ in $(seq 1 50); do
 done
 [ -n "$ok" ] || fail "the gRPC port did not take the renewed certificate within 10 s"
 grpc_with_ca ca.pem && fail "the gRPC port still showed the old certificate after the renewal"
+printf '%s' '{"realmId": "eu1", "serverId": "eu1-s1", "events": [
+ {"type": "chat", "playerId": "p-9", "text": "cheap gold here"}]}' > chat.json
+out=$(ctl_ca ca2.pem "$GS_TOKEN" events publish --file chat.json) || fail "chat not published"
+grep -q "1 accepted" <<< "$out" || fail "chat not accepted: $out"
+for _ in $(seq 1 50); do grep -q "player=p-9" watch.out && break; sleep 0.1; done
+kill "$WATCH" 2>/dev/null || true
+grep -q "player=p-9" watch.out || fail "the alert watch open across the renewal did not get the alert: $(cat watch.out)"
 expiry_is grpc renewed.pem "$(curl -sf "http://127.0.0.1:$MPORT/metrics")"
 # Half a renewal (a certificate beside another's key) is refused; the
 # certificate in use keeps serving new connections.
@@ -118,4 +138,4 @@ expiry_is metrics renewed.pem "$(curl -sf --cacert ca2.pem "https://localhost:$M
 if curl -sf --max-time 3 --cacert ca.pem "https://localhost:$MPORT/metrics" >/dev/null 2>&1; then
   fail "/metrics still showed the old certificate after the renewal"
 fi
-echo "tls: 5 passed, 0 failed"
+echo "tls: 6 passed, 0 failed"
