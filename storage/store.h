@@ -157,7 +157,7 @@ class Store {
 
   // Visits keys in [start, limit) (limit "" = to the end of the family),
   // ascending, or descending when `reverse`. Stops when fn returns false.
-  // kBypassCache: blocks read are not kept in the block cache, for one-off
+  // CacheUse::kBypass: blocks read are not kept in the block cache, for one-off
   // bulk reads (state restored at start) that would otherwise evict the
   // working set and hold the cache's whole budget for data never read again.
   enum class CacheUse { kFill, kBypass };
