@@ -41,6 +41,17 @@ if [ "$MODE" = "--smoke" ]; then
   echo "load_smoke: 1 passed, 0 failed"
   exit 0
 fi
+# The machine's speed varies by half from one hour to the next; a fixed
+# CPU-bound job before and after says which kind of hour the figures had.
+machine_speed() {
+  local t0 t1
+  t0=$(date +%s%N)
+  head -c 1G /dev/zero | sha256sum > /dev/null
+  t1=$(date +%s%N)
+  echo "== machine speed $1: sha256 of 1 GiB in $(awk -v ns=$((t1 - t0)) 'BEGIN { printf "%.2f", ns / 1e9 }') s" \
+    "(about 4.3 s on a normal day for this 2-core machine; higher is slower)"
+}
+machine_speed "at the start"
 echo "== StreamTickets: one stream per game server, one ticket per message, each acked once durable"
 for cfg in ${BENCH_STREAMS:-4x32 8x16}; do
   "$load" --addr "$ADDR" --token "$GS_TOKEN" --streams "${cfg%x*}" --window "${cfg#*x}" \
@@ -119,3 +130,5 @@ echo
 echo "== CheckPlayer in-process lookup, 1,000,000 active sanctions (Google Benchmark)"
 "$BUILD/tests/bench/check_player_bench" --benchmark_repetitions=5 \
   --benchmark_report_aggregates_only=true 2>&1 | grep -Ev "_(mean|stddev|cv) "
+echo
+machine_speed "at the end"
