@@ -220,9 +220,14 @@ absl::Status ReloadingCertificate::ReloadNow(bool* first_refusal) {
     return absl::Status(set.status().code(),
                         absl::StrCat(set.status().message(), "; ", r.in_use->subject, " stays in use"));
   }
+  r.stamps_in_use = stamps;
+  const ReloadingCertificate::Pem& now = r.in_use->pem;
+  const ReloadingCertificate::Pem& read = (*set)->pem;
+  if (read.cert == now.cert && read.key == now.key && read.ca == now.ca) {
+    return absl::OkStatus();  // touched or copied over with the same contents
+  }
   LogInfo("TLS certificate renewed from ", r.files.cert_file, ": ", (*set)->subject);
   r.in_use = *std::move(set);
-  r.stamps_in_use = stamps;
   ++r.generation;
   return absl::OkStatus();
 }

@@ -183,6 +183,11 @@ TEST_F(TlsFilesTest, TheStagedCopyOnlyEverHoldsACheckedSetAndIsPrivate) {
   EXPECT_GE(mtime(copy.cert_file) - first_mtime, std::chrono::seconds(1));
   EXPECT_TRUE((*staged)->CheckNow().ok());  // nothing new
   EXPECT_EQ(text(copy.key_file), b.key);
+  // The same contents written again are not a renewal: the copy stays.
+  const auto second_mtime = mtime(copy.cert_file);
+  Put(cert_, b.cert);
+  EXPECT_TRUE((*staged)->CheckNow().ok());
+  EXPECT_EQ(mtime(copy.cert_file), second_mtime);
 }
 
 }  // namespace
