@@ -9,6 +9,9 @@
 #include "steward/plugin.h"
 
 #include <grpcpp/grpcpp.h>
+#include <grpcpp/security/tls_certificate_provider.h>
+#include <grpcpp/security/tls_certificate_verifier.h>
+#include <grpcpp/security/tls_credentials_options.h>
 
 #include <atomic>
 #include <chrono>
@@ -17,7 +20,6 @@
 #include <fstream>
 #include <mutex>
 #include <random>
-#include <sstream>
 #include <thread>
 
 #include <concurrentqueue/concurrentqueue.h>
@@ -232,11 +234,19 @@ class PluginImpl final : public Plugin {
       if (!o_.tls_ca_file.empty()) {
         std::ifstream in(o_.tls_ca_file);
         if (!in) return {StatusCode::kInvalidArgument, "cannot read " + o_.tls_ca_file};
-        std::stringstream ss;
-        ss << in.rdbuf();
-        grpc::SslCredentialsOptions so;
-        so.pem_root_certs = ss.str();
-        creds = grpc::SslCredentials(so);
+        if (o_.tls_refresh_seconds < 1) {
+          return {StatusCode::kInvalidArgument, "Options.tls_refresh_seconds must be at least 1"};
+        }
+        // gRPC re-reads the file on its own; the server's certificate is
+        // checked against it and against the address's host name.
+        namespace gx = grpc::experimental;
+        gx::TlsChannelCredentialsOptions to;
+        to.set_certificate_provider(std::make_shared<gx::FileWatcherCertificateProvider>(
+            o_.tls_ca_file, static_cast<unsigned>(o_.tls_refresh_seconds)));
+        to.watch_root_certs();
+        to.set_verify_server_certs(true);
+        to.set_certificate_verifier(std::make_shared<gx::HostNameCertificateVerifier>());
+        creds = gx::TlsCredentials(to);
       }
       grpc::ChannelArguments args;
       args.SetInt(GRPC_ARG_KEEPALIVE_TIME_MS, 20000);

@@ -23,6 +23,7 @@
 #include "steward/v1/moderation.grpc.pb.h"
 #include "steward/v1/ticket.grpc.pb.h"
 #include "storage/store.h"
+#include "tests/common/test_certs.h"
 
 namespace steward {
 namespace {
@@ -307,6 +308,88 @@ TEST(PluginTest, RemoteModeSurvivesAStewarddRestart) {
   v1::ListTicketsResponse tickets;
   ASSERT_TRUE(v1::TicketService::NewStub(gm)->ListTickets(GmCtx().get(), lr, &tickets).ok());
   EXPECT_EQ(tickets.tickets_size(), 1);
+  p.reset();
+  stop();
+  std::filesystem::remove_all(dir);
+}
+
+// Over TLS, the plugin checks stewardd's certificate against its CA file
+// and the address's host name, and reads the file again while running: a
+// CA rotation (the game server's file replaced, then stewardd's
+// certificate) needs no restart of the game server.
+TEST(PluginTest, RemoteModeOverTlsFollowsACaRotationAndChecksTheHostName) {
+  using test_certs::MakeCertificate;
+  auto dir = TempDir("tls");
+  auto put = [&](const std::string& name, const std::string& text) {
+    std::ofstream(dir / (name + ".new")) << text;
+    std::filesystem::rename(dir / (name + ".new"), dir / name);
+  };
+  const auto first = MakeCertificate("steward-1", "IP:127.0.0.1");
+  const auto second = MakeCertificate("steward-2", "IP:127.0.0.1");
+  const auto elsewhere = MakeCertificate("steward-3", "DNS:elsewhere.example");
+  put("server.pem", first.cert);
+  put("server.key", first.key);
+  put("trusted.pem", first.cert);  // the game server's CA file
+
+  const int port = FreePort();
+  Config config;
+  config.listen = "127.0.0.1:" + std::to_string(port);
+  config.data_dir = (dir / "data").string();
+  config.tls.cert_file = (dir / "server.pem").string();
+  config.tls.key_file = (dir / "server.key").string();
+  PrincipalConfig gs;
+  gs.name = "gs";
+  gs.kind = PrincipalKind::kGameServer;
+  gs.realm = "eu1";
+  gs.token_sha256 = Sha256Hex("tok-gs");
+  config.principals = {gs};
+  std::unique_ptr<storage::Store> store;
+  std::unique_ptr<StewardServer> server;
+  auto start = [&] {
+    store = *storage::Store::Open({.path = config.data_dir});
+    auto s = StewardServer::Start(config, store.get());
+    ASSERT_TRUE(s.ok()) << s.status();
+    server = *std::move(s);
+  };
+  auto stop = [&] {
+    server.reset();
+    store.reset();
+  };
+  start();
+  Options o;
+  o.realm_id = "eu1";
+  o.server_id = "eu1-s9";
+  o.address = config.listen;
+  o.token = "tok-gs";
+  o.tls_ca_file = (dir / "trusted.pem").string();
+  o.tls_refresh_seconds = 0;
+  std::unique_ptr<Plugin> p;
+  EXPECT_EQ(Plugin::Create(o, &p).code, StatusCode::kInvalidArgument);
+  o.tls_refresh_seconds = 1;
+  o.reconnect_max_ms = 300;
+  ASSERT_TRUE(Plugin::Create(o, &p).ok());
+  ASSERT_TRUE(WaitUntil([&] { return p->GetStats().connected; }));
+
+  // The rotation: the game server's file first, then stewardd's
+  // certificate (here with a restart, so the plugin must reconnect).
+  put("trusted.pem", second.cert);
+  stop();
+  put("server.pem", second.cert);
+  put("server.key", second.key);
+  std::this_thread::sleep_for(std::chrono::milliseconds(1500));  // the plugin's next look at its file
+  start();
+  EXPECT_TRUE(WaitUntil([&] { return p->GetStats().connected; }, 15))
+      << "the plugin did not reconnect trusting its renewed CA file";
+
+  // A certificate its CA file trusts but for another host name: refused.
+  put("trusted.pem", elsewhere.cert);
+  stop();
+  put("server.pem", elsewhere.cert);
+  put("server.key", elsewhere.key);
+  std::this_thread::sleep_for(std::chrono::milliseconds(1500));
+  start();
+  EXPECT_FALSE(WaitUntil([&] { return p->GetStats().connected; }, 3))
+      << "a certificate for elsewhere.example was accepted for 127.0.0.1";
   p.reset();
   stop();
   std::filesystem::remove_all(dir);

@@ -1,55 +1,21 @@
 #include "services/tls_files.h"
 
-#include <openssl/evp.h>
-#include <openssl/pem.h>
-#include <openssl/ec.h>
 #include <openssl/ssl.h>
-#include <openssl/x509.h>
 #include <unistd.h>
 
-#include <cstdio>
 #include <filesystem>
 #include <fstream>
 
 #include "gtest/gtest.h"
+#include "tests/common/test_certs.h"
 
 namespace steward {
 namespace {
 
 namespace fs = std::filesystem;
 
-// A self-signed certificate for `cn` and its key, as PEM text.
-struct PemPair {
-  std::string cert, key;
-};
-
-PemPair MakePair(const std::string& cn) {
-  EVP_PKEY* key = EVP_EC_gen("P-256");
-  X509* x = X509_new();
-  ASN1_INTEGER_set(X509_get_serialNumber(x), 1);
-  X509_gmtime_adj(X509_getm_notBefore(x), 0);
-  X509_gmtime_adj(X509_getm_notAfter(x), 3600);
-  X509_set_pubkey(x, key);
-  X509_NAME* name = X509_get_subject_name(x);
-  X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC,
-                             reinterpret_cast<const unsigned char*>(cn.c_str()), -1, -1, 0);
-  X509_set_issuer_name(x, name);
-  X509_sign(x, key, EVP_sha256());
-  auto pem = [](auto write) {
-    BIO* b = BIO_new(BIO_s_mem());
-    write(b);
-    char* data = nullptr;
-    long n = BIO_get_mem_data(b, &data);
-    std::string out(data, static_cast<size_t>(n));
-    BIO_free(b);
-    return out;
-  };
-  PemPair p{pem([&](BIO* b) { PEM_write_bio_X509(b, x); }),
-            pem([&](BIO* b) { PEM_write_bio_PrivateKey(b, key, nullptr, nullptr, 0, nullptr, nullptr); })};
-  X509_free(x);
-  EVP_PKEY_free(key);
-  return p;
-}
+using steward::test_certs::MakeCertificate;
+using steward::test_certs::PemPair;
 
 class TlsFilesTest : public ::testing::Test {
  protected:
@@ -98,7 +64,7 @@ class TlsFilesTest : public ::testing::Test {
 };
 
 TEST_F(TlsFilesTest, BadFilesFailTheLoadSayingWhich) {
-  const PemPair a = MakePair("a"), b = MakePair("b");
+  const PemPair a = MakeCertificate("a"), b = MakeCertificate("b");
   auto missing = ReloadingCertificate::Load({cert_, key_, ""}, absl::Seconds(60));
   EXPECT_EQ(missing.status().code(), absl::StatusCode::kInvalidArgument);
   EXPECT_NE(missing.status().message().find("server.pem cannot be read"), std::string::npos)
@@ -117,8 +83,8 @@ TEST_F(TlsFilesTest, BadFilesFailTheLoadSayingWhich) {
 }
 
 TEST_F(TlsFilesTest, ARenewalIsTakenAndABrokenOneKeepsThePairInUse) {
-  const PemPair b = MakePair("second");
-  auto kp = LoadPair(MakePair("first"), absl::Hours(1));
+  const PemPair b = MakeCertificate("second");
+  auto kp = LoadPair(MakeCertificate("first"), absl::Hours(1));
   ASSERT_NE(kp, nullptr);
   EXPECT_EQ(Shown(*kp), "/CN=first");
   EXPECT_TRUE(kp->ReloadNow().ok());  // nothing changed
@@ -140,8 +106,8 @@ TEST_F(TlsFilesTest, ARenewalIsTakenAndABrokenOneKeepsThePairInUse) {
 }
 
 TEST_F(TlsFilesTest, AHandshakeAfterTheIntervalTakesTheRenewal) {
-  const PemPair b = MakePair("second");
-  auto kp = LoadPair(MakePair("first"), absl::Milliseconds(50));
+  const PemPair b = MakeCertificate("second");
+  auto kp = LoadPair(MakeCertificate("first"), absl::Milliseconds(50));
   ASSERT_NE(kp, nullptr);
   Put(cert_, b.cert);
   Put(key_, b.key);
@@ -150,7 +116,7 @@ TEST_F(TlsFilesTest, AHandshakeAfterTheIntervalTakesTheRenewal) {
 }
 
 TEST_F(TlsFilesTest, TheStagedCopyOnlyEverHoldsACheckedSetAndIsPrivate) {
-  const PemPair a = MakePair("first"), b = MakePair("second");
+  const PemPair a = MakeCertificate("first"), b = MakeCertificate("second");
   Put(cert_, a.cert);
   Put(key_, a.key);
   const std::string ca = (dir_ / "ca.pem").string();

@@ -78,8 +78,12 @@ struct Options {
   std::string address = "127.0.0.1:50051";
   std::string token;
   // PEM file of the CA that signed stewardd's certificate; empty = plain
-  // text (loopback or a private network only). Default: empty.
+  // text (loopback or a private network only). Default: empty. The file is
+  // read again every tls_refresh_seconds, so a CA rotation (replace the
+  // file, then stewardd's certificate) needs no restart of the game
+  // server: connections made after it trust the new file. Default: 60.
   std::string tls_ca_file;
+  int tls_refresh_seconds = 60;
 
   // Embedded mode: the RocksDB directory (created if missing). Default:
   // "steward-data".
