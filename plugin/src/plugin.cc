@@ -231,19 +231,30 @@ class PluginImpl final : public Plugin {
     } else {
       if (o_.token.empty()) return {StatusCode::kInvalidArgument, "remote mode needs Options.token"};
       std::shared_ptr<grpc::ChannelCredentials> creds = grpc::InsecureChannelCredentials();
+      if (o_.tls_ca_file.empty() && !(o_.tls_cert_file.empty() && o_.tls_key_file.empty())) {
+        return {StatusCode::kInvalidArgument, "a client certificate needs Options.tls_ca_file (TLS)"};
+      }
       if (!o_.tls_ca_file.empty()) {
         std::ifstream in(o_.tls_ca_file);
         if (!in) return {StatusCode::kInvalidArgument, "cannot read " + o_.tls_ca_file};
         if (o_.tls_refresh_seconds < 1) {
           return {StatusCode::kInvalidArgument, "Options.tls_refresh_seconds must be at least 1"};
         }
-        // gRPC re-reads the file on its own; the server's certificate is
-        // checked against it and against the address's host name.
+        const bool identity = !o_.tls_cert_file.empty();
+        if (identity != !o_.tls_key_file.empty()) {
+          return {StatusCode::kInvalidArgument, "Options.tls_cert_file and tls_key_file go together"};
+        }
+        for (const std::string* f : {&o_.tls_cert_file, &o_.tls_key_file}) {
+          if (!f->empty() && !std::ifstream(*f)) return {StatusCode::kInvalidArgument, "cannot read " + *f};
+        }
+        // gRPC re-reads the files on its own; the server's certificate is
+        // checked against the CA file and against the address's host name.
         namespace gx = grpc::experimental;
         gx::TlsChannelCredentialsOptions to;
         to.set_certificate_provider(std::make_shared<gx::FileWatcherCertificateProvider>(
-            o_.tls_ca_file, static_cast<unsigned>(o_.tls_refresh_seconds)));
+            o_.tls_key_file, o_.tls_cert_file, o_.tls_ca_file, static_cast<unsigned>(o_.tls_refresh_seconds)));
         to.watch_root_certs();
+        if (identity) to.watch_identity_key_cert_pairs();
         to.set_verify_server_certs(true);
         to.set_certificate_verifier(std::make_shared<gx::HostNameCertificateVerifier>());
         creds = gx::TlsCredentials(to);

@@ -313,86 +313,129 @@ TEST(PluginTest, RemoteModeSurvivesAStewarddRestart) {
   std::filesystem::remove_all(dir);
 }
 
+// A stewardd over TLS on a free port, with the game server token "tok-gs"
+// of realm eu1, restartable; its certificate files are in `dir`, written
+// with Put (renamed into place, as an operator should).
+struct TlsStewardd {
+  explicit TlsStewardd(const std::string& name) : dir(TempDir(name)) {
+    config.listen = "127.0.0.1:" + std::to_string(FreePort());
+    config.data_dir = (dir / "data").string();
+    config.tls.cert_file = (dir / "server.pem").string();
+    config.tls.key_file = (dir / "server.key").string();
+    PrincipalConfig gs;
+    gs.name = "gs";
+    gs.kind = PrincipalKind::kGameServer;
+    gs.realm = "eu1";
+    gs.token_sha256 = Sha256Hex("tok-gs");
+    config.principals = {gs};
+  }
+  ~TlsStewardd() {
+    Stop();
+    std::filesystem::remove_all(dir);
+  }
+  std::string Put(const std::string& name, const std::string& text) {
+    std::ofstream(dir / (name + ".new")) << text;
+    std::filesystem::rename(dir / (name + ".new"), dir / name);
+    return (dir / name).string();
+  }
+  void Serve(const test_certs::PemPair& cert) {
+    Put("server.pem", cert.cert);
+    Put("server.key", cert.key);
+    store = *storage::Store::Open({.path = config.data_dir});
+    auto s = StewardServer::Start(config, store.get());
+    ASSERT_TRUE(s.ok()) << s.status();
+    server = *std::move(s);
+  }
+  void Stop() {
+    server.reset();
+    store.reset();
+  }
+  // Remote-mode options for game server eu1-s9 trusting `ca_file`.
+  Options PluginOptions(const std::string& ca_file) const {
+    Options o;
+    o.realm_id = "eu1";
+    o.server_id = "eu1-s9";
+    o.address = config.listen;
+    o.token = "tok-gs";
+    o.tls_ca_file = ca_file;
+    o.tls_refresh_seconds = 1;
+    o.reconnect_max_ms = 300;
+    return o;
+  }
+
+  std::filesystem::path dir;
+  Config config;
+  std::unique_ptr<storage::Store> store;
+  std::unique_ptr<StewardServer> server;
+};
+
 // Over TLS, the plugin checks stewardd's certificate against its CA file
 // and the address's host name, and reads the file again while running: a
 // CA rotation (the game server's file replaced, then stewardd's
 // certificate) needs no restart of the game server.
 TEST(PluginTest, RemoteModeOverTlsFollowsACaRotationAndChecksTheHostName) {
   using test_certs::MakeCertificate;
-  auto dir = TempDir("tls");
-  auto put = [&](const std::string& name, const std::string& text) {
-    std::ofstream(dir / (name + ".new")) << text;
-    std::filesystem::rename(dir / (name + ".new"), dir / name);
-  };
+  TlsStewardd s("tls");
   const auto first = MakeCertificate("steward-1", "IP:127.0.0.1");
   const auto second = MakeCertificate("steward-2", "IP:127.0.0.1");
   const auto elsewhere = MakeCertificate("steward-3", "DNS:elsewhere.example");
-  put("server.pem", first.cert);
-  put("server.key", first.key);
-  put("trusted.pem", first.cert);  // the game server's CA file
-
-  const int port = FreePort();
-  Config config;
-  config.listen = "127.0.0.1:" + std::to_string(port);
-  config.data_dir = (dir / "data").string();
-  config.tls.cert_file = (dir / "server.pem").string();
-  config.tls.key_file = (dir / "server.key").string();
-  PrincipalConfig gs;
-  gs.name = "gs";
-  gs.kind = PrincipalKind::kGameServer;
-  gs.realm = "eu1";
-  gs.token_sha256 = Sha256Hex("tok-gs");
-  config.principals = {gs};
-  std::unique_ptr<storage::Store> store;
-  std::unique_ptr<StewardServer> server;
-  auto start = [&] {
-    store = *storage::Store::Open({.path = config.data_dir});
-    auto s = StewardServer::Start(config, store.get());
-    ASSERT_TRUE(s.ok()) << s.status();
-    server = *std::move(s);
-  };
-  auto stop = [&] {
-    server.reset();
-    store.reset();
-  };
-  start();
-  Options o;
-  o.realm_id = "eu1";
-  o.server_id = "eu1-s9";
-  o.address = config.listen;
-  o.token = "tok-gs";
-  o.tls_ca_file = (dir / "trusted.pem").string();
+  s.Serve(first);
+  Options o = s.PluginOptions(s.Put("trusted.pem", first.cert));  // the game server's CA file
   o.tls_refresh_seconds = 0;
   std::unique_ptr<Plugin> p;
   EXPECT_EQ(Plugin::Create(o, &p).code, StatusCode::kInvalidArgument);
   o.tls_refresh_seconds = 1;
-  o.reconnect_max_ms = 300;
   ASSERT_TRUE(Plugin::Create(o, &p).ok());
   ASSERT_TRUE(WaitUntil([&] { return p->GetStats().connected; }));
 
   // The rotation: the game server's file first, then stewardd's
   // certificate (here with a restart, so the plugin must reconnect).
-  put("trusted.pem", second.cert);
-  stop();
-  put("server.pem", second.cert);
-  put("server.key", second.key);
+  s.Put("trusted.pem", second.cert);
+  s.Stop();
   std::this_thread::sleep_for(std::chrono::milliseconds(1500));  // the plugin's next look at its file
-  start();
+  s.Serve(second);
   EXPECT_TRUE(WaitUntil([&] { return p->GetStats().connected; }, 15))
       << "the plugin did not reconnect trusting its renewed CA file";
 
   // A certificate its CA file trusts but for another host name: refused.
-  put("trusted.pem", elsewhere.cert);
-  stop();
-  put("server.pem", elsewhere.cert);
-  put("server.key", elsewhere.key);
+  s.Put("trusted.pem", elsewhere.cert);
+  s.Stop();
   std::this_thread::sleep_for(std::chrono::milliseconds(1500));
-  start();
+  s.Serve(elsewhere);
   EXPECT_FALSE(WaitUntil([&] { return p->GetStats().connected; }, 3))
       << "a certificate for elsewhere.example was accepted for 127.0.0.1";
   p.reset();
-  stop();
-  std::filesystem::remove_all(dir);
+}
+
+// A stewardd that requires client certificates takes a plugin that
+// presents one its client CA signed, and no other.
+TEST(PluginTest, RemoteModePresentsAClientCertificateForMutualTls) {
+  using test_certs::MakeCertificate;
+  TlsStewardd s("mtls");
+  const auto server = MakeCertificate("steward", "IP:127.0.0.1");
+  const auto client = MakeCertificate("eu1-s9");
+  s.config.tls.client_ca_file = s.Put("clients.pem", client.cert);
+  s.Serve(server);
+  Options o = s.PluginOptions(s.Put("trusted.pem", server.cert));
+  std::unique_ptr<Plugin> p;
+  o.tls_cert_file = s.Put("client.pem", client.cert);
+  Options no_ca = o;
+  no_ca.tls_ca_file.clear();
+  EXPECT_EQ(Plugin::Create(no_ca, &p).code, StatusCode::kInvalidArgument);
+  Options no_key = o;
+  EXPECT_EQ(Plugin::Create(no_key, &p).code, StatusCode::kInvalidArgument);  // a certificate without its key
+
+  Options anonymous = o;
+  anonymous.tls_cert_file.clear();
+  ASSERT_TRUE(Plugin::Create(anonymous, &p).ok());
+  EXPECT_FALSE(WaitUntil([&] { return p->GetStats().connected; }, 3))
+      << "a plugin without a client certificate got through";
+  p.reset();
+
+  o.tls_key_file = s.Put("client.key", client.key);
+  ASSERT_TRUE(Plugin::Create(o, &p).ok());
+  EXPECT_TRUE(WaitUntil([&] { return p->GetStats().connected; }));
+  p.reset();
 }
 
 // The cache keeps within its bound by dropping players with nothing in

@@ -84,6 +84,13 @@ struct Options {
   // server: connections made after it trust the new file. Default: 60.
   std::string tls_ca_file;
   int tls_refresh_seconds = 60;
+  // For a stewardd that requires client certificates (its tls.client_ca_file):
+  // this game server's certificate chain and private key, PEM files, read
+  // again like the CA file (rename the new key into place first; a
+  // handshake between the two renames fails and is retried). Both or
+  // neither. Default: empty.
+  std::string tls_cert_file;
+  std::string tls_key_file;
 
   // Embedded mode: the RocksDB directory (created if missing). Default:
   // "steward-data".
