@@ -30,6 +30,11 @@ void Copy(const std::string& from, char* to, size_t len) {
 extern "C" {
 
 int steward_create(const steward_options* o, steward_plugin** out, char* err, size_t err_len) {
+  return steward_create_tls(o, nullptr, out, err, err_len);
+}
+
+int steward_create_tls(const steward_options* o, const steward_tls_options* tls, steward_plugin** out, char* err,
+                       size_t err_len) {
   if (out == nullptr || o == nullptr) {
     Copy("options and out are required", err, err_len);
     return static_cast<int>(steward::StatusCode::kInvalidArgument);
@@ -49,6 +54,11 @@ int steward_create(const steward_options* o, steward_plugin** out, char* err, si
     opt.config_file = Str(o->config_file);
     if (o->event_buffer != 0) opt.event_buffer = o->event_buffer;
     if (o->flush_interval_ms != 0) opt.flush_interval_ms = o->flush_interval_ms;
+    if (tls != nullptr) {
+      opt.tls_cert_file = Str(tls->cert_file);
+      opt.tls_key_file = Str(tls->key_file);
+      if (tls->refresh_seconds != 0) opt.tls_refresh_seconds = tls->refresh_seconds;
+    }
     auto* p = new steward_plugin;
     steward::Status s = steward::Plugin::Create(opt, &p->impl);
     if (!s.ok()) {

@@ -53,6 +53,19 @@ int main(int argc, char** argv) {
   bad.realm_id = NULL;
   CHECK(steward_create(&bad, &p, err, sizeof err) == 3 && p == NULL, "missing realm not refused");
   CHECK(strstr(err, "realm_id") != NULL, "error does not name the option");
+  /* TLS settings reach the plugin: a client certificate without TLS. */
+  steward_options remote;
+  memset(&remote, 0, sizeof remote);
+  remote.realm_id = "eu1";
+  remote.server_id = "eu1-c";
+  remote.token = "t";
+  steward_tls_options tls;
+  memset(&tls, 0, sizeof tls);
+  tls.cert_file = "client.pem";
+  tls.key_file = "client.key";
+  CHECK(steward_create_tls(&remote, &tls, &p, err, sizeof err) == 3 && p == NULL,
+        "a client certificate without a CA file not refused");
+  CHECK(strstr(err, "tls_ca_file") != NULL, "error does not name the missing CA file");
 
   int rc = steward_create(&o, &p, err, sizeof err);
   if (rc != 0) {

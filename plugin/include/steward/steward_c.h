@@ -92,6 +92,18 @@ typedef struct {
 
 /* Creates a plugin; on failure *out stays NULL and err holds why. */
 int steward_create(const steward_options* options, steward_plugin** out, char* err, size_t err_len);
+
+/* TLS settings added after steward_options, which keeps its layout.
+ * Zero-initialise; NULL and 0 take the defaults of steward/plugin.h. */
+typedef struct {
+  const char* cert_file; /* this game server's certificate, for a stewardd requiring mTLS */
+  const char* key_file;  /* its private key; with cert_file */
+  int refresh_seconds;   /* how often the CA, certificate and key files are re-read */
+} steward_tls_options;
+
+/* steward_create with TLS settings; tls may be NULL (= steward_create). */
+int steward_create_tls(const steward_options* options, const steward_tls_options* tls, steward_plugin** out,
+                       char* err, size_t err_len);
 void steward_destroy(steward_plugin* p);
 
 /* reason (may be NULL) receives the text shown to the player. */
