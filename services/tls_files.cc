@@ -113,6 +113,20 @@ std::string Describe(X509* cert) {
   return absl::StrCat(subject, " (issuer ", issuer, ", expires ", expires, ")");
 }
 
+// A CA file's text, once it is seen to hold at least one PEM certificate.
+absl::StatusOr<std::string> ReadCa(const std::string& path, absl::string_view what) {
+  auto text = ReadText(path, what);
+  if (!text.ok()) return text.status();
+  BioPtr in = MemoryBio(*text);
+  X509* first = PEM_read_bio_X509(in.get(), nullptr, nullptr, nullptr);
+  if (first == nullptr) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(what, " file ", path, " holds no PEM certificate: ", OpenSslError()));
+  }
+  X509_free(first);
+  return text;
+}
+
 absl::StatusOr<std::unique_ptr<Parsed>> ReadSet(const TlsFiles& f) {
   ERR_clear_error();
   auto p = std::make_unique<Parsed>();
@@ -149,16 +163,9 @@ absl::StatusOr<std::unique_ptr<Parsed>> ReadSet(const TlsFiles& f) {
                                                    " is not the key of the certificate in ", f.cert_file));
   }
   if (!f.ca_file.empty()) {
-    auto ca = ReadText(f.ca_file, "TLS client CA");
+    auto ca = ReadCa(f.ca_file, "TLS client CA");
     if (!ca.ok()) return ca.status();
     p->pem.ca = *std::move(ca);
-    BioPtr in = MemoryBio(p->pem.ca);
-    X509* first = PEM_read_bio_X509(in.get(), nullptr, nullptr, nullptr);
-    if (first == nullptr) {
-      return absl::InvalidArgumentError(absl::StrCat("TLS client CA file ", f.ca_file,
-                                                     " holds no PEM certificate: ", OpenSslError()));
-    }
-    X509_free(first);
   }
   p->subject = Describe(p->leaf);
   struct tm expires = {};
@@ -169,6 +176,8 @@ absl::StatusOr<std::unique_ptr<Parsed>> ReadSet(const TlsFiles& f) {
 }  // namespace
 
 absl::Status CheckTlsFiles(const TlsFiles& files) { return ReadSet(files).status(); }
+
+absl::Status CheckCaFile(const std::string& path) { return ReadCa(path, "TLS CA").status(); }
 
 // ------------------------------------------------------ ReloadingCertificate
 

@@ -34,6 +34,8 @@ struct TlsFiles {
 // for a file that is missing or holds no PEM, or a key of another
 // certificate.
 absl::Status CheckTlsFiles(const TlsFiles& files);
+// The same for a CA file alone: readable, with at least one certificate.
+absl::Status CheckCaFile(const std::string& path);
 
 class ReloadingCertificate {
  public:

@@ -17,7 +17,6 @@
 #include <chrono>
 #include <condition_variable>
 #include <deque>
-#include <fstream>
 #include <mutex>
 #include <random>
 #include <thread>
@@ -34,6 +33,7 @@
 #include "services/event_batch.h"
 #include "services/event_stream.h"
 #include "services/server.h"
+#include "services/tls_files.h"
 #include "steward/v1/events.grpc.pb.h"
 #include "steward/v1/gameserver.grpc.pb.h"
 #include "steward/v1/moderation.grpc.pb.h"
@@ -235,8 +235,9 @@ class PluginImpl final : public Plugin {
         return {StatusCode::kInvalidArgument, "a client certificate needs Options.tls_ca_file (TLS)"};
       }
       if (!o_.tls_ca_file.empty()) {
-        std::ifstream in(o_.tls_ca_file);
-        if (!in) return {StatusCode::kInvalidArgument, "cannot read " + o_.tls_ca_file};
+        if (absl::Status s = CheckCaFile(o_.tls_ca_file); !s.ok()) {
+          return {StatusCode::kInvalidArgument, std::string(s.message())};
+        }
         if (o_.tls_refresh_seconds < 1) {
           return {StatusCode::kInvalidArgument, "Options.tls_refresh_seconds must be at least 1"};
         }
@@ -244,8 +245,10 @@ class PluginImpl final : public Plugin {
         if (identity != !o_.tls_key_file.empty()) {
           return {StatusCode::kInvalidArgument, "Options.tls_cert_file and tls_key_file go together"};
         }
-        for (const std::string* f : {&o_.tls_cert_file, &o_.tls_key_file}) {
-          if (!f->empty() && !std::ifstream(*f)) return {StatusCode::kInvalidArgument, "cannot read " + *f};
+        if (identity) {
+          if (absl::Status s = CheckTlsFiles({o_.tls_cert_file, o_.tls_key_file, ""}); !s.ok()) {
+            return {StatusCode::kInvalidArgument, std::string(s.message())};
+          }
         }
         // gRPC re-reads the files on its own; the server's certificate is
         // checked against the CA file and against the address's host name.

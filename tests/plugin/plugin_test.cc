@@ -424,6 +424,16 @@ TEST(PluginTest, RemoteModePresentsAClientCertificateForMutualTls) {
   EXPECT_EQ(Plugin::Create(no_ca, &p).code, StatusCode::kInvalidArgument);
   Options no_key = o;
   EXPECT_EQ(Plugin::Create(no_key, &p).code, StatusCode::kInvalidArgument);  // a certificate without its key
+  Options wrong_key = o;
+  wrong_key.tls_key_file = s.Put("server-copy.key", server.key);
+  Status st = Plugin::Create(wrong_key, &p);
+  EXPECT_EQ(st.code, StatusCode::kInvalidArgument);
+  EXPECT_NE(st.message.find("is not the key of the certificate"), std::string::npos) << st.message;
+  Options junk_ca = o;
+  junk_ca.tls_ca_file = s.Put("junk.pem", "not a certificate");
+  st = Plugin::Create(junk_ca, &p);
+  EXPECT_EQ(st.code, StatusCode::kInvalidArgument);
+  EXPECT_NE(st.message.find("holds no PEM certificate"), std::string::npos) << st.message;
 
   Options anonymous = o;
   anonymous.tls_cert_file.clear();
