@@ -78,11 +78,11 @@ struct Options {
   std::string address = "127.0.0.1:50051";
   std::string token;
   // PEM file of the CA that signed stewardd's certificate; empty = plain
-  // text (loopback or a private network only). Default: empty. The file is
-  // read again every tls_refresh_seconds, so a CA rotation (replace the
-  // file, then stewardd's certificate) needs no restart of the game
-  // server: connections made after it trust the new file. Default: 60.
+  // text (loopback or a private network only). Default: empty.
   std::string tls_ca_file;
+  // How often the TLS files are read again: a CA rotation (replace the CA
+  // file, then stewardd's certificate) needs no restart of the game
+  // server, as connections made after it trust the new file. Default: 60.
   int tls_refresh_seconds = 60;
   // For a stewardd that requires client certificates (its tls.client_ca_file):
   // this game server's certificate chain and private key, PEM files, read
