@@ -81,8 +81,10 @@ echo
 echo "== Moderation over gRPC: CheckPlayer at 50% of saturation; ban -> directive to a connected server"
 mod="$BUILD/tests/bench/moderation_load"
 for ch in 2 4; do  # two game servers' connections, then four
-  "$mod" --addr "$ADDR" --gs-token "$GS_TOKEN" --gm-token "$ADMIN_TOKEN" check \
-    --seconds "${BENCH_SECONDS:-10}" --channels "$ch"
+  out=$("$mod" --addr "$ADDR" --gs-token "$GS_TOKEN" --gm-token "$ADMIN_TOKEN" check \
+    --seconds "${BENCH_SECONDS:-10}" --channels "$ch")
+  echo "$out"
+  if [ "$ch" = 2 ]; then rate2=$(sed -n 's/.*of saturation (\([0-9]*\) calls\/s.*/\1/p' <<< "$out"); fi
 done
 echo "-- the floor: the same load against grpc_floor, a server with stewardd's transport settings that"
 echo "   answers CheckPlayer at once and does no work (what the gRPC stack and this machine cost by themselves)"
@@ -92,6 +94,11 @@ for ch in 2 4; do
   "$mod" --addr "127.0.0.1:$floor_port" --gs-token x --gm-token x check \
     --seconds "${BENCH_SECONDS:-10}" --channels "$ch" | grep -v "^seeded"
 done
+if [ -n "${rate2:-}" ]; then
+  echo "-- the floor at stewardd's own 50% rate over 2 connections (the same load, like for like)"
+  "$mod" --addr "127.0.0.1:$floor_port" --gs-token x --gm-token x check \
+    --seconds "${BENCH_SECONDS:-10}" --channels 2 --rate "$rate2" | grep -v "^seeded"
+fi
 kill "$floor"
 wait "$floor" 2>/dev/null || true
 "$mod" --addr "$ADDR" --gs-token "$GS_TOKEN" --gm-token "$ADMIN_TOKEN" directive --bans 1000
