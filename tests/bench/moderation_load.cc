@@ -113,31 +113,41 @@ v1::CheckPlayerRequest CheckReq(const Options& o, uint64_t n) {
 struct CheckDriver {
   std::unique_ptr<v1::ModerationService::Stub> stub;
   grpc::CompletionQueue cq;
-  std::vector<double> lat;  // open loop, ms from each call's intended send time
   uint64_t ok = 0, errors = 0;
-  std::vector<double> lags;  // open loop, ms from each call's due time to its send
+  // Open loop, one entry per call in send order: when it was due, its
+  // latency from then (ms; negative if it failed) and how late the sender
+  // sent it (ms). The sender and the reaper write different fields.
+  struct Timing {
+    Clock::time_point due;
+    double lat = -1, lag = 0;
+  };
+  std::vector<Timing> timings;
 
   struct Call {
     grpc::ClientContext ctx;
     v1::PlayerStatus resp;
     grpc::Status status;
     Clock::time_point scheduled;
+    Timing* timing = nullptr;  // open loop only
     std::unique_ptr<grpc::ClientAsyncResponseReader<v1::PlayerStatus>> reader;
   };
 
-  void Send(const Options& o, uint64_t n, Clock::time_point scheduled) {
+  void Send(const Options& o, uint64_t n, Clock::time_point scheduled, Timing* timing = nullptr) {
     auto* c = new Call;
     c->ctx.AddMetadata("authorization", "Bearer " + o.gs_token);
     c->scheduled = scheduled;
+    c->timing = timing;
     c->reader = stub->PrepareAsyncCheckPlayer(&c->ctx, CheckReq(o, n), &cq);
     c->reader->StartCall();
     c->reader->Finish(&c->resp, &c->status, c);
   }
   // Accounts for one finished call (latency only for open-loop calls).
-  void Reap(Call* c, bool timed) {
+  void Reap(Call* c) {
     if (c->status.ok()) {
       ++ok;
-      if (timed) lat.push_back(std::chrono::duration<double, std::milli>(Clock::now() - c->scheduled).count());
+      if (c->timing != nullptr) {
+        c->timing->lat = std::chrono::duration<double, std::milli>(Clock::now() - c->scheduled).count();
+      }
     } else {
       ++errors;
     }
@@ -152,7 +162,7 @@ struct CheckDriver {
     void* tag;
     bool got;
     while (pending > 0 && cq.Next(&tag, &got)) {
-      Reap(static_cast<Call*>(tag), false);
+      Reap(static_cast<Call*>(tag));
       --pending;
       if (Clock::now() < end) {
         Send(o, n, Clock::now());
@@ -171,25 +181,64 @@ struct CheckDriver {
   // server.) What lag remains is the sender waiting for a CPU.
   void Open(const Options& o, uint64_t calls, Clock::time_point start, Clock::duration interval,
             uint64_t first, uint64_t step) {
-    lat.reserve(calls);
-    lags.reserve(calls);
+    timings.assign(calls, Timing{});
     std::thread reaper([&] {
       void* tag;
       bool got;
       for (uint64_t done = 0; done < calls && cq.Next(&tag, &got); ++done) {
-        Reap(static_cast<Call*>(tag), true);
+        Reap(static_cast<Call*>(tag));
       }
     });
     prctl(PR_SET_TIMERSLACK, 1UL, 0, 0, 0);  // wake when due, not up to 50 µs later
     for (uint64_t sent = 0; sent < calls; ++sent) {
       auto due = start + interval * static_cast<int64_t>(sent);
       std::this_thread::sleep_until(due);
-      lags.push_back(std::chrono::duration<double, std::milli>(Clock::now() - due).count());
-      Send(o, (first + sent * step) * 7919, due);
+      Timing& t = timings[sent];
+      t.due = due;
+      t.lag = std::chrono::duration<double, std::milli>(Clock::now() - due).count();
+      Send(o, (first + sent * step) * 7919, due, &t);
     }
     reaper.join();
   }
 };
+
+// How the calls over 2 ms are spread in time. A tail made of bursts, in
+// which nearly every call of a few milliseconds is late although it left
+// the generator on time, is the process or the machine stalling, not the
+// calls' own work; slow calls scattered one by one would be the work.
+void SlowBursts(std::vector<CheckDriver::Timing> calls) {
+  constexpr double kSlowMs = 2.0;
+  constexpr auto kGap = std::chrono::milliseconds(5);  // slow calls this close are one burst
+  std::sort(calls.begin(), calls.end(), [](const auto& a, const auto& b) { return a.due < b.due; });
+  struct Burst {
+    Clock::time_point first, last;
+    int calls = 0;
+    double worst = 0, lag_sum = 0;
+  };
+  std::vector<Burst> bursts;
+  size_t slow = 0;
+  for (const auto& c : calls) {
+    if (c.lat <= kSlowMs) continue;
+    ++slow;
+    if (bursts.empty() || c.due - bursts.back().last > kGap) bursts.push_back({c.due, c.due});
+    Burst& b = bursts.back();
+    b.last = c.due;
+    ++b.calls;
+    b.worst = std::max(b.worst, c.lat);
+    b.lag_sum += c.lag;
+  }
+  size_t in_big = 0;
+  for (const auto& b : bursts) in_big += b.calls >= 20 ? b.calls : 0;
+  std::printf("  calls over %.0f ms: %zu of %zu, in %zu bursts; %zu of them in bursts of 20 or more calls\n",
+              kSlowMs, slow, calls.size(), bursts.size(), in_big);
+  std::sort(bursts.begin(), bursts.end(), [](const Burst& a, const Burst& b) { return a.calls > b.calls; });
+  for (size_t i = 0; i < bursts.size() && i < 3; ++i) {
+    const Burst& b = bursts[i];
+    std::printf("    burst of %d calls due over %.1f ms: worst %.2f ms, sender lag mean %.2f ms\n", b.calls,
+                std::chrono::duration<double, std::milli>(b.last - b.first).count(), b.worst,
+                b.lag_sum / b.calls);
+  }
+}
 
 int RunCheck(const Options& o) {
   // One connection per game server, each with its own driver thread.
@@ -240,12 +289,15 @@ int RunCheck(const Options& o) {
   run_all(channels, [&](CheckDriver& d, int i) {
     d.Open(o, per_driver, start + interval * i / channels, interval, i, channels);
   });
-  std::vector<double> lat, lags;
+  std::vector<CheckDriver::Timing> all;
   for (auto& d : drivers) {
-    lat.insert(lat.end(), d->lat.begin(), d->lat.end());
-    lags.insert(lags.end(), d->lags.begin(), d->lags.end());
+    for (const auto& t : d->timings) {
+      if (t.lat >= 0) all.push_back(t);
+    }
     errors += d->errors;
   }
+  std::vector<double> lat, lags;
+  for (const auto& t : all) lat.push_back(t.lat), lags.push_back(t.lag);
   if (o.rate > 0) {
     std::printf("CheckPlayer open loop at a fixed %.0f calls/s over %d connection(s):\n", rate, channels);
   } else {
@@ -254,6 +306,7 @@ int RunCheck(const Options& o) {
   }
   Percentiles("  latency", lat);
   Percentiles("  sender lag", lags);
+  SlowBursts(std::move(all));
   return errors == 0 ? 0 : 1;
 }
 
