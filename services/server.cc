@@ -285,7 +285,7 @@ absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> MakeCredentials(
   }
   auto files = StagedTlsFiles::Start({tls.cert_file, tls.key_file, tls.client_ca_file},
                                      (std::filesystem::path(data_dir) / "tls-in-use").string(),
-                                     absl::Seconds(tls.refresh_seconds));
+                                     absl::Seconds(tls.refresh_seconds), "the gRPC port");
   if (!files.ok()) return files.status();
   *staged = *std::move(files);
   const TlsFiles& copy = (*staged)->staged();

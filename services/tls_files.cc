@@ -284,6 +284,7 @@ ReloadingCertificate::Pem ReloadingCertificate::pem() const {
 struct StagedTlsFiles::Rep {
   std::unique_ptr<ReloadingCertificate> source;
   std::string dir;
+  std::string whose;  // for log lines
   TlsFiles staged;
   absl::Mutex mu;  // one check at a time
   uint64_t written ABSL_GUARDED_BY(mu) = 0;
@@ -339,13 +340,15 @@ absl::Status StagedTlsFiles::Rep::Write(const ReloadingCertificate::Pem& pem) {
 }
 
 absl::StatusOr<std::unique_ptr<StagedTlsFiles>> StagedTlsFiles::Start(TlsFiles files, std::string dir,
-                                                                       absl::Duration check_every) {
+                                                                       absl::Duration check_every,
+                                                                       std::string whose) {
   const bool has_ca = !files.ca_file.empty();
   auto source = ReloadingCertificate::Load(std::move(files), check_every);
   if (!source.ok()) return source.status();
   auto rep = std::make_unique<Rep>();
   rep->source = *std::move(source);
   rep->dir = std::move(dir);
+  rep->whose = std::move(whose);
   std::error_code ec;
   fs::remove_all(rep->dir, ec);
   fs::create_directories(rep->dir, ec);
@@ -380,13 +383,13 @@ absl::Status StagedTlsFiles::CheckNow() {
   bool first = false;
   absl::Status s = rep_->source->ReloadNow(&first);
   if (!s.ok()) {
-    if (first) LogWarning("TLS certificate of the gRPC port not renewed: ", s.message());
+    if (first) LogWarning("TLS certificate of ", rep_->whose, " not renewed: ", s.message());
     return s;
   }
   ReloadingCertificate::Pem pem = rep_->source->pem();
   if (pem.generation == rep_->written) return absl::OkStatus();
   s = rep_->Write(pem);
-  if (!s.ok()) LogError("TLS certificate of the gRPC port not renewed: ", s.message());
+  if (!s.ok()) LogError("TLS certificate of ", rep_->whose, " not renewed: ", s.message());
   return s;
 }
 

@@ -88,9 +88,11 @@ class StagedTlsFiles {
  public:
   // Loads `files`, writes the first copy under `dir` (created, mode 0700;
   // whatever was there is removed) and checks for renewals every
-  // `check_every`.
+  // `check_every`. `whose` names the certificate in log lines, e.g. "the
+  // gRPC port".
   static absl::StatusOr<std::unique_ptr<StagedTlsFiles>> Start(TlsFiles files, std::string dir,
-                                                               absl::Duration check_every);
+                                                               absl::Duration check_every,
+                                                               std::string whose);
   StagedTlsFiles(const StagedTlsFiles&) = delete;
   StagedTlsFiles& operator=(const StagedTlsFiles&) = delete;
   ~StagedTlsFiles();  // stops checking; the copy stays until the next Start

@@ -14,9 +14,13 @@
 #include <grpcpp/security/tls_credentials_options.h>
 
 #include <atomic>
+#include <cerrno>
 #include <chrono>
 #include <condition_variable>
+#include <cstdlib>
+#include <cstring>
 #include <deque>
+#include <filesystem>
 #include <mutex>
 #include <random>
 #include <thread>
@@ -188,6 +192,39 @@ class PluginImpl final : public Plugin {
     if (server_ != nullptr) server_->Shutdown(absl::Seconds(2));
     server_.reset();
     store_.reset();
+    servers_.reset();
+    moderation_.reset();
+    tickets_.reset();
+    reports_.reset();
+    channel_.reset();
+    staged_.reset();
+    if (!stage_root_.empty()) {
+      std::error_code ec;
+      std::filesystem::remove_all(stage_root_, ec);
+    }
+  }
+
+  // Copies the client certificate, key and CA file into a private
+  // directory (0700, under TMPDIR) and points *files at the copy.
+  Status StageClientCertificate(TlsFiles* files) {
+    std::error_code ec;
+    const std::filesystem::path tmp = std::filesystem::temp_directory_path(ec);
+    std::string root = (tmp / "steward-tls-XXXXXX").string();
+    if (ec || ::mkdtemp(root.data()) == nullptr) {
+      return {StatusCode::kFailedPrecondition,
+              absl::StrCat("cannot create a private directory for the TLS files in ", tmp.string(),
+                           " (TMPDIR): ", ec ? ec.message() : std::strerror(errno))};
+    }
+    stage_root_ = root;
+    auto staged = StagedTlsFiles::Start(*files, (std::filesystem::path(root) / "copy").string(),
+                                        absl::Seconds(o_.tls_refresh_seconds),
+                                        "game server " + o_.server_id + "'s client");
+    if (!staged.ok()) {
+      return {static_cast<StatusCode>(staged.status().code()), std::string(staged.status().message())};
+    }
+    staged_ = *std::move(staged);
+    *files = staged_->staged();
+    return {};
   }
 
   Status Start() {
@@ -245,17 +282,25 @@ class PluginImpl final : public Plugin {
         if (identity != !o_.tls_key_file.empty()) {
           return {StatusCode::kInvalidArgument, "Options.tls_cert_file and tls_key_file go together"};
         }
+        TlsFiles watched{o_.tls_cert_file, o_.tls_key_file, o_.tls_ca_file};
+        unsigned every = static_cast<unsigned>(o_.tls_refresh_seconds);
         if (identity) {
           if (absl::Status s = CheckTlsFiles({o_.tls_cert_file, o_.tls_key_file, ""}); !s.ok()) {
             return {StatusCode::kInvalidArgument, std::string(s.message())};
           }
+          // gRPC's watcher takes whatever the files hold when it looks, and
+          // a new certificate beside the old key would fail every handshake
+          // until the key came too. So it watches a checked copy that is
+          // switched whole (tls_files.h), in a directory of our own.
+          if (Status st = StageClientCertificate(&watched); !st.ok()) return st;
+          every = 1;  // the copy changes only after a check
         }
-        // gRPC re-reads the files on its own; the server's certificate is
-        // checked against the CA file and against the address's host name.
+        // The server's certificate is checked against the CA file and
+        // against the address's host name.
         namespace gx = grpc::experimental;
         gx::TlsChannelCredentialsOptions to;
         to.set_certificate_provider(std::make_shared<gx::FileWatcherCertificateProvider>(
-            o_.tls_key_file, o_.tls_cert_file, o_.tls_ca_file, static_cast<unsigned>(o_.tls_refresh_seconds)));
+            watched.key_file, watched.cert_file, watched.ca_file, every));
         to.watch_root_certs();
         if (identity) to.watch_identity_key_cert_pairs();
         to.set_verify_server_certs(true);
@@ -940,6 +985,9 @@ class PluginImpl final : public Plugin {
   std::unique_ptr<storage::Store> store_;
   std::unique_ptr<StewardServer> server_;
   std::shared_ptr<grpc::Channel> channel_;
+  // Remote mode with a client certificate: the checked copy gRPC watches.
+  std::unique_ptr<StagedTlsFiles> staged_;
+  std::string stage_root_;
   std::unique_ptr<v1::GameServerService::Stub> servers_;
   std::unique_ptr<v1::ModerationService::Stub> moderation_;
   std::unique_ptr<v1::TicketService::Stub> tickets_;

@@ -11,6 +11,7 @@
 #include <filesystem>
 #include <fstream>
 #include <functional>
+#include <iterator>
 #include <map>
 #include <thread>
 
@@ -446,6 +447,58 @@ TEST(PluginTest, RemoteModePresentsAClientCertificateForMutualTls) {
   ASSERT_TRUE(Plugin::Create(o, &p).ok());
   EXPECT_TRUE(WaitUntil([&] { return p->GetStats().connected; }));
   p.reset();
+}
+
+// A client certificate renewed file by file: the new certificate beside
+// the old key is not taken (the pair in use keeps connecting), and the
+// matching key completes the renewal. The plugin's checked copy is private
+// and goes with it.
+TEST(PluginTest, RemoteModeTakesARenewedClientCertificateOnlyAsAMatchingPair) {
+  using test_certs::MakeCertificate;
+  TlsStewardd s("mtls-renew");
+  const auto server = MakeCertificate("steward", "IP:127.0.0.1");
+  const auto first = MakeCertificate("eu1-s9");
+  const auto second = MakeCertificate("eu1-s9-renewed");
+  s.config.tls.client_ca_file = s.Put("clients.pem", first.cert + second.cert);
+  s.Serve(server);
+  Options o = s.PluginOptions(s.Put("trusted.pem", server.cert));
+  o.tls_cert_file = s.Put("client.pem", first.cert);
+  o.tls_key_file = s.Put("client.key", first.key);
+  std::unique_ptr<Plugin> p;
+  ASSERT_TRUE(Plugin::Create(o, &p).ok());
+  ASSERT_TRUE(WaitUntil([&] { return p->GetStats().connected; }));
+  // The copy: the one private directory of the system's temporary
+  // directory that holds this certificate.
+  std::filesystem::path copy;
+  for (const auto& e : std::filesystem::directory_iterator(std::filesystem::temp_directory_path())) {
+    if (e.path().filename().string().rfind("steward-tls-", 0) != 0) continue;
+    std::ifstream in(e.path() / "copy" / "current" / "cert.pem");
+    std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    if (text == first.cert) copy = e.path();
+  }
+  ASSERT_FALSE(copy.empty()) << "no private copy of the client certificate";
+  EXPECT_EQ(std::filesystem::status(copy).permissions() & std::filesystem::perms::all,
+            std::filesystem::perms::owner_all);
+
+  // Half a renewal; a restart of stewardd makes the plugin handshake anew.
+  s.Put("client.pem", second.cert);
+  s.Stop();
+  std::this_thread::sleep_for(std::chrono::milliseconds(2500));  // two looks at the files
+  s.Serve(server);
+  EXPECT_TRUE(WaitUntil([&] { return p->GetStats().connected; }, 15))
+      << "a new certificate beside the old key broke the plugin's handshakes";
+
+  // The key follows. stewardd now trusts only the second certificate, so
+  // connecting shows the renewed pair is the one in use.
+  s.Put("client.key", second.key);
+  s.Stop();
+  std::this_thread::sleep_for(std::chrono::milliseconds(2500));
+  s.config.tls.client_ca_file = s.Put("clients.pem", second.cert);
+  s.Serve(server);
+  EXPECT_TRUE(WaitUntil([&] { return p->GetStats().connected; }, 15))
+      << "the renewed pair was not taken";
+  p.reset();
+  EXPECT_FALSE(std::filesystem::exists(copy)) << "the private copy outlived the plugin";
 }
 
 // The cache keeps within its bound by dropping players with nothing in

@@ -121,7 +121,7 @@ TEST_F(TlsFilesTest, TheStagedCopyOnlyEverHoldsACheckedSetAndIsPrivate) {
   Put(key_, a.key);
   const std::string ca = (dir_ / "ca.pem").string();
   Put(ca, a.cert);
-  auto staged = StagedTlsFiles::Start({cert_, key_, ca}, (dir_ / "copy").string(), absl::Hours(1));
+  auto staged = StagedTlsFiles::Start({cert_, key_, ca}, (dir_ / "copy").string(), absl::Hours(1), "the test");
   ASSERT_TRUE(staged.ok()) << staged.status();
   const TlsFiles copy = (*staged)->staged();
   auto text = [](const std::string& path) {

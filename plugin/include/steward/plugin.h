@@ -86,9 +86,11 @@ struct Options {
   int tls_refresh_seconds = 60;
   // For a stewardd that requires client certificates (its tls.client_ca_file):
   // this game server's certificate chain and private key, PEM files, read
-  // again like the CA file (rename the new key into place first; a
-  // handshake between the two renames fails and is retried). Both or
-  // neither. Default: empty.
+  // again like the CA file. A renewal is taken once the two files hold a
+  // matching pair; until then the pair in use stays, so they can be
+  // replaced one after the other. The plugin works from a checked copy in
+  // a private directory under TMPDIR (or /tmp), removed when it is
+  // destroyed. Both or neither. Default: empty.
   std::string tls_cert_file;
   std::string tls_key_file;
 
