@@ -12,7 +12,7 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 start_floor() {
   "$BUILD/tests/bench/grpc_floor" --listen 127.0.0.1:0 > "$TMP/floor.out" &
   floor=$!
-  for _ in $(seq 1 100); do grep "listening on" "$TMP/floor.out" >/dev/null && break; sleep 0.1; done
+  retry 100 0.1 grep -q "listening on" "$TMP/floor.out" || true
   floor_port=$(sed -n 's/^listening on //p' "$TMP/floor.out")
   [ -n "$floor_port" ] || fail "grpc_floor did not start"
 }

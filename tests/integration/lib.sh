@@ -38,6 +38,18 @@ TOML
 
 fail() { echo "FAIL: $*" >&2; exit 1; }
 
+# retry TRIES SECONDS COMMAND...: runs COMMAND until it succeeds, at most
+# TRIES times, SECONDS apart; fails if it never did.
+retry() {
+  local tries=$1 pause=$2 i
+  shift 2
+  for ((i = 1; i <= tries; i++)); do
+    "$@" && return 0
+    [ "$i" -lt "$tries" ] && sleep "$pause"
+  done
+  return 1
+}
+
 # start_stewardd [extra flags...]: starts it on a free port, sets PID/ADDR
 # and LOG (its log file).
 start_stewardd() {

@@ -32,7 +32,7 @@ cat > "$TMP/chat.json" <<'JSON'
  {"type": "chat", "playerId": "p-9", "text": "cheap  GOLD, fast"}]}
 JSON
 gs events publish --file "$TMP/chat.json" | grep "3 accepted" >/dev/null || fail "events not accepted"
-for _ in $(seq 1 50); do grep -q "gold sellers" "$TMP/watch.out" && break; sleep 0.1; done
+retry 50 0.1 grep -q "gold sellers" "$TMP/watch.out" || true
 kill "$WATCH" 2>/dev/null || true
 grep -q "player=p-9" "$TMP/watch.out" || { cat "$TMP/watch.out" >&2; fail "alert not watched"; }
 grep -q "PAGE" "$TMP/watch.out" || fail "page flag not shown"

@@ -12,11 +12,9 @@ metrics_port
 scrape() { curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $1" "http://127.0.0.1:$MPORT/metrics"; }
 [ "$(scrape "$OLD_SCRAPE")" = 200 ] || fail "the metrics token was refused before the reload"
 ctl() { "$CTL" --addr "$ADDR" --timeout 5 --token "$@"; }
+logged() { [ "$(cat "$TMP"/stewardd.*.log | grep -c "$1")" -ge "$2" ]; }
 wait_log() {
-  for _ in $(seq 1 50); do
-    [ "$(cat "$TMP"/stewardd.*.log | grep -c "$1")" -ge "$2" ] && return 0
-    sleep 0.1
-  done
+  retry 50 0.1 logged "$1" "$2" && return 0
   cat "$TMP"/stewardd.*.log >&2
   fail "stewardd did not log '$1' ($2 times)"
 }

@@ -64,18 +64,13 @@ ctl_ca ca.pem "$ADMIN_TOKEN" alerts watch > watch.out 2>&1 &
 WATCH=$!
 sleep 0.5
 renew renewed.pem renewed.key
-ok=""
-for _ in $(seq 1 50); do
-  if grpc_with_ca ca2.pem; then ok=1; break; fi
-  sleep 0.2
-done
-[ -n "$ok" ] || fail "the gRPC port did not take the renewed certificate within 10 s"
+retry 50 0.2 grpc_with_ca ca2.pem || fail "the gRPC port did not take the renewed certificate within 10 s"
 grpc_with_ca ca.pem && fail "the gRPC port still showed the old certificate after the renewal"
 printf '%s' '{"realmId": "eu1", "serverId": "eu1-s1", "events": [
  {"type": "chat", "playerId": "p-9", "text": "cheap gold here"}]}' > chat.json
 out=$(ctl_ca ca2.pem "$GS_TOKEN" events publish --file chat.json) || fail "chat not published"
 grep -q "1 accepted" <<< "$out" || fail "chat not accepted: $out"
-for _ in $(seq 1 50); do grep -q "player=p-9" watch.out && break; sleep 0.1; done
+retry 50 0.1 grep -q "player=p-9" watch.out || true
 kill "$WATCH" 2>/dev/null || true
 grep -q "player=p-9" watch.out || fail "the alert watch open across the renewal did not get the alert: $(cat watch.out)"
 expiry_is grpc renewed.pem "$(curl -sf "http://127.0.0.1:$MPORT/metrics")"
@@ -118,22 +113,15 @@ fi
 # the certificate in use keeps serving; a good one is taken at once.
 renew renewed.pem server.key
 kill -HUP "$PID"
-for _ in $(seq 1 50); do
-  grep -q "metrics certificate was not renewed" "$LOG" && break
-  sleep 0.1
-done
+retry 50 0.1 grep -q "metrics certificate was not renewed" "$LOG" || true
 grep -q "metrics certificate was not renewed.*is not the key of the certificate" "$LOG" ||
   fail "a mismatched renewal was not refused with its reason: $(cat "$LOG")"
 curl -sf --cacert ca.pem "https://localhost:$MPORT/metrics" >/dev/null ||
   fail "after a refused renewal the old certificate stopped serving"
 renew renewed.pem renewed.key
 kill -HUP "$PID"
-ok=""
-for _ in $(seq 1 50); do
-  if curl -sf --max-time 3 --cacert ca2.pem "https://localhost:$MPORT/metrics" >/dev/null 2>&1; then ok=1; break; fi
-  sleep 0.1
-done
-[ -n "$ok" ] || fail "/metrics did not take the renewed certificate at SIGHUP"
+retry 50 0.1 curl -sf --max-time 3 --cacert ca2.pem -o /dev/null "https://localhost:$MPORT/metrics" 2>/dev/null ||
+  fail "/metrics did not take the renewed certificate at SIGHUP"
 expiry_is metrics renewed.pem "$(curl -sf --cacert ca2.pem "https://localhost:$MPORT/metrics")"
 if curl -sf --max-time 3 --cacert ca.pem "https://localhost:$MPORT/metrics" >/dev/null 2>&1; then
   fail "/metrics still showed the old certificate after the renewal"

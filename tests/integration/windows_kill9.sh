@@ -36,7 +36,8 @@ run() {  # checkpoint_seconds player -> prints the alerts for the player after c
   wait "$PID" 2>/dev/null || true
   start_stewardd
   line "$player" "CHEAP gold again"
-  for _ in $(seq 1 50); do [ "$(alerts_for "$player")" -gt 0 ] && break; sleep 0.1; done
+  has_alert() { [ "$(alerts_for "$1")" -gt 0 ]; }
+  retry 50 0.1 has_alert "$player" || true
   alerts_for "$player"
   kill -9 "$PID"
   wait "$PID" 2>/dev/null || true
