@@ -256,6 +256,7 @@ absl::StatusOr<Config> ParseConfig(const std::string& text) {
     RETURN_IF_ERROR(ReadString(*tls, "cert_file", "tls.", &c.tls.cert_file));
     RETURN_IF_ERROR(ReadString(*tls, "key_file", "tls.", &c.tls.key_file));
     RETURN_IF_ERROR(ReadString(*tls, "client_ca_file", "tls.", &c.tls.client_ca_file));
+    RETURN_IF_ERROR(ReadString(*tls, "crl_directory", "tls.", &c.tls.crl_directory));
     RETURN_IF_ERROR(ReadInt(*tls, "refresh_seconds", "tls.", 1, 24 * 3600, &c.tls.refresh_seconds));
   }
   if (const toml::node* n = root.get("reports")) {

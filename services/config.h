@@ -6,6 +6,7 @@
 //   cert_file = "server.pem"
 //   key_file = "server.key"
 //   client_ca_file = "ca.pem"           # set: clients must present a cert (mTLS)
+//   crl_directory = "crl"               # revoked client certs (openssl rehash)
 //   refresh_seconds = 60                # renewed files are taken this often
 //   [[principals]]
 //   name = "gm-alice"
@@ -68,6 +69,9 @@ struct TlsConfig {
   std::string cert_file;
   std::string key_file;
   std::string client_ca_file;
+  // Revoked client certificates: a directory of PEM CRLs, one per client
+  // CA, named by `openssl rehash`. Read by OpenSSL at each handshake.
+  std::string crl_directory;
   // How often the certificate, key and CA files (the gRPC port's and the
   // metrics endpoint's) are looked at for a renewal.
   int refresh_seconds = 60;

@@ -274,6 +274,9 @@ class AuditServiceImpl final : public v1::AuditService::CallbackService {
 // which must outlive the server.
 absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> MakeCredentials(
     const TlsConfig& tls, const std::string& data_dir, std::unique_ptr<StagedTlsFiles>* staged) {
+  if (!tls.crl_directory.empty() && tls.client_ca_file.empty()) {
+    return absl::InvalidArgumentError("tls.crl_directory needs tls.client_ca_file (it revokes client certificates)");
+  }
   if (tls.cert_file.empty() && tls.key_file.empty()) {
     if (!tls.client_ca_file.empty()) {
       return absl::InvalidArgumentError("tls.client_ca_file needs tls.cert_file and tls.key_file");
@@ -283,7 +286,7 @@ absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> MakeCredentials(
   if (tls.cert_file.empty() || tls.key_file.empty()) {
     return absl::InvalidArgumentError("TLS needs both tls.cert_file and tls.key_file");
   }
-  auto files = StagedTlsFiles::Start({tls.cert_file, tls.key_file, tls.client_ca_file},
+  auto files = StagedTlsFiles::Start({tls.cert_file, tls.key_file, tls.client_ca_file, tls.crl_directory},
                                      (std::filesystem::path(data_dir) / "tls-in-use").string(),
                                      absl::Seconds(tls.refresh_seconds), "the gRPC port");
   if (!files.ok()) return files.status();
@@ -301,6 +304,9 @@ absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> MakeCredentials(
   } else {
     opts.watch_root_certs();
     opts.set_cert_request_type(GRPC_SSL_REQUEST_AND_REQUIRE_CLIENT_CERTIFICATE_AND_VERIFY);
+    // The staged copy of the CRLs (tls_files.h: a new set makes gRPC build
+    // a TLS context that reads it).
+    if (!copy.crl_directory.empty()) opts.set_crl_directory(copy.crl_directory);
   }
   return gx::TlsServerCredentials(opts);
 }
@@ -509,7 +515,7 @@ absl::StatusOr<std::unique_ptr<StewardServer>> StewardServer::Start(
       if (config.metrics.cert_file.empty() || config.metrics.key_file.empty()) {
         return absl::InvalidArgumentError("metrics TLS needs both a certificate and a key file");
       }
-      auto cert = ReloadingCertificate::Load({config.metrics.cert_file, config.metrics.key_file, ""},
+      auto cert = ReloadingCertificate::Load({config.metrics.cert_file, config.metrics.key_file, "", ""},
                                              absl::Seconds(config.tls.refresh_seconds));
       if (!cert.ok()) return absl::InvalidArgumentError(absl::StrCat("metrics ", cert.status().message()));
       rep->metrics_cert = *std::move(cert);

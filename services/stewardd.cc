@@ -14,7 +14,8 @@
 
 int main(int argc, char** argv) {
   CLI::App app{"stewardd: in-game support and moderation service"};
-  std::string config_path, listen, data_dir, metrics_listen, tls_cert, tls_key, tls_client_ca;
+  std::string config_path, listen, data_dir, metrics_listen, tls_cert, tls_key, tls_client_ca,
+      tls_crl_dir;
   double grace_seconds = 10;
   app.add_option("-c,--config", config_path, "TOML config file (principals, TLS, ...)");
   app.add_option("--listen", listen, "address:port to serve (overrides config)");
@@ -25,6 +26,8 @@ int main(int argc, char** argv) {
   app.add_option("--tls-key", tls_key, "server private key PEM (overrides config)");
   app.add_option("--tls-client-ca", tls_client_ca,
                  "CA PEM that client certificates must chain to (enables mTLS)");
+  app.add_option("--tls-crl-dir", tls_crl_dir,
+                 "directory of PEM CRLs revoking client certificates, named by `openssl rehash`");
   app.add_option("--shutdown-grace", grace_seconds,
                  "seconds in-flight calls may take to finish on SIGINT/SIGTERM")
       ->capture_default_str();
@@ -50,6 +53,7 @@ int main(int argc, char** argv) {
   if (!tls_cert.empty()) config.tls.cert_file = tls_cert;
   if (!tls_key.empty()) config.tls.key_file = tls_key;
   if (!tls_client_ca.empty()) config.tls.client_ca_file = tls_client_ca;
+  if (!tls_crl_dir.empty()) config.tls.crl_directory = tls_crl_dir;
   if (config.principals.empty()) {
     steward::LogWarning("no principals configured: every call will be refused");
   }

@@ -8,15 +8,21 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
 #include <ctime>
 #include <filesystem>
 #include <fstream>
+#include <map>
+#include <optional>
 #include <sstream>
 #include <tuple>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "absl/synchronization/mutex.h"
 #include "services/log.h"
 #include "services/periodic.h"
@@ -179,6 +185,89 @@ absl::Status CheckTlsFiles(const TlsFiles& files) { return ReadSet(files).status
 
 absl::Status CheckCaFile(const std::string& path) { return ReadCa(path, "TLS CA").status(); }
 
+namespace {
+
+using CrlTexts = std::map<std::string, std::string>;  // file name -> PEM
+
+// The CRLs of `dir` that OpenSSL would use for the CAs in `ca_text`, each
+// checked: a PEM CRL signed by its CA and not past its next update, and
+// at least one for every CA.
+absl::StatusOr<CrlTexts> ReadCrls(const std::string& dir, const std::string& ca_text) {
+  std::error_code ec;
+  if (!fs::is_directory(dir, ec)) {
+    return absl::InvalidArgumentError(absl::StrCat("tls.crl_directory ", dir, " is not a directory"));
+  }
+  CrlTexts texts;
+  ERR_clear_error();
+  BioPtr in = MemoryBio(ca_text);
+  while (X509* cert = PEM_read_bio_X509(in.get(), nullptr, nullptr, nullptr)) {
+    std::unique_ptr<X509, decltype(&X509_free)> owned(cert, X509_free);
+    char subject[256];
+    X509_NAME_oneline(X509_get_subject_name(cert), subject, sizeof subject);
+    const unsigned long hash = X509_NAME_hash_ex(X509_get_subject_name(cert), nullptr, nullptr, nullptr);
+    bool found = false;
+    // The names OpenSSL tries, in its order: <hash>.r0, .r1, ...
+    for (int k = 0;; ++k) {
+      char name[32];
+      std::snprintf(name, sizeof name, "%08lx.r%d", hash, k);
+      const std::string path = (fs::path(dir) / name).string();
+      if (!fs::exists(path, ec)) break;
+      auto text = ReadText(path, "CRL");
+      if (!text.ok()) return text.status();
+      texts[name] = *text;
+      BioPtr crl_in = MemoryBio(*text);
+      std::unique_ptr<X509_CRL, decltype(&X509_CRL_free)> crl(
+          PEM_read_bio_X509_CRL(crl_in.get(), nullptr, nullptr, nullptr), X509_CRL_free);
+      if (crl == nullptr) {
+        return absl::InvalidArgumentError(
+            absl::StrCat("CRL file ", path, " holds no PEM CRL: ", OpenSslError()));
+      }
+      if (X509_CRL_verify(crl.get(), X509_get0_pubkey(cert)) != 1) {
+        ERR_clear_error();
+        return absl::InvalidArgumentError(
+            absl::StrCat("CRL file ", path, " is not signed by client CA ", subject));
+      }
+      const ASN1_TIME* next = X509_CRL_get0_nextUpdate(crl.get());
+      if (next != nullptr && X509_cmp_current_time(next) <= 0) {
+        return absl::InvalidArgumentError(absl::StrCat(
+            "CRL file ", path, " of client CA ", subject,
+            " is past its next update: OpenSSL refuses every client certificate it covers"));
+      }
+      found = true;
+    }
+    if (!found) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "tls.crl_directory ", dir, " has no CRL of client CA ", subject, ": expected a PEM CRL named ",
+          absl::StrFormat("%08lx.r0", hash),
+          " (`openssl rehash` names them so); without one every client certificate that CA signed "
+          "would be refused"));
+    }
+  }
+  ERR_clear_error();  // the end of the text reads as an error
+  return texts;
+}
+
+// What the CRL files of a directory looked like (any name OpenSSL could
+// look up, following links): a new set of CRLs changes it.
+std::vector<std::pair<std::string, Stamp>> CrlStamps(const std::string& dir) {
+  std::vector<std::pair<std::string, Stamp>> out;
+  std::error_code ec;
+  for (const auto& e : fs::directory_iterator(dir, ec)) {
+    std::string name = e.path().filename().string();
+    if (name.size() >= 11 && name[8] == '.' && name[9] == 'r') out.emplace_back(name, StampOf(e.path().string()));
+  }
+  std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+  return out;
+}
+
+}  // namespace
+
+absl::Status CheckCrlDirectory(const std::string& dir, const std::string& ca_file) {
+  auto ca = ReadCa(ca_file, "TLS client CA");
+  if (!ca.ok()) return ca.status();
+  return ReadCrls(dir, *ca).status();
+}
+
 // ------------------------------------------------------ ReloadingCertificate
 
 struct ReloadingCertificate::Rep {
@@ -285,14 +374,42 @@ struct StagedTlsFiles::Rep {
   std::unique_ptr<ReloadingCertificate> source;
   std::string dir;
   std::string whose;  // for log lines
+  std::string crl_source;  // the operator's CRL directory, or empty
   TlsFiles staged;
   absl::Mutex mu;  // one check at a time
-  uint64_t written ABSL_GUARDED_BY(mu) = 0;
+  uint64_t written ABSL_GUARDED_BY(mu) = 0;  // the certificate set in the copy
+  uint64_t copies ABSL_GUARDED_BY(mu) = 0;   // names the copy's directories
   int64_t last_mtime_s ABSL_GUARDED_BY(mu) = 0;
+  // The CRLs in the copy, how many sets were taken, and the files as last
+  // taken and as last refused.
+  CrlTexts crls ABSL_GUARDED_BY(mu);
+  uint64_t crl_sets ABSL_GUARDED_BY(mu) = 0;
+  std::optional<std::vector<std::pair<std::string, Stamp>>> crl_stamps_in_use ABSL_GUARDED_BY(mu);
+  std::vector<std::pair<std::string, Stamp>> crl_stamps_refused ABSL_GUARDED_BY(mu);
   PeriodicTask task;
 
+  // Takes the CRL files if they changed and are good; *changed if taken.
+  absl::Status ReloadCrls(bool* changed, bool* first_refusal) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu);
   absl::Status Write(const ReloadingCertificate::Pem& pem) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu);
 };
+
+absl::Status StagedTlsFiles::Rep::ReloadCrls(bool* changed, bool* first_refusal) {
+  *changed = false;
+  auto stamps = CrlStamps(crl_source);
+  if (stamps == crl_stamps_in_use) return absl::OkStatus();
+  auto texts = ReadCrls(crl_source, source->pem().ca);
+  if (!texts.ok()) {
+    *first_refusal = stamps != crl_stamps_refused;
+    crl_stamps_refused = std::move(stamps);
+    return texts.status();
+  }
+  crl_stamps_in_use = std::move(stamps);
+  if (*texts == crls) return absl::OkStatus();  // rewritten as they were
+  crls = *std::move(texts);
+  ++crl_sets;
+  *changed = true;
+  return absl::OkStatus();
+}
 
 namespace {
 
@@ -312,7 +429,7 @@ absl::Status WritePrivate(const std::string& path, const std::string& text, int6
 }  // namespace
 
 absl::Status StagedTlsFiles::Rep::Write(const ReloadingCertificate::Pem& pem) {
-  const std::string name = absl::StrCat("g", pem.generation);
+  const std::string name = absl::StrCat("g", ++copies);
   const fs::path d = fs::path(dir) / name;
   std::error_code ec;
   fs::remove_all(d, ec);
@@ -323,7 +440,18 @@ absl::Status StagedTlsFiles::Rep::Write(const ReloadingCertificate::Pem& pem) {
   if (absl::Status s = WritePrivate((d / "cert.pem").string(), pem.cert, mtime); !s.ok()) return s;
   if (absl::Status s = WritePrivate((d / "key.pem").string(), pem.key, mtime); !s.ok()) return s;
   if (!pem.ca.empty()) {
-    if (absl::Status s = WritePrivate((d / "ca.pem").string(), pem.ca, mtime); !s.ok()) return s;
+    // With CRLs, a new set of them changes this file too (a comment line
+    // PEM readers skip), so gRPC builds a TLS context that reads them.
+    const std::string ca = crl_source.empty() ? pem.ca : absl::StrCat("# CRL set ", crl_sets, "\n", pem.ca);
+    if (absl::Status s = WritePrivate((d / "ca.pem").string(), ca, mtime); !s.ok()) return s;
+  }
+  if (!crl_source.empty()) {
+    if (!fs::create_directory(d / "crl", ec)) {
+      return absl::InternalError(absl::StrCat("cannot create ", (d / "crl").string(), ": ", ec.message()));
+    }
+    for (const auto& [file, text] : crls) {
+      if (absl::Status s = WritePrivate((d / "crl" / file).string(), text, mtime); !s.ok()) return s;
+    }
   }
   // Switch `current` in one step.
   const fs::path link = fs::path(dir) / "current", tmp = fs::path(dir) / "current.new";
@@ -334,7 +462,7 @@ absl::Status StagedTlsFiles::Rep::Write(const ReloadingCertificate::Pem& pem) {
   last_mtime_s = mtime;
   // The one before stays for a reader that resolved `current` just before
   // the switch; older ones go.
-  if (pem.generation >= 2) fs::remove_all(fs::path(dir) / absl::StrCat("g", pem.generation - 2), ec);
+  if (copies >= 3) fs::remove_all(fs::path(dir) / absl::StrCat("g", copies - 2), ec);
   written = pem.generation;
   return absl::OkStatus();
 }
@@ -343,12 +471,17 @@ absl::StatusOr<std::unique_ptr<StagedTlsFiles>> StagedTlsFiles::Start(TlsFiles f
                                                                        absl::Duration check_every,
                                                                        std::string whose) {
   const bool has_ca = !files.ca_file.empty();
+  std::string crl_source = files.crl_directory;
+  if (!crl_source.empty() && !has_ca) {
+    return absl::InvalidArgumentError("a CRL directory needs a client CA file (it revokes client certificates)");
+  }
   auto source = ReloadingCertificate::Load(std::move(files), check_every);
   if (!source.ok()) return source.status();
   auto rep = std::make_unique<Rep>();
   rep->source = *std::move(source);
   rep->dir = std::move(dir);
   rep->whose = std::move(whose);
+  rep->crl_source = std::move(crl_source);
   std::error_code ec;
   fs::remove_all(rep->dir, ec);
   fs::create_directories(rep->dir, ec);
@@ -359,9 +492,14 @@ absl::StatusOr<std::unique_ptr<StagedTlsFiles>> StagedTlsFiles::Start(TlsFiles f
   }
   const fs::path current = fs::path(rep->dir) / "current";
   rep->staged = {(current / "cert.pem").string(), (current / "key.pem").string(),
-                 has_ca ? (current / "ca.pem").string() : ""};
+                 has_ca ? (current / "ca.pem").string() : "",
+                 rep->crl_source.empty() ? "" : (current / "crl").string()};
   {
     absl::MutexLock lock(&rep->mu);
+    if (!rep->crl_source.empty()) {
+      bool changed = false, first = false;
+      if (absl::Status s = rep->ReloadCrls(&changed, &first); !s.ok()) return s;
+    }
     if (absl::Status s = rep->Write(rep->source->pem()); !s.ok()) return s;
   }
   auto staged = std::unique_ptr<StagedTlsFiles>(new StagedTlsFiles(std::move(rep)));
@@ -382,15 +520,25 @@ absl::Status StagedTlsFiles::CheckNow() {
   absl::MutexLock lock(&rep_->mu);
   bool first = false;
   absl::Status s = rep_->source->ReloadNow(&first);
-  if (!s.ok()) {
-    if (first) LogWarning("TLS certificate of ", rep_->whose, " not renewed: ", s.message());
-    return s;
-  }
+  if (!s.ok() && first) LogWarning("TLS certificate of ", rep_->whose, " not renewed: ", s.message());
   ReloadingCertificate::Pem pem = rep_->source->pem();
-  if (pem.generation == rep_->written) return absl::OkStatus();
-  s = rep_->Write(pem);
-  if (!s.ok()) LogError("TLS certificate of ", rep_->whose, " not renewed: ", s.message());
-  return s;
+  bool crls_changed = false;
+  if (!rep_->crl_source.empty()) {
+    // A renewed client CA file is checked against the CRLs again.
+    if (pem.generation != rep_->written) rep_->crl_stamps_in_use.reset();
+    bool crl_first = false;
+    absl::Status c = rep_->ReloadCrls(&crls_changed, &crl_first);
+    if (!c.ok()) {
+      if (crl_first) LogWarning("CRLs of ", rep_->whose, " not taken (those in use stay): ", c.message());
+      if (s.ok()) s = c;
+    } else if (crls_changed) {
+      LogInfo("CRLs of ", rep_->whose, " taken from ", rep_->crl_source, ": ", rep_->crls.size(), " file(s)");
+    }
+  }
+  if (pem.generation == rep_->written && !crls_changed) return s;
+  absl::Status w = rep_->Write(pem);
+  if (!w.ok()) LogError("TLS files of ", rep_->whose, " not renewed: ", w.message());
+  return s.ok() ? w : s;
 }
 
 }  // namespace steward

@@ -28,6 +28,10 @@ struct TlsFiles {
   std::string cert_file;  // the certificate chain, leaf first
   std::string key_file;   // its private key, unencrypted
   std::string ca_file;    // optional: CAs client certificates must chain to
+  // Optional, with ca_file: PEM CRLs revoking client certificates, named as
+  // OpenSSL looks them up (see CheckCrlDirectory). Only StagedTlsFiles
+  // reads it.
+  std::string crl_directory;
 };
 
 // Reads and checks the files without keeping them: a clear error at start
@@ -36,6 +40,12 @@ struct TlsFiles {
 absl::Status CheckTlsFiles(const TlsFiles& files);
 // The same for a CA file alone: readable, with at least one certificate.
 absl::Status CheckCaFile(const std::string& path);
+// For revoking client certificates: `dir` must hold, for every CA in
+// `ca_file`, a PEM CRL that CA signed, named as OpenSSL looks it up
+// (<subject hash>.r0, as `openssl rehash` names it) and not past its next
+// update; OpenSSL would refuse every client certificate of a CA without
+// one.
+absl::Status CheckCrlDirectory(const std::string& dir, const std::string& ca_file);
 
 class ReloadingCertificate {
  public:
@@ -84,6 +94,12 @@ class ReloadingCertificate {
 // the set in use, checked as above, and a renewal is written to a new
 // directory that `current` is switched to in one rename, so the provider
 // never sees half of one.
+//
+// CRLs are copied the same way, to current/crl/, for gRPC's CRL directory.
+// OpenSSL reads a CRL file there only once per TLS context, so a new set
+// of CRLs also changes the copy of the CA file (a comment line naming the
+// set), which makes gRPC build a new context that reads them: a revocation
+// holds from the first handshake after the copy is switched.
 class StagedTlsFiles {
  public:
   // Loads `files`, writes the first copy under `dir` (created, mode 0700;

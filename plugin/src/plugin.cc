@@ -282,10 +282,10 @@ class PluginImpl final : public Plugin {
         if (identity != !o_.tls_key_file.empty()) {
           return {StatusCode::kInvalidArgument, "Options.tls_cert_file and tls_key_file go together"};
         }
-        TlsFiles watched{o_.tls_cert_file, o_.tls_key_file, o_.tls_ca_file};
+        TlsFiles watched{o_.tls_cert_file, o_.tls_key_file, o_.tls_ca_file, ""};
         unsigned every = static_cast<unsigned>(o_.tls_refresh_seconds);
         if (identity) {
-          if (absl::Status s = CheckTlsFiles({o_.tls_cert_file, o_.tls_key_file, ""}); !s.ok()) {
+          if (absl::Status s = CheckTlsFiles({o_.tls_cert_file, o_.tls_key_file, "", ""}); !s.ok()) {
             return {StatusCode::kInvalidArgument, std::string(s.message())};
           }
           // gRPC's watcher takes whatever the files hold when it looks, and

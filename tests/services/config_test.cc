@@ -16,6 +16,8 @@ data_dir = "/tmp/x"
 [tls]
 cert_file = "c.pem"
 key_file = "k.pem"
+client_ca_file = "clients.pem"
+crl_directory = "crl"
 [[principals]]
 name = "alice"
 kind = "gm"
@@ -31,6 +33,8 @@ token_sha256 = ")" + std::string(64, 'b') + R"("
   ASSERT_TRUE(c.ok()) << c.status();
   EXPECT_EQ(c->listen, "0.0.0.0:6000");
   EXPECT_EQ(c->tls.cert_file, "c.pem");
+  EXPECT_EQ(c->tls.client_ca_file, "clients.pem");
+  EXPECT_EQ(c->tls.crl_directory, "crl");
   ASSERT_EQ(c->principals.size(), 2u);
   EXPECT_EQ(c->principals[0].role, Role::kLead);
   EXPECT_EQ(c->principals[1].kind, PrincipalKind::kGameServer);

@@ -3,10 +3,18 @@
 #include <openssl/ssl.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <thread>
+
+#include <grpcpp/grpcpp.h>
 
 #include "gtest/gtest.h"
+#include "services/config.h"
+#include "services/server.h"
+#include "steward/v1/moderation.grpc.pb.h"
+#include "storage/store.h"
 #include "tests/common/test_certs.h"
 
 namespace steward {
@@ -154,6 +162,82 @@ TEST_F(TlsFilesTest, TheStagedCopyOnlyEverHoldsACheckedSetAndIsPrivate) {
   Put(cert_, b.cert);
   EXPECT_TRUE((*staged)->CheckNow().ok());
   EXPECT_EQ(mtime(copy.cert_file), second_mtime);
+}
+
+// With tls.crl_directory, a client certificate its CA revokes is refused
+// from the next connection, with no restart; a directory that would lock
+// every client out is refused at start.
+TEST_F(TlsFilesTest, ARevokedClientCertificateIsRefusedFromTheNextConnection) {
+  using test_certs::MakeCa;
+  using test_certs::MakeCrl;
+  using test_certs::MakeSignedCertificate;
+  const PemPair ca = MakeCa("game servers");
+  const PemPair kept = MakeSignedCertificate(ca, "eu1-s1", 11);
+  const PemPair revoked = MakeSignedCertificate(ca, "eu1-s2", 12);
+  const PemPair server = MakeCertificate("steward", "IP:127.0.0.1");
+  Put(cert_, server.cert);
+  Put(key_, server.key);
+  const std::string clients = (dir_ / "clients.pem").string();
+  Put(clients, ca.cert);
+  const fs::path crls = dir_ / "crl";
+  fs::create_directories(crls);
+  const std::string crl_file = (crls / test_certs::CrlFileName(ca)).string();
+  Put(crl_file, MakeCrl(ca, {}));
+
+  Config config;
+  config.listen = "127.0.0.1:0";
+  config.data_dir = (dir_ / "data").string();
+  config.tls = {cert_, key_, clients, crls.string()};
+  config.tls.refresh_seconds = 1;
+  auto store = storage::Store::Open({.path = config.data_dir});
+  ASSERT_TRUE(store.ok()) << store.status();
+  auto started = StewardServer::Start(config, store->get());
+  ASSERT_TRUE(started.ok()) << started.status();
+  const std::string addr = "127.0.0.1:" + std::to_string((*started)->port());
+  // A call on a new connection: UNAUTHENTICATED (no token) once the
+  // handshake took the certificate, UNAVAILABLE if it was refused.
+  auto call_as = [&](const PemPair& client) {
+    grpc::SslCredentialsOptions o{server.cert, client.key, client.cert};
+    grpc::ChannelArguments args;
+    args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
+    auto stub = v1::ModerationService::NewStub(grpc::CreateCustomChannel(addr, grpc::SslCredentials(o), args));
+    grpc::ClientContext ctx;
+    ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(5));
+    v1::CheckPlayerRequest req;
+    v1::PlayerStatus resp;
+    return stub->CheckPlayer(&ctx, req, &resp).error_code();
+  };
+  EXPECT_EQ(call_as(kept), grpc::StatusCode::UNAUTHENTICATED);
+  EXPECT_EQ(call_as(revoked), grpc::StatusCode::UNAUTHENTICATED);
+  Put(crl_file, MakeCrl(ca, {12}));
+  // The next check (each second here) and gRPC's next look at the copy.
+  std::this_thread::sleep_for(std::chrono::milliseconds(2500));
+  EXPECT_EQ(call_as(revoked), grpc::StatusCode::UNAVAILABLE) << "a revoked certificate got through";
+  EXPECT_EQ(call_as(kept), grpc::StatusCode::UNAUTHENTICATED);
+  // A broken CRL is not taken: the ones in use stay.
+  Put(crl_file, "not a CRL");
+  std::this_thread::sleep_for(std::chrono::milliseconds(2500));
+  EXPECT_EQ(call_as(revoked), grpc::StatusCode::UNAVAILABLE) << "a broken CRL undid the revocation";
+  EXPECT_EQ(call_as(kept), grpc::StatusCode::UNAUTHENTICATED) << "a broken CRL locked clients out";
+  started->reset();
+
+  // Refused at start, saying why.
+  auto expect_refused = [&](const TlsConfig& tls, const std::string& why) {
+    Config c = config;
+    c.tls = tls;
+    auto s = StewardServer::Start(c, store->get());
+    ASSERT_FALSE(s.ok()) << "started with tls.crl_directory " << tls.crl_directory;
+    EXPECT_NE(s.status().message().find(why), std::string::npos) << s.status();
+  };
+  const fs::path empty = dir_ / "empty";
+  fs::create_directories(empty);
+  expect_refused({cert_, key_, clients, empty.string()}, "has no CRL of client CA");
+  const fs::path foreign = dir_ / "foreign";
+  fs::create_directories(foreign);
+  Put((foreign / test_certs::CrlFileName(ca)).string(), MakeCrl(MakeCa("game servers"), {}));
+  expect_refused({cert_, key_, clients, foreign.string()}, "is not signed by client CA");
+  expect_refused({cert_, key_, "", crls.string()}, "needs tls.client_ca_file");
+  expect_refused({cert_, key_, clients, (dir_ / "missing").string()}, "is not a directory");
 }
 
 }  // namespace
