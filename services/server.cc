@@ -460,6 +460,12 @@ struct StewardServer::Rep {
       if (tls_files != nullptr) expiry(tls_files->source(), "grpc");
       if (metrics_cert != nullptr) expiry(*metrics_cert, "metrics");
     }
+    if (tls_files != nullptr && tls_files->crl_next_update_unix() != 0) {
+      out.Family("steward_tls_crl_next_update_timestamp_seconds", T::kGauge,
+                 "When the first client-certificate CRL in use must be replaced (its next update, Unix "
+                 "seconds); after it, every client certificate of that CA is refused.");
+      out.Sample(static_cast<double>(tls_files->crl_next_update_unix()), {{"listener", "grpc"}});
+    }
     out.Family("steward_sanction_index_entries", T::kGauge,
                "Sanctions in the in-memory index CheckPlayer reads (expired ones until pruned).");
     out.Sample(static_cast<uint64_t>(moderation.index().size()));

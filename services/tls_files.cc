@@ -189,15 +189,20 @@ namespace {
 
 using CrlTexts = std::map<std::string, std::string>;  // file name -> PEM
 
+struct CrlSet {
+  CrlTexts texts;
+  int64_t next_update_unix = 0;  // the earliest of theirs; 0 if none has one
+};
+
 // The CRLs of `dir` that OpenSSL would use for the CAs in `ca_text`, each
 // checked: a PEM CRL signed by its CA and not past its next update, and
 // at least one for every CA.
-absl::StatusOr<CrlTexts> ReadCrls(const std::string& dir, const std::string& ca_text) {
+absl::StatusOr<CrlSet> ReadCrls(const std::string& dir, const std::string& ca_text) {
   std::error_code ec;
   if (!fs::is_directory(dir, ec)) {
     return absl::InvalidArgumentError(absl::StrCat("tls.crl_directory ", dir, " is not a directory"));
   }
-  CrlTexts texts;
+  CrlSet set;
   ERR_clear_error();
   BioPtr in = MemoryBio(ca_text);
   while (X509* cert = PEM_read_bio_X509(in.get(), nullptr, nullptr, nullptr)) {
@@ -214,7 +219,7 @@ absl::StatusOr<CrlTexts> ReadCrls(const std::string& dir, const std::string& ca_
       if (!fs::exists(path, ec)) break;
       auto text = ReadText(path, "CRL");
       if (!text.ok()) return text.status();
-      texts[name] = *text;
+      set.texts[name] = *text;
       BioPtr crl_in = MemoryBio(*text);
       std::unique_ptr<X509_CRL, decltype(&X509_CRL_free)> crl(
           PEM_read_bio_X509_CRL(crl_in.get(), nullptr, nullptr, nullptr), X509_CRL_free);
@@ -233,6 +238,11 @@ absl::StatusOr<CrlTexts> ReadCrls(const std::string& dir, const std::string& ca_
             "CRL file ", path, " of client CA ", subject,
             " is past its next update: OpenSSL refuses every client certificate it covers"));
       }
+      struct tm next_tm = {};
+      if (next != nullptr && ASN1_TIME_to_tm(next, &next_tm) == 1) {
+        const int64_t t = timegm(&next_tm);
+        if (set.next_update_unix == 0 || t < set.next_update_unix) set.next_update_unix = t;
+      }
       found = true;
     }
     if (!found) {
@@ -244,7 +254,7 @@ absl::StatusOr<CrlTexts> ReadCrls(const std::string& dir, const std::string& ca_
     }
   }
   ERR_clear_error();  // the end of the text reads as an error
-  return texts;
+  return set;
 }
 
 // What the CRL files of a directory looked like (any name OpenSSL could
@@ -383,6 +393,7 @@ struct StagedTlsFiles::Rep {
   // The CRLs in the copy, how many sets were taken, and the files as last
   // taken and as last refused.
   CrlTexts crls ABSL_GUARDED_BY(mu);
+  int64_t crl_next_update_unix ABSL_GUARDED_BY(mu) = 0;
   uint64_t crl_sets ABSL_GUARDED_BY(mu) = 0;
   std::optional<std::vector<std::pair<std::string, Stamp>>> crl_stamps_in_use ABSL_GUARDED_BY(mu);
   std::vector<std::pair<std::string, Stamp>> crl_stamps_refused ABSL_GUARDED_BY(mu);
@@ -397,15 +408,16 @@ absl::Status StagedTlsFiles::Rep::ReloadCrls(bool* changed, bool* first_refusal)
   *changed = false;
   auto stamps = CrlStamps(crl_source);
   if (stamps == crl_stamps_in_use) return absl::OkStatus();
-  auto texts = ReadCrls(crl_source, source->pem().ca);
-  if (!texts.ok()) {
+  auto set = ReadCrls(crl_source, source->pem().ca);
+  if (!set.ok()) {
     *first_refusal = stamps != crl_stamps_refused;
     crl_stamps_refused = std::move(stamps);
-    return texts.status();
+    return set.status();
   }
   crl_stamps_in_use = std::move(stamps);
-  if (*texts == crls) return absl::OkStatus();  // rewritten as they were
-  crls = *std::move(texts);
+  if (set->texts == crls) return absl::OkStatus();  // rewritten as they were
+  crls = std::move(set->texts);
+  crl_next_update_unix = set->next_update_unix;
   ++crl_sets;
   *changed = true;
   return absl::OkStatus();
@@ -515,6 +527,11 @@ StagedTlsFiles::~StagedTlsFiles() { rep_->task.Stop(); }
 const TlsFiles& StagedTlsFiles::staged() const { return rep_->staged; }
 
 const ReloadingCertificate& StagedTlsFiles::source() const { return *rep_->source; }
+
+int64_t StagedTlsFiles::crl_next_update_unix() const {
+  absl::MutexLock lock(&rep_->mu);
+  return rep_->crl_next_update_unix;
+}
 
 absl::Status StagedTlsFiles::CheckNow() {
   absl::MutexLock lock(&rep_->mu);

@@ -117,6 +117,10 @@ class StagedTlsFiles {
   const TlsFiles& staged() const;
   // The checked set the copy holds.
   const ReloadingCertificate& source() const;
+  // When the first CRL in the copy needs replacing (its next update, Unix
+  // seconds; 0 without CRLs): past it, OpenSSL refuses every client
+  // certificate of that CA.
+  int64_t crl_next_update_unix() const;
   // Checks now rather than at the next interval (tests).
   absl::Status CheckNow();
 

@@ -108,15 +108,15 @@ inline PemPair MakeSignedCertificate(const PemPair& ca, const std::string& cn, l
 }
 
 // A CRL of `ca` revoking the certificates with these serial numbers,
-// valid for an hour.
-inline std::string MakeCrl(const PemPair& ca, const std::vector<long>& revoked) {
+// with its next update `valid_seconds` from now.
+inline std::string MakeCrl(const PemPair& ca, const std::vector<long>& revoked, long valid_seconds = 3600) {
   X509* ca_cert = internal::ReadCert(ca.cert);
   EVP_PKEY* ca_key = internal::ReadKey(ca.key);
   X509_CRL* crl = X509_CRL_new();
   X509_CRL_set_version(crl, 1);
   X509_CRL_set_issuer_name(crl, X509_get_subject_name(ca_cert));
   ASN1_TIME* now = X509_gmtime_adj(nullptr, 0);
-  ASN1_TIME* next = X509_gmtime_adj(nullptr, 3600);
+  ASN1_TIME* next = X509_gmtime_adj(nullptr, valid_seconds);
   X509_CRL_set1_lastUpdate(crl, now);
   X509_CRL_set1_nextUpdate(crl, next);
   for (long serial : revoked) {

@@ -4,11 +4,13 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <thread>
 
 #include <grpcpp/grpcpp.h>
+#include <httplib.h>
 
 #include "gtest/gtest.h"
 #include "services/config.h"
@@ -189,6 +191,8 @@ TEST_F(TlsFilesTest, ARevokedClientCertificateIsRefusedFromTheNextConnection) {
   config.data_dir = (dir_ / "data").string();
   config.tls = {cert_, key_, clients, crls.string()};
   config.tls.refresh_seconds = 1;
+  config.metrics.listen = "127.0.0.1:0";
+  config.metrics.token_sha256 = Sha256Hex("scrape");
   auto store = storage::Store::Open({.path = config.data_dir});
   ASSERT_TRUE(store.ok()) << store.status();
   auto started = StewardServer::Start(config, store->get());
@@ -209,11 +213,22 @@ TEST_F(TlsFilesTest, ARevokedClientCertificateIsRefusedFromTheNextConnection) {
   };
   EXPECT_EQ(call_as(kept), grpc::StatusCode::UNAUTHENTICATED);
   EXPECT_EQ(call_as(revoked), grpc::StatusCode::UNAUTHENTICATED);
-  Put(crl_file, MakeCrl(ca, {12}));
+  // The CRL's next update (an hour from its making) is there to alert on.
+  auto crl_due = [&] {
+    httplib::Client http("127.0.0.1", (*started)->metrics_port());
+    auto res = http.Get("/metrics", {{"Authorization", "Bearer scrape"}});
+    const std::string series = "steward_tls_crl_next_update_timestamp_seconds{listener=\"grpc\"} ";
+    size_t at = res ? res->body.find(series) : std::string::npos;
+    return at == std::string::npos ? -1.0 : std::atof(res->body.c_str() + at + series.size());
+  };
+  const double due = crl_due();
+  EXPECT_NEAR(due, absl::ToUnixSeconds(absl::Now()) + 3600, 120);
+  Put(crl_file, MakeCrl(ca, {12}, 7200));
   // The next check (each second here) and gRPC's next look at the copy.
   std::this_thread::sleep_for(std::chrono::milliseconds(2500));
   EXPECT_EQ(call_as(revoked), grpc::StatusCode::UNAVAILABLE) << "a revoked certificate got through";
   EXPECT_EQ(call_as(kept), grpc::StatusCode::UNAUTHENTICATED);
+  EXPECT_NEAR(crl_due(), due + 3600, 120);  // the new CRL's
   // A broken CRL is not taken: the ones in use stay.
   Put(crl_file, "not a CRL");
   std::this_thread::sleep_for(std::chrono::milliseconds(2500));
