@@ -10,6 +10,7 @@ PKGS=(
   libgtest-dev libgmock-dev libbenchmark-dev
   libcli11-dev nlohmann-json3-dev libssl-dev libtomlplusplus-dev
   libconcurrentqueue-dev libre2-dev libcpp-httplib-dev
+  libnghttp2-dev  # moderation_load's lean HTTP/2 client (check --client h2)
   openssl procps curl
   prometheus  # integration test: a real Prometheus scrapes /metrics
 )

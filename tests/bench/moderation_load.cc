@@ -29,9 +29,10 @@
 #include "steward/v1/gameserver.grpc.pb.h"
 #include "steward/v1/moderation.grpc.pb.h"
 #include "steward/v1/reports.grpc.pb.h"
+#include "tests/bench/h2_unary.h"
 
 namespace v1 = steward::v1;
-using Clock = std::chrono::steady_clock;
+using steward::bench::Clock;
 
 namespace {
 
@@ -45,6 +46,7 @@ struct Options {
   double rate = 0;  // calls/s for the open loop; set: no saturation run
   int players = 10000;  // sanctioned players seeded before the check run
   int channels = 1;     // connections for the check run (game servers)
+  std::string client = "grpc";  // check: grpc (the C++ library) or h2 (nghttp2)
   int bans = 500;
   int watchers = 0;  // further game servers watching during the directive run
 };
@@ -117,10 +119,7 @@ struct CheckDriver {
   // Open loop, one entry per call in send order: when it was due, its
   // latency from then (ms; negative if it failed) and how late the sender
   // sent it (ms). The sender and the reaper write different fields.
-  struct Timing {
-    Clock::time_point due;
-    double lat = -1, lag = 0;
-  };
+  using Timing = steward::bench::CallTiming;
   std::vector<Timing> timings;
 
   struct Call {
@@ -206,7 +205,7 @@ struct CheckDriver {
 // which nearly every call of a few milliseconds is late although it left
 // the generator on time, is the process or the machine stalling, not the
 // calls' own work; slow calls scattered one by one would be the work.
-void SlowBursts(std::vector<CheckDriver::Timing> calls) {
+void SlowBursts(std::vector<steward::bench::CallTiming> calls) {
   constexpr double kSlowMs = 2.0;
   constexpr auto kGap = std::chrono::milliseconds(5);  // slow calls this close are one burst
   std::sort(calls.begin(), calls.end(), [](const auto& a, const auto& b) { return a.due < b.due; });
@@ -240,7 +239,67 @@ void SlowBursts(std::vector<CheckDriver::Timing> calls) {
   }
 }
 
+// What a check run measured, for printing.
+struct CheckRun {
+  double rate = 0;
+  uint64_t errors = 0;
+  std::vector<steward::bench::CallTiming> timed;  // answered open-loop calls
+};
+
+void PrintCheck(const Options& o, CheckRun run) {
+  std::vector<double> lat, lags;
+  for (const auto& t : run.timed) lat.push_back(t.lat), lags.push_back(t.lag);
+  const char* via = o.client == "h2" ? " from the HTTP/2 client" : "";
+  if (o.rate > 0) {
+    std::printf("CheckPlayer open loop at a fixed %.0f calls/s over %d connection(s)%s:\n", run.rate,
+                std::max(1, o.channels), via);
+  } else {
+    std::printf("CheckPlayer open loop at %.0f%% of saturation (%.0f calls/s over %d connection(s)%s):\n",
+                o.load * 100, run.rate, std::max(1, o.channels), via);
+  }
+  Percentiles("  latency", lat);
+  Percentiles("  sender lag", lags);
+  SlowBursts(std::move(run.timed));
+}
+
+// The same runs from the lean HTTP/2 client (h2_unary.h), which leaves the
+// server the CPU gRPC's C++ client would take on a shared machine.
+int RunCheckH2(const Options& o, v1::ModerationService::Stub& seed_stub) {
+  if (Seed(o, seed_stub) != 0) return 1;
+  std::printf("seeded %d sanctioned players\n", o.players);
+  steward::bench::H2Target target{o.addr, "/steward.v1.ModerationService/CheckPlayer",
+                                  {{"authorization", "Bearer " + o.gs_token}}, {}};
+  for (uint64_t k = 0; k < 4096; ++k) target.messages.push_back(CheckReq(o, k * 7919).SerializeAsString());
+  steward::bench::H2Unary h2(std::move(target));
+  const int channels = std::max(1, o.channels);
+  const int sat_channels = std::max(4, channels);
+  CheckRun run;
+  run.rate = o.rate;
+  if (run.rate <= 0) {
+    auto sat = h2.Closed(sat_channels, std::max(1, o.concurrency / sat_channels), o.seconds);
+    const double saturation = sat.ok / sat.seconds;
+    std::printf("CheckPlayer saturation: %.0f calls/s (closed loop, %d in flight over %d connection(s), "
+                "HTTP/2 client, %llu errors%s%s)\n",
+                saturation, o.concurrency, sat_channels, static_cast<unsigned long long>(sat.errors),
+                sat.first_error.empty() ? "" : ": ", sat.first_error.c_str());
+    run.errors += sat.errors;
+    run.rate = saturation * o.load;
+  }
+  auto open = h2.Open(channels, run.rate, o.seconds);
+  if (!open.first_error.empty()) std::printf("  first error: %s\n", open.first_error.c_str());
+  run.errors += open.errors;
+  for (const auto& t : open.timings) {
+    if (t.lat >= 0) run.timed.push_back(t);
+  }
+  PrintCheck(o, std::move(run));
+  return open.errors == 0 && open.ok > 0 ? 0 : 1;
+}
+
 int RunCheck(const Options& o) {
+  if (o.client == "h2") {
+    auto stub = v1::ModerationService::NewStub(grpc::CreateChannel(o.addr, grpc::InsecureChannelCredentials()));
+    return RunCheckH2(o, *stub);
+  }
   // One connection per game server, each with its own driver thread.
   // The closed loop uses at least four, as one driver thread alone cannot
   // saturate the server; the open loop uses the first --channels of them.
@@ -289,24 +348,16 @@ int RunCheck(const Options& o) {
   run_all(channels, [&](CheckDriver& d, int i) {
     d.Open(o, per_driver, start + interval * i / channels, interval, i, channels);
   });
-  std::vector<CheckDriver::Timing> all;
+  CheckRun run;
+  run.rate = rate;
   for (auto& d : drivers) {
     for (const auto& t : d->timings) {
-      if (t.lat >= 0) all.push_back(t);
+      if (t.lat >= 0) run.timed.push_back(t);
     }
     errors += d->errors;
   }
-  std::vector<double> lat, lags;
-  for (const auto& t : all) lat.push_back(t.lat), lags.push_back(t.lag);
-  if (o.rate > 0) {
-    std::printf("CheckPlayer open loop at a fixed %.0f calls/s over %d connection(s):\n", rate, channels);
-  } else {
-    std::printf("CheckPlayer open loop at %.0f%% of saturation (%.0f calls/s over %d connection(s)):\n",
-                o.load * 100, rate, channels);
-  }
-  Percentiles("  latency", lat);
-  Percentiles("  sender lag", lags);
-  SlowBursts(std::move(all));
+  run.errors = errors;
+  PrintCheck(o, std::move(run));
   return errors == 0 ? 0 : 1;
 }
 
@@ -561,6 +612,11 @@ int main(int argc, char** argv) {
   check->add_option("--rate", o.rate, "fixed calls/s instead (no saturation run), to compare servers");
   check->add_option("--players", o.players, "sanctioned players to seed")->capture_default_str();
   check->add_option("--channels", o.channels, "connections (game servers)")->capture_default_str();
+  check->add_option("--client", o.client,
+                    "grpc: gRPC's C++ client; h2: a lean HTTP/2 client (nghttp2) speaking the same "
+                    "protocol, which leaves the server the CPU the other takes")
+      ->check(CLI::IsMember({"grpc", "h2"}))
+      ->capture_default_str();
   auto* reports = app.add_subcommand("reports", "player reports intake with a skew");
   reports->add_option("--concurrency", o.concurrency)->capture_default_str();
   reports->add_option("--seconds", o.seconds)->capture_default_str();
