@@ -24,6 +24,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/synchronization/mutex.h"
+#include "absl/time/clock.h"
 #include "services/log.h"
 #include "services/periodic.h"
 
@@ -394,6 +395,7 @@ struct StagedTlsFiles::Rep {
   // taken and as last refused.
   CrlTexts crls ABSL_GUARDED_BY(mu);
   int64_t crl_next_update_unix ABSL_GUARDED_BY(mu) = 0;
+  bool crl_expiry_logged ABSL_GUARDED_BY(mu) = false;
   uint64_t crl_sets ABSL_GUARDED_BY(mu) = 0;
   std::optional<std::vector<std::pair<std::string, Stamp>>> crl_stamps_in_use ABSL_GUARDED_BY(mu);
   std::vector<std::pair<std::string, Stamp>> crl_stamps_refused ABSL_GUARDED_BY(mu);
@@ -418,6 +420,7 @@ absl::Status StagedTlsFiles::Rep::ReloadCrls(bool* changed, bool* first_refusal)
   if (set->texts == crls) return absl::OkStatus();  // rewritten as they were
   crls = std::move(set->texts);
   crl_next_update_unix = set->next_update_unix;
+  crl_expiry_logged = false;
   ++crl_sets;
   *changed = true;
   return absl::OkStatus();
@@ -550,6 +553,14 @@ absl::Status StagedTlsFiles::CheckNow() {
       if (s.ok()) s = c;
     } else if (crls_changed) {
       LogInfo("CRLs of ", rep_->whose, " taken from ", rep_->crl_source, ": ", rep_->crls.size(), " file(s)");
+    }
+    if (rep_->crl_next_update_unix != 0 && absl::ToUnixSeconds(absl::Now()) >= rep_->crl_next_update_unix &&
+        !rep_->crl_expiry_logged) {
+      LogError("a CRL of ", rep_->whose, " in use is past its next update (",
+               absl::FormatTime(absl::FromUnixSeconds(rep_->crl_next_update_unix), absl::UTCTimeZone()),
+               "): OpenSSL refuses every client certificate of its CA until a new CRL is published in ",
+               rep_->crl_source);
+      rep_->crl_expiry_logged = true;
     }
   }
   if (pem.generation == rep_->written && !crls_changed) return s;

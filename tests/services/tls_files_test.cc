@@ -166,6 +166,58 @@ TEST_F(TlsFilesTest, TheStagedCopyOnlyEverHoldsACheckedSetAndIsPrivate) {
   EXPECT_EQ(mtime(copy.cert_file), second_mtime);
 }
 
+// The staged copy holds the CRLs that were checked, marks each new set in
+// the CA file it gives gRPC, and says once when the CRL in use expires.
+TEST_F(TlsFilesTest, StagedCrlsAreCheckedMarkedAndTheirExpiryIsReported) {
+  using test_certs::MakeCa;
+  using test_certs::MakeCrl;
+  const PemPair ca = MakeCa("game servers");
+  const PemPair server = MakeCertificate("steward");
+  Put(cert_, server.cert);
+  Put(key_, server.key);
+  const std::string clients = (dir_ / "clients.pem").string();
+  Put(clients, ca.cert);
+  const fs::path crls = dir_ / "crl";
+  fs::create_directories(crls);
+  const std::string crl_file = (crls / test_certs::CrlFileName(ca)).string();
+  const std::string short_lived = MakeCrl(ca, {7}, 2);
+  Put(crl_file, short_lived);
+  auto staged = StagedTlsFiles::Start({cert_, key_, clients, crls.string()}, (dir_ / "copy").string(),
+                                      absl::Hours(1), "the test");
+  ASSERT_TRUE(staged.ok()) << staged.status();
+  const TlsFiles copy = (*staged)->staged();
+  auto text = [](const std::string& path) {
+    std::ifstream in(path);
+    return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+  };
+  EXPECT_EQ(text((fs::path(copy.crl_directory) / test_certs::CrlFileName(ca)).string()), short_lived);
+  EXPECT_EQ(text(copy.ca_file), "# CRL set 1\n" + ca.cert);
+  EXPECT_NEAR((*staged)->crl_next_update_unix(), absl::ToUnixSeconds(absl::Now()) + 2, 2);
+
+  std::this_thread::sleep_for(std::chrono::milliseconds(2500));
+  testing::internal::CaptureStderr();
+  EXPECT_TRUE((*staged)->CheckNow().ok());
+  EXPECT_TRUE((*staged)->CheckNow().ok());
+  const std::string logged = testing::internal::GetCapturedStderr();
+  size_t reports = 0;
+  for (size_t at = logged.find("past its next update"); at != std::string::npos;
+       at = logged.find("past its next update", at + 1)) {
+    ++reports;
+  }
+  EXPECT_EQ(reports, 1u) << logged;
+  auto again = StagedTlsFiles::Start({cert_, key_, clients, crls.string()}, (dir_ / "copy2").string(),
+                                     absl::Hours(1), "the test");
+  ASSERT_FALSE(again.ok());
+  EXPECT_NE(again.status().message().find("is past its next update"), std::string::npos) << again.status();
+
+  const std::string fresh = MakeCrl(ca, {7, 8});
+  Put(crl_file, fresh);
+  ASSERT_TRUE((*staged)->CheckNow().ok());
+  EXPECT_EQ(text((fs::path(copy.crl_directory) / test_certs::CrlFileName(ca)).string()), fresh);
+  EXPECT_EQ(text(copy.ca_file), "# CRL set 2\n" + ca.cert);
+  EXPECT_NEAR((*staged)->crl_next_update_unix(), absl::ToUnixSeconds(absl::Now()) + 3600, 5);
+}
+
 // With tls.crl_directory, a client certificate its CA revokes is refused
 // from the next connection, with no restart; a directory that would lock
 // every client out is refused at start.
