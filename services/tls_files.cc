@@ -311,7 +311,7 @@ absl::StatusOr<std::unique_ptr<ReloadingCertificate>> ReloadingCertificate::Load
 ReloadingCertificate::ReloadingCertificate(std::unique_ptr<Rep> rep) : rep_(std::move(rep)) {}
 ReloadingCertificate::~ReloadingCertificate() = default;
 
-absl::Status ReloadingCertificate::ReloadNow(bool* first_refusal) {
+absl::Status ReloadingCertificate::ReloadNow(bool* first_refusal, const Accept& accept) {
   Rep& r = *rep_;
   // Stamps first: a renewal landing while the files are read is seen as a
   // change at the next check.
@@ -321,7 +321,10 @@ absl::Status ReloadingCertificate::ReloadNow(bool* first_refusal) {
     r.next_check = absl::Now() + r.check_every;
     if (stamps == r.stamps_in_use) return absl::OkStatus();
   }
-  auto set = ReadSet(r.files);
+  absl::StatusOr<std::unique_ptr<Parsed>> set = ReadSet(r.files);
+  if (set.ok() && accept != nullptr) {
+    if (absl::Status s = accept((*set)->pem); !s.ok()) set = s;
+  }
   absl::MutexLock lock(&r.mu);
   if (!set.ok()) {
     if (first_refusal != nullptr) *first_refusal = !(stamps == r.stamps_refused);
@@ -539,7 +542,16 @@ int64_t StagedTlsFiles::crl_next_update_unix() const {
 absl::Status StagedTlsFiles::CheckNow() {
   absl::MutexLock lock(&rep_->mu);
   bool first = false;
-  absl::Status s = rep_->source->ReloadNow(&first);
+  // With CRLs, renewed files are taken only if the CRLs cover their client
+  // CAs: OpenSSL would refuse every client certificate of one without.
+  ReloadingCertificate::Accept covered;
+  if (!rep_->crl_source.empty()) {
+    covered = [this](const ReloadingCertificate::Pem& p) {
+      absl::Status s = ReadCrls(rep_->crl_source, p.ca).status();
+      return s.ok() ? s : absl::Status(s.code(), absl::StrCat("the CRLs do not cover it: ", s.message()));
+    };
+  }
+  absl::Status s = rep_->source->ReloadNow(&first, covered);
   if (!s.ok() && first) LogWarning("TLS certificate of ", rep_->whose, " not renewed: ", s.message());
   ReloadingCertificate::Pem pem = rep_->source->pem();
   bool crls_changed = false;

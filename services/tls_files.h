@@ -13,6 +13,7 @@
 #define STEWARD_SERVICES_TLS_FILES_H_
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -58,11 +59,14 @@ class ReloadingCertificate {
   ~ReloadingCertificate();
 
   // Takes the files' contents if they changed since the set in use was read
-  // (modification time, size or inode of any) and are good; logs the
-  // renewal. OK also when nothing changed; the refusal otherwise, for the
-  // caller to report, with *first_refusal (if given) set when these files
-  // were not refused before (periodic checks log a bad renewal once).
-  absl::Status ReloadNow(bool* first_refusal = nullptr);
+  // (modification time, size or inode of any) and are good, and `accept`
+  // (if given) agrees; logs the renewal. OK also when nothing changed; the
+  // refusal otherwise, for the caller to report, with *first_refusal (if
+  // given) set when these files were not refused before (periodic checks
+  // log a bad renewal once).
+  struct Pem;
+  using Accept = std::function<absl::Status(const Pem&)>;
+  absl::Status ReloadNow(bool* first_refusal = nullptr, const Accept& accept = nullptr);
 
   // For a TLS handshake on `ssl`: re-reads the files if `check_every` has
   // passed (logging a refused set of files once), then sets the

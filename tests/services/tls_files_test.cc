@@ -216,6 +216,20 @@ TEST_F(TlsFilesTest, StagedCrlsAreCheckedMarkedAndTheirExpiryIsReported) {
   EXPECT_EQ(text((fs::path(copy.crl_directory) / test_certs::CrlFileName(ca)).string()), fresh);
   EXPECT_EQ(text(copy.ca_file), "# CRL set 2\n" + ca.cert);
   EXPECT_NEAR((*staged)->crl_next_update_unix(), absl::ToUnixSeconds(absl::Now()) + 3600, 5);
+
+  // A second client CA without a CRL is not taken: its clients would all
+  // be refused. Once its CRL is there, both are.
+  const PemPair ca2 = MakeCa("partner servers");
+  Put(clients, ca.cert + ca2.cert);
+  absl::Status refused = (*staged)->CheckNow();
+  EXPECT_NE(refused.message().find("the CRLs do not cover it"), std::string::npos) << refused;
+  EXPECT_EQ(text(copy.ca_file), "# CRL set 2\n" + ca.cert);
+  const std::string crl2 = MakeCrl(ca2, {});
+  Put((crls / test_certs::CrlFileName(ca2)).string(), crl2);
+  ASSERT_TRUE((*staged)->CheckNow().ok());
+  EXPECT_EQ(text(copy.ca_file), "# CRL set 3\n" + ca.cert + ca2.cert);
+  EXPECT_EQ(text((fs::path(copy.crl_directory) / test_certs::CrlFileName(ca2)).string()), crl2);
+  EXPECT_EQ(text((fs::path(copy.crl_directory) / test_certs::CrlFileName(ca)).string()), fresh);
 }
 
 // With tls.crl_directory, a client certificate its CA revokes is refused
