@@ -54,6 +54,23 @@ class TlsFilesTest : public ::testing::Test {
     return kp.ok() ? *std::move(kp) : nullptr;
   }
 
+  // A server pair in the files, a client CA in clients.pem and, in crl/,
+  // its CRL `crl` under the name OpenSSL looks it up by.
+  struct CrlFiles {
+    std::string clients, crl_file;
+    fs::path crls;
+  };
+  CrlFiles PutCrlSetup(const PemPair& server, const PemPair& ca, const std::string& crl) {
+    Put(cert_, server.cert);
+    Put(key_, server.key);
+    CrlFiles f{(dir_ / "clients.pem").string(), "", dir_ / "crl"};
+    Put(f.clients, ca.cert);
+    fs::create_directories(f.crls);
+    f.crl_file = (f.crls / test_certs::CrlFileName(ca)).string();
+    Put(f.crl_file, crl);
+    return f;
+  }
+
   // The subject an SSL connection would be shown.
   static std::string Shown(ReloadingCertificate& kp) {
     SSL_CTX* ctx = SSL_CTX_new(TLS_server_method());
@@ -172,16 +189,8 @@ TEST_F(TlsFilesTest, StagedCrlsAreCheckedMarkedAndTheirExpiryIsReported) {
   using test_certs::MakeCa;
   using test_certs::MakeCrl;
   const PemPair ca = MakeCa("game servers");
-  const PemPair server = MakeCertificate("steward");
-  Put(cert_, server.cert);
-  Put(key_, server.key);
-  const std::string clients = (dir_ / "clients.pem").string();
-  Put(clients, ca.cert);
-  const fs::path crls = dir_ / "crl";
-  fs::create_directories(crls);
-  const std::string crl_file = (crls / test_certs::CrlFileName(ca)).string();
   const std::string short_lived = MakeCrl(ca, {7}, 2);
-  Put(crl_file, short_lived);
+  const auto [clients, crl_file, crls] = PutCrlSetup(MakeCertificate("steward"), ca, short_lived);
   auto staged = StagedTlsFiles::Start({cert_, key_, clients, crls.string()}, (dir_ / "copy").string(),
                                       absl::Hours(1), "the test");
   ASSERT_TRUE(staged.ok()) << staged.status();
@@ -243,14 +252,7 @@ TEST_F(TlsFilesTest, ARevokedClientCertificateIsRefusedFromTheNextConnection) {
   const PemPair kept = MakeSignedCertificate(ca, "eu1-s1", 11);
   const PemPair revoked = MakeSignedCertificate(ca, "eu1-s2", 12);
   const PemPair server = MakeCertificate("steward", "IP:127.0.0.1");
-  Put(cert_, server.cert);
-  Put(key_, server.key);
-  const std::string clients = (dir_ / "clients.pem").string();
-  Put(clients, ca.cert);
-  const fs::path crls = dir_ / "crl";
-  fs::create_directories(crls);
-  const std::string crl_file = (crls / test_certs::CrlFileName(ca)).string();
-  Put(crl_file, MakeCrl(ca, {}));
+  const auto [clients, crl_file, crls] = PutCrlSetup(server, ca, MakeCrl(ca, {}));
 
   Config config;
   config.listen = "127.0.0.1:0";
