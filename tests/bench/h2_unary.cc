@@ -94,6 +94,7 @@ struct H2Unary::Run {
   bool open_loop = false;
   int inflight = 0;
   Clock::duration interval{};
+  Clock::duration span{};  // closed loop: how long it runs
   Clock::time_point start, end;
   uint64_t total = 0;  // open loop: calls to send
   uint64_t sent = 0, finished = 0;
@@ -261,8 +262,7 @@ H2Result H2Unary::Closed(int connections, int inflight, double seconds) {
   Run run;
   run.open_loop = false;
   run.inflight = inflight;
-  run.start = Clock::now();
-  run.end = run.start + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(seconds));
+  run.span = std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(seconds));
   return Drive(run, connections);
 }
 
@@ -272,8 +272,6 @@ H2Result H2Unary::Open(int connections, double rate, double seconds) {
   run.interval = std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(1.0 / rate));
   run.total = static_cast<uint64_t>(rate * seconds);
   run.calls.reserve(run.total);
-  run.start = Clock::now() + std::chrono::milliseconds(100);  // after connecting
-  run.end = run.start + run.interval * static_cast<int64_t>(run.total);
   return Drive(run, connections);
 }
 
@@ -303,9 +301,15 @@ H2Result H2Unary::Drive(Run& run, int connections) {
     failed.first_error = run.failure;
     return failed;
   }
-  if (!run.open_loop) {
+  // Timed from here, once connected.
+  if (run.open_loop) {
+    run.start = Clock::now() + std::chrono::milliseconds(20);
+    run.end = run.start + run.interval * static_cast<int64_t>(run.total);
+  } else {
+    run.start = Clock::now();
+    run.end = run.start + run.span;
     for (int c = 0; c < connections; ++c) {
-      for (int k = 0; k < run.inflight; ++k) run.Submit(c, Clock::now());
+      for (int k = 0; k < run.inflight; ++k) run.Submit(c, run.start);
     }
   }
   // The open loop wakes on an absolute timer when each call is due.

@@ -351,6 +351,13 @@ struct TlsStewardd {
     server.reset();
     store.reset();
   }
+  // Stops, lets a plugin with tls_refresh_seconds = 1 look at its files
+  // again, and serves `cert`: the plugin must make a new handshake.
+  void Restart(const test_certs::PemPair& cert, std::chrono::milliseconds pause) {
+    Stop();
+    std::this_thread::sleep_for(pause);
+    Serve(cert);
+  }
   // Remote-mode options for game server eu1-s9 trusting `ca_file`.
   Options PluginOptions(const std::string& ca_file) const {
     Options o;
@@ -392,17 +399,13 @@ TEST(PluginTest, RemoteModeOverTlsFollowsACaRotationAndChecksTheHostName) {
   // The rotation: the game server's file first, then stewardd's
   // certificate (here with a restart, so the plugin must reconnect).
   s.Put("trusted.pem", second.cert);
-  s.Stop();
-  std::this_thread::sleep_for(std::chrono::milliseconds(1500));  // the plugin's next look at its file
-  s.Serve(second);
+  s.Restart(second, std::chrono::milliseconds(1500));  // the plugin's next look at its file
   EXPECT_TRUE(WaitUntil([&] { return p->GetStats().connected; }, 15))
       << "the plugin did not reconnect trusting its renewed CA file";
 
   // A certificate its CA file trusts but for another host name: refused.
   s.Put("trusted.pem", elsewhere.cert);
-  s.Stop();
-  std::this_thread::sleep_for(std::chrono::milliseconds(1500));
-  s.Serve(elsewhere);
+  s.Restart(elsewhere, std::chrono::milliseconds(1500));
   EXPECT_FALSE(WaitUntil([&] { return p->GetStats().connected; }, 3))
       << "a certificate for elsewhere.example was accepted for 127.0.0.1";
   p.reset();
@@ -482,19 +485,15 @@ TEST(PluginTest, RemoteModeTakesARenewedClientCertificateOnlyAsAMatchingPair) {
 
   // Half a renewal; a restart of stewardd makes the plugin handshake anew.
   s.Put("client.pem", second.cert);
-  s.Stop();
-  std::this_thread::sleep_for(std::chrono::milliseconds(2500));  // two looks at the files
-  s.Serve(server);
+  s.Restart(server, std::chrono::milliseconds(2500));  // two looks at the files
   EXPECT_TRUE(WaitUntil([&] { return p->GetStats().connected; }, 15))
       << "a new certificate beside the old key broke the plugin's handshakes";
 
   // The key follows. stewardd now trusts only the second certificate, so
   // connecting shows the renewed pair is the one in use.
   s.Put("client.key", second.key);
-  s.Stop();
-  std::this_thread::sleep_for(std::chrono::milliseconds(2500));
   s.config.tls.client_ca_file = s.Put("clients.pem", second.cert);
-  s.Serve(server);
+  s.Restart(server, std::chrono::milliseconds(2500));
   EXPECT_TRUE(WaitUntil([&] { return p->GetStats().connected; }, 15))
       << "the renewed pair was not taken";
   p.reset();
