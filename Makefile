@@ -5,6 +5,9 @@ CMAKE_FLAGS ?=
 ADDR ?= 127.0.0.1:50051
 # Lets ccache reuse objects across clones of the repo (CI builds a fresh clone).
 export CCACHE_BASEDIR := $(CURDIR)
+# Progress lines only: no "Entering directory" from the sub-makes CMake runs.
+MAKEFLAGS += --no-print-directory
+export MAKEFLAGS
 
 FUZZ_BUILD ?= build-fuzz
 FUZZ_SECONDS ?= 60
