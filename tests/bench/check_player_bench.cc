@@ -17,8 +17,8 @@
 
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
-#include "services/directives.h"
-#include "services/moderation.h"
+#include "services/gameservers/directives.h"
+#include "services/moderation/moderation.h"
 #include "storage/keys.h"
 #include "storage/store.h"
 

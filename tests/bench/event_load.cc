@@ -26,7 +26,7 @@
 #include "absl/synchronization/mutex.h"
 #include "steward/v1/events.grpc.pb.h"
 #include "event_mix.h"
-#include "services/event_stream.h"
+#include "services/transport/event_stream.h"
 
 namespace v1 = steward::v1;
 using Clock = std::chrono::steady_clock;

@@ -14,7 +14,7 @@
 
 #include "absl/strings/string_view.h"
 #include "absl/types/span.h"
-#include "services/event_batch.h"
+#include "services/common/event_batch.h"
 #include "steward/v1/events.pb.h"
 
 namespace steward::bench {

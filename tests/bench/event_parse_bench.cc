@@ -14,7 +14,7 @@
 #include <string>
 #include <vector>
 
-#include "services/event_batch.h"
+#include "services/common/event_batch.h"
 #include "steward/v1/events.pb.h"
 #include "tests/bench/event_mix.h"
 

@@ -15,7 +15,7 @@
 
 #include "CLI/CLI.hpp"
 #include "absl/synchronization/mutex.h"
-#include "services/server.h"
+#include "services/server/server.h"
 #include "steward/v1/moderation.grpc.pb.h"
 
 namespace v1 = steward::v1;

@@ -16,8 +16,8 @@
 #include <CLI/CLI.hpp>
 
 #include "absl/synchronization/mutex.h"
-#include "services/pipeline.h"
-#include "services/rules.h"
+#include "services/monitoring/pipeline/pipeline.h"
+#include "services/monitoring/rules.h"
 #include "event_mix.h"
 
 namespace v1 = steward::v1;

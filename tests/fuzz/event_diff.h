@@ -8,7 +8,7 @@
 #include <string>
 
 #include "absl/strings/str_cat.h"
-#include "services/event_batch.h"
+#include "services/common/event_batch.h"
 #include "steward/v1/events.pb.h"
 
 namespace steward {

@@ -12,7 +12,7 @@
 #include <string>
 #include <vector>
 
-#include "services/event_batch.h"
+#include "services/common/event_batch.h"
 #include "steward/v1/events.pb.h"
 #include "tests/fuzz/event_diff.h"
 

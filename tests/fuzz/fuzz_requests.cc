@@ -14,16 +14,16 @@
 #include <memory>
 #include <string>
 
-#include "services/announcements.h"
-#include "services/auth.h"
-#include "services/directives.h"
-#include "services/event_batch.h"
-#include "services/game_servers.h"
-#include "services/moderation.h"
-#include "services/monitoring.h"
-#include "services/reports.h"
-#include "services/tickets.h"
-#include "services/vip.h"
+#include "services/gameservers/announcements.h"
+#include "services/transport/auth.h"
+#include "services/gameservers/directives.h"
+#include "services/common/event_batch.h"
+#include "services/gameservers/game_servers.h"
+#include "services/moderation/moderation.h"
+#include "services/monitoring/monitoring.h"
+#include "services/reports/reports.h"
+#include "services/tickets/tickets.h"
+#include "services/vip/vip.h"
 #include "storage/store.h"
 
 namespace steward {
@@ -65,7 +65,7 @@ struct World {
     if (!announcements->Start().ok()) std::abort();
     reports = std::make_unique<Reports>(store.get(), hub.get());
     vip = std::make_unique<VipCare>(store.get(), auth.get());
-    desk->set_vip(vip.get());
+    desk->set_vip(vip.get(), vip->TierLimits());
     monitoring = std::make_unique<Monitoring>(store.get(), moderation.get(), reports.get(), MonitoringOptions{});
     if (!monitoring->Init().ok()) std::abort();
     gs = *auth->Authenticate("Bearer tok-gs", "p-1");

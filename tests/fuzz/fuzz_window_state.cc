@@ -18,8 +18,8 @@
 #include <string>
 #include <vector>
 
-#include "services/pipeline.h"
-#include "services/rules.h"
+#include "services/monitoring/pipeline/pipeline.h"
+#include "services/monitoring/rules.h"
 
 namespace {
 

@@ -18,8 +18,8 @@
 #include <grpcpp/grpcpp.h>
 #include <gtest/gtest.h>
 
-#include "services/config.h"
-#include "services/server.h"
+#include "services/server/config.h"
+#include "services/server/server.h"
 #include "steward/v1/events.grpc.pb.h"
 #include "steward/v1/moderation.grpc.pb.h"
 #include "steward/v1/ticket.grpc.pb.h"

@@ -1,0 +1,108 @@
+#include "services/common/validation.h"
+
+#include "absl/strings/str_cat.h"
+
+namespace steward {
+
+bool IsValidUtf8(absl::string_view s) {
+  const auto* p = reinterpret_cast<const unsigned char*>(s.data());
+  const auto* end = p + s.size();
+  while (p < end) {
+    unsigned char c = *p;
+    if (c < 0x80) {
+      ++p;
+      continue;
+    }
+    int n;
+    uint32_t cp;
+    if ((c & 0xE0) == 0xC0) {
+      n = 1;
+      cp = c & 0x1F;
+    } else if ((c & 0xF0) == 0xE0) {
+      n = 2;
+      cp = c & 0x0F;
+    } else if ((c & 0xF8) == 0xF0) {
+      n = 3;
+      cp = c & 0x07;
+    } else {
+      return false;
+    }
+    if (end - p < n + 1) return false;
+    for (int i = 1; i <= n; ++i) {
+      if ((p[i] & 0xC0) != 0x80) return false;
+      cp = (cp << 6) | (p[i] & 0x3F);
+    }
+    // Overlong forms, surrogates, beyond U+10FFFF.
+    if ((n == 1 && cp < 0x80) || (n == 2 && cp < 0x800) ||
+        (n == 3 && cp < 0x10000) || cp > 0x10FFFF ||
+        (cp >= 0xD800 && cp <= 0xDFFF)) {
+      return false;
+    }
+    p += n + 1;
+  }
+  return true;
+}
+
+absl::Status CheckText(absl::string_view field, absl::string_view value,
+                       size_t min_len, size_t max_len) {
+  if (value.size() < min_len) {
+    if (min_len == 1) return absl::InvalidArgumentError(absl::StrCat(field, " is required"));
+    return absl::InvalidArgumentError(
+        absl::StrCat(field, " must be at least ", min_len, " bytes"));
+  }
+  if (value.size() > max_len) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        field, " is ", value.size(), " bytes; the limit is ", max_len));
+  }
+  if (!IsValidUtf8(value)) {
+    return absl::InvalidArgumentError(absl::StrCat(field, " is not valid UTF-8"));
+  }
+  for (unsigned char c : value) {
+    if ((c < 0x20 && c != '\t' && c != '\n' && c != '\r') || c == 0x7f) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(field, " contains a control character"));
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::Status CheckId(absl::string_view field, absl::string_view value,
+                     bool required) {
+  if (value.empty()) {
+    return required ? absl::InvalidArgumentError(absl::StrCat(field, " is required"))
+                    : absl::OkStatus();
+  }
+  if (value.size() > kMaxIdLen) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        field, " is ", value.size(), " bytes; the limit is ", kMaxIdLen));
+  }
+  if (!IsValidUtf8(value)) {
+    return absl::InvalidArgumentError(absl::StrCat(field, " is not valid UTF-8"));
+  }
+  for (unsigned char c : value) {
+    if (c <= 0x20 || c == 0x7f) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          field, " must not contain spaces or control characters"));
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::Status CheckEnum(absl::string_view field, int value, bool valid,
+                       bool allow_unspecified) {
+  if (!valid) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(field, " has unknown value ", value));
+  }
+  if (value == 0 && !allow_unspecified) {
+    return absl::InvalidArgumentError(absl::StrCat(field, " is required"));
+  }
+  return absl::OkStatus();
+}
+
+std::string UnparsableRequest(absl::string_view type_name) {
+  return absl::StrCat("not a valid ", type_name,
+                      " (every string field must be UTF-8; send raw bytes as a hash or base64)");
+}
+
+}  // namespace steward

@@ -1,0 +1,215 @@
+#include "services/tickets/ticket_grpc.h"
+
+#include <grpcpp/grpcpp.h>
+
+#include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
+#include "services/transport/grpc_status.h"
+#include "services/transport/reactors.h"
+#include "steward/v1/ticket.grpc.pb.h"
+
+namespace steward {
+namespace {
+
+// One game server's ticket stream. Each read ticket goes to the desk at
+// once; up to kStreamWindow may be in flight, beyond which reading pauses
+// until acks drain (so a fast sender is held back by HTTP/2 flow control,
+// not by server memory). Acks gather while a write is outstanding and go
+// out together. The reactor finishes only when nothing is in flight, so no
+// completion can outlive it.
+class TicketStreamReactor final
+    : public grpc::ServerBidiReactor<v1::StreamTicketsRequest, v1::StreamTicketsResponse> {
+ public:
+  static constexpr int kStreamWindow = 1024;
+
+  TicketStreamReactor(const Authenticator& auth, grpc::CallbackServerContext* ctx,
+                      TicketDesk& desk)
+      : desk_(desk) {
+    auto caller = auth.Authenticate(*ctx);
+    absl::Status s = caller.status();
+    if (s.ok() && !caller->is_game_server()) {
+      s = absl::PermissionDeniedError("StreamTickets is for game servers");
+    }
+    if (!s.ok()) {
+      Finish(ToGrpc(s));
+      return;
+    }
+    caller_ = *std::move(caller);
+    StartRead(&in_);
+  }
+
+  void OnReadDone(bool ok) override {
+    if (!ok) {  // the client half-closed, or the call is broken
+      Settle([](TicketStreamReactor* r) { r->reads_done_ = true; });
+      return;
+    }
+    auto item = std::make_unique<Item>();
+    item->request_id = in_.request_id();
+    item->ticket.Swap(in_.mutable_ticket());
+    Item* raw = item.release();
+    bool read_more = false;
+    {
+      absl::MutexLock lock(&mu_);
+      ++in_flight_;
+      read_more = in_flight_ < kStreamWindow;
+      if (!read_more) read_paused_ = true;
+    }
+    desk_.SubmitForPlayer(caller_, raw->ticket, &raw->out, [this, raw](absl::Status s) {
+      std::unique_ptr<Item> done(raw);
+      Settle([&](TicketStreamReactor* r) {
+        v1::TicketAck* ack = r->pending_.add_acks();
+        ack->set_request_id(done->request_id);
+        ack->set_code(static_cast<int>(s.code()));
+        if (s.ok()) {
+          ack->set_ticket_id(done->out.ticket().id());
+          ack->set_deduplicated(done->out.deduplicated());
+        } else {
+          ack->set_message(std::string(s.message()));
+        }
+        --r->in_flight_;
+      });
+    });
+    if (read_more) StartRead(&in_);
+  }
+
+  void OnWriteDone(bool ok) override {
+    Settle([ok](TicketStreamReactor* r) {
+      r->writing_ = false;
+      if (!ok) r->broken_ = true;
+    });
+  }
+
+  void OnDone() override { delete this; }
+
+ private:
+  struct Item {
+    uint64_t request_id = 0;
+    v1::PlayerTicket ticket;
+    v1::SubmitTicketResponse out;
+  };
+
+  // Applies `change` under the lock, then starts whatever the new state
+  // allows (resume reading, write gathered acks, finish) outside it.
+  template <typename F>
+  void Settle(F change) {
+    bool resume = false, write = false, finish = false;
+    {
+      absl::MutexLock lock(&mu_);
+      change(this);
+      if (broken_) pending_.Clear();
+      if (read_paused_ && !reads_done_ && in_flight_ < kStreamWindow) {
+        read_paused_ = false;
+        resume = true;
+      }
+      if (!writing_ && !broken_ && pending_.acks_size() > 0) {
+        out_.Swap(&pending_);
+        pending_.Clear();
+        writing_ = write = true;
+      }
+      if (reads_done_ && in_flight_ == 0 && !writing_ && pending_.acks_size() == 0 &&
+          !finished_) {
+        finished_ = finish = true;
+      }
+    }
+    if (resume) StartRead(&in_);
+    if (write) StartWrite(&out_);
+    if (finish) Finish(grpc::Status::OK);
+  }
+
+  TicketDesk& desk_;
+  Caller caller_;
+  v1::StreamTicketsRequest in_;
+  v1::StreamTicketsResponse out_;  // the write in progress
+  absl::Mutex mu_;
+  v1::StreamTicketsResponse pending_ ABSL_GUARDED_BY(mu_);
+  int in_flight_ ABSL_GUARDED_BY(mu_) = 0;
+  bool read_paused_ ABSL_GUARDED_BY(mu_) = false;
+  bool reads_done_ ABSL_GUARDED_BY(mu_) = false;
+  bool writing_ ABSL_GUARDED_BY(mu_) = false;
+  bool broken_ ABSL_GUARDED_BY(mu_) = false;
+  bool finished_ ABSL_GUARDED_BY(mu_) = false;
+};
+
+class TicketServiceImpl final : public v1::TicketService::CallbackService {
+ public:
+  TicketServiceImpl(const Authenticator* auth, TicketDesk* desk)
+      : auth_(*auth), desk_(*desk) {}
+
+  grpc::ServerUnaryReactor* SubmitTicket(grpc::CallbackServerContext* ctx,
+                                         const v1::SubmitTicketRequest* req,
+                                         v1::SubmitTicketResponse* resp) override {
+    return UnaryWrite(auth_, ctx, req, resp, &TicketDesk::Submit, desk_);
+  }
+  grpc::ServerUnaryReactor* SubmitTickets(grpc::CallbackServerContext* ctx,
+                                          const v1::SubmitTicketsRequest* req,
+                                          v1::SubmitTicketsResponse* resp) override {
+    return UnaryWrite(auth_, ctx, req, resp, &TicketDesk::SubmitBatch, desk_);
+  }
+  grpc::ServerBidiReactor<v1::StreamTicketsRequest, v1::StreamTicketsResponse>* StreamTickets(
+      grpc::CallbackServerContext* ctx) override {
+    return new TicketStreamReactor(auth_, ctx, desk_);
+  }
+  grpc::ServerUnaryReactor* GetTicket(grpc::CallbackServerContext* ctx,
+                                      const v1::GetTicketRequest* req,
+                                      v1::GetTicketResponse* resp) override {
+    return UnaryRead(auth_, ctx, req, resp, &TicketDesk::Get, desk_);
+  }
+  grpc::ServerUnaryReactor* ListTickets(grpc::CallbackServerContext* ctx,
+                                        const v1::ListTicketsRequest* req,
+                                        v1::ListTicketsResponse* resp) override {
+    return UnaryRead(auth_, ctx, req, resp, &TicketDesk::List, desk_);
+  }
+  grpc::ServerUnaryReactor* ListPlayerTickets(grpc::CallbackServerContext* ctx,
+                                              const v1::ListPlayerTicketsRequest* req,
+                                              v1::ListTicketsResponse* resp) override {
+    return UnaryRead(auth_, ctx, req, resp, &TicketDesk::ListForPlayer, desk_);
+  }
+  grpc::ServerUnaryReactor* AssignTicket(grpc::CallbackServerContext* ctx,
+                                         const v1::AssignTicketRequest* req,
+                                         v1::AssignTicketResponse* resp) override {
+    return UnaryWrite(auth_, ctx, req, resp, &TicketDesk::Assign, desk_);
+  }
+  grpc::ServerUnaryReactor* AddMessage(grpc::CallbackServerContext* ctx,
+                                       const v1::AddMessageRequest* req,
+                                       v1::AddMessageResponse* resp) override {
+    return UnaryWrite(auth_, ctx, req, resp, &TicketDesk::AddMessage, desk_);
+  }
+  grpc::ServerUnaryReactor* PullNextTicket(grpc::CallbackServerContext* ctx,
+                                           const v1::PullNextTicketRequest* req,
+                                           v1::PullNextTicketResponse* resp) override {
+    return UnaryWrite(auth_, ctx, req, resp, &TicketDesk::PullNext, desk_);
+  }
+  grpc::ServerUnaryReactor* EscalateTicket(grpc::CallbackServerContext* ctx,
+                                           const v1::EscalateTicketRequest* req,
+                                           v1::EscalateTicketResponse* resp) override {
+    return UnaryWrite(auth_, ctx, req, resp, &TicketDesk::Escalate, desk_);
+  }
+
+  grpc::ServerUnaryReactor* MarkTicketRead(grpc::CallbackServerContext* ctx,
+                                           const v1::MarkTicketReadRequest* req,
+                                           v1::MarkTicketReadResponse* resp) override {
+    return UnaryWrite(auth_, ctx, req, resp, &TicketDesk::MarkRead, desk_);
+  }
+  grpc::ServerUnaryReactor* RateTicket(grpc::CallbackServerContext* ctx,
+                                       const v1::RateTicketRequest* req,
+                                       v1::RateTicketResponse* resp) override {
+    return UnaryWrite(auth_, ctx, req, resp, &TicketDesk::Rate, desk_);
+  }
+  grpc::ServerUnaryReactor* UpdateTicketStatus(grpc::CallbackServerContext* ctx,
+                                               const v1::UpdateTicketStatusRequest* req,
+                                               v1::UpdateTicketStatusResponse* resp) override {
+    return UnaryWrite(auth_, ctx, req, resp, &TicketDesk::UpdateStatus, desk_);
+  }
+
+ private:
+  const Authenticator& auth_;
+  TicketDesk& desk_;
+};
+
+}  // namespace
+
+std::unique_ptr<grpc::Service> MakeTicketService(const Authenticator* auth, TicketDesk* desk) {
+  return std::make_unique<TicketServiceImpl>(auth, desk);
+}
+
+}  // namespace steward

@@ -1,0 +1,167 @@
+// TicketDesk: the player-ticket domain, free of gRPC.
+//
+// Reads run on the calling thread against committed data. Mutations are
+// validated on the calling thread, then run as one store transaction (the
+// record, its secondary indexes, its idempotency entry and its audit record
+// together) and report through `done` once durable. `req` and `resp` must
+// stay alive until `done` runs; `done` runs on the commit thread and must
+// not block.
+#ifndef STEWARD_SERVICES_TICKETS_TICKETS_H_
+#define STEWARD_SERVICES_TICKETS_TICKETS_H_
+
+#include <functional>
+#include <map>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
+#include "services/common/caller.h"
+#include "services/gameservers/directives.h"
+#include "services/common/periodic.h"
+#include "services/tickets/sla.h"
+#include "steward/v1/ticket.pb.h"
+#include "storage/store.h"
+
+namespace steward {
+
+// What another domain adds inside a ticket's own transaction (VIP care:
+// priority and routing on submit, a callback task on resolve). Lets that
+// domain act on tickets without the ticket desk knowing it.
+class TicketHooks {
+ public:
+  virtual ~TicketHooks() = default;
+  virtual absl::Status OnTicketSubmitted(storage::Txn& txn, v1::Ticket* ticket) const = 0;
+  virtual absl::Status OnTicketResolved(storage::Txn& txn, const v1::Ticket& ticket,
+                                        int64_t now_ms) const = 0;
+};
+
+// Whether the state machine allows `from` -> `to` (see ticket.proto).
+bool TicketTransitionAllowed(v1::TicketStatus from, v1::TicketStatus to);
+
+// Moves one submission's outcome into its per-ticket result.
+void SetSubmitResult(const absl::Status& s, v1::SubmitTicketResponse* out,
+                     v1::SubmitTicketResult* r);
+
+struct TicketDeskOptions {
+  // Time limits (see SlaState in ticket.proto and services/sla.h).
+  SlaPolicy sla;
+  // How long after resolution a player may rate a ticket. Default: 28 days.
+  int64_t csat_window_ms = int64_t{28} * 24 * 3600 * 1000;
+  // Unix ms. Default: the wall clock; tests pass their own.
+  std::function<int64_t()> clock;
+};
+
+// Raises `t` to at least `p` and records why on the ticket ("<why>: high");
+// a ticket already at or above `p` is left as it is.
+void RaiseTicketPriority(v1::Ticket* t, v1::Priority p, absl::string_view why);
+
+// Clears what `c` may not see of a ticket (contact details: only the
+// player, the owner and leads and above).
+void RedactTicketFor(const Caller& c, v1::Ticket* t);
+
+class TicketDesk {
+ public:
+  // `hub` carries GM public replies to the player's game server.
+  TicketDesk(storage::Store* store, const GmDirectory* auth, DirectiveHub* hub,
+             TicketDeskOptions options = {})
+      : store_(store), auth_(auth), hub_(hub), options_(std::move(options)) {
+    if (!options_.clock) options_.clock = [] { return absl::ToUnixMillis(absl::Now()); };
+  }
+  TicketDesk(const TicketDesk&) = delete;
+  TicketDesk& operator=(const TicketDesk&) = delete;
+  ~TicketDesk();
+
+  // Checks stored deadlines every `every` on a thread of its own (see
+  // RunSlaOnce) until destruction. Deadlines live in the ticket index, so
+  // a restart loses none.
+  void StartSlaScheduler(absl::Duration every);
+  // Marks every deadline passed by now as breached and escalates its
+  // ticket one level, each in its own transaction. Returns the number of
+  // breaches. Blocks until committed.
+  absl::StatusOr<int> RunSlaOnce();
+
+  // VIP care (optional; must outlive the desk): `hooks` bump VIP tickets'
+  // priority, route them to care GMs and schedule callbacks when they are
+  // resolved; `tier_limits` (tier name -> limits) join the SLA policy.
+  void set_vip(const TicketHooks* hooks, const std::map<std::string, SlaLimits>& tier_limits);
+
+  void Submit(const Caller& caller, const v1::SubmitTicketRequest& req,
+              v1::SubmitTicketResponse* resp, storage::DoneFn done);
+  // Fans a batch out into one transaction per ticket; done(OK) once every
+  // ticket has its own result in resp.
+  void SubmitBatch(const Caller& caller, const v1::SubmitTicketsRequest& req,
+                   v1::SubmitTicketsResponse* resp, storage::DoneFn done);
+  // One player's ticket from a game server acting for many players (the
+  // batch and stream paths); `caller` is the game server.
+  void SubmitForPlayer(const Caller& caller, const v1::PlayerTicket& item,
+                       v1::SubmitTicketResponse* resp, storage::DoneFn done);
+  void Assign(const Caller& caller, const v1::AssignTicketRequest& req,
+              v1::AssignTicketResponse* resp, storage::DoneFn done);
+  void AddMessage(const Caller& caller, const v1::AddMessageRequest& req,
+                  v1::AddMessageResponse* resp, storage::DoneFn done);
+  void PullNext(const Caller& caller, const v1::PullNextTicketRequest& req,
+                v1::PullNextTicketResponse* resp, storage::DoneFn done);
+  void Escalate(const Caller& caller, const v1::EscalateTicketRequest& req,
+                v1::EscalateTicketResponse* resp, storage::DoneFn done);
+  // Committed tickets through the desk's indexes, for briefs and reports
+  // whose callers are already authorised. `fn` returns false to stop.
+  using TicketFn = std::function<bool(const v1::Ticket&)>;
+  absl::Status ScanCreated(int64_t from_ms, int64_t to_ms, const TicketFn& fn) const;
+  absl::Status ScanResolved(int64_t from_ms, int64_t to_ms, const TicketFn& fn) const;
+  absl::Status ScanOpen(const TicketFn& fn) const;                 // oldest first
+  absl::Status ScanOpenEscalated(const TicketFn& fn) const;        // highest level, then oldest
+  absl::Status ScanOpenBreached(const TicketFn& fn) const;         // oldest first
+  // One player's tickets in a realm, oldest first.
+  absl::Status ScanPlayer(absl::string_view realm, absl::string_view player, const TicketFn& fn) const;
+
+  void MarkRead(const Caller& caller, const v1::MarkTicketReadRequest& req,
+                v1::MarkTicketReadResponse* resp, storage::DoneFn done);
+
+  // The highest directive sequence confirmed by game server (realm, server),
+  // or by any server of the realm when `server` is empty: tells whether a
+  // reply has reached the game. Set before serving; unset, replies show
+  // as queued until read.
+  void set_acked_seq_lookup(std::function<uint64_t(absl::string_view, absl::string_view)> f) {
+    acked_seq_ = std::move(f);
+  }
+  // The player rates a resolved ticket (see RateTicket in ticket.proto).
+  void Rate(const Caller& caller, const v1::RateTicketRequest& req, v1::RateTicketResponse* resp,
+            storage::DoneFn done);
+  void UpdateStatus(const Caller& caller,
+                    const v1::UpdateTicketStatusRequest& req,
+                    v1::UpdateTicketStatusResponse* resp,
+                    storage::DoneFn done);
+
+  absl::Status Get(const Caller& caller, const v1::GetTicketRequest& req,
+                   v1::GetTicketResponse* resp) const;
+  absl::Status List(const Caller& caller, const v1::ListTicketsRequest& req,
+                    v1::ListTicketsResponse* resp) const;
+  absl::Status ListForPlayer(const Caller& caller,
+                             const v1::ListPlayerTicketsRequest& req,
+                             v1::ListTicketsResponse* resp) const;
+
+ private:
+  // Player reports pile up: 5 about one player within 24 hours make the
+  // newest high, 20 make it urgent.
+  absl::Status RaiseForReportVolume(storage::Txn& txn, int64_t now, v1::Ticket* t) const;
+  // Tickets whose index keys lie in [from, to) (keys end in the ticket id).
+  absl::Status ScanIndex(const std::string& from, const std::string& to, const TicketFn& fn) const;
+  // List for an already authorised caller.
+  absl::Status ListChecked(const Caller& caller, const v1::ListTicketsRequest& req,
+                           v1::ListTicketsResponse* resp) const;
+
+  int64_t Now() const { return options_.clock(); }
+
+  storage::Store* store_;
+  const GmDirectory* auth_;
+  DirectiveHub* hub_;
+  const TicketHooks* vip_ = nullptr;
+  TicketDeskOptions options_;
+  PeriodicTask sla_scheduler_;
+  std::function<uint64_t(absl::string_view, absl::string_view)> acked_seq_;
+};
+
+}  // namespace steward
+
+#endif  // STEWARD_SERVICES_TICKETS_TICKETS_H_
