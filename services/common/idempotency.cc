@@ -24,7 +24,7 @@ absl::Status IdempotencyExpiry::Init() {
   absl::Status got = store_->Get(Cf::kMeta, kIndexedKey, &flag);
   if (got.ok()) return absl::OkStatus();
   if (!absl::IsNotFound(got)) return got;
-  const int64_t now = absl::ToUnixMillis(absl::Now());
+  const int64_t now = clock_->NowMs();
   std::string after;  // the last key indexed
   int indexed = 0;
   while (true) {
@@ -51,7 +51,7 @@ void IdempotencyExpiry::Start(absl::Duration every) {
   expiry_.Start(
       every,
       [this] {
-        auto n = Expire(absl::ToUnixMillis(absl::Now()) - keep_ms_);
+        auto n = Expire(clock_->NowMs() - keep_ms_);
         if (!n.ok()) {
           LogWarning("idempotency expiry: ", n.status().ToString());
         } else if (*n > 0) {

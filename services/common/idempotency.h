@@ -10,6 +10,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "services/common/clock.h"
 #include "services/common/periodic.h"
 
 namespace steward {
@@ -19,7 +20,8 @@ class Store;
 
 class IdempotencyExpiry {
  public:
-  IdempotencyExpiry(storage::Store* store, int64_t keep_ms) : store_(store), keep_ms_(keep_ms) {}
+  IdempotencyExpiry(storage::Store* store, int64_t keep_ms, const Clock* clock = Clock::Wall())
+      : store_(store), keep_ms_(keep_ms), clock_(clock) {}
   ~IdempotencyExpiry();
 
   // On the first start with a store written before keys had a time index,
@@ -34,6 +36,7 @@ class IdempotencyExpiry {
  private:
   storage::Store* store_;
   const int64_t keep_ms_;
+  const Clock* clock_;
   PeriodicTask expiry_;
 };
 

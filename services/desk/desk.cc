@@ -93,11 +93,11 @@ std::vector<uint64_t> SampleUniform(std::vector<uint64_t> ids, size_t k, std::mt
   return ids;
 }
 
-Desk::Desk(storage::Store* store, const TicketDesk* tickets, const VipCare* vip, DeskOptions options)
+Desk::Desk(storage::Store* store, const Tickets* tickets, const VipCare* vip, DeskOptions options)
     : store_(store), tickets_(tickets), vip_(vip), options_(std::move(options)) {}
 
 int64_t Desk::Now() const {
-  return options_.clock ? options_.clock() : absl::ToUnixMillis(absl::Now());
+  return options_.clock->NowMs();
 }
 
 // ---- Shift handover -------------------------------------------------------

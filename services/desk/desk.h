@@ -13,13 +13,14 @@
 #include <vector>
 
 #include "absl/status/status.h"
+#include "services/common/clock.h"
 #include "services/common/caller.h"
 #include "steward/v1/desk.pb.h"
 #include "storage/store.h"
 
 namespace steward {
 
-class TicketDesk;
+class Tickets;
 class VipCare;
 
 struct DeskOptions {
@@ -30,8 +31,8 @@ struct DeskOptions {
   uint32_t per_agent = 5;
   // Unread handovers older than this are no longer listed. Default 30 days.
   int64_t handover_horizon_ms = int64_t{30} * 24 * 3600 * 1000;
-  // Unix ms. Default: the wall clock.
-  std::function<int64_t()> clock;
+  // Where time comes from. Default: the wall clock; tests pass a FakeClock.
+  const Clock* clock = Clock::Wall();
   // Seeds the sampler. Default: a fresh random seed per draw.
   std::function<uint64_t()> seed;
 };
@@ -43,7 +44,7 @@ std::vector<uint64_t> SampleUniform(std::vector<uint64_t> ids, size_t k, std::mt
 class Desk {
  public:
   // `vip` may be null (no callback figures then).
-  Desk(storage::Store* store, const TicketDesk* tickets, const VipCare* vip, DeskOptions options = {});
+  Desk(storage::Store* store, const Tickets* tickets, const VipCare* vip, DeskOptions options = {});
   Desk(const Desk&) = delete;
   Desk& operator=(const Desk&) = delete;
 
@@ -71,7 +72,7 @@ class Desk {
   absl::Status FillRow(const v1::DeskReportRequest& req, v1::DeskReportRow* row) const;
 
   storage::Store* store_;
-  const TicketDesk* tickets_;
+  const Tickets* tickets_;
   const VipCare* vip_;
   DeskOptions options_;
 };

@@ -102,10 +102,9 @@ absl::Status LoadCitableEntry(Txn& txn, uint64_t id, int64_t now, v1::KbEntry* o
   return absl::OkStatus();
 }
 
-Knowledge::Knowledge(storage::Store* store, std::function<int64_t()> clock)
-    : store_(store), clock_(std::move(clock)) {}
+Knowledge::Knowledge(storage::Store* store, const Clock* clock) : store_(store), clock_(clock) {}
 
-int64_t Knowledge::Now() const { return clock_ ? clock_() : absl::ToUnixMillis(absl::Now()); }
+int64_t Knowledge::Now() const { return clock_->NowMs(); }
 
 void Knowledge::Save(const Caller& c, const v1::SaveKbEntryRequest& req, v1::SaveKbEntryResponse* resp,
                      storage::DoneFn done) {

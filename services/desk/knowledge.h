@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <functional>
 
+#include "services/common/clock.h"
 #include "services/common/caller.h"
 #include "steward/v1/knowledge.pb.h"
 #include "storage/store.h"
@@ -20,8 +21,7 @@ absl::Status LoadCitableEntry(storage::Txn& txn, uint64_t id, int64_t now_ms, v1
 
 class Knowledge {
  public:
-  // `clock` (Unix ms) defaults to the system clock.
-  explicit Knowledge(storage::Store* store, std::function<int64_t()> clock = nullptr);
+  explicit Knowledge(storage::Store* store, const Clock* clock = Clock::Wall());
   Knowledge(const Knowledge&) = delete;
   Knowledge& operator=(const Knowledge&) = delete;
 
@@ -35,7 +35,7 @@ class Knowledge {
  private:
   int64_t Now() const;
   storage::Store* store_;
-  std::function<int64_t()> clock_;
+  const Clock* clock_;
 };
 
 }  // namespace steward

@@ -31,7 +31,6 @@ constexpr int64_t kRetryMs = 5000;
 constexpr uint8_t kIdxAll = 'N';
 constexpr uint8_t kIdxScheduled = 'M';
 
-int64_t NowMs() { return absl::ToUnixMillis(absl::Now()); }
 std::string TimeKey(uint8_t family, int64_t t, uint64_t id) {
   return KeyWriter().Byte(family).I64(t).U64(id).Release();
 }
@@ -162,7 +161,7 @@ void Announcements::Enqueue(int64_t at_ms, uint64_t id) {
 void Announcements::Run() {
   absl::MutexLock lock(&mu_);
   while (!stop_) {
-    int64_t now = NowMs();
+    int64_t now = clock_->NowMs();
     if (!queue_.empty() && queue_.begin()->first <= now) {
       uint64_t id = queue_.begin()->second;
       queue_.erase(queue_.begin());
@@ -190,7 +189,7 @@ void Announcements::Fire(uint64_t id) {
   store_->Commit(
       [this, id, a](Txn& txn) -> absl::Status {
         STEWARD_RETURN_IF_ERROR(Load(txn, id, a.get()));
-        STEWARD_ASSIGN_OR_RETURN(uint64_t seq, ShowIfDue(txn, *hub_, *a, NowMs()));
+        STEWARD_ASSIGN_OR_RETURN(uint64_t seq, ShowIfDue(txn, *hub_, *a, clock_->NowMs()));
         (void)seq;
         Put(txn, *a);
         return absl::OkStatus();
@@ -199,7 +198,7 @@ void Announcements::Fire(uint64_t id) {
         if (!s.ok()) {
           // The store refused (shutting down or failing): try again later;
           // the stored schedule is unchanged.
-          if (!absl::IsNotFound(s)) Enqueue(NowMs() + kRetryMs, id);
+          if (!absl::IsNotFound(s)) Enqueue(clock_->NowMs() + kRetryMs, id);
         } else {
           if (a->last_seq() != 0) hub_->Published(a->last_seq());
           if (a->state() == v1::ANNOUNCEMENT_STATE_SCHEDULED) Enqueue(a->next_at_ms(), id);
@@ -213,14 +212,14 @@ void Announcements::Create(const Caller& c, const v1::CreateAnnouncementRequest&
                            v1::AnnouncementResponse* resp, storage::DoneFn done) {
   absl::Status s = RequireGm(c, Role::kLead, "announcing");
   if (s.ok()) s = CheckText("idempotency_key", req.idempotency_key(), 1, kMaxIdempotencyKeyLen);
-  if (s.ok()) s = Validate(req.spec(), NowMs());
+  if (s.ok()) s = Validate(req.spec(), clock_->NowMs());
   if (!s.ok()) return done(s);
   store_->Commit(
       [this, c, &req, resp](Txn& txn) -> absl::Status {
         std::string idem = IdempotencyKey(c.name(), "announce", req.idempotency_key());
         STEWARD_ASSIGN_OR_RETURN(uint64_t earlier, FindIdempotent(txn, idem));
         if (earlier != 0) return Load(txn, earlier, resp->mutable_announcement());
-        int64_t now = NowMs();
+        int64_t now = clock_->NowMs();
         STEWARD_ASSIGN_OR_RETURN(uint64_t id, txn.NextId("announcement"));
         Announcement* a = resp->mutable_announcement();
         a->set_id(id);
@@ -266,7 +265,7 @@ void Announcements::Cancel(const Caller& c, const v1::CancelAnnouncementRequest&
           return absl::FailedPreconditionError(
               absl::StrCat("announcement ", before.id(), " is already cancelled"));
         }
-        int64_t now = NowMs();
+        int64_t now = clock_->NowMs();
         Announcement after = before;
         after.set_state(v1::ANNOUNCEMENT_STATE_CANCELLED);
         after.set_cancelled_by(c.name());

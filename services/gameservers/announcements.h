@@ -19,6 +19,7 @@
 
 #include "absl/status/status.h"
 #include "absl/synchronization/mutex.h"
+#include "services/common/clock.h"
 #include "services/common/caller.h"
 #include "services/gameservers/directives.h"
 #include "services/gameservers/game_servers.h"
@@ -29,8 +30,10 @@ namespace steward {
 
 class Announcements {
  public:
-  Announcements(storage::Store* store, DirectiveHub* hub, GameServers* servers)
-      : store_(store), hub_(hub), servers_(servers) {}
+  // `clock` decides when a scheduled announcement is due.
+  Announcements(storage::Store* store, DirectiveHub* hub, GameServers* servers,
+                const Clock* clock = Clock::Wall())
+      : store_(store), hub_(hub), servers_(servers), clock_(clock) {}
   Announcements(const Announcements&) = delete;
   Announcements& operator=(const Announcements&) = delete;
   ~Announcements();
@@ -55,6 +58,7 @@ class Announcements {
   storage::Store* store_;
   DirectiveHub* hub_;
   GameServers* servers_;
+  const Clock* clock_;
   absl::Mutex mu_;
   std::set<std::pair<int64_t, uint64_t>> queue_ ABSL_GUARDED_BY(mu_);  // (due ms, id)
   bool stop_ ABSL_GUARDED_BY(mu_) = false;

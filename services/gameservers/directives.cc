@@ -50,7 +50,7 @@ absl::Status DirectiveHub::Init(int64_t retention_ms, absl::Duration trim_every)
   fanout_ = std::thread([this] { FanOut(); });
   if (retention_ms > 0) {
     trimmer_.Start(trim_every, [this, retention_ms] {
-      auto n = Trim(absl::ToUnixMillis(absl::Now()) - retention_ms);
+      auto n = Trim(clock_->NowMs() - retention_ms);
       if (!n.ok()) LogWarning("directive retention: ", n.status().ToString());
       else if (*n > 0) LogInfo("directive retention removed ", *n, " directives");
     });

@@ -23,6 +23,7 @@
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
+#include "services/common/clock.h"
 #include "services/common/periodic.h"
 #include "storage/store.h"
 
@@ -51,7 +52,8 @@ bool DirectiveMatches(const v1::DirectiveTarget& target, absl::string_view realm
 
 class DirectiveHub {
  public:
-  explicit DirectiveHub(storage::Store* store) : store_(store) {}
+  explicit DirectiveHub(storage::Store* store, const Clock* clock = Clock::Wall())
+      : store_(store), clock_(clock) {}
   DirectiveHub(const DirectiveHub&) = delete;
   DirectiveHub& operator=(const DirectiveHub&) = delete;
   ~DirectiveHub();
@@ -96,6 +98,7 @@ class DirectiveHub {
   void FanOut();
 
   storage::Store* store_;
+  const Clock* clock_;
   std::atomic<uint64_t> latest_{0};
   std::atomic<uint64_t> oldest_{1};
   mutable absl::Mutex mu_;

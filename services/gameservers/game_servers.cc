@@ -19,7 +19,6 @@ using storage::Cf;
 using storage::KeyWriter;
 using storage::Txn;
 
-int64_t NowMs() { return absl::ToUnixMillis(absl::Now()); }
 std::string ServerKey(absl::string_view id) { return KeyWriter().Str(id).Release(); }
 
 absl::Status CheckOwner(const Caller& c, const v1::GameServerInfo& info) {
@@ -42,7 +41,7 @@ absl::Status ParseInfo(absl::string_view v, absl::string_view id, v1::GameServer
 void GameServers::Touch(const std::string& server_id, uint32_t players, bool set_players) {
   absl::MutexLock lock(&mu_);
   Live& l = live_[server_id];
-  l.last_heartbeat_ms = NowMs();
+  l.last_heartbeat_ms = clock_->NowMs();
   if (set_players) l.players_online = players;
 }
 
@@ -140,7 +139,7 @@ void GameServers::Register(const Caller& c, const v1::RegisterServerRequest& req
   if (!s.ok()) return done(s);
   store_->Commit(
       [this, c, &req, resp](Txn& txn) -> absl::Status {
-        int64_t now = NowMs();
+        int64_t now = clock_->NowMs();
         v1::GameServerInfo before, after;
         std::string v;
         absl::Status got = txn.Get(Cf::kGameServers, ServerKey(req.server_id()), &v);
@@ -174,7 +173,7 @@ void GameServers::Register(const Caller& c, const v1::RegisterServerRequest& req
         if (s.ok()) {
           Touch(resp->server().server_id(), 0, false);
           resp->mutable_server()->set_online(true);
-          resp->mutable_server()->set_last_heartbeat_ms(NowMs());
+          resp->mutable_server()->set_last_heartbeat_ms(clock_->NowMs());
         }
         done(s);
       });
@@ -224,7 +223,7 @@ absl::Status GameServers::List(const Caller& c, const v1::ListServersRequest& re
 
 absl::Status GameServers::ListAll(absl::string_view realm, v1::ListServersResponse* resp) const {
   absl::Status bad = absl::OkStatus();
-  int64_t now = NowMs();
+  int64_t now = clock_->NowMs();
   STEWARD_RETURN_IF_ERROR(store_->Scan(Cf::kGameServers, "", "", false,
                                [&](absl::string_view key, absl::string_view value) {
                                  v1::GameServerInfo info;

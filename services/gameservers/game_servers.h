@@ -18,6 +18,7 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
+#include "services/common/clock.h"
 #include "services/common/caller.h"
 #include "services/gameservers/directives.h"
 #include "steward/v1/gameserver.pb.h"
@@ -32,7 +33,8 @@ inline constexpr int64_t kOnlineWindowMs = 30'000;
 
 class GameServers {
  public:
-  GameServers(storage::Store* store, DirectiveHub* hub) : store_(store), hub_(hub) {}
+  GameServers(storage::Store* store, DirectiveHub* hub, const Clock* clock = Clock::Wall())
+      : store_(store), hub_(hub), clock_(clock) {}
   GameServers(const GameServers&) = delete;
   GameServers& operator=(const GameServers&) = delete;
 
@@ -79,6 +81,7 @@ class GameServers {
 
   storage::Store* store_;
   DirectiveHub* hub_;
+  const Clock* clock_;
   mutable absl::Mutex mu_;
   absl::flat_hash_map<std::string, Live> live_ ABSL_GUARDED_BY(mu_);
 };

@@ -46,7 +46,6 @@ constexpr uint8_t kIdxAllApprovals = 'q';
 constexpr uint8_t kIdxOpenAppeals = 'o';
 constexpr uint8_t kIdxAllAppeals = 'r';
 
-int64_t NowMs() { return absl::ToUnixMillis(absl::Now()); }
 std::string SubjectPrefix(absl::string_view subject) {
   return KeyWriter().Byte(kIdxSubject).Str(subject).Release();
 }
@@ -344,7 +343,7 @@ absl::Status Moderation::Init(absl::Duration prune_every) {
     absl::MutexLock lock(&mu_);
     auto stopping = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return stop_; };
     while (!mu_.AwaitWithTimeout(absl::Condition(&stopping), prune_every)) {
-      index_.Prune(NowMs());
+      index_.Prune(options_.clock->NowMs());
     }
   });
   return absl::OkStatus();
@@ -391,12 +390,12 @@ void Moderation::Issue(const Caller& c, const v1::IssueSanctionRequest& req,
             return absl::AlreadyExistsError("idempotency_key was used for a bulk issue");
           }
           STEWARD_RETURN_IF_ERROR(LoadRecord(txn, Cf::kSanctions, ids[0], "sanction", resp->mutable_sanction()));
-          Present(resp->mutable_sanction(), NowMs());
+          Present(resp->mutable_sanction(), options_.clock->NowMs());
           resp->set_deduplicated(true);
           return absl::OkStatus();
         }
         if (!absl::IsNotFound(got)) return got;
-        int64_t now = NowMs();
+        int64_t now = options_.clock->NowMs();
         uint64_t approval_id = 0;
         v1::Approval approval;
         std::string need = ApprovalNeed(req.spec());
@@ -446,7 +445,7 @@ void Moderation::BulkIssue(const Caller& c, const v1::BulkIssueSanctionsRequest&
           uint64_t approval_id = 0;
           std::vector<uint64_t> ids;
           STEWARD_RETURN_IF_ERROR(DecodeIds(existing, &approval_id, &ids));
-          int64_t now = NowMs();
+          int64_t now = options_.clock->NowMs();
           for (uint64_t id : ids) {
             Sanction* out = resp->add_sanctions();
             STEWARD_RETURN_IF_ERROR(LoadRecord(txn, Cf::kSanctions, id, "sanction", out));
@@ -457,7 +456,7 @@ void Moderation::BulkIssue(const Caller& c, const v1::BulkIssueSanctionsRequest&
           return absl::OkStatus();
         }
         if (!absl::IsNotFound(got)) return got;
-        int64_t now = NowMs();
+        int64_t now = options_.clock->NowMs();
         uint64_t approval_id = 0;
         v1::Approval approval;
         if (!need.empty()) {
@@ -501,7 +500,7 @@ void Moderation::Revoke(const Caller& c, const v1::RevokeSanctionRequest& req,
               "sanction ", before.id(), " is ",
               v1::SanctionState_Name(before.state()), "; only active or pending ones are revoked"));
         }
-        int64_t now = NowMs();
+        int64_t now = options_.clock->NowMs();
         Sanction after = before;
         after.set_state(v1::SANCTION_STATE_REVOKED);
         after.set_revoked_by(c.name());
@@ -542,7 +541,7 @@ void Moderation::DecideApproval(const Caller& c, const v1::DecideApprovalRequest
           return absl::FailedPreconditionError(
               absl::StrCat("approval ", before.id(), " was already decided by ", before.decided_by()));
         }
-        int64_t now = NowMs();
+        int64_t now = options_.clock->NowMs();
         v1::Approval after = before;
         after.set_state(req.approve() ? v1::APPROVAL_STATE_APPROVED : v1::APPROVAL_STATE_REJECTED);
         after.set_decided_by(c.name());
@@ -593,7 +592,7 @@ void Moderation::FileAppeal(const Caller& c, const v1::FileAppealRequest& req,
   if (!s.ok()) return done(s);
   CommitModeration(
       store_, &index_, hub_,
-      [c, &req, resp](Txn& txn, ModerationEffects& fx) -> absl::Status {
+      [this, c, &req, resp](Txn& txn, ModerationEffects& fx) -> absl::Status {
         Sanction before;
         absl::Status got = LoadRecord(txn, Cf::kSanctions, req.sanction_id(), "sanction", &before);
         const auto& spec = before.spec();
@@ -608,7 +607,7 @@ void Moderation::FileAppeal(const Caller& c, const v1::FileAppealRequest& req,
                                                   req.sanction_id()));
         }
         STEWARD_RETURN_IF_ERROR(got);
-        int64_t now = NowMs();
+        int64_t now = options_.clock->NowMs();
         if (before.state() != v1::SANCTION_STATE_ACTIVE ||
             (before.expires_at_ms() != 0 && now >= before.expires_at_ms())) {
           return absl::FailedPreconditionError(
@@ -673,7 +672,7 @@ void Moderation::DecideAppeal(const Caller& c, const v1::DecideAppealRequest& re
         Sanction sn;
         STEWARD_RETURN_IF_ERROR(LoadRecord(txn, Cf::kSanctions, before.sanction_id(), "sanction", &sn));
         Sanction prior = sn;
-        int64_t now = NowMs();
+        int64_t now = options_.clock->NowMs();
         v1::Appeal after = before;
         after.set_decided_by(c.name());
         after.set_decided_at_ms(now);
@@ -738,7 +737,7 @@ absl::Status Moderation::Get(const Caller& c, const v1::GetSanctionRequest& req,
   STEWARD_RETURN_IF_ERROR(RequireGm(c, Role::kAgent, "reading sanctions"));
   if (req.sanction_id() == 0) return absl::InvalidArgumentError("sanction_id is required");
   STEWARD_RETURN_IF_ERROR(ReadRecord(*store_, Cf::kSanctions, req.sanction_id(), "sanction", resp));
-  Present(resp, NowMs());
+  Present(resp, options_.clock->NowMs());
   return absl::OkStatus();
 }
 
@@ -752,7 +751,7 @@ absl::Status Moderation::List(const Caller& c, const v1::ListSanctionsRequest& r
                                          : SubjectPrefix(req.subject_id());
   scan.page_token = req.page_token();
   scan.page_size = EffectivePageSize(req.page_size());
-  int64_t now = NowMs();
+  int64_t now = options_.clock->NowMs();
   auto token = ScanByTime(*store_, scan,
                           [&](int64_t, uint64_t id, absl::string_view,
                               absl::string_view) -> absl::StatusOr<bool> {
@@ -807,7 +806,7 @@ absl::Status Moderation::SuggestPenalty(const Caller& c, const v1::SuggestPenalt
   STEWARD_RETURN_IF_ERROR(CheckId("player_id", req.player_id(), true));
   STEWARD_RETURN_IF_ERROR(CheckId("realm_id", req.realm_id(), false));
   STEWARD_RETURN_IF_ERROR(CheckId("policy_code", req.policy_code(), true));
-  int64_t now = NowMs();
+  int64_t now = options_.clock->NowMs();
   double total = 0;
   absl::Status bad = absl::OkStatus();
   std::string prefix = SubjectPrefix(req.player_id());
@@ -897,7 +896,7 @@ absl::Status Moderation::CheckPlayer(const Caller& c, const v1::CheckPlayerReque
   STEWARD_RETURN_IF_ERROR(CheckId("guild_id", q.guild_id(), false));
   if (q.channel_ids_size() > 16) return absl::InvalidArgumentError("channel_ids: at most 16");
   for (const auto& ch : q.channel_ids()) STEWARD_RETURN_IF_ERROR(CheckId("channel_ids", ch, true));
-  Evaluate(q, NowMs(), resp);
+  Evaluate(q, options_.clock->NowMs(), resp);
   return absl::OkStatus();
 }
 

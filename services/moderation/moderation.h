@@ -24,6 +24,7 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "absl/status/status.h"
+#include "services/common/clock.h"
 #include "services/common/caller.h"
 #include "services/gameservers/directives.h"
 #include "services/moderation/sanction_index.h"
@@ -37,6 +38,8 @@ struct ModerationOptions {
   int bulk_approval_threshold = 50;
   // Strike points lose half their weight over this time. Default: 30 days.
   int64_t strike_half_life_ms = int64_t{30} * 24 * 3600 * 1000;
+  // Where time comes from. Default: the wall clock; tests pass a FakeClock.
+  const Clock* clock = Clock::Wall();
 };
 
 class Moderation {

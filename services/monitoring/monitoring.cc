@@ -131,8 +131,8 @@ Monitoring::Monitoring(storage::Store* store, Moderation* moderation, Reports* r
   // A lead's reach: temp bans and mutes take effect at once; permanent
   // bans go through two-person approval like anyone's.
   monitor_principal_.role = Role::kLead;
-  if (!options_.pipeline.clock) {
-    options_.pipeline.clock = [] { return absl::ToUnixMillis(absl::Now()); };
+  if (options_.pipeline.clock == nullptr) {
+    options_.pipeline.clock = Clock::Wall();
   }
   if (options_.pipeline.checkpoint_period_ms > 0) {
     options_.pipeline.checkpoint_sink = [store, c = checkpoints_](StateSlice&& slice) {
@@ -165,17 +165,17 @@ Monitoring::~Monitoring() {
   CloseWatchers();
 }
 
-int64_t Monitoring::Now() const { return options_.pipeline.clock(); }
+int64_t Monitoring::Now() const { return options_.pipeline.clock->NowMs(); }
 
 absl::Status Monitoring::Init(absl::Duration retention_every) {
   STEWARD_RETURN_IF_ERROR(ReloadRules());
   STEWARD_RETURN_IF_ERROR(RestoreWindowState());
   STEWARD_RETURN_IF_ERROR(SeedAbsence());
   housekeeping_.Start(absl::Seconds(1), [this, retention_every,
-                                         next_retention = absl::Now() + retention_every]() mutable {
+                                         next_retention = options_.pipeline.clock->Now() + retention_every]() mutable {
     Housekeep();
-    if (absl::Now() < next_retention) return;
-    next_retention = absl::Now() + retention_every;
+    if (options_.pipeline.clock->Now() < next_retention) return;
+    next_retention = options_.pipeline.clock->Now() + retention_every;
     auto n = RunRetention();
     if (!n.ok()) LogWarning("metrics retention: ", n.status().ToString());
   });
@@ -196,7 +196,7 @@ absl::Status DeleteIndexKeys(storage::Store* store, const std::vector<std::strin
 absl::Status Monitoring::SaveWindowState() { return WriteWindowState("for the next start"); }
 
 absl::Status Monitoring::WriteWindowState(const char* why) {
-  const absl::Time started = absl::Now();
+  const absl::Time started = options_.pipeline.clock->Now();
   std::vector<std::pair<std::string, std::string>> batch;
   size_t batch_bytes = 0, total_bytes = 0;
   absl::Status st = absl::OkStatus();
@@ -218,13 +218,13 @@ absl::Status Monitoring::WriteWindowState(const char* why) {
   flush();
   if (!st.ok()) return st;
   LogInfo("window state saved ", why, ": ", keys, " keys, ", total_bytes >> 20, " MiB in ",
-          absl::ToInt64Milliseconds(absl::Now() - started), " ms");
+          absl::ToInt64Milliseconds(options_.pipeline.clock->Now() - started), " ms");
   return absl::OkStatus();
 }
 
 absl::Status Monitoring::RestoreWindowState() {
   const std::string prefix = KeyWriter().Byte(kIdxWindowState).Release();
-  const absl::Time started = absl::Now();
+  const absl::Time started = options_.pipeline.clock->Now();
   std::vector<std::string> keys, stale_keys, chunk_keys, chunks;
   size_t restored = 0, bytes = 0;
   int damaged = 0;
@@ -255,7 +255,7 @@ absl::Status Monitoring::RestoreWindowState() {
   if (!chunks.empty()) restore();
   if (keys.empty()) return absl::OkStatus();
   LogInfo("window state of the last run restored: ", restored, " keys (", bytes >> 20, " MiB) in ",
-          absl::ToInt64Milliseconds(absl::Now() - started), " ms");
+          absl::ToInt64Milliseconds(options_.pipeline.clock->Now() - started), " ms");
   if (damaged > 0) LogWarning("window state: ", damaged, " damaged chunks were skipped");
   const bool checkpointing = options_.pipeline.checkpoint_period_ms > 0;
   if (checkpointing && same_workers) return DeleteIndexKeys(store_, stale_keys);

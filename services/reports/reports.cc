@@ -54,7 +54,6 @@ constexpr uint8_t kIdxAllBugs = 'B';       // first seen, bug
 constexpr uint8_t kIdxBugReports = 'y';    // bug, time, bug report
 constexpr uint8_t kIdxPlayerBugs = 'n';    // realm, player, time, bug report
 
-int64_t NowMs() { return absl::ToUnixMillis(absl::Now()); }
 
 absl::string_view Family(v1::ReportCategory c) {
   switch (c) {
@@ -393,7 +392,7 @@ void Reports::SubmitReport(const Caller& c, const v1::SubmitReportRequest& req,
           resp->set_deduplicated(true);
           return absl::OkStatus();
         }
-        int64_t now = NowMs();
+        int64_t now = options_.clock->NowMs();
         // Retries above are free; every new attempt, duplicates included,
         // counts against the reporter's hour.
         STEWARD_RETURN_IF_ERROR(TakeAllowance(req.realm_id(), c.player_id, now));
@@ -486,7 +485,7 @@ void Reports::SubmitBug(const Caller& c, const v1::SubmitBugRequest& req, v1::Su
   if (absl::Status s = ValidateBug(c, req); !s.ok()) return done(s);
   std::string signature = BugSignature(req.crash_signature(), req.title());
   store_->Commit(
-      [c, &req, resp, signature](Txn& txn) -> absl::Status {
+      [this, c, &req, resp, signature](Txn& txn) -> absl::Status {
         std::string idem = IdempotencyKey(c.name(), "bug", req.idempotency_key());
         STEWARD_ASSIGN_OR_RETURN(uint64_t earlier, FindIdempotent(txn, idem));
         if (earlier != 0) {
@@ -499,7 +498,7 @@ void Reports::SubmitBug(const Caller& c, const v1::SubmitBugRequest& req, v1::Su
           resp->set_deduplicated(true);
           return absl::OkStatus();
         }
-        int64_t now = NowMs();
+        int64_t now = options_.clock->NowMs();
         v1::Bug* bug = resp->mutable_bug();
         std::string sig_key = KeyWriter().Byte(kIdxSignature).Str(signature).Release();
         std::string ref;
@@ -623,7 +622,7 @@ void Reports::ResolveCase(const Caller& c, const v1::ResolveCaseRequest& req,
               absl::StrCat("case ", before.id(), " received a report meanwhile; retry"));
         }
         for (uint64_t sid : req.sanction_ids()) STEWARD_RETURN_IF_ERROR(CheckSanctionExists(txn, sid));
-        int64_t now = NowMs();
+        int64_t now = options_.clock->NowMs();
         Case after = before;
         after.set_state(req.action_taken() ? v1::CASE_STATE_ACTIONED : v1::CASE_STATE_DISMISSED);
         after.set_resolved_by(c.name());
@@ -712,7 +711,7 @@ void Reports::UpdateBugStatus(const Caller& c, const v1::UpdateBugStatusRequest&
         if (before.affected_players() != players->size()) {
           return absl::AbortedError(absl::StrCat("bug ", before.id(), " received a report meanwhile; retry"));
         }
-        int64_t now = NowMs();
+        int64_t now = options_.clock->NowMs();
         v1::Bug after = before;
         after.set_status(req.status());
         after.set_fixed_in_build(req.status() == v1::BUG_STATUS_FIXED ? req.fixed_in_build() : "");
@@ -906,9 +905,9 @@ void Reports::OpenCaseFromAlert(const Caller& monitor, absl::string_view realm,
                                 absl::AnyInvocable<void(absl::StatusOr<uint64_t>)> done) {
   auto case_id = std::make_shared<uint64_t>(0);
   store_->Commit(
-      [monitor, realm = std::string(realm), player = std::string(player), category,
+      [this, monitor, realm = std::string(realm), player = std::string(player), category,
        alert_ref = std::string(alert_ref), rule_name = std::string(rule_name), case_id](Txn& txn) -> absl::Status {
-        const int64_t now = NowMs();
+        const int64_t now = options_.clock->NowMs();
         Case kase;
         STEWARD_ASSIGN_OR_RETURN(bool is_new, ActiveCase(txn, realm, v1::REPORT_SUBJECT_TYPE_PLAYER, player,
                                                  std::string(Family(category)), now, &kase));

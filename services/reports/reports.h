@@ -28,6 +28,7 @@
 #include "absl/status/status.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
+#include "services/common/clock.h"
 #include "services/common/caller.h"
 #include "services/gameservers/directives.h"
 #include "steward/v1/reports.pb.h"
@@ -45,6 +46,8 @@ struct ReportOptions {
   // The operator's own categories: allowed values of custom_category for
   // category CUSTOM. Default: none (CUSTOM is refused).
   std::vector<std::string> custom_categories;
+  // Where time comes from. Default: the wall clock; tests pass a FakeClock.
+  const Clock* clock = Clock::Wall();
 };
 
 // Signature used to group bug reports (exposed for tests).
@@ -53,7 +56,7 @@ std::string BugSignature(absl::string_view crash_signature, absl::string_view ti
 class Reports {
  public:
   Reports(storage::Store* store, DirectiveHub* hub, ReportOptions options = {})
-      : store_(store), hub_(hub), options_(options), started_ms_(absl::ToUnixMillis(absl::Now())) {}
+      : store_(store), hub_(hub), options_(options), started_ms_(options_.clock->NowMs()) {}
   Reports(const Reports&) = delete;
   Reports& operator=(const Reports&) = delete;
 

@@ -54,15 +54,15 @@ ReportOptions ReportOptionsFrom(const ReportsConfig& c) {
 }
 
 // The config was checked when it was parsed.
-TicketDeskOptions DeskOptionsFrom(const DeskConfig& c) {
-  TicketDeskOptions o;
+TicketsOptions TicketsOptionsFrom(const DeskConfig& c) {
+  TicketsOptions o;
   auto policy = SlaPolicyFromConfig(c);
   if (policy.ok()) o.sla = *std::move(policy);
   o.csat_window_ms = int64_t{c.csat_window_days} * 24 * 3600 * 1000;
   return o;
 }
 
-DeskOptions DeskWorkOptionsFrom(const DeskConfig& c) {
+DeskOptions DeskOptionsFrom(const DeskConfig& c) {
   DeskOptions o;
   o.criteria = c.quality_criteria;
   o.max_score = static_cast<uint32_t>(c.quality_max_score);
@@ -86,8 +86,9 @@ VipOptions VipOptionsFrom(const VipConfig& c) {
   return o;
 }
 
-MonitoringOptions MonitoringOptionsFrom(const MonitoringConfig& c) {
+MonitoringOptions MonitoringOptionsFrom(const MonitoringConfig& c, const Clock* clock) {
   MonitoringOptions o;
+  o.pipeline.clock = clock;
   o.pipeline.workers = c.workers;
   o.pipeline.memory_limit_bytes = static_cast<size_t>(c.memory_limit_mib) << 20;
   o.pipeline.allowed_lateness_ms = c.allowed_lateness_ms;

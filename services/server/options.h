@@ -6,6 +6,7 @@
 #define STEWARD_SERVICES_SERVER_OPTIONS_H_
 
 #include "absl/status/statusor.h"
+#include "services/common/clock.h"
 #include "services/desk/desk.h"
 #include "services/monitoring/monitoring.h"
 #include "services/reports/reports.h"
@@ -19,10 +20,17 @@ namespace steward {
 // From the [sla] config; errors name the key.
 absl::StatusOr<SlaPolicy> SlaPolicyFromConfig(const DeskConfig& c);
 ReportOptions ReportOptionsFrom(const ReportsConfig& c);
-TicketDeskOptions DeskOptionsFrom(const DeskConfig& c);
-DeskOptions DeskWorkOptionsFrom(const DeskConfig& c);
+TicketsOptions TicketsOptionsFrom(const DeskConfig& c);
+DeskOptions DeskOptionsFrom(const DeskConfig& c);
 VipOptions VipOptionsFrom(const VipConfig& c);
-MonitoringOptions MonitoringOptionsFrom(const MonitoringConfig& c);
+MonitoringOptions MonitoringOptionsFrom(const MonitoringConfig& c, const Clock* clock = Clock::Wall());
+
+// `o` reading time from `clock`.
+template <typename Options>
+Options WithClock(Options o, const Clock* clock) {
+  o.clock = clock;
+  return o;
+}
 
 }  // namespace steward
 

@@ -87,7 +87,7 @@ struct StewardServer::Rep {
   Authenticator auth;
   SlowLane slow;  // heavy reads; outlives the services that queue on it
   DirectiveHub hub;
-  TicketDesk desk;
+  Tickets tickets;
   Moderation moderation;
   GameServers game_servers;
   Announcements announcements;
@@ -95,7 +95,7 @@ struct StewardServer::Rep {
   VipCare vip;
   Monitoring monitoring;
   Knowledge knowledge;
-  Desk desk_work;
+  Desk desk;
   IdempotencyExpiry idempotency;
   std::unique_ptr<grpc::Service> ticket_service;
   std::unique_ptr<grpc::Service> audit_service;
@@ -115,21 +115,21 @@ struct StewardServer::Rep {
   int port = 0;
   bool stopped = false;
 
-  Rep(const Config& config, storage::Store* store)
+  Rep(const Config& config, storage::Store* store, const Clock* clock)
       : store(store),
         auth(config.principals),
-        hub(store),
-        desk(store, &auth, &hub, DeskOptionsFrom(config.desk)),
-        moderation(store, &hub),
-        game_servers(store, &hub),
-        announcements(store, &hub, &game_servers),
-        reports(store, &hub, ReportOptionsFrom(config.reports)),
-        vip(store, &auth, VipOptionsFrom(config.vip)),
-        monitoring(store, &moderation, &reports, MonitoringOptionsFrom(config.monitoring)),
-        knowledge(store),
-        desk_work(store, &desk, &vip, DeskWorkOptionsFrom(config.desk)),
-        idempotency(store, int64_t{config.idempotency.keep_hours} * 3600 * 1000),
-        ticket_service(MakeTicketService(&auth, &desk)),
+        hub(store, clock),
+        tickets(store, &auth, &hub, WithClock(TicketsOptionsFrom(config.desk), clock)),
+        moderation(store, &hub, WithClock(ModerationOptions{}, clock)),
+        game_servers(store, &hub, clock),
+        announcements(store, &hub, &game_servers, clock),
+        reports(store, &hub, WithClock(ReportOptionsFrom(config.reports), clock)),
+        vip(store, &auth, WithClock(VipOptionsFrom(config.vip), clock)),
+        monitoring(store, &moderation, &reports, MonitoringOptionsFrom(config.monitoring, clock)),
+        knowledge(store, clock),
+        desk(store, &tickets, &vip, WithClock(DeskOptionsFrom(config.desk), clock)),
+        idempotency(store, int64_t{config.idempotency.keep_hours} * 3600 * 1000, clock),
+        ticket_service(MakeTicketService(&auth, &tickets)),
         audit_service(MakeAuditService(&auth, store, &slow)),
         moderation_service(MakeModerationService(&auth, &moderation)),
         game_server_service(MakeGameServerService(&auth, &game_servers, &hub)),
@@ -139,11 +139,11 @@ struct StewardServer::Rep {
         event_service(MakeEventService(&auth, &monitoring)),
         monitoring_service(MakeMonitoringService(&auth, &monitoring)),
         knowledge_service(MakeKnowledgeService(&auth, &knowledge)),
-        desk_service(MakeDeskService(&auth, &desk_work, &slow)) {
-    desk.set_vip(&vip, vip.TierLimits());
-    vip.set_sources(&desk, &moderation);
+        desk_service(MakeDeskService(&auth, &desk, &slow)) {
+    tickets.set_vip(&vip, vip.TierLimits());
+    vip.set_sources(&tickets, &moderation);
     monitoring.set_vip_hook([this](const Caller& c, const EventView& e) { vip.RecordEvent(c, e); });
-    desk.set_acked_seq_lookup([this](absl::string_view realm, absl::string_view server) {
+    tickets.set_acked_seq_lookup([this](absl::string_view realm, absl::string_view server) {
       return game_servers.AckedSeq(realm, server);
     });
     game_servers.set_heartbeat_hook([this](absl::string_view realm, absl::string_view server,
@@ -205,11 +205,11 @@ struct StewardServer::Rep {
 };
 
 absl::StatusOr<std::unique_ptr<StewardServer>> StewardServer::Start(
-    const Config& config, storage::Store* store) {
+    const Config& config, storage::Store* store, const Clock* clock) {
   std::unique_ptr<StagedTlsFiles> tls_files;
   auto creds = MakeCredentials(config.tls, config.data_dir, &tls_files);
   if (!creds.ok()) return creds.status();
-  auto rep = std::make_unique<Rep>(config, store);
+  auto rep = std::make_unique<Rep>(config, store, clock);
   rep->tls_files = std::move(tls_files);
   if (absl::Status s = rep->hub.Init(int64_t{config.directives.retention_hours} * 3600 * 1000);
       !s.ok()) {
@@ -219,7 +219,7 @@ absl::StatusOr<std::unique_ptr<StewardServer>> StewardServer::Start(
   if (absl::Status s = rep->announcements.Start(); !s.ok()) return s;
   if (absl::Status s = rep->monitoring.Init(); !s.ok()) return s;
   rep->vip.StartSweeper(absl::Hours(1));
-  rep->desk.StartSlaScheduler(absl::Seconds(1));
+  rep->tickets.StartSlaScheduler(absl::Seconds(1));
   if (absl::Status s = rep->idempotency.Init(); !s.ok()) return s;
   rep->idempotency.Start();
 

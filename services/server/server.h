@@ -7,6 +7,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "services/common/clock.h"
 #include "services/server/config.h"
 #include "storage/store.h"
 
@@ -28,9 +29,10 @@ void ApplyTransportSettings(grpc::ServerBuilder* builder, CallMetrics* metrics =
 class StewardServer {
  public:
   // Starts serving `config.listen` with the principals and TLS settings of
-  // `config`. `store` must outlive the server.
+  // `config`. `store` and `clock` must outlive the server; every domain
+  // reads time from `clock` (tests pass a FakeClock).
   static absl::StatusOr<std::unique_ptr<StewardServer>> Start(
-      const Config& config, storage::Store* store);
+      const Config& config, storage::Store* store, const Clock* clock = Clock::Wall());
 
   StewardServer(const StewardServer&) = delete;
   StewardServer& operator=(const StewardServer&) = delete;

@@ -23,7 +23,7 @@ class TicketStreamReactor final
   static constexpr int kStreamWindow = 1024;
 
   TicketStreamReactor(const Authenticator& auth, grpc::CallbackServerContext* ctx,
-                      TicketDesk& desk)
+                      Tickets& desk)
       : desk_(desk) {
     auto caller = auth.Authenticate(*ctx);
     absl::Status s = caller.status();
@@ -116,7 +116,7 @@ class TicketStreamReactor final
     if (finish) Finish(grpc::Status::OK);
   }
 
-  TicketDesk& desk_;
+  Tickets& desk_;
   Caller caller_;
   v1::StreamTicketsRequest in_;
   v1::StreamTicketsResponse out_;  // the write in progress
@@ -132,18 +132,18 @@ class TicketStreamReactor final
 
 class TicketServiceImpl final : public v1::TicketService::CallbackService {
  public:
-  TicketServiceImpl(const Authenticator* auth, TicketDesk* desk)
+  TicketServiceImpl(const Authenticator* auth, Tickets* desk)
       : auth_(*auth), desk_(*desk) {}
 
   grpc::ServerUnaryReactor* SubmitTicket(grpc::CallbackServerContext* ctx,
                                          const v1::SubmitTicketRequest* req,
                                          v1::SubmitTicketResponse* resp) override {
-    return UnaryWrite(auth_, ctx, req, resp, &TicketDesk::Submit, desk_);
+    return UnaryWrite(auth_, ctx, req, resp, &Tickets::Submit, desk_);
   }
   grpc::ServerUnaryReactor* SubmitTickets(grpc::CallbackServerContext* ctx,
                                           const v1::SubmitTicketsRequest* req,
                                           v1::SubmitTicketsResponse* resp) override {
-    return UnaryWrite(auth_, ctx, req, resp, &TicketDesk::SubmitBatch, desk_);
+    return UnaryWrite(auth_, ctx, req, resp, &Tickets::SubmitBatch, desk_);
   }
   grpc::ServerBidiReactor<v1::StreamTicketsRequest, v1::StreamTicketsResponse>* StreamTickets(
       grpc::CallbackServerContext* ctx) override {
@@ -152,63 +152,63 @@ class TicketServiceImpl final : public v1::TicketService::CallbackService {
   grpc::ServerUnaryReactor* GetTicket(grpc::CallbackServerContext* ctx,
                                       const v1::GetTicketRequest* req,
                                       v1::GetTicketResponse* resp) override {
-    return UnaryRead(auth_, ctx, req, resp, &TicketDesk::Get, desk_);
+    return UnaryRead(auth_, ctx, req, resp, &Tickets::Get, desk_);
   }
   grpc::ServerUnaryReactor* ListTickets(grpc::CallbackServerContext* ctx,
                                         const v1::ListTicketsRequest* req,
                                         v1::ListTicketsResponse* resp) override {
-    return UnaryRead(auth_, ctx, req, resp, &TicketDesk::List, desk_);
+    return UnaryRead(auth_, ctx, req, resp, &Tickets::List, desk_);
   }
   grpc::ServerUnaryReactor* ListPlayerTickets(grpc::CallbackServerContext* ctx,
                                               const v1::ListPlayerTicketsRequest* req,
                                               v1::ListTicketsResponse* resp) override {
-    return UnaryRead(auth_, ctx, req, resp, &TicketDesk::ListForPlayer, desk_);
+    return UnaryRead(auth_, ctx, req, resp, &Tickets::ListForPlayer, desk_);
   }
   grpc::ServerUnaryReactor* AssignTicket(grpc::CallbackServerContext* ctx,
                                          const v1::AssignTicketRequest* req,
                                          v1::AssignTicketResponse* resp) override {
-    return UnaryWrite(auth_, ctx, req, resp, &TicketDesk::Assign, desk_);
+    return UnaryWrite(auth_, ctx, req, resp, &Tickets::Assign, desk_);
   }
   grpc::ServerUnaryReactor* AddMessage(grpc::CallbackServerContext* ctx,
                                        const v1::AddMessageRequest* req,
                                        v1::AddMessageResponse* resp) override {
-    return UnaryWrite(auth_, ctx, req, resp, &TicketDesk::AddMessage, desk_);
+    return UnaryWrite(auth_, ctx, req, resp, &Tickets::AddMessage, desk_);
   }
   grpc::ServerUnaryReactor* PullNextTicket(grpc::CallbackServerContext* ctx,
                                            const v1::PullNextTicketRequest* req,
                                            v1::PullNextTicketResponse* resp) override {
-    return UnaryWrite(auth_, ctx, req, resp, &TicketDesk::PullNext, desk_);
+    return UnaryWrite(auth_, ctx, req, resp, &Tickets::PullNext, desk_);
   }
   grpc::ServerUnaryReactor* EscalateTicket(grpc::CallbackServerContext* ctx,
                                            const v1::EscalateTicketRequest* req,
                                            v1::EscalateTicketResponse* resp) override {
-    return UnaryWrite(auth_, ctx, req, resp, &TicketDesk::Escalate, desk_);
+    return UnaryWrite(auth_, ctx, req, resp, &Tickets::Escalate, desk_);
   }
 
   grpc::ServerUnaryReactor* MarkTicketRead(grpc::CallbackServerContext* ctx,
                                            const v1::MarkTicketReadRequest* req,
                                            v1::MarkTicketReadResponse* resp) override {
-    return UnaryWrite(auth_, ctx, req, resp, &TicketDesk::MarkRead, desk_);
+    return UnaryWrite(auth_, ctx, req, resp, &Tickets::MarkRead, desk_);
   }
   grpc::ServerUnaryReactor* RateTicket(grpc::CallbackServerContext* ctx,
                                        const v1::RateTicketRequest* req,
                                        v1::RateTicketResponse* resp) override {
-    return UnaryWrite(auth_, ctx, req, resp, &TicketDesk::Rate, desk_);
+    return UnaryWrite(auth_, ctx, req, resp, &Tickets::Rate, desk_);
   }
   grpc::ServerUnaryReactor* UpdateTicketStatus(grpc::CallbackServerContext* ctx,
                                                const v1::UpdateTicketStatusRequest* req,
                                                v1::UpdateTicketStatusResponse* resp) override {
-    return UnaryWrite(auth_, ctx, req, resp, &TicketDesk::UpdateStatus, desk_);
+    return UnaryWrite(auth_, ctx, req, resp, &Tickets::UpdateStatus, desk_);
   }
 
  private:
   const Authenticator& auth_;
-  TicketDesk& desk_;
+  Tickets& desk_;
 };
 
 }  // namespace
 
-std::unique_ptr<grpc::Service> MakeTicketService(const Authenticator* auth, TicketDesk* desk) {
+std::unique_ptr<grpc::Service> MakeTicketService(const Authenticator* auth, Tickets* desk) {
   return std::make_unique<TicketServiceImpl>(auth, desk);
 }
 

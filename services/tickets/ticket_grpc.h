@@ -1,5 +1,5 @@
 // gRPC adapter: TicketService (with the StreamTickets stream) over
-// TicketDesk.
+// Tickets.
 #ifndef STEWARD_SERVICES_TICKETS_TICKET_GRPC_H_
 #define STEWARD_SERVICES_TICKETS_TICKET_GRPC_H_
 
@@ -14,7 +14,7 @@ class Service;
 
 namespace steward {
 
-std::unique_ptr<grpc::Service> MakeTicketService(const Authenticator* auth, TicketDesk* desk);
+std::unique_ptr<grpc::Service> MakeTicketService(const Authenticator* auth, Tickets* desk);
 
 }  // namespace steward
 

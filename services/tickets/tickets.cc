@@ -46,7 +46,6 @@ constexpr uint8_t kIdxBreached = 'B';  // open with a limit breached: created, t
 constexpr uint8_t kIdxResolved = 'z';  // resolved_at, ticket
 constexpr uint8_t kIdxOpen = 'O';      // open: created, ticket
 
-int64_t NowMs() { return absl::ToUnixMillis(absl::Now()); }
 
 std::string TicketKey(uint64_t id) { return KeyWriter().U64(id).Release(); }
 std::string Target(uint64_t id) { return absl::StrCat("ticket/", id); }
@@ -310,7 +309,7 @@ void ApplyStatus(Ticket* t, TicketStatus to, int64_t now) {
   if (to == v1::TICKET_STATUS_CLOSED) t->set_closed_at_ms(now);
 }
 
-absl::Status ValidateSubmit(const Caller& caller, const v1::SubmitTicketRequest& r) {
+absl::Status ValidateSubmit(const Caller& caller, const v1::SubmitTicketRequest& r, int64_t now) {
   STEWARD_RETURN_IF_ERROR(RequireGameServerWithPlayer(caller, "SubmitTicket"));
   STEWARD_RETURN_IF_ERROR(CheckText("idempotency_key", r.idempotency_key(), 1, kMaxIdempotencyKeyLen));
   STEWARD_RETURN_IF_ERROR(CheckEnum("category", r.category(),
@@ -349,7 +348,7 @@ absl::Status ValidateSubmit(const Caller& caller, const v1::SubmitTicketRequest&
     STEWARD_RETURN_IF_ERROR(CheckId("reported_player_id", r.reported_player_id(), false));
   }
   if (r.occurred_at_ms() < 0 ||
-      r.occurred_at_ms() > NowMs() + absl::ToInt64Milliseconds(absl::Hours(24))) {
+      r.occurred_at_ms() > now + absl::ToInt64Milliseconds(absl::Hours(24))) {
     return absl::InvalidArgumentError("occurred_at_ms must be unix milliseconds, not in the future");
   }
   // Scope: the game server may file only in its own realm (and server).
@@ -399,9 +398,9 @@ bool TicketTransitionAllowed(TicketStatus from, TicketStatus to) {
   }
 }
 
-void TicketDesk::Submit(const Caller& caller, const v1::SubmitTicketRequest& req,
+void Tickets::Submit(const Caller& caller, const v1::SubmitTicketRequest& req,
                         v1::SubmitTicketResponse* resp, storage::DoneFn done) {
-  if (auto s = ValidateSubmit(caller, req); !s.ok()) return done(s);
+  if (auto s = ValidateSubmit(caller, req, Now()); !s.ok()) return done(s);
   store_->Commit(
       [this, caller, &req, resp](Txn& txn) -> absl::Status {
         // Idempotency keys are scoped to the submitting game server.
@@ -456,7 +455,7 @@ void TicketDesk::Submit(const Caller& caller, const v1::SubmitTicketRequest& req
       std::move(done));
 }
 
-void TicketDesk::SubmitForPlayer(const Caller& caller, const v1::PlayerTicket& item,
+void Tickets::SubmitForPlayer(const Caller& caller, const v1::PlayerTicket& item,
                                  v1::SubmitTicketResponse* resp, storage::DoneFn done) {
   if (!caller.is_game_server()) {
     return done(absl::PermissionDeniedError("submitting for players is for game servers"));
@@ -467,7 +466,7 @@ void TicketDesk::SubmitForPlayer(const Caller& caller, const v1::PlayerTicket& i
   Submit(for_player, item.ticket(), resp, std::move(done));
 }
 
-void TicketDesk::SubmitBatch(const Caller& caller, const v1::SubmitTicketsRequest& req,
+void Tickets::SubmitBatch(const Caller& caller, const v1::SubmitTicketsRequest& req,
                              v1::SubmitTicketsResponse* resp, storage::DoneFn done) {
   if (!caller.is_game_server()) {
     return done(absl::PermissionDeniedError("SubmitTickets is for game servers"));
@@ -507,7 +506,7 @@ void SetSubmitResult(const absl::Status& s, v1::SubmitTicketResponse* out,
   }
 }
 
-void TicketDesk::Assign(const Caller& caller, const v1::AssignTicketRequest& req,
+void Tickets::Assign(const Caller& caller, const v1::AssignTicketRequest& req,
                         v1::AssignTicketResponse* resp, storage::DoneFn done) {
   absl::Status s = RequireGm(caller, Role::kAgent, "AssignTicket");
   if (s.ok()) s = CheckTicketId(req.ticket_id());
@@ -567,7 +566,7 @@ void TicketDesk::Assign(const Caller& caller, const v1::AssignTicketRequest& req
       std::move(done));
 }
 
-void TicketDesk::AddMessage(const Caller& caller, const v1::AddMessageRequest& req,
+void Tickets::AddMessage(const Caller& caller, const v1::AddMessageRequest& req,
                             v1::AddMessageResponse* resp, storage::DoneFn done) {
   absl::Status s = CheckTicketId(req.ticket_id());
   if (s.ok()) s = CheckText("body", req.body(), 1, kMaxTextLen);
@@ -698,7 +697,7 @@ void TicketDesk::AddMessage(const Caller& caller, const v1::AddMessageRequest& r
       });
 }
 
-void TicketDesk::UpdateStatus(const Caller& caller, const v1::UpdateTicketStatusRequest& req,
+void Tickets::UpdateStatus(const Caller& caller, const v1::UpdateTicketStatusRequest& req,
                               v1::UpdateTicketStatusResponse* resp, storage::DoneFn done) {
   absl::Status s = CheckTicketId(req.ticket_id());
   if (s.ok()) {
@@ -754,7 +753,7 @@ void TicketDesk::UpdateStatus(const Caller& caller, const v1::UpdateTicketStatus
       std::move(done));
 }
 
-void TicketDesk::Rate(const Caller& caller, const v1::RateTicketRequest& req,
+void Tickets::Rate(const Caller& caller, const v1::RateTicketRequest& req,
                       v1::RateTicketResponse* resp, storage::DoneFn done) {
   absl::Status s = RequireGameServerWithPlayer(caller, "RateTicket");
   if (s.ok()) s = CheckTicketId(req.ticket_id());
@@ -819,14 +818,14 @@ const PrincipalConfig& SystemPrincipal() {
 constexpr const char* kLevelNames[] = {"none", "lead", "supervisor", "manager"};
 }  // namespace
 
-TicketDesk::~TicketDesk() { sla_scheduler_.Stop(); }
+Tickets::~Tickets() { sla_scheduler_.Stop(); }
 
-void TicketDesk::StartSlaScheduler(absl::Duration every) {
+void Tickets::StartSlaScheduler(absl::Duration every) {
   // A failing store is retried on the next round.
   sla_scheduler_.Start(every, [this] { STEWARD_DROP_STATUS(RunSlaOnce(), "a failing store is retried next round"); });
 }
 
-absl::StatusOr<int> TicketDesk::RunSlaOnce() {
+absl::StatusOr<int> Tickets::RunSlaOnce() {
   const int64_t now = Now();
   std::string prefix = KeyWriter().Byte(kIdxDeadline).Release();
   std::vector<uint64_t> due;
@@ -872,13 +871,13 @@ absl::StatusOr<int> TicketDesk::RunSlaOnce() {
   return breaches;
 }
 
-void TicketDesk::set_vip(const TicketHooks* hooks,
+void Tickets::set_vip(const TicketHooks* hooks,
                          const std::map<std::string, SlaLimits>& tier_limits) {
   vip_ = hooks;
   for (const auto& [tier, limits] : tier_limits) options_.sla.by_vip_tier[tier] = limits;
 }
 
-absl::Status TicketDesk::ScanIndex(const std::string& from, const std::string& to,
+absl::Status Tickets::ScanIndex(const std::string& from, const std::string& to,
                                    const TicketFn& fn) const {
   absl::Status bad;
   STEWARD_RETURN_IF_ERROR(store_->Scan(Cf::kTicketIndex, from, to, false,
@@ -898,38 +897,38 @@ absl::Status TicketDesk::ScanIndex(const std::string& from, const std::string& t
   return bad;
 }
 
-absl::Status TicketDesk::ScanCreated(int64_t from_ms, int64_t to_ms, const TicketFn& fn) const {
+absl::Status Tickets::ScanCreated(int64_t from_ms, int64_t to_ms, const TicketFn& fn) const {
   return ScanIndex(KeyWriter().Byte(kIdxAll).I64(from_ms).Release(),
                    KeyWriter().Byte(kIdxAll).I64(to_ms).Release(), fn);
 }
 
-absl::Status TicketDesk::ScanResolved(int64_t from_ms, int64_t to_ms, const TicketFn& fn) const {
+absl::Status Tickets::ScanResolved(int64_t from_ms, int64_t to_ms, const TicketFn& fn) const {
   return ScanIndex(KeyWriter().Byte(kIdxResolved).I64(from_ms).Release(),
                    KeyWriter().Byte(kIdxResolved).I64(to_ms).Release(), fn);
 }
 
-absl::Status TicketDesk::ScanPlayer(absl::string_view realm, absl::string_view player,
+absl::Status Tickets::ScanPlayer(absl::string_view realm, absl::string_view player,
                                     const TicketFn& fn) const {
   std::string p = KeyWriter().Byte(kIdxPlayer).Str(realm).Str(player).Release();
   return ScanIndex(p, storage::PrefixSuccessor(p), fn);
 }
 
-absl::Status TicketDesk::ScanOpen(const TicketFn& fn) const {
+absl::Status Tickets::ScanOpen(const TicketFn& fn) const {
   std::string p = KeyWriter().Byte(kIdxOpen).Release();
   return ScanIndex(p, storage::PrefixSuccessor(p), fn);
 }
 
-absl::Status TicketDesk::ScanOpenEscalated(const TicketFn& fn) const {
+absl::Status Tickets::ScanOpenEscalated(const TicketFn& fn) const {
   std::string p = KeyWriter().Byte(kIdxEscalated).Release();
   return ScanIndex(p, storage::PrefixSuccessor(p), fn);
 }
 
-absl::Status TicketDesk::ScanOpenBreached(const TicketFn& fn) const {
+absl::Status Tickets::ScanOpenBreached(const TicketFn& fn) const {
   std::string p = KeyWriter().Byte(kIdxBreached).Release();
   return ScanIndex(p, storage::PrefixSuccessor(p), fn);
 }
 
-void TicketDesk::MarkRead(const Caller& caller, const v1::MarkTicketReadRequest& req,
+void Tickets::MarkRead(const Caller& caller, const v1::MarkTicketReadRequest& req,
                           v1::MarkTicketReadResponse* resp, storage::DoneFn done) {
   absl::Status s = CheckTicketId(req.ticket_id());
   if (s.ok() && !caller.is_gm()) s = RequireGameServerWithPlayer(caller, "MarkTicketRead");
@@ -983,7 +982,7 @@ void TicketDesk::MarkRead(const Caller& caller, const v1::MarkTicketReadRequest&
       std::move(done));
 }
 
-absl::Status TicketDesk::RaiseForReportVolume(Txn&, int64_t now, Ticket* t) const {
+absl::Status Tickets::RaiseForReportVolume(Txn&, int64_t now, Ticket* t) const {
   std::string prefix =
       KeyWriter().Byte(kIdxReported).Str(t->context().realm_id()).Str(t->reported_player_id()).Release();
   std::string from = KeyWriter(prefix).I64(now - 24LL * 3600 * 1000).Release();
@@ -1000,7 +999,7 @@ absl::Status TicketDesk::RaiseForReportVolume(Txn&, int64_t now, Ticket* t) cons
   return absl::OkStatus();
 }
 
-void TicketDesk::PullNext(const Caller& caller, const v1::PullNextTicketRequest& req,
+void Tickets::PullNext(const Caller& caller, const v1::PullNextTicketRequest& req,
                           v1::PullNextTicketResponse* resp, storage::DoneFn done) {
   absl::Status s = RequireGm(caller, Role::kAgent, "PullNextTicket");
   if (s.ok()) s = CheckEnum("category", req.category(), v1::TicketCategory_IsValid(req.category()), true);
@@ -1051,7 +1050,7 @@ void TicketDesk::PullNext(const Caller& caller, const v1::PullNextTicketRequest&
       std::move(done));
 }
 
-void TicketDesk::Escalate(const Caller& caller, const v1::EscalateTicketRequest& req,
+void Tickets::Escalate(const Caller& caller, const v1::EscalateTicketRequest& req,
                           v1::EscalateTicketResponse* resp, storage::DoneFn done) {
   absl::Status s = RequireGm(caller, Role::kAgent, "EscalateTicket");
   if (s.ok()) s = CheckTicketId(req.ticket_id());
@@ -1080,7 +1079,7 @@ void TicketDesk::Escalate(const Caller& caller, const v1::EscalateTicketRequest&
       std::move(done));
 }
 
-absl::Status TicketDesk::Get(const Caller& caller, const v1::GetTicketRequest& req,
+absl::Status Tickets::Get(const Caller& caller, const v1::GetTicketRequest& req,
                              v1::GetTicketResponse* resp) const {
   STEWARD_RETURN_IF_ERROR(CheckTicketId(req.ticket_id()));
   if (!caller.is_gm()) STEWARD_RETURN_IF_ERROR(RequireGameServerWithPlayer(caller, "GetTicket"));
@@ -1131,13 +1130,13 @@ absl::Status TicketDesk::Get(const Caller& caller, const v1::GetTicketRequest& r
   return absl::OkStatus();
 }
 
-absl::Status TicketDesk::List(const Caller& caller, const v1::ListTicketsRequest& req,
+absl::Status Tickets::List(const Caller& caller, const v1::ListTicketsRequest& req,
                               v1::ListTicketsResponse* resp) const {
   STEWARD_RETURN_IF_ERROR(RequireGm(caller, Role::kAgent, "ListTickets"));
   return ListChecked(caller, req, resp);
 }
 
-absl::Status TicketDesk::ListChecked(const Caller& caller, const v1::ListTicketsRequest& req,
+absl::Status Tickets::ListChecked(const Caller& caller, const v1::ListTicketsRequest& req,
                                      v1::ListTicketsResponse* resp) const {
   STEWARD_RETURN_IF_ERROR(CheckEnum("status", req.status(), v1::TicketStatus_IsValid(req.status()), true));
   STEWARD_RETURN_IF_ERROR(CheckEnum("category", req.category(),
@@ -1205,7 +1204,7 @@ absl::Status TicketDesk::ListChecked(const Caller& caller, const v1::ListTickets
   return absl::OkStatus();
 }
 
-absl::Status TicketDesk::ListForPlayer(const Caller& caller,
+absl::Status Tickets::ListForPlayer(const Caller& caller,
                                        const v1::ListPlayerTicketsRequest& req,
                                        v1::ListTicketsResponse* resp) const {
   v1::ListTicketsRequest list;

@@ -1,4 +1,4 @@
-// TicketDesk: the player-ticket domain, free of gRPC.
+// Tickets: the player-ticket domain, free of gRPC.
 //
 // Reads run on the calling thread against committed data. Mutations are
 // validated on the calling thread, then run as one store transaction (the
@@ -16,6 +16,7 @@
 #include "absl/status/statusor.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
+#include "services/common/clock.h"
 #include "services/common/caller.h"
 #include "services/gameservers/directives.h"
 #include "services/common/periodic.h"
@@ -27,7 +28,7 @@ namespace steward {
 
 // What another domain adds inside a ticket's own transaction (VIP care:
 // priority and routing on submit, a callback task on resolve). Lets that
-// domain act on tickets without the ticket desk knowing it.
+// domain act on tickets without the tickets domain knowing it.
 class TicketHooks {
  public:
   virtual ~TicketHooks() = default;
@@ -43,13 +44,13 @@ bool TicketTransitionAllowed(v1::TicketStatus from, v1::TicketStatus to);
 void SetSubmitResult(const absl::Status& s, v1::SubmitTicketResponse* out,
                      v1::SubmitTicketResult* r);
 
-struct TicketDeskOptions {
+struct TicketsOptions {
   // Time limits (see SlaState in ticket.proto and services/sla.h).
   SlaPolicy sla;
   // How long after resolution a player may rate a ticket. Default: 28 days.
   int64_t csat_window_ms = int64_t{28} * 24 * 3600 * 1000;
-  // Unix ms. Default: the wall clock; tests pass their own.
-  std::function<int64_t()> clock;
+  // Where time comes from. Default: the wall clock; tests pass a FakeClock.
+  const Clock* clock = Clock::Wall();
 };
 
 // Raises `t` to at least `p` and records why on the ticket ("<why>: high");
@@ -60,17 +61,16 @@ void RaiseTicketPriority(v1::Ticket* t, v1::Priority p, absl::string_view why);
 // player, the owner and leads and above).
 void RedactTicketFor(const Caller& c, v1::Ticket* t);
 
-class TicketDesk {
+class Tickets {
  public:
   // `hub` carries GM public replies to the player's game server.
-  TicketDesk(storage::Store* store, const GmDirectory* auth, DirectiveHub* hub,
-             TicketDeskOptions options = {})
+  Tickets(storage::Store* store, const GmDirectory* auth, DirectiveHub* hub,
+             TicketsOptions options = {})
       : store_(store), auth_(auth), hub_(hub), options_(std::move(options)) {
-    if (!options_.clock) options_.clock = [] { return absl::ToUnixMillis(absl::Now()); };
   }
-  TicketDesk(const TicketDesk&) = delete;
-  TicketDesk& operator=(const TicketDesk&) = delete;
-  ~TicketDesk();
+  Tickets(const Tickets&) = delete;
+  Tickets& operator=(const Tickets&) = delete;
+  ~Tickets();
 
   // Checks stored deadlines every `every` on a thread of its own (see
   // RunSlaOnce) until destruction. Deadlines live in the ticket index, so
@@ -104,7 +104,7 @@ class TicketDesk {
                 v1::PullNextTicketResponse* resp, storage::DoneFn done);
   void Escalate(const Caller& caller, const v1::EscalateTicketRequest& req,
                 v1::EscalateTicketResponse* resp, storage::DoneFn done);
-  // Committed tickets through the desk's indexes, for briefs and reports
+  // Committed tickets through the tickets indexes, for briefs and reports
   // whose callers are already authorised. `fn` returns false to stop.
   using TicketFn = std::function<bool(const v1::Ticket&)>;
   absl::Status ScanCreated(int64_t from_ms, int64_t to_ms, const TicketFn& fn) const;
@@ -151,13 +151,13 @@ class TicketDesk {
   absl::Status ListChecked(const Caller& caller, const v1::ListTicketsRequest& req,
                            v1::ListTicketsResponse* resp) const;
 
-  int64_t Now() const { return options_.clock(); }
+  int64_t Now() const { return options_.clock->NowMs(); }
 
   storage::Store* store_;
   const GmDirectory* auth_;
   DirectiveHub* hub_;
   const TicketHooks* vip_ = nullptr;
-  TicketDeskOptions options_;
+  TicketsOptions options_;
   PeriodicTask sla_scheduler_;
   std::function<uint64_t(absl::string_view, absl::string_view)> acked_seq_;
 };

@@ -113,7 +113,6 @@ std::pair<std::string, int> MonthDay(int64_t ms) {
 
 VipCare::VipCare(storage::Store* store, const GmDirectory* auth, VipOptions options)
     : store_(store), auth_(auth), options_(std::move(options)) {
-  if (!options_.clock) options_.clock = [] { return absl::ToUnixMillis(absl::Now()); };
   // Tier holders, for the event pipeline's logins. A failed scan leaves
   // the set short: logged, and each later profile write adds its player.
   absl::MutexLock lock(&holders_mu_);

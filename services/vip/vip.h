@@ -29,6 +29,7 @@
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
+#include "services/common/clock.h"
 #include "services/common/caller.h"
 #include "services/common/event_batch.h"
 #include "services/common/periodic.h"
@@ -66,8 +67,8 @@ struct VipOptions {
   double churn_threshold = 0.6;
   // Default: 3 (at most 5).
   uint32_t default_max_attempts = 3;
-  // Unix ms. Default: the wall clock; tests pass their own.
-  std::function<int64_t()> clock;
+  // Where time comes from. Default: the wall clock; tests pass a FakeClock.
+  const Clock* clock = Clock::Wall();
 };
 
 class VipCare final : public TicketHooks {
@@ -83,11 +84,11 @@ class VipCare final : public TicketHooks {
   const VipOptions& options() const { return options_; }
   // The domains churn risk reads (optional; each must outlive this).
   // Unset, their factors count nothing.
-  void set_sources(const TicketDesk* tickets, const Moderation* moderation) {
+  void set_sources(const Tickets* tickets, const Moderation* moderation) {
     tickets_ = tickets;
     moderation_ = moderation;
   }
-  // Each tier's tighter ticket limits, for TicketDesk::set_vip.
+  // Each tier's tighter ticket limits, for Tickets::set_vip.
   std::map<std::string, SlaLimits> TierLimits() const;
   // What the event pipeline tells VIP care (see Monitoring::ForwardVipEvents),
   // for events already validated and accepted; failures are logged.
@@ -150,7 +151,7 @@ class VipCare final : public TicketHooks {
   v1::ChurnRisk ComputeChurn(const v1::VipProfile& p, int64_t now_ms) const;
 
  private:
-  int64_t Now() const { return options_.clock(); }
+  int64_t Now() const { return options_.clock->NowMs(); }
   void RecordPurchaseEvent(const Caller& c, const EventView& e);
   // A login (counts one, moves the login rhythm) and/or the length of a
   // session (0: unknown). With `tier_holders_only`, players without a
@@ -163,7 +164,7 @@ class VipCare final : public TicketHooks {
 
   storage::Store* store_;
   const GmDirectory* auth_;
-  const TicketDesk* tickets_ = nullptr;
+  const Tickets* tickets_ = nullptr;
   const Moderation* moderation_ = nullptr;
   VipOptions options_;
   // realm -> players holding a tier. May briefly hold a player whose tier

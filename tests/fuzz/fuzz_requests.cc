@@ -38,7 +38,7 @@ struct World {
   std::unique_ptr<storage::Store> store;
   std::unique_ptr<Authenticator> auth;
   std::unique_ptr<DirectiveHub> hub;
-  std::unique_ptr<TicketDesk> desk;
+  std::unique_ptr<Tickets> desk;
   std::unique_ptr<Moderation> moderation;
   std::unique_ptr<GameServers> servers;
   std::unique_ptr<Announcements> announcements;
@@ -57,7 +57,7 @@ struct World {
         Principal("admin", PrincipalKind::kGm, Role::kAdmin, "")});
     hub = std::make_unique<DirectiveHub>(store.get());
     if (!hub->Init().ok()) std::abort();
-    desk = std::make_unique<TicketDesk>(store.get(), auth.get(), hub.get());
+    desk = std::make_unique<Tickets>(store.get(), auth.get(), hub.get());
     moderation = std::make_unique<Moderation>(store.get(), hub.get());
     if (!moderation->Init().ok()) std::abort();
     servers = std::make_unique<GameServers>(store.get(), hub.get());

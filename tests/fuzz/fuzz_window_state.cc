@@ -18,6 +18,7 @@
 #include <string>
 #include <vector>
 
+#include "services/common/clock.h"
 #include "services/monitoring/pipeline/pipeline.h"
 #include "services/monitoring/rules.h"
 
@@ -89,15 +90,11 @@ std::shared_ptr<v1::EventBatch> Events() {
   return b;
 }
 
-struct Clock {
-  int64_t now = kT0;
-};
-
-std::unique_ptr<Pipeline> MakePipeline(Clock* clock) {
+std::unique_ptr<Pipeline> MakePipeline(const steward::Clock* clock) {
   PipelineOptions o;
   o.workers = 1;
   o.memory_limit_bytes = size_t{16} << 20;
-  o.clock = [clock] { return clock->now; };
+  o.clock = clock;
   auto p = std::make_unique<Pipeline>(o, [](steward::Firing&&) {}, [](std::vector<steward::RollupPoint>&&) {});
   p->SetRules(Rules());
   return p;
@@ -110,10 +107,10 @@ void Send(Pipeline& p) {
 
 const std::vector<std::string>& Saved() {
   static const std::vector<std::string>* saved = [] {
-    Clock clock;
+    steward::FakeClock clock{kT0};
     auto p = MakePipeline(&clock);
     for (int round = 0; round < 3; ++round) {  // a few closed windows: baselines
-      clock.now = kT0 + round * 10'000 + 1'000;
+      clock.SetMs(kT0 + round * 10'000 + 1'000);
       Send(*p);
     }
     auto* out = new std::vector<std::string>;
@@ -142,15 +139,15 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     }
   }
   chunks.emplace_back(reinterpret_cast<const char*>(data), size);
-  Clock clock;
-  clock.now = kT0 + 40'000;
+  steward::FakeClock clock{kT0};
+  clock.SetMs(kT0 + 40'000);
   auto p = MakePipeline(&clock);
   int damaged = 0;
   std::vector<bool> stale;
   p->RestoreState(chunks, &damaged, &stale);
   if (stale.size() != chunks.size()) __builtin_trap();
   Send(*p);
-  clock.now += 120'000;  // windows close, absence clocks run out
+  clock.AdvanceMs(120'000);  // windows close, absence clocks run out
   p->Sync();
   (void)p->Counters();
   return 0;

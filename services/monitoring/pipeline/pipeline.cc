@@ -433,7 +433,7 @@ struct Pipeline::Rep {
     rules = MakeRuleSet({}, 0);
   }
 
-  int64_t Now() const { return opt.clock(); }
+  int64_t Now() const { return opt.clock->NowMs(); }
 
   // The worker that owns a key: Submit routes its events there, and
   // RestoreState its saved state. (The key's top bits pick the table
@@ -1252,7 +1252,6 @@ struct Pipeline::Rep {
 
 Pipeline::Pipeline(PipelineOptions options, FiringSink on_fire, RollupSink on_rollup)
     : options_(std::move(options)) {
-  if (!options_.clock) options_.clock = [] { return absl::ToUnixMillis(absl::Now()); };
   if (options_.workers < 1) options_.workers = 1;
   rep_ = std::make_unique<Rep>(this, options_, std::move(on_fire), std::move(on_rollup));
   for (int i = 0; i < options_.workers; ++i) {

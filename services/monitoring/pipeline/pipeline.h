@@ -28,6 +28,7 @@
 
 #include "absl/functional/any_invocable.h"
 #include "absl/functional/function_ref.h"
+#include "services/common/clock.h"
 #include "services/common/event_batch.h"
 #include "services/common/log2_histogram.h"
 #include "services/monitoring/rules.h"
@@ -76,7 +77,7 @@ struct PipelineOptions {
   std::function<void(StateSlice&&)> checkpoint_sink;
   // Unix time in ms. Default: the system clock. Tests drive time here and
   // call Sync().
-  std::function<int64_t()> clock;
+  const Clock* clock = Clock::Wall();
 };
 
 // A rule fired for one key.

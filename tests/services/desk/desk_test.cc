@@ -8,6 +8,7 @@
 #include "absl/time/civil_time.h"
 #include "absl/time/time.h"
 #include "gtest/gtest.h"
+#include "services/common/clock.h"
 #include "tests/common/server_fixture.h"
 #include "services/server/options.h"
 #include "services/transport/auth.h"
@@ -150,15 +151,15 @@ class DeskTest : public ::testing::Test {
     store_.reset();
     std::filesystem::remove_all(dir_);
   }
-  void MakeDesk(TicketDeskOptions o = {}) {
-    o.clock = [this] { return now_; };
-    desk_ = std::make_unique<TicketDesk>(store_.get(), &auth_, hub_.get(), std::move(o));
+  void MakeDesk(TicketsOptions o = {}) {
+    o.clock = &clock_;
+    desk_ = std::make_unique<Tickets>(store_.get(), &auth_, hub_.get(), std::move(o));
     VipOptions vo;
-    vo.clock = [this] { return now_; };
+    vo.clock = &clock_;
     vip_ = std::make_unique<VipCare>(store_.get(), &auth_, std::move(vo));
     desk_->set_vip(vip_.get(), vip_->TierLimits());
     DeskOptions d;
-    d.clock = [this] { return now_; };
+    d.clock = &clock_;
     d.seed = [] { return 42; };
     work_ = std::make_unique<Desk>(store_.get(), desk_.get(), vip_.get(), std::move(d));
   }
@@ -170,7 +171,7 @@ class DeskTest : public ::testing::Test {
     a.set_assignee(who);
     v1::AssignTicketResponse ar;
     ASSERT_TRUE(Wait([&](auto d) { desk_->Assign(gm, a, &ar, std::move(d)); }).ok());
-    now_ += reply_after_ms;
+    clock_.AdvanceMs(reply_after_ms);
     v1::AddMessageRequest m;
     m.set_ticket_id(id);
     m.set_body("Done.");
@@ -211,14 +212,14 @@ class DeskTest : public ::testing::Test {
   std::unique_ptr<DirectiveHub> hub_;
   Authenticator auth_{{GameServer("gs", "eu1"), Gm("ann", Role::kAgent), Gm("bob", Role::kAgent),
                        Gm("lead", Role::kLead), Gm("sup", Role::kSupervisor)}};
-  int64_t now_ = At(2026, 11, 27, 17, 30);  // a Friday evening
-  std::unique_ptr<TicketDesk> desk_;
+  FakeClock clock_{At(2026, 11, 27, 17, 30)};  // a Friday evening
+  std::unique_ptr<Tickets> desk_;
   std::unique_ptr<VipCare> vip_;
   std::unique_ptr<Desk> work_;
 };
 
 TEST_F(DeskTest, ClocksRunOnTheCalendarAndPausesKeepWhatWasLeft) {
-  TicketDeskOptions o;
+  TicketsOptions o;
   o.sla.calendar = OfficeHours();
   o.sla.by_priority[v1::PRIORITY_URGENT] = {15 * kMin, 0};
   MakeDesk(std::move(o));
@@ -231,7 +232,7 @@ TEST_F(DeskTest, ClocksRunOnTheCalendarAndPausesKeepWhatWasLeft) {
   EXPECT_EQ(c.sla().answer_due_ms(), At(2026, 12, 9, 17, 30));
 
   // An urgent question gets the urgent dispatch limit.
-  now_ = At(2026, 11, 30, 17, 50);
+  clock_.SetMs(At(2026, 11, 30, 17, 50));
   v1::Ticket u = File("u", v1::TICKET_CATEGORY_QUESTION, v1::PRIORITY_URGENT);
   EXPECT_EQ(u.sla().dispatch_due_ms(), At(2026, 12, 1, 9, 5));
 
@@ -243,18 +244,18 @@ TEST_F(DeskTest, ClocksRunOnTheCalendarAndPausesKeepWhatWasLeft) {
     return r.ticket();
   };
   EXPECT_FALSE(get(u.id()).sla().at_risk());  // 15 hours of wall time to go
-  now_ = At(2026, 12, 1, 8);
+  clock_.SetMs(At(2026, 12, 1, 8));
   EXPECT_TRUE(get(u.id()).sla().at_risk());   // within a fifth of its span
   // Nothing breaches over the weekend.
-  now_ = At(2026, 11, 30, 9, 29);
+  clock_.SetMs(At(2026, 11, 30, 9, 29));
   EXPECT_TRUE(get(c.id()).sla().at_risk());
   ASSERT_EQ(*desk_->RunSlaOnce(), 0);
-  now_ = At(2026, 11, 30, 9, 30);
+  clock_.SetMs(At(2026, 11, 30, 9, 30));
   ASSERT_EQ(*desk_->RunSlaOnce(), 1);
 
   // Paused Monday 10:00 with 70.5 working hours left; the player answers on
   // Saturday, so the clock starts again on Monday morning with the same 70.5.
-  now_ = At(2026, 11, 30, 10);
+  clock_.SetMs(At(2026, 11, 30, 10));
   v1::AddMessageRequest ask;
   ask.set_ticket_id(c.id());
   ask.set_body("Which item was it?");
@@ -263,7 +264,7 @@ TEST_F(DeskTest, ClocksRunOnTheCalendarAndPausesKeepWhatWasLeft) {
   v1::AddMessageResponse mr;
   Caller ann = As("ann");
   ASSERT_TRUE(Wait([&](auto d) { desk_->AddMessage(ann, ask, &mr, std::move(d)); }).ok());
-  now_ = At(2026, 12, 5, 12);
+  clock_.SetMs(At(2026, 12, 5, 12));
   v1::AddMessageRequest answer;
   answer.set_ticket_id(c.id());
   answer.set_body("The dragon sword");
@@ -296,7 +297,7 @@ TEST_F(DeskTest, HandoversAndTheShiftBrief) {
   r.set_staffing_notes("bob covers the VIP queue tomorrow");
   v1::Handover first;
   ASSERT_TRUE(write("ann", r, &first).ok());
-  now_ += kHour;
+  clock_.AdvanceMs(kHour);
   r.set_system_state("all quiet");
   v1::Handover second;
   ASSERT_TRUE(write("lead", r, &second).ok());
@@ -334,7 +335,7 @@ TEST_F(DeskTest, HandoversAndTheShiftBrief) {
   escalate(low.id(), 1);
   escalate(high.id(), 3);
   v1::Ticket late = File("late", v1::TICKET_CATEGORY_COMPLAINT);
-  now_ += 2 * kHour;  // past the complaint's 60 minutes to an owner
+  clock_.AdvanceMs(2 * kHour);  // past the complaint's 60 minutes to an owner
   ASSERT_GE(*desk_->RunSlaOnce(), 1);
   b = brief("bob");
   ASSERT_EQ(b.open_escalations_size(), 3);
@@ -382,20 +383,20 @@ TEST(QualitySampleTest, UniformWithoutReplacement) {
 
 TEST_F(DeskTest, QualityInspectionSamplesScoresAndTrends) {
   MakeDesk();
-  now_ = At(2026, 10, 5, 10);
+  clock_.SetMs(At(2026, 10, 5, 10));
   std::set<uint64_t> anns, bobs;
   for (int i = 0; i < 12; ++i) {
     uint64_t id = File("a" + std::to_string(i), v1::TICKET_CATEGORY_QUESTION).id();
     Resolve(id, "ann");
     anns.insert(id);
-    now_ += kHour;
+    clock_.AdvanceMs(kHour);
   }
   for (int i = 0; i < 3; ++i) {
     uint64_t id = File("b" + std::to_string(i), v1::TICKET_CATEGORY_QUESTION).id();
     Resolve(id, "bob");
     bobs.insert(id);
   }
-  now_ = At(2026, 11, 2, 9);
+  clock_.SetMs(At(2026, 11, 2, 9));
   v1::DrawQualitySampleRequest draw;
   draw.set_period("2026-10");
   v1::QualitySample sample;
@@ -476,7 +477,7 @@ TEST_F(DeskTest, DeskReportCountsTimesComplianceSatisfactionAndCallbacks) {
   // Day 1 (Mon 2026-11-23): three tickets; a complaint answered after 30
   // minutes and resolved, a question answered after 2 hours and resolved,
   // and a bug left open.
-  now_ = At(2026, 11, 23, 10);
+  clock_.SetMs(At(2026, 11, 23, 10));
   uint64_t complaint = File("c", v1::TICKET_CATEGORY_COMPLAINT).id();
   uint64_t question = File("q", v1::TICKET_CATEGORY_QUESTION).id();
   File("b", v1::TICKET_CATEGORY_BUG);
@@ -484,14 +485,14 @@ TEST_F(DeskTest, DeskReportCountsTimesComplianceSatisfactionAndCallbacks) {
   Resolve(question, "bob", 2 * kHour);
   // Day 2: the question's player rates it 4; the complaint's callback
   // reaches the player.
-  now_ = At(2026, 11, 24, 10);
+  clock_.SetMs(At(2026, 11, 24, 10));
   v1::RateTicketRequest rate;
   rate.set_ticket_id(question);
   rate.set_score(4);
   v1::RateTicketResponse rr;
   ASSERT_TRUE(Wait([&](auto d) { desk_->Rate(As("gs", "p-1"), rate, &rr, std::move(d)); }).ok());
   uint64_t callback = 0;
-  ASSERT_TRUE(vip_->ScanTasks("", 0, now_, [&](const v1::CareTask& t) {
+  ASSERT_TRUE(vip_->ScanTasks("", 0, clock_.NowMs(), [&](const v1::CareTask& t) {
     if (t.kind() == v1::CARE_TASK_KIND_CALLBACK) callback = t.id();
     return true;
   }).ok());
@@ -502,9 +503,9 @@ TEST_F(DeskTest, DeskReportCountsTimesComplianceSatisfactionAndCallbacks) {
   v1::CareTaskResponse ar;
   ASSERT_TRUE(Wait([&](auto d) { vip_->RecordAttempt(As("ann"), att, &ar, std::move(d)); }).ok());
   // Day 4: a question breaches its 4 hours to an owner before it is taken.
-  now_ = At(2026, 11, 26, 9);
+  clock_.SetMs(At(2026, 11, 26, 9));
   uint64_t slow = File("s", v1::TICKET_CATEGORY_QUESTION).id();
-  now_ += 5 * kHour;
+  clock_.AdvanceMs(5 * kHour);
   ASSERT_GE(*desk_->RunSlaOnce(), 1);
   Resolve(slow, "ann", kHour);
 

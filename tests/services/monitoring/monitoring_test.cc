@@ -747,10 +747,10 @@ TEST(MonitoringRetentionTest, MinutesExpireHoursStay) {
   auto dir = std::filesystem::temp_directory_path() / ("steward_mon_" + std::to_string(::getpid()));
   std::filesystem::remove_all(dir);
   auto store = *storage::Store::Open({.path = dir.string()});
-  std::atomic<int64_t> now{1'800'000'000'000};  // a whole hour
-  const int64_t t0 = now;
+  FakeClock clock{1'800'000'000'000};  // a whole hour
+  const int64_t t0 = clock.NowMs();
   MonitoringOptions o;
-  o.pipeline.clock = [&now] { return now.load(); };
+  o.pipeline.clock = &clock;
   o.pipeline.allowed_lateness_ms = 1000;
   o.minute_retention_ms = 48LL * 3600 * 1000;
   Monitoring m(store.get(), nullptr, nullptr, o);
@@ -769,12 +769,12 @@ TEST(MonitoringRetentionTest, MinutesExpireHoursStay) {
     m.Ingest(EventBatchView::Of(b), [&p](IngestResult) { p.set_value(); });
     p.get_future().wait();
   };
-  now = t0 + 500;
+  clock.SetMs(t0 + 500);
   publish(t0 + 100, 1000);
   publish(t0 + 200, 1200);
-  now = t0 + 60'000 + 500;
+  clock.SetMs(t0 + 60'000 + 500);
   publish(t0 + 60'100, 900);
-  now = t0 + 121'000;
+  clock.SetMs(t0 + 121'000);
   m.pipeline().Sync();
   ASSERT_TRUE(store->CommitAndWait([](storage::Txn&) { return absl::OkStatus(); }).ok());  // roll-ups stored
 
@@ -795,7 +795,7 @@ TEST(MonitoringRetentionTest, MinutesExpireHoursStay) {
   EXPECT_EQ(hours.points(0).count(), 3u);
   EXPECT_EQ(hours.points(0).sum(), 3100);
 
-  now = t0 + 49LL * 3600 * 1000;
+  clock.SetMs(t0 + 49LL * 3600 * 1000);
   auto deleted = m.RunRetention();
   ASSERT_TRUE(deleted.ok());
   EXPECT_EQ(*deleted, 2);
@@ -819,9 +819,9 @@ TEST(MonitoringStormTest, PastItsBudgetARuleRaisesOneSummaryThatCountsWhatWasHel
   auto dir = std::filesystem::temp_directory_path() / ("steward_storm_" + std::to_string(::getpid()));
   std::filesystem::remove_all(dir);
   auto store = *storage::Store::Open({.path = dir.string()});
-  std::atomic<int64_t> now{1'800'000'000'000};  // the start of a minute
+  FakeClock clock{1'800'000'000'000};  // the start of a minute
   MonitoringOptions o;
-  o.pipeline.clock = [&now] { return now.load(); };
+  o.pipeline.clock = &clock;
   o.alerts_per_rule_per_minute = 3;
   Monitoring m(store.get(), nullptr, nullptr, o);
   ASSERT_TRUE(m.Init(absl::Hours(100)).ok());
@@ -852,7 +852,7 @@ TEST(MonitoringStormTest, PastItsBudgetARuleRaisesOneSummaryThatCountsWhatWasHel
       auto* e = b->add_events();
       e->set_type("chat");
       e->set_player_id("p-" + std::to_string(i));
-      e->set_time_ms(now);
+      e->set_time_ms(clock.NowMs());
       e->set_text("hello all");
     }
     std::promise<void> done;
@@ -871,7 +871,7 @@ TEST(MonitoringStormTest, PastItsBudgetARuleRaisesOneSummaryThatCountsWhatWasHel
     return st;
   };
 
-  now += 1'000;
+  clock.AdvanceMs(1'000);
   chat(0, 10);  // ten players fire: three alerts, then a storm
   std::vector<v1::Alert> a = alerts();
   ASSERT_EQ(a.size(), 4u);
@@ -881,7 +881,7 @@ TEST(MonitoringStormTest, PastItsBudgetARuleRaisesOneSummaryThatCountsWhatWasHel
   EXPECT_EQ(stats().alerts_held(), 7u);
   EXPECT_EQ(stats().alerts_raised(), 4u);
   // Each second the held firings are written into the summary.
-  now += 1'000;
+  clock.AdvanceMs(1'000);
   chat(10, 15);
   m.Housekeep();
   settle();
@@ -895,7 +895,7 @@ TEST(MonitoringStormTest, PastItsBudgetARuleRaisesOneSummaryThatCountsWhatWasHel
   EXPECT_EQ(stats().alerts_held(), 12u);
   // The next minute (59 s after the last held firing, so the storm is not
   // yet over) has a fresh budget, but firings past it join the same summary.
-  now += 59'000;
+  clock.AdvanceMs(59'000);
   chat(15, 25);
   m.Housekeep();
   settle();
@@ -905,7 +905,7 @@ TEST(MonitoringStormTest, PastItsBudgetARuleRaisesOneSummaryThatCountsWhatWasHel
   EXPECT_EQ(summary.occurrences(), 19u);
   // A quiet minute ends it; the next firing is an ordinary alert, and a
   // storm after that gets a summary of its own.
-  now += 61'000;
+  clock.AdvanceMs(61'000);
   m.Housekeep();
   chat(25, 26);
   a = alerts();
@@ -920,3 +920,4 @@ TEST(MonitoringStormTest, PastItsBudgetARuleRaisesOneSummaryThatCountsWhatWasHel
 
 }  // namespace
 }  // namespace steward
+

@@ -26,7 +26,7 @@ constexpr int64_t kT0 = 1'800'000'000'000;  // a whole minute
 class PipelineTest : public ::testing::Test {
  protected:
   void Start(PipelineOptions o = {}) {
-    o.clock = [this] { return now_.load(); };
+    o.clock = &clock_;
     pipeline_ = std::make_unique<Pipeline>(
         o,
         [this](Firing&& f) {
@@ -108,7 +108,7 @@ class PipelineTest : public ::testing::Test {
     size_t keys = 0;
     std::vector<std::string> chunks = SaveAll(&keys);
     pipeline_.reset();
-    now_ += down_ms;
+    clock_.AdvanceMs(down_ms);
     Start(o);
     Rules(rules_);
     int damaged = -1;
@@ -119,7 +119,7 @@ class PipelineTest : public ::testing::Test {
     return restored;
   }
 
-  std::atomic<int64_t> now_{kT0};
+  FakeClock clock_{kT0};
   std::vector<v1::Rule> rules_;
   uint64_t generation_ = 0;
   std::unique_ptr<Pipeline> pipeline_;
@@ -183,7 +183,7 @@ v1::Rule Absence(const std::string& type, const std::string& group_by) {
 TEST_F(PipelineTest, ExpiredKeysAreEvictedOverOneSweepPeriod) {
   Start();
   Rules({Threshold(10, 0, 1e9)});  // one 10 s pane; never fires
-  now_ = kT0 + 1'000;
+  clock_.SetMs(kT0 + 1'000);
   std::vector<Ev> events;
   for (int i = 0; i < 2000; ++i) events.push_back({"gold_gain", "p-" + std::to_string(i), 500});
   Send(events);
@@ -193,20 +193,20 @@ TEST_F(PipelineTest, ExpiredKeysAreEvictedOverOneSweepPeriod) {
   EXPECT_GE(pipeline_->Counters().memory_bytes, 2000u * 33 * 8 / 7);
   // Whole sweeps at +11 s and +21 s: the window [0, 10 s) is still within
   // the lateness and the one window kept, so nothing goes.
-  now_ = kT0 + 11'000;
+  clock_.SetMs(kT0 + 11'000);
   pipeline_->Sync();
-  now_ = kT0 + 21'000;
+  clock_.SetMs(kT0 + 21'000);
   pipeline_->Sync();
   EXPECT_EQ(pipeline_->Counters().keys, 2000u);
   // Half a period into the next sweep the keys have expired; half the
   // tables have been swept.
-  now_ = kT0 + 26'000;
+  clock_.SetMs(kT0 + 26'000);
   pipeline_->Sync();
   const uint64_t halfway = pipeline_->Counters().keys;
   EXPECT_GT(halfway, 600u);
   EXPECT_LT(halfway, 1400u);
   // The period is over: every table swept, all memory returned.
-  now_ = kT0 + 31'000;
+  clock_.SetMs(kT0 + 31'000);
   pipeline_->Sync();
   EXPECT_EQ(pipeline_->Counters().keys, 0u);
   EXPECT_EQ(pipeline_->Counters().memory_bytes, 0u);
@@ -221,7 +221,7 @@ TEST_F(PipelineTest, MemoryLimitRefusesNewKeysUntilEvictionFreesRoom) {
   o.memory_limit_bytes = 256 << 10;
   Start(o);
   Rules({Threshold(10, 0, 3)});
-  now_ = kT0 + 1'000;
+  clock_.SetMs(kT0 + 1'000);
   std::vector<Ev> events;
   for (int i = 0; i < 20000; ++i) events.push_back({"gold_gain", "p-" + std::to_string(i), 500});
   IngestResult r = Send(events);
@@ -249,7 +249,7 @@ TEST_F(PipelineTest, MemoryLimitRefusesNewKeysUntilEvictionFreesRoom) {
   ASSERT_EQ(f.size(), 1u);
   EXPECT_EQ(f[0].player_id, kept);
   // Once the window has passed and been swept, new keys fit again.
-  now_ = kT0 + 40'000;
+  clock_.SetMs(kT0 + 40'000);
   pipeline_->Sync();
   EXPECT_EQ(pipeline_->Counters().keys, 0u);
   EXPECT_EQ(pipeline_->Counters().memory_bytes, 0u);
@@ -262,13 +262,13 @@ TEST_F(PipelineTest, MemoryLimitRefusesNewKeysUntilEvictionFreesRoom) {
 TEST_F(PipelineTest, TumblingWindowsSplitAtTheBoundaryAndFireOncePerWindow) {
   Start();
   Rules({Threshold(10, 0, 4)});
-  now_ = kT0 + 12'000;
+  clock_.SetMs(kT0 + 12'000);
   // Three events just before 10 s and three just after: two windows of 3.
   Send({{"gold_gain", "p-1", 9'998}, {"gold_gain", "p-1", 9'999}, {"gold_gain", "p-1", 9'999},
         {"gold_gain", "p-1", 10'000}, {"gold_gain", "p-1", 10'001}, {"gold_gain", "p-1", 10'002}});
   EXPECT_TRUE(Fired().empty());
   // A fourth in the second window fires, once, even as more arrive.
-  now_ = kT0 + 16'000;
+  clock_.SetMs(kT0 + 16'000);
   Send({{"gold_gain", "p-1", 15'000}, {"gold_gain", "p-1", 15'001}});
   auto f = Fired();
   ASSERT_EQ(f.size(), 1u);
@@ -288,7 +288,7 @@ TEST_F(PipelineTest, TumblingWindowsSplitAtTheBoundaryAndFireOncePerWindow) {
 TEST_F(PipelineTest, SamplesLeaveOutUnknownFields) {
   Start();
   Rules({Threshold(10, 0, 2)});
-  now_ = kT0 + 2'000;
+  clock_.SetMs(kT0 + 2'000);
   auto b = std::make_shared<v1::EventBatch>();
   b->set_realm_id("eu1");
   b->set_server_id("s1");
@@ -322,7 +322,7 @@ TEST_F(PipelineTest, SamplesLeaveOutUnknownFields) {
 TEST_F(PipelineTest, SlidingWindowSpansTheBoundary) {
   Start();
   Rules({Threshold(10, 5, 6)});
-  now_ = kT0 + 12'000;
+  clock_.SetMs(kT0 + 12'000);
   Send({{"gold_gain", "p-1", 9'998}, {"gold_gain", "p-1", 9'999}, {"gold_gain", "p-1", 9'999},
         {"gold_gain", "p-1", 10'000}, {"gold_gain", "p-1", 10'001}});
   EXPECT_TRUE(Fired().empty());
@@ -333,7 +333,7 @@ TEST_F(PipelineTest, SlidingWindowSpansTheBoundary) {
   EXPECT_EQ(f[0].window_end_ms, kT0 + 15'000);
   // The next slide: the three before 10 s have slid out, so it takes
   // three more in [15 s, 20 s) to reach 6 again.
-  now_ = kT0 + 16'000;
+  clock_.SetMs(kT0 + 16'000);
   Send({{"gold_gain", "p-1", 15'000}, {"gold_gain", "p-1", 15'000}});
   EXPECT_TRUE(Fired().empty());
   Send({{"gold_gain", "p-1", 15'000}});
@@ -359,7 +359,7 @@ TEST_F(PipelineTest, SlidingSumMinAndMaxSeeOnlyThePanesInTheWindow) {
   // Sends one event and returns what each rule fired with (a rule fires
   // once per newest pane, so an event in an older pane fires nothing).
   auto send = [&](int64_t at, double value) {
-    now_ = std::max<int64_t>(now_, kT0 + at);
+    clock_.SetMs(std::max<int64_t>(clock_.NowMs(), kT0 + at));
     Send({{"gold_gain", "p-1", at, value}});
     std::map<std::string, double> got;
     for (const Firing& f : Fired()) got[f.rule->rule.name()] = f.value;
@@ -385,7 +385,7 @@ TEST_F(PipelineTest, SlidingSumMinAndMaxSeeOnlyThePanesInTheWindow) {
 TEST_F(PipelineTest, LateEventsAreCountedNotAggregatedOutOfOrderOnesAre) {
   Start({.allowed_lateness_ms = 5'000});
   Rules({Threshold(10, 0, 3)});
-  now_ = kT0 + 12'000;
+  clock_.SetMs(kT0 + 12'000);
   // 7 s late: dropped and counted. 2 s and 1 s late, out of order: kept.
   IngestResult r = Send({{"gold_gain", "p-1", 5'000}, {"gold_gain", "p-1", 11'000},
                          {"gold_gain", "p-1", 10'000}});
@@ -409,7 +409,7 @@ TEST_F(PipelineTest, PatternCountsOnlyMatchingChat) {
   r.set_case_insensitive(true);
   r.set_threshold(2);
   Rules({r});
-  now_ = kT0 + 1'000;
+  clock_.SetMs(kT0 + 1'000);
   Send({{"chat", "p-9", 100, 0, "Cheap GOLD at www.example.com"},
         {"chat", "p-9", 200, 0, "anyone for the raid?"},
         {"chat", "p-8", 300, 0, "buy gold www.example.com"}});
@@ -440,7 +440,7 @@ TEST_F(PipelineTest, PatternRulesSharingATypeEachCountTheirOwnMatches) {
   };
   Rules({pattern("ads", "chat", "gold", true), pattern("links", "chat", R"(www\.)", false),
          pattern("shout", "", "HELP", false)});
-  now_ = kT0 + 1'000;
+  clock_.SetMs(kT0 + 1'000);
   Send({{"chat", "p-1", 100, 0, "GOLD here"},
         {"chat", "p-2", 200, 0, "WWW.example.com"},
         {"chat", "p-3", 300, 0, "help at www.example.com"},
@@ -525,7 +525,7 @@ TEST_F(PipelineTest, DistinctAccountsPerDevice) {
   r.set_slide_seconds(600);
   r.set_threshold(3);
   Rules({r});
-  now_ = kT0 + 1'000;
+  clock_.SetMs(kT0 + 1'000);
   Send({{"login", "a", 10, 1, "", "dev-1"}, {"login", "a", 20, 1, "", "dev-1"},
         {"login", "b", 30, 1, "", "dev-1"}, {"login", "c", 40, 1, "", "dev-2"}});
   EXPECT_TRUE(Fired().empty());  // dev-1: 2 accounts
@@ -539,7 +539,7 @@ TEST_F(PipelineTest, DistinctAccountsPerDevice) {
 TEST_F(PipelineTest, DistinctSketchStaysCloseForManyValues) {
   Start();
   Rules({DistinctPlayersPerServer(5000)});
-  now_ = kT0 + 1'000;
+  clock_.SetMs(kT0 + 1'000);
   std::vector<Ev> evs;
   for (int i = 0; i < 4000; ++i) evs.push_back({"login", "p" + std::to_string(i), 10});
   Send(evs);
@@ -558,10 +558,10 @@ TEST_F(PipelineTest, RateOfChangeAgainstTheKeysOwnBaseline) {
   // Six windows of about 100 logins, then one of 400.
   int counts[] = {100, 104, 97, 101, 99, 102, 400};
   for (int w = 0; w < 7; ++w) {
-    now_ = kT0 + w * 10'000 + 1'000;  // no lateness: events carry the current time
+    clock_.SetMs(kT0 + w * 10'000 + 1'000);  // no lateness: events carry the current time
     std::vector<Ev> evs(counts[w], Ev{"login", "", w * 10'000 + 1'000});
     Send(evs);
-    now_ = kT0 + (w + 1) * 10'000;
+    clock_.SetMs(kT0 + (w + 1) * 10'000);
     pipeline_->Sync();  // the window closes
     auto f = Fired();
     if (w < 6) {
@@ -581,11 +581,11 @@ TEST_F(PipelineTest, BelowThresholdIsJudgedWhenThePaneCloses) {
   r.clear_group_by();
   r.add_group_by("server");
   Rules({r});
-  now_ = kT0 + 1'000;
+  clock_.SetMs(kT0 + 1'000);
   Send({{"gold_gain", "p-1", 1'000}, {"gold_gain", "p-1", 1'000}, {"gold_gain", "p-2", 1'000}}, "s1");
   Send({{"gold_gain", "p-1", 1'000}}, "s2");
   EXPECT_TRUE(Fired().empty());  // the pane is still open
-  now_ = kT0 + 10'000;
+  clock_.SetMs(kT0 + 10'000);
   pipeline_->Sync();
   auto f = Fired();
   ASSERT_EQ(f.size(), 1u);
@@ -596,33 +596,33 @@ TEST_F(PipelineTest, BelowThresholdIsJudgedWhenThePaneCloses) {
 TEST_F(PipelineTest, AbsenceFiresOnceAndResetsWhenTheKeyReturns) {
   Start();
   Rules({Absence("heartbeat", "server")});
-  now_ = kT0;
+  clock_.SetMs(kT0);
   Send({{"heartbeat", "", 0}}, "s1");
-  now_ = kT0 + 29'000;
+  clock_.SetMs(kT0 + 29'000);
   pipeline_->Sync();
   EXPECT_TRUE(Fired().empty());
-  now_ = kT0 + 30'000;
+  clock_.SetMs(kT0 + 30'000);
   pipeline_->Sync();
   auto f = Fired();
   ASSERT_EQ(f.size(), 1u);
   EXPECT_EQ(f[0].key, "server=s1");
-  now_ = kT0 + 90'000;
+  clock_.SetMs(kT0 + 90'000);
   pipeline_->Sync();
   EXPECT_TRUE(Fired().empty());  // once per silence
   Send({{"heartbeat", "", 90'000}}, "s1");
-  now_ = kT0 + 121'000;
+  clock_.SetMs(kT0 + 121'000);
   pipeline_->Sync();
   EXPECT_EQ(Fired().size(), 1u);
 }
 
 TEST_F(PipelineTest, RollupsPerServerTypeAndMinute) {
   Start({.allowed_lateness_ms = 1'000});
-  now_ = kT0 + 5'000;
+  clock_.SetMs(kT0 + 5'000);
   Send({{"ccu", "", 4'000, 100}, {"ccu", "", 4'500, 140}, {"login", "a", 5'000}});
-  now_ = kT0 + 59'999;
+  clock_.SetMs(kT0 + 59'999);
   Send({{"ccu", "", 59'999, 90}});
   EXPECT_TRUE(rollups_.empty());  // the minute is open
-  now_ = kT0 + 61'000;
+  clock_.SetMs(kT0 + 61'000);
   pipeline_->Sync();
   absl::MutexLock l(&mu_);
   ASSERT_EQ(rollups_.size(), 2u);
@@ -644,7 +644,7 @@ TEST_F(PipelineTest, AFullPipelineHoldsThenShedsAndCountsIt) {
   o.workers = 1;
   o.queue_capacity = 4;
   o.max_hold_ms = 250;
-  o.clock = [this] { return now_.load(); };
+  o.clock = &clock_;
   pipeline_ = std::make_unique<Pipeline>(
       o,
       [&](Firing&&) {
@@ -655,7 +655,7 @@ TEST_F(PipelineTest, AFullPipelineHoldsThenShedsAndCountsIt) {
       },
       [](std::vector<RollupPoint>&&) {});
   Rules({Threshold(10, 0, 1)});
-  now_ = kT0 + 1'000;
+  clock_.SetMs(kT0 + 1'000);
   auto batch = [](int n) {
     auto b = std::make_shared<v1::EventBatch>();
     b->set_realm_id("eu1");
@@ -675,7 +675,7 @@ TEST_F(PipelineTest, AFullPipelineHoldsThenShedsAndCountsIt) {
   pipeline_->Submit(batch(8), [&](IngestResult r) { held.set_value(r); });
   auto held_f = held.get_future();
   EXPECT_EQ(held_f.wait_for(std::chrono::milliseconds(50)), std::future_status::timeout);
-  now_ = kT0 + 1'300;  // past max_hold_ms
+  clock_.SetMs(kT0 + 1'300);  // past max_hold_ms
   std::thread sync([&] { pipeline_->Sync(); });
   IngestResult r = held_f.get();
   EXPECT_EQ(r.accepted, 0u);
@@ -734,7 +734,7 @@ namespace {
 TEST_F(PipelineTest, WindowsCarryOnAcrossARestartWithMoreWorkers) {
   Start({.workers = 2});
   Rules({Threshold(60, 10, 5)});  // six 10 s panes
-  now_ = kT0 + 1'000;
+  clock_.SetMs(kT0 + 1'000);
   Send({{"gold_gain", "p-1", 1'000}, {"gold_gain", "p-1", 12'000}, {"gold_gain", "p-1", 13'000},
         {"gold_gain", "p-2", 1'000}});
   EXPECT_TRUE(Fired().empty());
@@ -753,16 +753,16 @@ TEST_F(PipelineTest, WindowsCarryOnAcrossARestartWithMoreWorkers) {
 TEST_F(PipelineTest, AbsenceClocksDoNotCountTheDowntime) {
   Start();
   Rules({Absence("ping", "player")});
-  now_ = kT0;
+  clock_.SetMs(kT0);
   Send({{"ping", "p-1", 0}});
-  now_ = kT0 + 20'000;
+  clock_.SetMs(kT0 + 20'000);
   Restart(3'600'000);  // an hour down: not the player's silence
   pipeline_->Sync();
   EXPECT_TRUE(Fired().empty());
-  now_ += 9'000;
+  clock_.AdvanceMs(9'000);
   pipeline_->Sync();
   EXPECT_TRUE(Fired().empty());
-  now_ += 1'000;  // 20 s before and 10 s after: 30 s watched
+  clock_.AdvanceMs(1'000);  // 20 s before and 10 s after: 30 s watched
   pipeline_->Sync();
   auto f = Fired();
   ASSERT_EQ(f.size(), 1u);
@@ -774,9 +774,9 @@ TEST_F(PipelineTest, RateOfChangeBaselineSurvivesAndDowntimeWindowsAreNotJudged)
   Rules({LoginSurge()});
   const int counts[] = {100, 104, 97, 101, 99, 102};
   for (int w = 0; w < 6; ++w) {
-    now_ = kT0 + w * 10'000 + 1'000;
+    clock_.SetMs(kT0 + w * 10'000 + 1'000);
     Send(std::vector<Ev>(counts[w], Ev{"login", "", w * 10'000 + 1'000}));
-    now_ = kT0 + (w + 1) * 10'000;
+    clock_.SetMs(kT0 + (w + 1) * 10'000);
     pipeline_->Sync();
   }
   EXPECT_TRUE(Fired().empty());
@@ -786,9 +786,9 @@ TEST_F(PipelineTest, RateOfChangeBaselineSurvivesAndDowntimeWindowsAreNotJudged)
   pipeline_->Sync();
   EXPECT_TRUE(Fired().empty());
   const int64_t w = 16;  // the first window after the restart
-  now_ = kT0 + w * 10'000 + 1'000;
+  clock_.SetMs(kT0 + w * 10'000 + 1'000);
   Send(std::vector<Ev>(400, Ev{"login", "", w * 10'000 + 1'000}));
-  now_ = kT0 + (w + 1) * 10'000;
+  clock_.SetMs(kT0 + (w + 1) * 10'000);
   pipeline_->Sync();
   auto f = Fired();
   ASSERT_EQ(f.size(), 1u);  // no warm-up of four windows needed
@@ -798,7 +798,7 @@ TEST_F(PipelineTest, RateOfChangeBaselineSurvivesAndDowntimeWindowsAreNotJudged)
 TEST_F(PipelineTest, DistinctSketchesSurviveARestart) {
   Start();
   Rules({DistinctPlayersPerServer(5000)});
-  now_ = kT0 + 1'000;
+  clock_.SetMs(kT0 + 1'000);
   std::vector<Ev> evs;
   for (int i = 0; i < 4000; ++i) evs.push_back({"login", "p" + std::to_string(i), 10});
   Send(evs);  // past the exact list: a sketch
@@ -814,7 +814,7 @@ TEST_F(PipelineTest, DistinctSketchesSurviveARestart) {
 TEST_F(PipelineTest, AChangedRuleStartsAfreshAfterARestart) {
   Start();
   Rules({Threshold(60, 10, 5)});
-  now_ = kT0 + 1'000;
+  clock_.SetMs(kT0 + 1'000);
   Send({{"gold_gain", "p-1", 1'000}, {"gold_gain", "p-1", 2'000}, {"gold_gain", "p-1", 3'000}});
   std::vector<std::string> chunks = SaveAll();
   ASSERT_EQ(chunks.size(), 64u);  // every table of the rule on the worker that has its key
@@ -837,7 +837,7 @@ TEST_F(PipelineTest, AChangedRuleStartsAfreshAfterARestart) {
 TEST_F(PipelineTest, DamagedSavedStateIsSkippedAndCounted) {
   Start({.workers = 1});
   Rules({Threshold(60, 10, 1e9), Threshold(10, 0, 1e9)});
-  now_ = kT0 + 1'000;
+  clock_.SetMs(kT0 + 1'000);
   std::vector<Ev> evs;
   for (int i = 0; i < 300; ++i) evs.push_back({"gold_gain", "p-" + std::to_string(i), 1'000});
   Send(evs);
@@ -927,7 +927,7 @@ TEST_F(PipelineTest, TheRollingCheckpointHandsOverEveryTableOnceAPeriod) {
   };
   Start(o);
   Rules({Threshold(600, 60, 5)});  // ten one-minute panes
-  now_ = kT0 + 1'000;
+  clock_.SetMs(kT0 + 1'000);
   std::vector<Ev> first = {{"gold_gain", "p-1", 1'000}, {"gold_gain", "p-1", 2'000}, {"gold_gain", "p-1", 3'000}};
   for (int i = 2; i <= 21; ++i) first.push_back({"gold_gain", "p-" + std::to_string(i), 1'000});
   Send(first);  // keys on both workers; the tick after it starts the cycle
@@ -936,21 +936,21 @@ TEST_F(PipelineTest, TheRollingCheckpointHandsOverEveryTableOnceAPeriod) {
     return stored.size();
   };
   EXPECT_EQ(count(), 0u);
-  now_ += 16'000;
+  clock_.AdvanceMs(16'000);
   pipeline_->Sync();
   EXPECT_EQ(count(), 2u * 16);  // a quarter of the period: a quarter of the tables
-  now_ += 48'000;
+  clock_.AdvanceMs(48'000);
   pipeline_->Sync();
   EXPECT_EQ(count(), 2u * 64);
   // One more event, and the next whole cycle carries it.
   Send({{"gold_gain", "p-1", 70'000}});
-  now_ += 64'000;
+  clock_.AdvanceMs(64'000);
   pipeline_->Sync();
   EXPECT_EQ(count(), 2u * 64);
 
   // A crash: no SaveState. The next start restores the checkpoint.
   pipeline_.reset();
-  now_ += 5'000;
+  clock_.AdvanceMs(5'000);
   Start({.workers = 2});
   Rules(rules_);
   std::vector<std::string> chunks;

@@ -10,6 +10,7 @@
 #include <thread>
 
 #include "gtest/gtest.h"
+#include "services/common/clock.h"
 #include "health_check.grpc.pb.h"
 #include "services/transport/auth.h"
 #include "services/audit/audit.h"
@@ -1240,10 +1241,10 @@ TEST(TicketRatingTest, WindowOneRatingRejectionAndComplaintCallback) {
                       Gm("lead", Role::kLead)});
   DirectiveHub hub(store.get());
   ASSERT_TRUE(hub.Init().ok());
-  int64_t now = 1'800'000'000'000;
-  TicketDesk desk(store.get(), &auth, &hub, {.clock = [&now] { return now; }});
+  FakeClock clock{1'800'000'000'000};
+  Tickets desk(store.get(), &auth, &hub, {.clock = &clock});
   VipOptions vip_options;
-  vip_options.clock = [&now] { return now; };
+  vip_options.clock = &clock;
   VipCare vip(store.get(), &auth, vip_options);
   desk.set_vip(&vip, vip.TierLimits());
   Caller gs = *auth.Authenticate("Bearer tok-gs", "p-1");
@@ -1292,7 +1293,7 @@ TEST(TicketRatingTest, WindowOneRatingRejectionAndComplaintCallback) {
   ASSERT_EQ(callbacks.tasks_size(), 1);
   EXPECT_EQ(callbacks.tasks(0).kind(), v1::CARE_TASK_KIND_CALLBACK);
   EXPECT_EQ(callbacks.tasks(0).ticket_id(), happy);
-  EXPECT_EQ(callbacks.tasks(0).due_at_ms(), now + 72LL * 3600 * 1000);
+  EXPECT_EQ(callbacks.tasks(0).due_at_ms(), clock.NowMs() + 72LL * 3600 * 1000);
   v1::RateTicketResponse out;
   EXPECT_EQ(rate(happy, 6, false, &out).code(), absl::StatusCode::kInvalidArgument);
   ASSERT_TRUE(rate(happy, 5, false, &out).ok());
@@ -1301,7 +1302,7 @@ TEST(TicketRatingTest, WindowOneRatingRejectionAndComplaintCallback) {
   EXPECT_EQ(rate(happy, 4, false, &out).code(), absl::StatusCode::kAlreadyExists);
 
   uint64_t late = file("t2");
-  now += 28LL * 24 * 3600 * 1000 + 1;  // one millisecond past the window
+  clock.AdvanceMs(28LL * 24 * 3600 * 1000 + 1);  // one millisecond past the window
   EXPECT_EQ(rate(late, 5, false, &out).code(), absl::StatusCode::kFailedPrecondition);
 
   uint64_t unhappy = file("t3");
@@ -1336,8 +1337,8 @@ TEST(SlaTest, PauseResumeBreachAfterRestartAndEscalationOrder) {
   Authenticator auth({GameServer("gs", "eu1"), Gm("ann", Role::kAgent), Gm("lead", Role::kLead)});
   Caller gs = *auth.Authenticate("Bearer tok-gs", "p-1");
   Caller ann = *auth.Authenticate("Bearer tok-ann", "");
-  int64_t now = 1'800'000'000'000;
-  const int64_t t0 = now;
+  FakeClock clock{1'800'000'000'000};
+  const int64_t t0 = clock.NowMs();
   auto wait = [](auto fn) {
     std::promise<absl::Status> p;
     fn([&p](absl::Status s) { p.set_value(s); });
@@ -1348,7 +1349,7 @@ TEST(SlaTest, PauseResumeBreachAfterRestartAndEscalationOrder) {
     auto store = *storage::Store::Open({.path = dir.string()});
     DirectiveHub hub(store.get());
     ASSERT_TRUE(hub.Init().ok());
-    TicketDesk desk(store.get(), &auth, &hub, {.clock = [&now] { return now; }});
+    Tickets desk(store.get(), &auth, &hub, {.clock = &clock});
     auto file = [&](const std::string& key, v1::TicketCategory cat) {
       v1::SubmitTicketRequest r;
       r.set_idempotency_key(key);
@@ -1367,14 +1368,14 @@ TEST(SlaTest, PauseResumeBreachAfterRestartAndEscalationOrder) {
 
     // The complaint is taken in time, answered with a question to the
     // player (the clock pauses), and the player answers two days later.
-    now = t0 + 10 * kMin;
+    clock.SetMs(t0 + 10 * kMin);
     v1::AssignTicketRequest a;
     a.set_ticket_id(complaint);
     a.set_assignee("ann");
     v1::AssignTicketResponse ar;
     ASSERT_TRUE(wait([&](auto d) { desk.Assign(ann, a, &ar, std::move(d)); }).ok());
-    EXPECT_EQ(ar.ticket().sla().dispatched_at_ms(), now);
-    now = t0 + kHour;
+    EXPECT_EQ(ar.ticket().sla().dispatched_at_ms(), clock.NowMs());
+    clock.SetMs(t0 + kHour);
     v1::AddMessageRequest ask;
     ask.set_ticket_id(complaint);
     ask.set_body("Which item did you trade?");
@@ -1382,8 +1383,8 @@ TEST(SlaTest, PauseResumeBreachAfterRestartAndEscalationOrder) {
     ask.set_await_player(true);
     v1::AddMessageResponse mr;
     ASSERT_TRUE(wait([&](auto d) { desk.AddMessage(ann, ask, &mr, std::move(d)); }).ok());
-    EXPECT_EQ(mr.ticket().sla().paused_since_ms(), now);
-    now = t0 + kHour + 2 * kDay;
+    EXPECT_EQ(mr.ticket().sla().paused_since_ms(), clock.NowMs());
+    clock.SetMs(t0 + kHour + 2 * kDay);
     v1::AddMessageRequest answer;
     answer.set_ticket_id(complaint);
     answer.set_body("The dragon sword");
@@ -1393,7 +1394,7 @@ TEST(SlaTest, PauseResumeBreachAfterRestartAndEscalationOrder) {
     EXPECT_EQ(mr.ticket().sla().answer_due_ms(), t0 + 5 * kDay);  // moved by the pause
 
     // By t0 + 4h the question has had no owner for longer than 4 hours.
-    now = t0 + 2 * kDay;
+    clock.SetMs(t0 + 2 * kDay);
     auto breaches = desk.RunSlaOnce();
     ASSERT_TRUE(breaches.ok());
     // (the question: dispatch breached at t0+4h; the complaint: fine)
@@ -1403,7 +1404,7 @@ TEST(SlaTest, PauseResumeBreachAfterRestartAndEscalationOrder) {
   auto store = *storage::Store::Open({.path = dir.string()});
   DirectiveHub hub(store.get());
   ASSERT_TRUE(hub.Init().ok());
-  TicketDesk desk(store.get(), &auth, &hub, {.clock = [&now] { return now; }});
+  Tickets desk(store.get(), &auth, &hub, {.clock = &clock});
   auto get = [&](uint64_t id) {
     v1::GetTicketRequest g;
     g.set_ticket_id(id);
@@ -1411,10 +1412,10 @@ TEST(SlaTest, PauseResumeBreachAfterRestartAndEscalationOrder) {
     EXPECT_TRUE(desk.Get(ann, g, &r).ok());
     return r.ticket();
   };
-  now = t0 + 5 * kDay - 1;  // one millisecond before the moved due time
+  clock.SetMs(t0 + 5 * kDay - 1);  // one millisecond before the moved due time
   ASSERT_EQ(*desk.RunSlaOnce(), 1);  // only the question's 3-day answer limit
   EXPECT_FALSE(get(complaint).sla().answer_breached());
-  now = t0 + 5 * kDay;
+  clock.SetMs(t0 + 5 * kDay);
   ASSERT_EQ(*desk.RunSlaOnce(), 1);
   v1::Ticket c = get(complaint);
   EXPECT_TRUE(c.sla().answer_breached());
@@ -1466,8 +1467,8 @@ TEST(QueueTest, PullTakesTheSoonestDispatchDeadlineThatFits) {
                       Gm("bob", Role::kAgent)});
   DirectiveHub hub(store.get());
   ASSERT_TRUE(hub.Init().ok());
-  int64_t now = 1'800'000'000'000;
-  TicketDesk desk(store.get(), &auth, &hub, {.clock = [&now] { return now; }});
+  FakeClock clock{1'800'000'000'000};
+  Tickets desk(store.get(), &auth, &hub, {.clock = &clock});
   Caller ann = *auth.Authenticate("Bearer tok-ann", "");
   Caller bob = *auth.Authenticate("Bearer tok-bob", "");
   auto wait = [](auto fn) {
@@ -1479,7 +1480,7 @@ TEST(QueueTest, PullTakesTheSoonestDispatchDeadlineThatFits) {
     Caller gs = *auth.Authenticate(absl::StrCat("Bearer tok-", server), player);
     const char* realm = std::string(server) == "gs" ? "eu1" : "us1";
     v1::SubmitTicketRequest r;
-    r.set_idempotency_key(absl::StrCat(player, now));
+    r.set_idempotency_key(absl::StrCat(player, clock.NowMs()));
     r.set_category(cat);
     r.set_subject("Help");
     r.mutable_context()->set_realm_id(realm);
@@ -1501,7 +1502,7 @@ TEST(QueueTest, PullTakesTheSoonestDispatchDeadlineThatFits) {
   // A question filed first (4 h to dispatch) ranks behind a complaint filed
   // ten minutes later (60 min to dispatch).
   uint64_t question = file("gs", "p-1", v1::TICKET_CATEGORY_QUESTION, "de");
-  now += 10 * kMin;
+  clock.AdvanceMs(10 * kMin);
   uint64_t complaint = file("gs", "p-2", v1::TICKET_CATEGORY_COMPLAINT, "de");
   uint64_t english = file("gs", "p-3", v1::TICKET_CATEGORY_COMPLAINT, "en");
   uint64_t us = file("gs-us", "p-4", v1::TICKET_CATEGORY_COMPLAINT, "de");

@@ -6,6 +6,7 @@
 #include <future>
 
 #include "gtest/gtest.h"
+#include "services/common/clock.h"
 #include "tests/common/server_fixture.h"
 #include "absl/strings/str_format.h"
 #include "absl/time/civil_time.h"
@@ -34,7 +35,7 @@ class VipDomainTest : public ::testing::Test {
         GameServer("gs", "eu1"), Gm("care", Role::kAgent), Gm("other", Role::kAgent),
         Gm("lead", Role::kLead)});
     VipOptions o;
-    o.clock = [this] { return now_; };
+    o.clock = &clock_;
     vip_ = std::make_unique<VipCare>(store_.get(), auth_.get(), o);
     gs_ = *auth_->Authenticate("Bearer tok-gs", "p-1");
     care_ = *auth_->Authenticate("Bearer tok-care", "");
@@ -67,7 +68,7 @@ class VipDomainTest : public ::testing::Test {
   std::unique_ptr<Authenticator> auth_;
   std::unique_ptr<VipCare> vip_;
   Caller gs_, care_, other_, lead_;
-  int64_t now_ = 1'800'000'000'000;  // a fixed day in 2027
+  FakeClock clock_{1'800'000'000'000};  // a fixed day in 2027
   int orders_ = 0;
 };
 
@@ -94,7 +95,7 @@ TEST_F(VipDomainTest, TiersFollowLifetimeAndRollingSpendAtTheirThresholds) {
 
 TEST_F(VipDomainTest, DowngradesWaitForTheGracePeriodAndSpendCanRecover) {
   Buy(300'00);  // gold by rolling spend; lifetime 300 is silver
-  now_ += 31 * kDay;  // the purchase leaves the window
+  clock_.AdvanceMs(31 * kDay);  // the purchase leaves the window
   ASSERT_TRUE(vip_->Sweep().ok());
   v1::GetVipProfileRequest g;
   g.set_player_id("p-1");
@@ -103,11 +104,11 @@ TEST_F(VipDomainTest, DowngradesWaitForTheGracePeriodAndSpendCanRecover) {
   ASSERT_TRUE(Wait([&](auto d) { vip_->GetProfile(lead_, g, &p, std::move(d)); }).ok());
   EXPECT_EQ(p.profile().tier(), "gold");
   EXPECT_EQ(p.profile().pending_tier(), "silver");
-  now_ += 13 * kDay;
+  clock_.AdvanceMs(13 * kDay);
   ASSERT_TRUE(vip_->Sweep().ok());
   ASSERT_TRUE(Wait([&](auto d) { vip_->GetProfile(lead_, g, &p, std::move(d)); }).ok());
   EXPECT_EQ(p.profile().tier(), "gold");  // 13 days: still in grace
-  now_ += 1 * kDay;
+  clock_.AdvanceMs(1 * kDay);
   ASSERT_TRUE(vip_->Sweep().ok());
   ASSERT_TRUE(Wait([&](auto d) { vip_->GetProfile(lead_, g, &p, std::move(d)); }).ok());
   EXPECT_EQ(p.profile().tier(), "silver");
@@ -115,9 +116,9 @@ TEST_F(VipDomainTest, DowngradesWaitForTheGracePeriodAndSpendCanRecover) {
 
   // Recovering within grace cancels the pending downgrade.
   Buy(300'00);  // gold again
-  now_ += 31 * kDay;
+  clock_.AdvanceMs(31 * kDay);
   ASSERT_TRUE(vip_->Sweep().ok());
-  now_ += 5 * kDay;
+  clock_.AdvanceMs(5 * kDay);
   auto r = Buy(300'00);
   EXPECT_EQ(r.profile().tier(), "gold");
   EXPECT_TRUE(r.profile().pending_tier().empty());
@@ -178,10 +179,10 @@ TEST_F(VipDomainTest, ChurnRiskIsExplainedAndOpensOneOutreach) {
   for (int i = 0; i < 5; ++i) {  // logs in daily for about two hours
     login.set_last_session_minutes(i < 4 ? 120 : 20);
     ASSERT_TRUE(Wait([&](auto d) { vip_->RecordLogin(gs_, login, &r, std::move(d)); }).ok());
-    now_ += kDay;
+    clock_.AdvanceMs(kDay);
   }
   Buy(1'000'00);  // gold
-  now_ += 40 * kDay;  // silent for weeks, no spend
+  clock_.AdvanceMs(40 * kDay);  // silent for weeks, no spend
   ASSERT_TRUE(vip_->Sweep().ok());
   ASSERT_TRUE(vip_->Sweep().ok());  // a second sweep opens no second outreach
   v1::GetVipProfileRequest g;
@@ -211,7 +212,7 @@ TEST_F(VipDomainTest, ChurnRiskIsExplainedAndOpensOneOutreach) {
 
 TEST_F(VipDomainTest, BirthdayGreetingOnceAYearOnTheDay) {
   Buy(100'00);  // silver
-  absl::CivilDay today = absl::ToCivilDay(absl::FromUnixMillis(now_), absl::UTCTimeZone());
+  absl::CivilDay today = absl::ToCivilDay(absl::FromUnixMillis(clock_.NowMs()), absl::UTCTimeZone());
   absl::CivilDay tomorrow = today + 1;
   v1::SetContactRequest sc;
   sc.set_birthday(absl::StrFormat("%02d-%02d", tomorrow.month(), tomorrow.day()));
@@ -231,7 +232,7 @@ TEST_F(VipDomainTest, BirthdayGreetingOnceAYearOnTheDay) {
   };
   ASSERT_TRUE(vip_->Sweep().ok());
   EXPECT_EQ(birthdays(), 0);  // not yet
-  now_ += kDay;
+  clock_.AdvanceMs(kDay);
   ASSERT_TRUE(vip_->Sweep().ok());
   ASSERT_TRUE(vip_->Sweep().ok());  // the same day again: still one
   EXPECT_EQ(birthdays(), 1);
