@@ -1,5 +1,6 @@
 #include "services/gameservers/announcements.h"
 
+#include <algorithm>
 #include <memory>
 
 #include "absl/strings/str_cat.h"
@@ -14,6 +15,9 @@
 
 namespace steward {
 namespace {
+
+// The longest the scheduler sleeps before looking at the clock again.
+constexpr int64_t kMaxSleepMs = 1000;
 
 using storage::Cf;
 using storage::KeyReader;
@@ -176,7 +180,10 @@ void Announcements::Run() {
     auto changed = [this, first]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
       return stop_ || (!queue_.empty() && *queue_.begin() != first);
     };
-    mu_.AwaitWithDeadline(absl::Condition(&changed), absl::FromUnixMillis(due));
+    // The wait is measured in real time but the due time on `clock_`: a
+    // clock that jumps (a test's, or the wall clock stepped by NTP) is
+    // looked at again within kMaxSleepMs.
+    mu_.AwaitWithTimeout(absl::Condition(&changed), absl::Milliseconds(std::min(due - now, kMaxSleepMs)));
   }
 }
 

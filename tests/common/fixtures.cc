@@ -4,9 +4,10 @@
 
 #include <atomic>
 
+#include "absl/time/clock.h"
 #include "gtest/gtest.h"
 
-namespace steward::testing {
+namespace steward::test {
 
 TempDir::TempDir(const std::string& tag) {
   static std::atomic<int> serial{0};
@@ -36,4 +37,13 @@ std::unique_ptr<storage::Store> OpenStore(const std::filesystem::path& dir) {
   return *std::move(store);
 }
 
-}  // namespace steward::testing
+bool Eventually(const std::function<bool()>& done, absl::Duration timeout) {
+  const absl::Time until = absl::Now() + timeout;
+  while (!done()) {
+    if (absl::Now() > until) return false;
+    absl::SleepFor(absl::Milliseconds(20));
+  }
+  return true;
+}
+
+}  // namespace steward::test

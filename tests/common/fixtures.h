@@ -4,13 +4,15 @@
 #define STEWARD_TESTS_COMMON_FIXTURES_H_
 
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <string>
 
+#include "absl/time/time.h"
 #include "services/common/clock.h"
 #include "storage/store.h"
 
-namespace steward::testing {
+namespace steward::test {
 
 // A directory of its own under the system temp dir, named after the running
 // test and this process, removed (with everything in it) on destruction.
@@ -33,6 +35,10 @@ class TempDir {
 // cannot be opened.
 std::unique_ptr<storage::Store> OpenStore(const std::filesystem::path& dir);
 
-}  // namespace steward::testing
+// Polls `done` until it holds or `timeout` (real time) passes; for work a
+// background thread does after a FakeClock moved. Returns whether it held.
+bool Eventually(const std::function<bool()>& done, absl::Duration timeout = absl::Seconds(10));
+
+}  // namespace steward::test
 
 #endif  // STEWARD_TESTS_COMMON_FIXTURES_H_

@@ -7,16 +7,17 @@
 #define STEWARD_TESTS_COMMON_SERVER_FIXTURE_H_
 
 #include <grpcpp/grpcpp.h>
-#include <unistd.h>
 
 #include <filesystem>
 #include <memory>
 #include <string>
 
 #include "gtest/gtest.h"
+#include "services/common/clock.h"
 #include "services/server/config.h"
 #include "services/server/server.h"
 #include "storage/store.h"
+#include "tests/common/fixtures.h"
 
 namespace steward {
 
@@ -32,20 +33,17 @@ inline PrincipalConfig GameServer(std::string name, std::string realm, std::stri
 class ServerFixture : public ::testing::Test {
  protected:
   void SetUp() override {
-    dir_ = std::filesystem::temp_directory_path() /
-           ("steward_svc_" + std::to_string(::getpid()) + "_" +
-            ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    std::filesystem::remove_all(dir_);
+    dir_ = std::make_unique<test::TempDir>("svc");
     StartServer();
   }
   void TearDown() override {
     StopServer();
-    std::filesystem::remove_all(dir_);
+    dir_.reset();
   }
 
   // Opens the store and starts the server (again), on a new port.
   void StartServer() {
-    auto store = storage::Store::Open({.path = dir_.string()});
+    auto store = storage::Store::Open({.path = dir_->str()});
     ASSERT_TRUE(store.ok()) << store.status();
     store_ = *std::move(store);
     Config config;
@@ -57,7 +55,7 @@ class ServerFixture : public ::testing::Test {
                          GameServer("gs-eu1-s1", "eu1", "eu1-s1")};
     config.reports.custom_categories = {"griefing"};
     Configure(&config);
-    auto server = StewardServer::Start(config, store_.get());
+    auto server = StewardServer::Start(config, store_.get(), clock_);
     ASSERT_TRUE(server.ok()) << server.status();
     server_ = *std::move(server);
     channel_ = grpc::CreateChannel("127.0.0.1:" + std::to_string(server_->port()),
@@ -81,10 +79,23 @@ class ServerFixture : public ::testing::Test {
     return ctx;
   }
 
-  std::filesystem::path dir_;
+  std::unique_ptr<test::TempDir> dir_;
+  // Where the server reads time; a fixture may point it at a FakeClock
+  // in its constructor.
+  const Clock* clock_ = Clock::Wall();
   std::unique_ptr<storage::Store> store_;
   std::unique_ptr<StewardServer> server_;
   std::shared_ptr<grpc::Channel> channel_;
+};
+
+// The same server with every domain reading time from a FakeClock the test
+// moves: hours pass at once. Background work (the time-limit scheduler, the
+// announcement scheduler) still runs on real threads that look at the clock
+// about once a second, so a test waits for it with test::Eventually.
+class FakeClockServerFixture : public ServerFixture {
+ protected:
+  FakeClockServerFixture() { clock_ = &fake_clock_; }
+  FakeClock fake_clock_{1'800'000'000'000};  // 2027-01-15, 08:00 UTC
 };
 
 }  // namespace steward

@@ -5,6 +5,7 @@
 #include <filesystem>
 
 #include "gtest/gtest.h"
+#include "tests/common/fixtures.h"
 #include "rocksdb/env.h"
 #include "rocksdb/file_system.h"
 #include "storage/store.h"
@@ -43,8 +44,8 @@ class FaultyFs : public rocksdb::FileSystemWrapper {
 };
 
 TEST(StoreFaultTest, FailedWalSyncIsAnErrorAndEarlierCommitsSurvive) {
-  auto dir = std::filesystem::temp_directory_path() / ("steward_fault_" + std::to_string(::getpid()));
-  std::filesystem::remove_all(dir);
+  test::TempDir dir_tmp;
+  const std::filesystem::path dir = dir_tmp.path();
   auto fs = std::make_shared<FaultyFs>(rocksdb::FileSystem::Default());
   std::unique_ptr<rocksdb::Env> env = rocksdb::NewCompositeEnv(fs);
   {

@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "gtest/gtest.h"
+#include "tests/common/fixtures.h"
 #include "storage/keys.h"
 
 namespace steward::storage {
@@ -13,10 +14,8 @@ namespace {
 class StoreTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    dir_ = std::filesystem::temp_directory_path() /
-           ("steward_store_" + std::to_string(::getpid()) + "_" +
-            ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    std::filesystem::remove_all(dir_);
+    tmp_ = std::make_unique<test::TempDir>();
+    dir_ = tmp_->path();
   }
   void TearDown() override { std::filesystem::remove_all(dir_); }
 
@@ -32,6 +31,7 @@ class StoreTest : public ::testing::Test {
     return st.ok() ? v : "<" + std::string(absl::StatusCodeToString(st.code())) + ">";
   }
 
+  std::unique_ptr<test::TempDir> tmp_;
   std::filesystem::path dir_;
 };
 

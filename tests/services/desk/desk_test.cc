@@ -8,6 +8,7 @@
 #include "absl/time/civil_time.h"
 #include "absl/time/time.h"
 #include "gtest/gtest.h"
+#include "tests/common/fixtures.h"
 #include "services/common/clock.h"
 #include "tests/common/server_fixture.h"
 #include "services/server/options.h"
@@ -135,10 +136,8 @@ holidays = ["2026-12-25"]
 class DeskTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    dir_ = std::filesystem::temp_directory_path() /
-           ("steward_desk_" + std::to_string(::getpid()) + "_" +
-            ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    std::filesystem::remove_all(dir_);
+    tmp_ = std::make_unique<test::TempDir>();
+    dir_ = tmp_->path();
     store_ = *storage::Store::Open({.path = dir_.string()});
     hub_ = std::make_unique<DirectiveHub>(store_.get());
     ASSERT_TRUE(hub_->Init().ok());
@@ -207,6 +206,7 @@ class DeskTest : public ::testing::Test {
     return resp.ticket();
   }
 
+  std::unique_ptr<test::TempDir> tmp_;
   std::filesystem::path dir_;
   std::unique_ptr<storage::Store> store_;
   std::unique_ptr<DirectiveHub> hub_;

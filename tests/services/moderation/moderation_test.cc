@@ -7,6 +7,7 @@
 #include <thread>
 
 #include "gtest/gtest.h"
+#include "tests/common/fixtures.h"
 #include "tests/common/server_fixture.h"
 #include "storage/keys.h"
 #include "services/gameservers/directives.h"
@@ -45,9 +46,8 @@ v1::SanctionSpec Spec(v1::SanctionType type, const std::string& subject, int64_t
 // --- The domain on a real store, with the clock chosen by the test. ---
 
 TEST(ModerationDomainTest, ExpiryIsExactAtReadTimeAndSurvivesRebuild) {
-  auto dir = std::filesystem::temp_directory_path() /
-             ("steward_mod_" + std::to_string(::getpid()));
-  std::filesystem::remove_all(dir);
+  test::TempDir dir_tmp;
+  const std::filesystem::path dir = dir_tmp.path();
   PrincipalConfig lead = Gm("lead", Role::kLead);
   Caller c{&lead, ""};
   uint64_t expires = 0;
@@ -632,7 +632,7 @@ TEST_F(ModerationTest, ResumingFromBeforeTheRetentionCutIsToldWhatWasMissed) {
   uint64_t latest = 0;
   {
     // What the hourly trim does once the retention has passed.
-    auto store = storage::Store::Open({.path = dir_.string()});
+    auto store = storage::Store::Open({.path = dir_->str()});
     ASSERT_TRUE(store.ok());
     DirectiveHub hub(store->get());
     ASSERT_TRUE(hub.Init().ok());

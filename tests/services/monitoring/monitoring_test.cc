@@ -744,8 +744,8 @@ TEST_F(MonitoringTest, LoginAndLogoutEventsFeedVipChurnSignals) {
 // Roll-ups land per minute and per hour; retention drops old minutes and
 // keeps hours.
 TEST(MonitoringRetentionTest, MinutesExpireHoursStay) {
-  auto dir = std::filesystem::temp_directory_path() / ("steward_mon_" + std::to_string(::getpid()));
-  std::filesystem::remove_all(dir);
+  test::TempDir dir_tmp;
+  const std::filesystem::path dir = dir_tmp.path();
   auto store = *storage::Store::Open({.path = dir.string()});
   FakeClock clock{1'800'000'000'000};  // a whole hour
   const int64_t t0 = clock.NowMs();
@@ -816,8 +816,8 @@ TEST(MonitoringRetentionTest, MinutesExpireHoursStay) {
 // the GMs: past its budget for the minute, one storm summary stands for
 // the firings held back, which are counted; a quiet minute ends the storm.
 TEST(MonitoringStormTest, PastItsBudgetARuleRaisesOneSummaryThatCountsWhatWasHeld) {
-  auto dir = std::filesystem::temp_directory_path() / ("steward_storm_" + std::to_string(::getpid()));
-  std::filesystem::remove_all(dir);
+  test::TempDir dir_tmp;
+  const std::filesystem::path dir = dir_tmp.path();
   auto store = *storage::Store::Open({.path = dir.string()});
   FakeClock clock{1'800'000'000'000};  // the start of a minute
   MonitoringOptions o;

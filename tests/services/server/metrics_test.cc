@@ -13,6 +13,7 @@
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "gtest/gtest.h"
+#include "tests/common/fixtures.h"
 #include "tests/common/server_fixture.h"
 #include "services/common/log2_histogram.h"
 #include "services/server/metrics.h"
@@ -139,8 +140,8 @@ TEST_F(MetricsEndpointTest, ScrapesNeedTheTokenWhichCanBeRotated) {
 }
 
 TEST_F(MetricsEndpointTest, ABadOrTakenAddressFailsTheStartSayingWhy) {
-  auto dir = std::filesystem::temp_directory_path() / ("steward_metrics_bad_" + std::to_string(::getpid()));
-  std::filesystem::remove_all(dir);
+  test::TempDir dir_tmp;
+  const std::filesystem::path dir = dir_tmp.path();
   auto store = storage::Store::Open({.path = dir.string()});
   ASSERT_TRUE(store.ok()) << store.status();
   Config config;

@@ -10,6 +10,7 @@
 #include <thread>
 
 #include "gtest/gtest.h"
+#include "tests/common/fixtures.h"
 #include "services/common/clock.h"
 #include "health_check.grpc.pb.h"
 #include "services/transport/auth.h"
@@ -1179,8 +1180,8 @@ TEST(LogLimiterTest, LetsAFewLinesThroughEachWindowAndCountsTheRest) {
 }
 
 TEST(DirectiveRetentionTest, TrimKeepsTheNewestAndReportsTheGap) {
-  auto dir = std::filesystem::temp_directory_path() / ("steward_dtrim_" + std::to_string(::getpid()));
-  std::filesystem::remove_all(dir);
+  test::TempDir dir_tmp;
+  const std::filesystem::path dir = dir_tmp.path();
   auto read = [](const DirectiveHub& hub, uint64_t after, uint64_t* cursor) {
     v1::DirectiveBatch b;
     EXPECT_TRUE(hub.Read(after, "eu1", "s1", 100, &b, cursor).ok());
@@ -1234,8 +1235,8 @@ TEST(DirectiveRetentionTest, TrimKeepsTheNewestAndReportsTheGap) {
 // one rating, a rejected solution going to another GM, and the callback a
 // resolved complaint leaves.
 TEST(TicketRatingTest, WindowOneRatingRejectionAndComplaintCallback) {
-  auto dir = std::filesystem::temp_directory_path() / ("steward_csat_" + std::to_string(::getpid()));
-  std::filesystem::remove_all(dir);
+  test::TempDir dir_tmp;
+  const std::filesystem::path dir = dir_tmp.path();
   auto store = *storage::Store::Open({.path = dir.string()});
   Authenticator auth({GameServer("gs", "eu1"), Gm("ann", Role::kAgent), Gm("bob", Role::kAgent),
                       Gm("lead", Role::kLead)});
@@ -1332,8 +1333,8 @@ namespace {
 // after a restart from stored deadlines, and the escalation chain.
 TEST(SlaTest, PauseResumeBreachAfterRestartAndEscalationOrder) {
   constexpr int64_t kMin = 60 * 1000, kHour = 60 * kMin, kDay = 24 * kHour;
-  auto dir = std::filesystem::temp_directory_path() / ("steward_sla_" + std::to_string(::getpid()));
-  std::filesystem::remove_all(dir);
+  test::TempDir dir_tmp;
+  const std::filesystem::path dir = dir_tmp.path();
   Authenticator auth({GameServer("gs", "eu1"), Gm("ann", Role::kAgent), Gm("lead", Role::kLead)});
   Caller gs = *auth.Authenticate("Bearer tok-gs", "p-1");
   Caller ann = *auth.Authenticate("Bearer tok-ann", "");
@@ -1460,8 +1461,8 @@ namespace {
 // fits the filters; a pulled ticket leaves the queue.
 TEST(QueueTest, PullTakesTheSoonestDispatchDeadlineThatFits) {
   constexpr int64_t kMin = 60 * 1000;
-  auto dir = std::filesystem::temp_directory_path() / ("steward_queue_" + std::to_string(::getpid()));
-  std::filesystem::remove_all(dir);
+  test::TempDir dir_tmp;
+  const std::filesystem::path dir = dir_tmp.path();
   auto store = *storage::Store::Open({.path = dir.string()});
   Authenticator auth({GameServer("gs", "eu1"), GameServer("gs-us", "us1"), Gm("ann", Role::kAgent),
                       Gm("bob", Role::kAgent)});

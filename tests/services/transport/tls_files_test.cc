@@ -13,6 +13,7 @@
 #include <httplib.h>
 
 #include "gtest/gtest.h"
+#include "tests/common/fixtures.h"
 #include "services/server/config.h"
 #include "services/server/server.h"
 #include "steward/v1/moderation.grpc.pb.h"
@@ -30,7 +31,8 @@ using steward::test_certs::PemPair;
 class TlsFilesTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    dir_ = fs::temp_directory_path() / ("steward_tls_" + std::to_string(::getpid()));
+    tmp_ = std::make_unique<test::TempDir>();
+    dir_ = tmp_->path();
     fs::create_directories(dir_);
     cert_ = (dir_ / "server.pem").string();
     key_ = (dir_ / "server.key").string();
@@ -86,6 +88,7 @@ class TlsFilesTest : public ::testing::Test {
     return cn;
   }
 
+  std::unique_ptr<test::TempDir> tmp_;
   fs::path dir_;
   std::string cert_, key_;
 };

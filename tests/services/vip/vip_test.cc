@@ -6,6 +6,7 @@
 #include <future>
 
 #include "gtest/gtest.h"
+#include "tests/common/fixtures.h"
 #include "services/common/clock.h"
 #include "tests/common/server_fixture.h"
 #include "absl/strings/str_format.h"
@@ -26,10 +27,8 @@ constexpr int64_t kDay = 24 * 3600 * 1000LL;
 class VipDomainTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    dir_ = std::filesystem::temp_directory_path() /
-           ("steward_vip_" + std::to_string(::getpid()) + "_" +
-            ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    std::filesystem::remove_all(dir_);
+    tmp_ = std::make_unique<test::TempDir>();
+    dir_ = tmp_->path();
     store_ = *storage::Store::Open({.path = dir_.string()});
     auth_ = std::make_unique<Authenticator>(std::vector<PrincipalConfig>{
         GameServer("gs", "eu1"), Gm("care", Role::kAgent), Gm("other", Role::kAgent),
@@ -63,6 +62,7 @@ class VipDomainTest : public ::testing::Test {
     return resp;
   }
 
+  std::unique_ptr<test::TempDir> tmp_;
   std::filesystem::path dir_;
   std::unique_ptr<storage::Store> store_;
   std::unique_ptr<Authenticator> auth_;
