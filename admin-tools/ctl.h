@@ -222,6 +222,12 @@ std::function<void()> Command(const Globals& g, int* handled, Fn fn) {
   };
 }
 
+// Adds `tickets` (list, show, assign, reply, note, status, submit, rate,
+// escalate, read, pull). Each runs from its CLI11 callback and stores its
+// exit code in *handled.
+void AddTicketCommands(CLI::App& app, const Globals& g, int* handled);
+// Adds `audit list` and `audit verify`, the same way.
+void AddAuditCommands(CLI::App& app, const Globals& g, int* handled);
 // Adds `sanctions`, `approvals`, `appeals`, `announce`, `servers` and
 // `player check`. Each runs from its CLI11 callback and stores its exit
 // code in *handled.
