@@ -63,6 +63,7 @@ constexpr absl::string_view kCfNames[] = {
     "knowledge_index",
     "desk",
     "idempotency_by_time",
+    "announcement_index",
 };
 static_assert(std::size(kCfNames) == static_cast<size_t>(Cf::kCount));
 

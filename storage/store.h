@@ -67,6 +67,7 @@ enum class Cf : int {
   kKbIndex,         // kb versions, word and tag indexes
   kDesk,            // handovers, quality samples and reviews, and their indexes
   kIdemIndex,       // (written_ms, idempotency key) -> "": expiry order
+  kAnnouncementIndex,  // announcements by creation time, and the scheduled ones
   kCount,
 };
 

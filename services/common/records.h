@@ -90,10 +90,16 @@ inline std::string IdempotencyKey(absl::string_view principal, absl::string_view
   return storage::KeyWriter().Str(principal).Str(scope).Str(key).Release();
 }
 
+// The raw record under `idem` (what a retry is answered from): NotFound
+// when the key is new.
+inline absl::Status GetIdempotent(storage::Txn& txn, const std::string& idem, std::string* value) {
+  return txn.Get(storage::Cf::kIdempotency, idem, value);
+}
+
 // The id recorded under `idem`, 0 when the key is new.
 inline absl::StatusOr<uint64_t> FindIdempotent(storage::Txn& txn, const std::string& idem) {
   std::string v;
-  absl::Status got = txn.Get(storage::Cf::kIdempotency, idem, &v);
+  absl::Status got = GetIdempotent(txn, idem, &v);
   if (absl::IsNotFound(got)) return 0;
   STEWARD_RETURN_IF_ERROR(got);
   auto id = storage::KeyReader(v).U64();

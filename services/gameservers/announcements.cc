@@ -7,6 +7,7 @@
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "services/audit/audit.h"
+#include "services/common/log.h"
 #include "services/common/pagination.h"
 #include "services/common/records.h"
 #include "services/common/validation.h"
@@ -31,7 +32,8 @@ constexpr uint32_t kMaxShowings = 1000;
 constexpr size_t kMaxTitleLen = 200;
 constexpr size_t kMaxLocaleLen = 32;
 constexpr int64_t kRetryMs = 5000;
-// Index families in Cf::kModIndex (distinct from moderation's).
+// Index families in Cf::kAnnouncementIndex. Stores written before it
+// existed kept them in moderation's index family; Start moves them.
 constexpr uint8_t kIdxAll = 'N';
 constexpr uint8_t kIdxScheduled = 'M';
 
@@ -78,7 +80,7 @@ absl::Status Load(Txn& txn, uint64_t id, Announcement* a) {
 void Put(Txn& txn, const Announcement& a) {
   txn.Put(Cf::kAnnouncements, RecordKey(a.id()), a.SerializeAsString());
   if (a.state() != v1::ANNOUNCEMENT_STATE_SCHEDULED) {
-    txn.Delete(Cf::kModIndex, TimeKey(kIdxScheduled, a.created_at_ms(), a.id()));
+    txn.Delete(Cf::kAnnouncementIndex, TimeKey(kIdxScheduled, a.created_at_ms(), a.id()));
   }
 }
 
@@ -134,10 +136,40 @@ Announcements::~Announcements() {
   mu_.Await(absl::Condition(&idle));
 }
 
+namespace {
+
+// Moves the index entries an older build kept in moderation's index family
+// into the announcements' own, in one transaction (they are few: one or
+// two per announcement ever made).
+absl::Status MoveLegacyIndex(storage::Store& store) {
+  std::vector<std::string> keys;
+  for (uint8_t family : {kIdxAll, kIdxScheduled}) {
+    std::string p = KeyWriter().Byte(family).Release();
+    STEWARD_RETURN_IF_ERROR(store.Scan(Cf::kModIndex, p, storage::PrefixSuccessor(p), false,  // layering: allow
+                                       [&](absl::string_view key, absl::string_view) {
+                                         keys.emplace_back(key);
+                                         return true;
+                                       }));
+  }
+  if (keys.empty()) return absl::OkStatus();
+  STEWARD_RETURN_IF_ERROR(store.CommitAndWait([&](Txn& txn) {
+    for (const auto& k : keys) {
+      txn.Put(Cf::kAnnouncementIndex, k, "");
+      txn.Delete(Cf::kModIndex, k);  // layering: allow
+    }
+    return absl::OkStatus();
+  }));
+  LogInfo("announcements: moved ", keys.size(), " index entries out of moderation's index");
+  return absl::OkStatus();
+}
+
+}  // namespace
+
 absl::Status Announcements::Start() {
+  STEWARD_RETURN_IF_ERROR(MoveLegacyIndex(*store_));
   std::string prefix = KeyWriter().Byte(kIdxScheduled).Release();
   std::vector<uint64_t> ids;
-  STEWARD_RETURN_IF_ERROR(store_->Scan(Cf::kModIndex, prefix, storage::PrefixSuccessor(prefix), false,
+  STEWARD_RETURN_IF_ERROR(store_->Scan(Cf::kAnnouncementIndex, prefix, storage::PrefixSuccessor(prefix), false,
                                [&](absl::string_view key, absl::string_view) {
                                  KeyReader r(key.substr(prefix.size()));
                                  r.I64();
@@ -235,8 +267,8 @@ void Announcements::Create(const Caller& c, const v1::CreateAnnouncementRequest&
         a->set_created_by(c.name());
         a->set_created_at_ms(now);
         a->set_next_at_ms(req.spec().starts_at_ms() == 0 ? now : req.spec().starts_at_ms());
-        txn.Put(Cf::kModIndex, TimeKey(kIdxAll, now, id), "");
-        txn.Put(Cf::kModIndex, TimeKey(kIdxScheduled, now, id), "");
+        txn.Put(Cf::kAnnouncementIndex, TimeKey(kIdxAll, now, id), "");
+        txn.Put(Cf::kAnnouncementIndex, TimeKey(kIdxScheduled, now, id), "");
         STEWARD_RETURN_IF_ERROR(ShowIfDue(txn, *hub_, *a, now).status());
         Put(txn, *a);
         RecordIdempotent(txn, idem, id, now);
@@ -304,7 +336,7 @@ absl::Status Announcements::List(const Caller& c, const v1::ListAnnouncementsReq
                                  v1::ListAnnouncementsResponse* resp) const {
   STEWARD_RETURN_IF_ERROR(RequireGm(c, Role::kAgent, "reading announcements"));
   TimeScan scan;
-  scan.cf = Cf::kModIndex;
+  scan.cf = Cf::kAnnouncementIndex;
   scan.prefix = KeyWriter().Byte(req.scheduled_only() ? kIdxScheduled : kIdxAll).Release();
   scan.page_token = req.page_token();
   scan.page_size = EffectivePageSize(req.page_size());

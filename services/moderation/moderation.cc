@@ -381,7 +381,7 @@ void Moderation::Issue(const Caller& c, const v1::IssueSanctionRequest& req,
       [this, c, &req, resp](Txn& txn, ModerationEffects& fx) -> absl::Status {
         std::string idem = IdemKey(c, req.idempotency_key());
         std::string existing;
-        absl::Status got = txn.Get(Cf::kIdempotency, idem, &existing);
+        absl::Status got = GetIdempotent(txn, idem, &existing);
         if (got.ok()) {
           uint64_t approval_id = 0;
           std::vector<uint64_t> ids;
@@ -440,7 +440,7 @@ void Moderation::BulkIssue(const Caller& c, const v1::BulkIssueSanctionsRequest&
       [this, c, &req, resp, need](Txn& txn, ModerationEffects& fx) -> absl::Status {
         std::string idem = IdemKey(c, req.idempotency_key());
         std::string existing;
-        absl::Status got = txn.Get(Cf::kIdempotency, idem, &existing);
+        absl::Status got = GetIdempotent(txn, idem, &existing);
         if (got.ok()) {
           uint64_t approval_id = 0;
           std::vector<uint64_t> ids;

@@ -406,7 +406,7 @@ void Tickets::Submit(const Caller& caller, const v1::SubmitTicketRequest& req,
         // Idempotency keys are scoped to the submitting game server.
         std::string idem = KeyWriter().Str(caller.name()).Str(req.idempotency_key()).Release();
         std::string existing;
-        absl::Status s = txn.Get(Cf::kIdempotency, idem, &existing);
+        absl::Status s = GetIdempotent(txn, idem, &existing);
         if (s.ok()) {
           auto id = KeyReader(existing).U64();
           if (!id) return absl::DataLossError("idempotency record is unreadable");

@@ -4,7 +4,9 @@
 #include <grpcpp/grpcpp.h>
 
 #include "gtest/gtest.h"
+#include "services/gameservers/announcements.h"
 #include "steward/v1/gameserver.grpc.pb.h"
+#include "storage/keys.h"
 #include "tests/common/server_fixture.h"
 
 namespace steward {
@@ -57,6 +59,57 @@ TEST_F(AnnouncementScheduleTest, DailyNoticeShowsOnEachDayThenFinishes) {
   fake_clock_.SetMs(t0 + 3 * kDay);
   ASSERT_TRUE(test::Eventually([&] { return (a = Only()).showings() == 2; }));
   EXPECT_EQ(a.state(), v1::ANNOUNCEMENT_STATE_FINISHED);
+}
+
+// Stores written before announcements had an index family of their own
+// kept it in moderation's; the first start moves it, and the announcement
+// is listed and scheduled as before.
+TEST(AnnouncementIndexMoveTest, EntriesInModerationsIndexMoveOnStart) {
+  test::TempDir dir;
+  auto store = test::OpenStore(dir.path());
+  ASSERT_NE(store, nullptr);
+  FakeClock clock{1'800'000'000'000};
+  v1::Announcement a;
+  a.set_id(7);
+  a.mutable_spec()->set_title("Old notice");
+  a.set_state(v1::ANNOUNCEMENT_STATE_SCHEDULED);
+  a.set_created_at_ms(clock.NowMs() - 1000);
+  a.set_next_at_ms(clock.NowMs() + 3600 * 1000);
+  auto time_key = [&](uint8_t family) {
+    return storage::KeyWriter().Byte(family).I64(a.created_at_ms()).U64(a.id()).Release();
+  };
+  ASSERT_TRUE(store->CommitAndWait([&](storage::Txn& txn) {
+                     txn.Put(storage::Cf::kAnnouncements, storage::KeyWriter().U64(7).Release(),
+                             a.SerializeAsString());
+                     txn.Put(storage::Cf::kModIndex, time_key('N'), "");
+                     txn.Put(storage::Cf::kModIndex, time_key('M'), "");
+                     return absl::OkStatus();
+                   }).ok());
+  DirectiveHub hub(store.get(), &clock);
+  ASSERT_TRUE(hub.Init().ok());
+  GameServers servers(store.get(), &hub, &clock);
+  Announcements ann(store.get(), &hub, &servers, &clock);
+  ASSERT_TRUE(ann.Start().ok());
+
+  int left = 0, moved = 0;
+  ASSERT_TRUE(store->Scan(storage::Cf::kModIndex, "", "", false, [&](absl::string_view, absl::string_view) {
+                     ++left;
+                     return true;
+                   }).ok());
+  ASSERT_TRUE(store->Scan(storage::Cf::kAnnouncementIndex, "", "", false,
+                          [&](absl::string_view, absl::string_view) {
+                            ++moved;
+                            return true;
+                          }).ok());
+  EXPECT_EQ(left, 0);
+  EXPECT_EQ(moved, 2);
+  PrincipalConfig gm{.name = "ann", .kind = PrincipalKind::kGm, .role = Role::kAgent};
+  v1::ListAnnouncementsRequest req;
+  req.set_scheduled_only(true);
+  v1::ListAnnouncementsResponse resp;
+  ASSERT_TRUE(ann.List(Caller{&gm, ""}, req, &resp).ok());
+  ASSERT_EQ(resp.announcements_size(), 1);
+  EXPECT_EQ(resp.announcements(0).spec().title(), "Old notice");
 }
 
 }  // namespace
