@@ -12,7 +12,7 @@ export MAKEFLAGS
 FUZZ_BUILD ?= build-fuzz
 FUZZ_SECONDS ?= 60
 
-.PHONY: setup build run test bench crash fuzz clean format demo install
+.PHONY: setup build run test bench crash fuzz clean format demo install docs
 
 setup:
 	@bash scripts/setup.sh
@@ -52,6 +52,11 @@ fuzz: setup
 
 clean:
 	rm -rf $(BUILD)
+
+# Redraws docs/architecture.svg from its Graphviz source.
+docs:
+	@command -v dot >/dev/null || apt-get install -y -qq --no-install-recommends graphviz >/dev/null
+	@dot -Tsvg docs/architecture.dot -o docs/architecture.svg
 
 format:
 	@clang-format -i $$(git ls-files '*.h' '*.cc')

@@ -33,17 +33,15 @@
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
-#include "services/server/config.h"
 #include "services/common/event_batch.h"
 #include "services/transport/event_stream.h"
-#include "services/server/server.h"
 #include "services/transport/tls_files.h"
+#include "src/embedded.h"
 #include "steward/v1/events.grpc.pb.h"
 #include "steward/v1/gameserver.grpc.pb.h"
 #include "steward/v1/moderation.grpc.pb.h"
 #include "steward/v1/reports.grpc.pb.h"
 #include "steward/v1/ticket.grpc.pb.h"
-#include "storage/store.h"
 
 namespace steward {
 namespace {
@@ -189,9 +187,7 @@ class PluginImpl final : public Plugin {
       if (t->joinable()) t->join();
     }
     stats_shed_ += queued_.load();  // never sent
-    if (server_ != nullptr) server_->Shutdown(absl::Seconds(2));
-    server_.reset();
-    store_.reset();
+    embedded_.reset();  // stops the in-process server (2 s grace), then its store
     servers_.reset();
     moderation_.reset();
     tickets_.reset();
@@ -238,33 +234,13 @@ class PluginImpl final : public Plugin {
       return {StatusCode::kInvalidArgument, "cache_max_players must be at least 1"};
     }
     if (o_.mode == Options::Mode::kEmbedded) {
-      Config config;
-      if (!o_.config_file.empty()) {
-        auto c = LoadConfigFile(o_.config_file);
-        if (!c.ok()) return {static_cast<StatusCode>(c.status().code()), std::string(c.status().message())};
-        config = *std::move(c);
-      }
-      config.listen = o_.listen;
-      config.data_dir = o_.data_dir;
       token_ = RandomToken();
-      PrincipalConfig self;
-      self.name = "plugin-" + o_.server_id;
-      self.kind = PrincipalKind::kGameServer;
-      self.realm = o_.realm_id;
-      self.server = o_.server_id;
-      self.token_sha256 = Sha256Hex(token_);
-      config.principals.push_back(self);
-      auto store = storage::Store::Open({.path = o_.data_dir});
-      if (!store.ok()) {
-        return {static_cast<StatusCode>(store.status().code()), std::string(store.status().message())};
+      auto host = StartEmbedded(o_, token_);
+      if (!host.ok()) {
+        return {static_cast<StatusCode>(host.status().code()), std::string(host.status().message())};
       }
-      store_ = *std::move(store);
-      auto server = StewardServer::Start(config, store_.get());
-      if (!server.ok()) {
-        return {static_cast<StatusCode>(server.status().code()), std::string(server.status().message())};
-      }
-      server_ = *std::move(server);
-      channel_ = server_->InProcessChannel();
+      embedded_ = *std::move(host);
+      channel_ = embedded_->channel();
     } else {
       if (o_.token.empty()) return {StatusCode::kInvalidArgument, "remote mode needs Options.token"};
       std::shared_ptr<grpc::ChannelCredentials> creds = grpc::InsecureChannelCredentials();
@@ -513,7 +489,7 @@ class PluginImpl final : public Plugin {
     return s;
   }
 
-  int listening_port() const override { return server_ != nullptr ? server_->port() : 0; }
+  int listening_port() const override { return embedded_ != nullptr ? embedded_->port() : 0; }
 
  private:
   std::unique_ptr<grpc::ClientContext> Ctx(const std::string& player, int timeout_ms) const {
@@ -982,8 +958,7 @@ class PluginImpl final : public Plugin {
   Options o_;
   std::string token_;
   const std::string boot_ = std::to_string(NowMs());
-  std::unique_ptr<storage::Store> store_;
-  std::unique_ptr<StewardServer> server_;
+  std::unique_ptr<EmbeddedHost> embedded_;  // embedded mode only
   std::shared_ptr<grpc::Channel> channel_;
   // Remote mode with a client certificate: the checked copy gRPC watches.
   std::unique_ptr<StagedTlsFiles> staged_;

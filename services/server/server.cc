@@ -17,6 +17,7 @@
 #include "services/transport/grpc_status.h"
 #include "services/common/idempotency.h"
 #include "services/common/log.h"
+#include "services/common/status_macros.h"
 #include "services/server/metrics.h"
 #include "services/server/options.h"
 #include "services/audit/audit_grpc.h"
@@ -179,6 +180,9 @@ struct StewardServer::Rep {
                "Sanctions in the in-memory index CheckPlayer reads (expired ones until pruned).");
     out.Sample(static_cast<uint64_t>(moderation.index().size()));
     storage::StoreStats st = store->stats();
+    out.Family("steward_dropped_statuses_total", T::kCounter,
+               "Errors dropped on purpose (STEWARD_DROP_STATUS), e.g. a background round retried later.");
+    out.Sample(dropped_statuses.load(std::memory_order_relaxed));
     out.Family("steward_store_transactions_total", T::kCounter, "Transactions committed to RocksDB.");
     out.Sample(st.transactions);
     out.Family("steward_store_wal_syncs_total", T::kCounter,

@@ -238,6 +238,7 @@ TEST_F(MetricsEndpointTest, ReportsCallsEventsServersAndSanctionsButNoPlayers) {
                         "server=\"eu1-s1\"}"),
             1.7e9);
   EXPECT_EQ(Value(text, "steward_sanction_index_entries"), 1);
+  EXPECT_GE(Value(text, "steward_dropped_statuses_total"), 0);  // exported
   // The mute became a directive to the realm's servers.
   EXPECT_GE(Value(text, "steward_directive_latest_seq"), 1);
   EXPECT_GE(Value(text, "steward_store_transactions_total"), 3);
