@@ -7,7 +7,7 @@ BUILD=${1:-build}
 MODE=${2:-}
 root=$(cd "$(dirname "$0")/.." && pwd)
 # Reuses the integration helpers: temp config, known tokens, free port.
-. "$root/tests/integration/lib.sh" "$BUILD/services/stewardd" "$BUILD/admin-tools/stewardctl"
+. "$root/tests/integration/lib.sh" "$BUILD/services/server/stewardd" "$BUILD/admin-tools/stewardctl"
 # grpc_floor: CheckPlayer answered at once, no work (sets floor, floor_port).
 start_floor() {
   "$BUILD/tests/bench/grpc_floor" --listen 127.0.0.1:0 > "$TMP/floor.out" &

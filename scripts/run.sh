@@ -40,4 +40,4 @@ Metrics for Prometheus: curl http://$METRICS/metrics  (METRICS=host:port to move
 Stop with Ctrl-C (finishes in-flight calls).
 
 MSG
-exec "$BUILD/services/stewardd" --config "${VAR:-var}/stewardd.toml" --listen "$ADDR" --metrics-listen "$METRICS"
+exec "$BUILD/services/server/stewardd" --config "${VAR:-var}/stewardd.toml" --listen "$ADDR" --metrics-listen "$METRICS"
