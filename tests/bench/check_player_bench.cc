@@ -15,6 +15,7 @@
 #include <random>
 #include <string>
 
+#include "tests/common/fixtures.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "services/gameservers/directives.h"
@@ -147,8 +148,8 @@ int main(int argc, char** argv) {
     }
   }
   benchmark::Initialize(&argc, argv);
-  auto dir = std::filesystem::temp_directory_path() / ("steward_bench_" + std::to_string(::getpid()));
-  std::filesystem::remove_all(dir);
+  steward::test::TempDir tmp("check_player_bench");
+  const std::filesystem::path& dir = tmp.path();
   {
     auto store = steward::storage::Store::Open({.path = dir.string(), .sync = false});
     if (!store.ok()) {

@@ -16,6 +16,7 @@
 #include <thread>
 
 #include "steward/plugin.h"
+#include "tests/common/fixtures.h"
 
 namespace {
 // Allocations made by the calling (game) thread only; the plugin's own
@@ -38,8 +39,8 @@ namespace {
 
 steward::Plugin& ThePlugin() {
   static steward::Plugin* p = [] {
-    auto dir = std::filesystem::temp_directory_path() / ("steward_plugin_bench_" + std::to_string(::getpid()));
-    std::filesystem::remove_all(dir);
+    static steward::test::TempDir tmp("plugin_bench");  // removed at exit
+    const std::filesystem::path& dir = tmp.path();
     steward::Options o;
     o.mode = steward::Options::Mode::kEmbedded;
     o.realm_id = "eu1";

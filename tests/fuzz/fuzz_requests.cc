@@ -14,6 +14,7 @@
 #include <memory>
 #include <string>
 
+#include "tests/common/fixtures.h"
 #include "services/gameservers/announcements.h"
 #include "services/transport/auth.h"
 #include "services/gameservers/directives.h"
@@ -35,6 +36,7 @@ PrincipalConfig Principal(std::string name, PrincipalKind kind, Role role, std::
 }
 
 struct World {
+  test::TempDir dir{"fuzz_requests"};  // first member: outlives the store
   std::unique_ptr<storage::Store> store;
   std::unique_ptr<Authenticator> auth;
   std::unique_ptr<DirectiveHub> hub;
@@ -48,9 +50,7 @@ struct World {
   Caller gs, lead, admin;
 
   World() {
-    auto dir = std::filesystem::temp_directory_path() / ("steward_fuzz_" + std::to_string(::getpid()));
-    std::filesystem::remove_all(dir);
-    store = *storage::Store::Open({.path = dir.string(), .sync = false});
+    store = *storage::Store::Open({.path = dir.str(), .sync = false});
     auth = std::make_unique<Authenticator>(std::vector<PrincipalConfig>{
         Principal("gs", PrincipalKind::kGameServer, Role::kAgent, "eu1"),
         Principal("lead", PrincipalKind::kGm, Role::kLead, ""),

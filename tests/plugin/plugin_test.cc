@@ -2,6 +2,7 @@
 // services: bans reach the cache and the directive callbacks, events reach
 // the pipeline, submissions survive a stewardd restart without duplicates.
 #include "steward/plugin.h"
+#include "tests/common/fixtures.h"
 
 #include <netinet/in.h>
 #include <sys/socket.h>
@@ -31,12 +32,12 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
+// A directory of the test's own (tests/common/fixtures.h), kept until the
+// process ends: plugins and servers made from it may outlive the caller.
 std::filesystem::path TempDir(const std::string& name) {
-  auto dir = std::filesystem::temp_directory_path() /
-             ("steward_plugin_" + std::to_string(::getpid()) + "_" + name);
-  std::filesystem::remove_all(dir);
-  std::filesystem::create_directories(dir);
-  return dir;
+  static std::vector<std::unique_ptr<test::TempDir>> dirs;
+  dirs.push_back(std::make_unique<test::TempDir>(name));
+  return dirs.back()->path();
 }
 
 int FreePort() {
