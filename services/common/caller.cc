@@ -28,4 +28,19 @@ absl::Status RequireGameServerWithPlayer(const Caller& c, absl::string_view what
   return absl::OkStatus();
 }
 
+absl::Status RequireGameServerScope(const Caller& c, absl::string_view realm, absl::string_view server,
+                                    absl::string_view what) {
+  if (!c.is_game_server()) return absl::OkStatus();
+  const PrincipalConfig& p = *c.principal;
+  if (realm != p.realm) {
+    return absl::PermissionDeniedError(
+        absl::StrCat(c.name(), " may ", what, " in realm ", p.realm, " only, not ", realm));
+  }
+  if (!p.server.empty() && !server.empty() && server != p.server) {
+    return absl::PermissionDeniedError(
+        absl::StrCat(c.name(), " may ", what, " for server ", p.server, " only, not ", server));
+  }
+  return absl::OkStatus();
+}
+
 }  // namespace steward

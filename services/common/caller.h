@@ -44,6 +44,12 @@ class GmDirectory {
 // needed.
 absl::Status RequireGm(const Caller& c, Role min_role, absl::string_view what);
 absl::Status RequireGameServerWithPlayer(const Caller& c, absl::string_view what);
+// A game server acts in its own realm only, and, when its principal names
+// one server, for that server only (an empty `server` in the request means
+// its own). PermissionDenied naming the scope; OK for GMs. `what` completes
+// "<name> may ...", e.g. "file reports".
+absl::Status RequireGameServerScope(const Caller& c, absl::string_view realm, absl::string_view server,
+                                    absl::string_view what);
 
 }  // namespace steward
 

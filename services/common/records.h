@@ -4,6 +4,7 @@
 #define STEWARD_SERVICES_COMMON_RECORDS_H_
 
 #include <cstdint>
+#include <functional>
 #include <string>
 
 #include "absl/status/status.h"
@@ -63,19 +64,26 @@ absl::StatusOr<std::string> PageRecords(const storage::Store& store, const TimeS
                     });
 }
 
-// The newest `max` records whose index keys are <prefix> I64(time) U64(id).
+// The newest `max` records whose index keys are <prefix> I64(time) U64(id),
+// of those `keep` accepts (Default: all).
 template <typename M>
 absl::Status ReadNewest(const storage::Store& store, storage::Cf index, const std::string& prefix,
                         storage::Cf records, absl::string_view what, size_t max,
-                        google::protobuf::RepeatedPtrField<M>* out) {
+                        google::protobuf::RepeatedPtrField<M>* out,
+                        const std::function<bool(const M&)>& keep = nullptr) {
   absl::Status bad = absl::OkStatus();
   STEWARD_RETURN_IF_ERROR(store.Scan(index, prefix, storage::PrefixSuccessor(prefix), true,
                              [&](absl::string_view key, absl::string_view) {
                                storage::KeyReader r(key.substr(prefix.size()));
                                r.I64();
                                auto id = r.U64();
-                               bad = id ? ReadRecord(store, records, *id, what, out->Add())
-                                        : absl::DataLossError(absl::StrCat(what, " index is unreadable"));
+                               if (!id) {
+                                 bad = absl::DataLossError(absl::StrCat(what, " index is unreadable"));
+                                 return false;
+                               }
+                               M* m = out->Add();
+                               bad = ReadRecord(store, records, *id, what, m);
+                               if (bad.ok() && keep && !keep(*m)) out->RemoveLast();
                                return bad.ok() && static_cast<size_t>(out->size()) < max;
                              }));
   return bad;

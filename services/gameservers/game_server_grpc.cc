@@ -92,6 +92,7 @@ class WatchReactor final : public grpc::ServerWriteReactor<v1::DirectiveBatch>,
   // Writes the next batch when idle and there is something to send. The
   // write starts under the lock so it can never follow Finish.
   void Pump() {
+    grpc::Status error;  // read after the lock: a local, not a member two Pumps share
     {
       absl::MutexLock lock(&mu_);
       if (writing_ || finished_ || failed_) return;
@@ -111,9 +112,9 @@ class WatchReactor final : public grpc::ServerWriteReactor<v1::DirectiveBatch>,
         if (!advanced) return;  // nothing new
         // Only other servers' directives so far: keep reading.
       }
-      error_ = ToGrpc(s);
+      error = ToGrpc(s);
     }
-    FinishOnce(error_);
+    FinishOnce(error);
   }
 
   void FinishOnce(const grpc::Status& s) {
@@ -136,7 +137,6 @@ class WatchReactor final : public grpc::ServerWriteReactor<v1::DirectiveBatch>,
   bool writing_ ABSL_GUARDED_BY(mu_) = false;
   bool failed_ ABSL_GUARDED_BY(mu_) = false;
   bool finished_ ABSL_GUARDED_BY(mu_) = false;
-  grpc::Status error_;
 };
 
 class GameServerServiceImpl final : public v1::GameServerService::CallbackService {

@@ -880,10 +880,7 @@ absl::Status Moderation::CheckPlayer(const Caller& c, const v1::CheckPlayerReque
   if (c.is_game_server()) {
     if (q.player_id().empty()) q.set_player_id(c.player_id);
     if (q.realm_id().empty()) q.set_realm_id(c.principal->realm);
-    if (q.realm_id() != c.principal->realm) {
-      return absl::PermissionDeniedError(
-          absl::StrCat(c.name(), " may check players of realm ", c.principal->realm, " only"));
-    }
+    STEWARD_RETURN_IF_ERROR(RequireGameServerScope(c, q.realm_id(), q.server_id(), "check players"));
     if (q.server_id().empty()) q.set_server_id(c.principal->server);
   } else {
     STEWARD_RETURN_IF_ERROR(RequireGm(c, Role::kAgent, "CheckPlayer"));

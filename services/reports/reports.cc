@@ -215,10 +215,7 @@ absl::Status ValidateReport(const Caller& c, const v1::SubmitReportRequest& r,
     STEWARD_RETURN_IF_ERROR(CheckId("evidence.events.type", e.type(), true));
     STEWARD_RETURN_IF_ERROR(CheckText("evidence.events.detail", e.detail(), 0, kMaxEventDetail));
   }
-  if (r.realm_id() != c.principal->realm) {
-    return absl::PermissionDeniedError(
-        absl::StrCat(c.name(), " may file reports in realm ", c.principal->realm, " only"));
-  }
+  STEWARD_RETURN_IF_ERROR(RequireGameServerScope(c, r.realm_id(), r.server_id(), "file reports"));
   return absl::OkStatus();
 }
 
@@ -260,10 +257,7 @@ absl::Status ValidateBug(const Caller& c, const v1::SubmitBugRequest& r) {
                                                      " bytes; a submission may carry at most ",
                                                      kMaxAttachmentsTotal));
   }
-  if (r.realm_id() != c.principal->realm) {
-    return absl::PermissionDeniedError(
-        absl::StrCat(c.name(), " may file bugs in realm ", c.principal->realm, " only"));
-  }
+  STEWARD_RETURN_IF_ERROR(RequireGameServerScope(c, r.realm_id(), r.server_id(), "file bugs"));
   return absl::OkStatus();
 }
 
@@ -375,11 +369,25 @@ absl::Status Reports::TakeAllowance(absl::string_view realm, absl::string_view p
   return absl::OkStatus();
 }
 
+void Reports::ReturnAllowance(absl::string_view realm, absl::string_view player, int64_t taken_at_ms) {
+  absl::MutexLock lock(&mu_);
+  auto it = recent_.find(absl::StrCat(realm, "/", player));
+  if (it == recent_.end()) return;
+  auto& times = it->second;
+  for (auto t = times.rbegin(); t != times.rend(); ++t) {
+    if (*t == taken_at_ms) {
+      times.erase(std::next(t).base());
+      return;
+    }
+  }
+}
+
 void Reports::SubmitReport(const Caller& c, const v1::SubmitReportRequest& req,
                            v1::SubmitReportResponse* resp, storage::DoneFn done) {
   if (absl::Status s = ValidateReport(c, req, options_); !s.ok()) return done(s);
+  auto taken_at = std::make_shared<int64_t>(0);  // when the allowance was taken; 0: not taken
   store_->Commit(
-      [this, c, &req, resp](Txn& txn) -> absl::Status {
+      [this, c, &req, resp, taken_at](Txn& txn) -> absl::Status {
         std::string idem = IdempotencyKey(c.name(), "report", req.idempotency_key());
         STEWARD_ASSIGN_OR_RETURN(uint64_t earlier, FindIdempotent(txn, idem));
         if (earlier != 0) {
@@ -393,9 +401,6 @@ void Reports::SubmitReport(const Caller& c, const v1::SubmitReportRequest& req,
           return absl::OkStatus();
         }
         int64_t now = options_.clock->NowMs();
-        // Retries above are free; every new attempt, duplicates included,
-        // counts against the reporter's hour.
-        STEWARD_RETURN_IF_ERROR(TakeAllowance(req.realm_id(), c.player_id, now));
         // One open report per reporter per subject, whatever its category.
         std::string open_key = OpenReportKey(req.realm_id(), req.subject_type(), req.subject_id(),
                                              c.player_id);
@@ -407,6 +412,12 @@ void Reports::SubmitReport(const Caller& c, const v1::SubmitReportRequest& req,
               " (report ", KeyReader(dup).U64().value_or(0), ")"));
         }
         if (!absl::IsNotFound(ds)) return ds;
+        // Only reports that are stored count against the reporter's hour
+        // (retries and refused duplicates do not), the same as the stored
+        // reports counted after a restart; a commit that fails gives the
+        // allowance back.
+        STEWARD_RETURN_IF_ERROR(TakeAllowance(req.realm_id(), c.player_id, now));
+        *taken_at = now;
         Case kase;
         STEWARD_ASSIGN_OR_RETURN(bool is_new_case,
                          ActiveCase(txn, req.realm_id(), req.subject_type(), req.subject_id(),
@@ -477,7 +488,10 @@ void Reports::SubmitReport(const Caller& c, const v1::SubmitReportRequest& req,
         resp->set_case_id(kase.id());
         return absl::OkStatus();
       },
-      std::move(done));
+      [this, realm = req.realm_id(), player = c.player_id, taken_at, done = std::move(done)](absl::Status s) mutable {
+        if (!s.ok() && *taken_at != 0) ReturnAllowance(realm, player, *taken_at);
+        done(s);
+      });
 }
 
 void Reports::SubmitBug(const Caller& c, const v1::SubmitBugRequest& req, v1::SubmitBugResponse* resp,

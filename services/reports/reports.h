@@ -92,6 +92,9 @@ class Reports {
   // Takes one report from the reporter's hourly allowance, or says when
   // the next one is allowed.
   absl::Status TakeAllowance(absl::string_view realm, absl::string_view player, int64_t now_ms);
+  // Gives back the allowance TakeAllowance took at `taken_at_ms` for a
+  // report that was not stored after all.
+  void ReturnAllowance(absl::string_view realm, absl::string_view player, int64_t taken_at_ms);
 
   storage::Store* store_;
   DirectiveHub* hub_;

@@ -352,15 +352,7 @@ absl::Status ValidateSubmit(const Caller& caller, const v1::SubmitTicketRequest&
     return absl::InvalidArgumentError("occurred_at_ms must be unix milliseconds, not in the future");
   }
   // Scope: the game server may file only in its own realm (and server).
-  const PrincipalConfig& p = *caller.principal;
-  if (ctx.realm_id() != p.realm) {
-    return absl::PermissionDeniedError(absl::StrCat(
-        caller.name(), " may file tickets in realm ", p.realm, " only, not ", ctx.realm_id()));
-  }
-  if (!p.server.empty() && !ctx.server_id().empty() && ctx.server_id() != p.server) {
-    return absl::PermissionDeniedError(absl::StrCat(
-        caller.name(), " may file tickets for server ", p.server, " only"));
-  }
+  STEWARD_RETURN_IF_ERROR(RequireGameServerScope(caller, ctx.realm_id(), ctx.server_id(), "file tickets"));
   return absl::OkStatus();
 }
 
@@ -739,8 +731,10 @@ void Tickets::UpdateStatus(const Caller& caller, const v1::UpdateTicketStatusReq
         int64_t now = Now();
         Ticket* after = resp->mutable_ticket();
         *after = before;
-        // First contact: a GM acting on an unowned ticket takes it.
-        if (caller.is_gm() && before.assignee().empty() && IsOpen(to)) {
+        // First contact: a GM acting on an unowned ticket takes it, whatever
+        // the move (one resolved straight away still needs an owner for its
+        // callback, the desk reports and quality sampling).
+        if (caller.is_gm() && before.assignee().empty()) {
           after->set_assignee(caller.name());
         }
         ApplyStatus(after, to, now);

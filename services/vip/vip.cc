@@ -146,7 +146,11 @@ VipCare::~VipCare() { sweeper_.Stop(); }
 
 void VipCare::StartSweeper(absl::Duration every) {
   // A failing or closing store is retried on the next round.
-  sweeper_.Start(every, [this] { STEWARD_DROP_STATUS(Sweep(), "a failing or closing store is retried next round"); });
+  // First right after start, so a daemon restarted more often than
+  // `every` still sweeps; then every `every`.
+  sweeper_.Start(
+      every, [this] { STEWARD_DROP_STATUS(Sweep(), "a failing or closing store is retried next round"); },
+      PeriodicTask::FirstRun::kAtOnce);
 }
 
 namespace {
@@ -661,9 +665,12 @@ absl::Status VipCare::ListTasks(const Caller& c, const v1::ListCareTasksRequest&
                                  }));
     return bad;
   }
+  // Every task, open or not, newest first; `owner`, when given, filters them.
   std::string prefix = KeyWriter().Byte(kIdxAllTasks).Release();
+  std::function<bool(const v1::CareTask&)> keep;
+  if (!req.owner().empty()) keep = [&req](const v1::CareTask& t) { return t.owner() == req.owner(); };
   return ReadNewest(*store_, Cf::kVipIndex, prefix, Cf::kCareTasks, "care task", limit,
-                    resp->mutable_tasks());
+                    resp->mutable_tasks(), keep);
 }
 
 void VipCare::SetOnShift(const Caller& c, const v1::SetOnShiftRequest& req,

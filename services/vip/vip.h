@@ -78,7 +78,8 @@ class VipCare final : public TicketHooks {
   VipCare& operator=(const VipCare&) = delete;
   ~VipCare();
 
-  // Runs Sweep every `every` on a thread of its own until destruction.
+  // Runs Sweep right away and then every `every`, on a thread of its own,
+  // until destruction.
   void StartSweeper(absl::Duration every);
 
   const VipOptions& options() const { return options_; }

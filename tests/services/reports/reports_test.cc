@@ -152,6 +152,60 @@ TEST_F(ReportsTest, ReportsGroupIntoOneCasePerSubjectAndFamily) {
   EXPECT_NE(big.error_message().find("chat lines"), std::string::npos);
 }
 
+// A game server whose principal names one server acts for that server only,
+// on every API that carries one (tickets already did).
+TEST_F(ReportsTest, AGameServerScopedToOneServerCannotActForAnother) {
+  v1::SubmitReportRequest r;
+  r.set_idempotency_key("scope-1");
+  r.set_category(v1::REPORT_CATEGORY_CHEATING);
+  r.set_subject_type(v1::REPORT_SUBJECT_TYPE_PLAYER);
+  r.set_subject_id("cheater-1");
+  r.set_realm_id("eu1");
+  r.set_server_id("eu1-s2");  // gs-eu1-s1 is scoped to eu1-s1
+  v1::SubmitReportResponse rr;
+  grpc::Status s = rep_->SubmitReport(Ctx("gs-eu1-s1", "p-1").get(), r, &rr);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::PERMISSION_DENIED);
+  EXPECT_NE(s.error_message().find("for server eu1-s1 only"), std::string::npos) << s.error_message();
+  r.set_server_id("eu1-s1");
+  EXPECT_TRUE(rep_->SubmitReport(Ctx("gs-eu1-s1", "p-1").get(), r, &rr).ok());
+
+  v1::SubmitBugRequest b = Bug("scope-bug", "Map tiles flicker");
+  b.set_server_id("eu1-s2");
+  v1::SubmitBugResponse br;
+  EXPECT_EQ(rep_->SubmitBug(Ctx("gs-eu1-s1", "p-1").get(), b, &br).error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+  b.set_server_id("");  // its own server
+  EXPECT_TRUE(rep_->SubmitBug(Ctx("gs-eu1-s1", "p-1").get(), b, &br).ok());
+
+  v1::CheckPlayerRequest q;
+  q.set_player_id("cheater-1");
+  q.set_realm_id("eu1");
+  q.set_server_id("eu1-s2");
+  v1::PlayerStatus st;
+  EXPECT_EQ(mod_->CheckPlayer(Ctx("gs-eu1-s1").get(), q, &st).error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+  q.set_server_id("eu1-s1");
+  EXPECT_TRUE(mod_->CheckPlayer(Ctx("gs-eu1-s1").get(), q, &st).ok());
+  // A realm-wide game server still checks any server of its realm.
+  q.set_server_id("eu1-s2");
+  EXPECT_TRUE(mod_->CheckPlayer(Ctx("gs-eu1").get(), q, &st).ok());
+}
+
+// Only stored reports count against the hour: refused duplicates (and
+// retries) do not, so the refusal's count is true, and the same before and
+// after a restart.
+TEST_F(ReportsTest, RefusedDuplicatesDoNotCountAgainstTheHour) {
+  MustReport("p-eager", "target-0");
+  for (int i = 0; i < 25; ++i) {
+    EXPECT_EQ(Report("p-eager", "target-0", v1::REPORT_CATEGORY_CHEATING).error_code(),
+              StatusCode::ALREADY_EXISTS);
+  }
+  for (int i = 1; i < 20; ++i) MustReport("p-eager", "target-" + std::to_string(i));
+  grpc::Status s = Report("p-eager", "target-20", v1::REPORT_CATEGORY_CHEATING);
+  EXPECT_EQ(s.error_code(), StatusCode::RESOURCE_EXHAUSTED);
+  EXPECT_NE(s.error_message().find("filed 20 reports in the last hour"), std::string::npos) << s.error_message();
+}
+
 TEST_F(ReportsTest, ReportersAreRateLimitedPerHour) {
   for (int i = 0; i < 20; ++i) MustReport("p-busy", "target-" + std::to_string(i));
   v1::SubmitReportResponse out;

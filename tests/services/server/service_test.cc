@@ -115,6 +115,16 @@ class ServiceTest : public ServerFixture {
   std::unique_ptr<v1::AuditService::Stub> audit_;
 };
 
+// First-contact ownership holds whatever the first move is: a GM who
+// resolves an unowned ticket straight away owns it.
+TEST_F(ServiceTest, AGmResolvingAnUnownedTicketOwnsIt) {
+  uint64_t id = MustSubmit("p-quick", "quick-1");
+  v1::Ticket t;
+  ASSERT_TRUE(SetStatus("agent", id, v1::TICKET_STATUS_RESOLVED, &t).ok());
+  EXPECT_EQ(t.assignee(), "agent");
+  EXPECT_EQ(t.status(), v1::TICKET_STATUS_RESOLVED);
+}
+
 TEST_F(ServiceTest, HealthNeedsNoTokenButEverythingElseDoes) {
   auto health = grpc::health::v1::Health::NewStub(channel_);
   grpc::ClientContext hctx;

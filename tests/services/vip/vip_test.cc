@@ -171,6 +171,16 @@ TEST_F(VipDomainTest, CareTaskAttemptsCloseAsDoneOrUnreachable) {
   v1::ListCareTasksResponse open;
   ASSERT_TRUE(vip_->ListTasks(care_, lr, &open).ok());
   EXPECT_EQ(open.tasks_size(), 0);
+  // Every task, open or not: the owner filter applies there too.
+  lr.set_open_only(false);
+  v1::ListCareTasksResponse all;
+  ASSERT_TRUE(vip_->ListTasks(lead_, lr, &all).ok());
+  ASSERT_GE(all.tasks_size(), 2);
+  for (const auto& task : all.tasks()) EXPECT_EQ(task.owner(), "care") << task.DebugString();
+  lr.set_owner("other");
+  v1::ListCareTasksResponse none;
+  ASSERT_TRUE(vip_->ListTasks(lead_, lr, &none).ok());
+  EXPECT_EQ(none.tasks_size(), 0);
 }
 
 TEST_F(VipDomainTest, ChurnRiskIsExplainedAndOpensOneOutreach) {
