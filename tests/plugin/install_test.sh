@@ -16,4 +16,5 @@ cmake --build "$TMP/build" -j 2 >/dev/null
 libdir=$(dirname "$(ls "$TMP"/prefix/lib*/libsteward.so | head -1)")
 LD_LIBRARY_PATH="$libdir" "$TMP/build/consumer"
 LD_LIBRARY_PATH="$libdir" "$TMP/build/consumer_c"
+"$TMP/build/consumer_static"
 echo "install: ok"
