@@ -43,19 +43,32 @@ bool IsValidUtf8(absl::string_view s) {
   return true;
 }
 
+size_t CodePoints(absl::string_view s) {
+  size_t n = 0;
+  for (unsigned char c : s) n += (c & 0xC0) != 0x80;  // every byte but continuations
+  return n;
+}
+
 absl::Status CheckText(absl::string_view field, absl::string_view value,
                        size_t min_len, size_t max_len) {
-  if (value.size() < min_len) {
-    if (min_len == 1) return absl::InvalidArgumentError(absl::StrCat(field, " is required"));
-    return absl::InvalidArgumentError(
-        absl::StrCat(field, " must be at least ", min_len, " bytes"));
-  }
-  if (value.size() > max_len) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        field, " is ", value.size(), " bytes; the limit is ", max_len));
+  // The byte cap first, so a huge value is refused before it is scanned.
+  if (value.size() > kMaxBytesPerCharacter * max_len) {
+    return absl::InvalidArgumentError(absl::StrCat(field, " is ", value.size(), " bytes; the limit is ",
+                                                   max_len, " characters (", kMaxBytesPerCharacter * max_len,
+                                                   " bytes)"));
   }
   if (!IsValidUtf8(value)) {
     return absl::InvalidArgumentError(absl::StrCat(field, " is not valid UTF-8"));
+  }
+  const size_t chars = CodePoints(value);
+  if (chars < min_len) {
+    if (min_len == 1) return absl::InvalidArgumentError(absl::StrCat(field, " is required"));
+    return absl::InvalidArgumentError(
+        absl::StrCat(field, " must be at least ", min_len, " characters"));
+  }
+  if (chars > max_len) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        field, " is ", chars, " characters; the limit is ", max_len));
   }
   for (unsigned char c : value) {
     if ((c < 0x20 && c != '\t' && c != '\n' && c != '\r') || c == 0x7f) {

@@ -34,8 +34,18 @@ inline constexpr int kMaxGrpcMessageBytes = (4 << 20) + (64 << 10);
 
 bool IsValidUtf8(absl::string_view s);
 
+// Text lengths are counted in characters (Unicode code points), as the
+// protos promise, so a Chinese or Russian player gets the same length as
+// an English one. A separate guard caps the bytes at this many per allowed
+// character (UTF-8's longest), so no value is ever larger than that.
+inline constexpr size_t kMaxBytesPerCharacter = 4;
+
+// Code points in valid UTF-8 `s`.
+size_t CodePoints(absl::string_view s);
+
 // UTF-8, no NUL or other C0 control characters except tab/newline/CR,
-// length in [min_len, max_len].
+// length in [min_len, max_len] characters (and at most
+// kMaxBytesPerCharacter * max_len bytes).
 absl::Status CheckText(absl::string_view field, absl::string_view value,
                        size_t min_len, size_t max_len);
 // Identifier: UTF-8 without whitespace or control characters.
