@@ -501,6 +501,15 @@ void Moderation::Revoke(const Caller& c, const v1::RevokeSanctionRequest& req,
               v1::SanctionState_Name(before.state()), "; only active or pending ones are revoked"));
         }
         int64_t now = options_.clock->NowMs();
+        // Expiry is decided at read time, so a stored ACTIVE sanction may
+        // already have ended: there is nothing to lift, and no game server
+        // should be told of one.
+        if (before.state() == v1::SANCTION_STATE_ACTIVE && before.expires_at_ms() != 0 &&
+            before.expires_at_ms() <= now) {
+          return absl::FailedPreconditionError(absl::StrCat(
+              "sanction ", before.id(), " already expired at ", before.expires_at_ms(),
+              " (unix ms); there is nothing to revoke"));
+        }
         Sanction after = before;
         after.set_state(v1::SANCTION_STATE_REVOKED);
         after.set_revoked_by(c.name());
@@ -771,7 +780,7 @@ absl::Status Moderation::List(const Caller& c, const v1::ListSanctionsRequest& r
 
 absl::Status Moderation::ListApprovals(const Caller& c, const v1::ListApprovalsRequest& req,
                                        v1::ListApprovalsResponse* resp) const {
-  STEWARD_RETURN_IF_ERROR(RequireGm(c, Role::kLead, "reading approvals"));
+  STEWARD_RETURN_IF_ERROR(RequireGm(c, Role::kSupervisor, "reading approvals"));
   TimeScan scan;
   scan.cf = Cf::kModIndex;
   scan.prefix =

@@ -65,5 +65,46 @@ TEST_F(SanctionExpiryTest, TempBanEndsExactlyWhenTheClockPassesItsEnd) {
   EXPECT_EQ(st.restrictions_size(), 0);
 }
 
+// A sanction that has run out is not revoked again: there is nothing to
+// lift, and no "lifted" directive goes to the game servers.
+TEST_F(SanctionExpiryTest, RevokingAnExpiredSanctionIsRefused) {
+  v1::IssueSanctionRequest req;
+  req.set_idempotency_key("mute-1");
+  v1::SanctionSpec* spec = req.mutable_spec();
+  spec->set_type(v1::SANCTION_TYPE_MUTE);
+  spec->set_subject_id("p-loud");
+  spec->set_duration_ms(kDay);
+  spec->mutable_scope()->set_realm_id("eu1");
+  spec->set_reason("Spam in world chat");
+  spec->set_policy_code("spamming");
+  v1::IssueSanctionResponse issued;
+  ASSERT_TRUE(mod_->IssueSanction(Ctx("lead").get(), req, &issued).ok());
+
+  fake_clock_.AdvanceMs(kDay);
+  v1::RevokeSanctionRequest rev;
+  rev.set_sanction_id(issued.sanction().id());
+  rev.set_reason("appeal upheld");
+  v1::RevokeSanctionResponse revoked;
+  grpc::Status s = mod_->RevokeSanction(Ctx("lead").get(), rev, &revoked);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+  EXPECT_NE(s.error_message().find("already expired"), std::string::npos) << s.error_message();
+
+  // Within its time it is revoked as before.
+  req.set_idempotency_key("mute-2");
+  ASSERT_TRUE(mod_->IssueSanction(Ctx("lead").get(), req, &issued).ok());
+  rev.set_sanction_id(issued.sanction().id());
+  EXPECT_TRUE(mod_->RevokeSanction(Ctx("lead").get(), rev, &revoked).ok());
+  EXPECT_EQ(revoked.sanction().state(), v1::SANCTION_STATE_REVOKED);
+}
+
+// The contract: approvals are read by supervisors and up.
+TEST_F(SanctionExpiryTest, ApprovalsAreReadBySupervisorsOnly) {
+  v1::ListApprovalsRequest req;
+  v1::ListApprovalsResponse resp;
+  EXPECT_EQ(mod_->ListApprovals(Ctx("lead").get(), req, &resp).error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+  EXPECT_TRUE(mod_->ListApprovals(Ctx("sup").get(), req, &resp).ok());
+}
+
 }  // namespace
 }  // namespace steward
