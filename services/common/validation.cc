@@ -1,6 +1,10 @@
 #include "services/common/validation.h"
 
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/strip.h"
 
 namespace steward {
 
@@ -116,6 +120,54 @@ absl::Status CheckEnum(absl::string_view field, int value, bool valid,
 std::string UnparsableRequest(absl::string_view type_name) {
   return absl::StrCat("not a valid ", type_name,
                       " (every string field must be UTF-8; send raw bytes as a hash or base64)");
+}
+
+namespace {
+
+// An RFC 6838 restricted-name: a letter or digit, then up to 126 of
+// letters, digits and !#$&-^_.+
+bool IsRestrictedName(absl::string_view s) {
+  if (s.empty() || s.size() > 127 || !absl::ascii_isalnum(static_cast<unsigned char>(s[0]))) return false;
+  for (char ch : s) {
+    if (!absl::ascii_isalnum(static_cast<unsigned char>(ch)) && !absl::StrContains("!#$&-^_.+", ch)) return false;
+  }
+  return true;
+}
+
+// "type/subtype" of `value` (parameters and spaces dropped, lower case), or
+// empty when it is not a media type.
+std::string BareMediaType(absl::string_view value) {
+  absl::string_view v = value.substr(0, value.find(';'));
+  v = absl::StripAsciiWhitespace(v);
+  size_t slash = v.find('/');
+  if (slash == absl::string_view::npos) return "";
+  if (!IsRestrictedName(v.substr(0, slash)) || !IsRestrictedName(v.substr(slash + 1))) return "";
+  return absl::AsciiStrToLower(v);
+}
+
+}  // namespace
+
+bool IsMediaTypePattern(absl::string_view pattern) {
+  if (absl::EndsWith(pattern, "/*")) return IsRestrictedName(pattern.substr(0, pattern.size() - 2));
+  return !BareMediaType(pattern).empty() && pattern.find(';') == absl::string_view::npos;
+}
+
+absl::Status CheckMediaType(absl::string_view field, absl::string_view value,
+                            const std::vector<std::string>& allowed) {
+  const std::string bare = BareMediaType(value);
+  if (bare.empty()) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        field, " '", value, "' is not a media type (type/subtype, e.g. image/png or text/plain)"));
+  }
+  const absl::string_view type = absl::string_view(bare).substr(0, bare.find('/'));
+  for (const auto& p : allowed) {
+    const std::string lp = absl::AsciiStrToLower(p);
+    if (lp == bare || (absl::EndsWith(lp, "/*") && absl::string_view(lp).substr(0, lp.size() - 2) == type)) {
+      return absl::OkStatus();
+    }
+  }
+  return absl::InvalidArgumentError(
+      absl::StrCat(field, " ", bare, " is not accepted here; accepted: ", absl::StrJoin(allowed, ", ")));
 }
 
 }  // namespace steward

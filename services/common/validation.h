@@ -5,6 +5,7 @@
 
 #include <cstddef>
 #include <string>
+#include <vector>
 
 #include "absl/strings/string_view.h"
 
@@ -55,6 +56,15 @@ absl::Status CheckId(absl::string_view field, absl::string_view value,
 // Enum value checks: `valid` is the generated *_IsValid result.
 absl::Status CheckEnum(absl::string_view field, int value, bool valid,
                        bool allow_unspecified);
+
+// A media type ("type/subtype", optionally with ";" parameters, RFC 6838
+// names) against patterns such as "image/png" or "image/*", compared
+// without case and without the parameters. InvalidArgument naming `field`
+// when it is not a media type, or not one of `allowed`.
+absl::Status CheckMediaType(absl::string_view field, absl::string_view value,
+                            const std::vector<std::string>& allowed);
+// Whether `pattern` is "type/subtype" or "type/*" (config checks).
+bool IsMediaTypePattern(absl::string_view pattern);
 
 // What a caller is told when its request's bytes do not parse as the
 // method's request message `type_name` (a string field that is not UTF-8,

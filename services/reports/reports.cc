@@ -219,7 +219,7 @@ absl::Status ValidateReport(const Caller& c, const v1::SubmitReportRequest& r,
   return absl::OkStatus();
 }
 
-absl::Status ValidateBug(const Caller& c, const v1::SubmitBugRequest& r) {
+absl::Status ValidateBug(const Caller& c, const v1::SubmitBugRequest& r, const ReportOptions& o) {
   STEWARD_RETURN_IF_ERROR(RequireGameServerWithPlayer(c, "SubmitBug"));
   STEWARD_RETURN_IF_ERROR(CheckText("idempotency_key", r.idempotency_key(), 1, kMaxIdempotencyKeyLen));
   STEWARD_RETURN_IF_ERROR(CheckText("title", r.title(), 1, kMaxSubjectLen));
@@ -244,7 +244,8 @@ absl::Status ValidateBug(const Caller& c, const v1::SubmitBugRequest& r) {
     const auto& a = r.attachments(i);
     std::string at = absl::StrCat("attachments[", i, "]");
     STEWARD_RETURN_IF_ERROR(CheckText(at + ".name", a.name(), 1, kMaxShortTextLen));
-    STEWARD_RETURN_IF_ERROR(CheckText(at + ".content_type", a.content_type(), 1, 64));
+    STEWARD_RETURN_IF_ERROR(CheckText(at + ".content_type", a.content_type(), 1, 128));
+    STEWARD_RETURN_IF_ERROR(CheckMediaType(at + ".content_type", a.content_type(), o.attachment_types));
     if (a.data().empty() || a.data().size() > kMaxAttachmentBytes) {
       return absl::InvalidArgumentError(absl::StrCat(at, " (", a.name(), ") is ", a.data().size(),
                                                      " bytes; each file must be 1 to ",
@@ -496,7 +497,7 @@ void Reports::SubmitReport(const Caller& c, const v1::SubmitReportRequest& req,
 
 void Reports::SubmitBug(const Caller& c, const v1::SubmitBugRequest& req, v1::SubmitBugResponse* resp,
                         storage::DoneFn done) {
-  if (absl::Status s = ValidateBug(c, req); !s.ok()) return done(s);
+  if (absl::Status s = ValidateBug(c, req, options_); !s.ok()) return done(s);
   std::string signature = BugSignature(req.crash_signature(), req.title());
   store_->Commit(
       [this, c, &req, resp, signature](Txn& txn) -> absl::Status {

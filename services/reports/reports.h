@@ -46,6 +46,11 @@ struct ReportOptions {
   // The operator's own categories: allowed values of custom_category for
   // category CUSTOM. Default: none (CUSTOM is refused).
   std::vector<std::string> custom_categories;
+  // Media types a bug's attachments may have ("type/subtype" or "type/*").
+  // Default: images, text (logs), JSON and crash dumps.
+  std::vector<std::string> attachment_types = {"image/*", "text/*", "application/json",
+                                               "application/x-minidump", "application/x-dmp",
+                                               "application/x-coredump"};
   // Where time comes from. Default: the wall clock; tests pass a FakeClock.
   const Clock* clock = Clock::Wall();
 };

@@ -60,6 +60,9 @@ absl::Status ReadInt(const toml::table& t, absl::string_view key, absl::string_v
   return absl::OkStatus();
 }
 
+absl::Status ReadStrings(const toml::table& t, absl::string_view key, absl::string_view where,
+                         std::vector<std::string>* out);
+
 absl::Status ParseReports(const toml::table& t, ReportsConfig* r) {
   STEWARD_RETURN_IF_ERROR(ReadInt(t, "reports_per_hour", "reports.", 1, 10000, &r->reports_per_hour));
   STEWARD_RETURN_IF_ERROR(ReadNumber(t, "escalation_threshold", "reports.", 0.25, 1e6, &r->escalation_threshold));
@@ -72,6 +75,13 @@ absl::Status ParseReports(const toml::table& t, ReportsConfig* r) {
       if (!v) return absl::InvalidArgumentError("config: reports.custom_categories must be an array of strings");
       STEWARD_RETURN_IF_ERROR(CheckId("config: reports.custom_categories entry", *v, true));
       r->custom_categories.push_back(*v);
+    }
+  }
+  STEWARD_RETURN_IF_ERROR(ReadStrings(t, "attachment_types", "reports.", &r->attachment_types));
+  for (const auto& p : r->attachment_types) {
+    if (!IsMediaTypePattern(p)) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "config: reports.attachment_types entry '", p, "' is not type/subtype or type/*"));
     }
   }
   return absl::OkStatus();

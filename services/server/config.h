@@ -23,6 +23,7 @@
 //   escalation_threshold = 5.0          # weighted reports within the window
 //   window_minutes = 60
 //   custom_categories = []              # allowed values of custom_category
+//   attachment_types = ["image/*", "text/*", "application/json", ...]  # bug attachments
 //   [vip]
 //   downgrade_grace_days = 14
 //   churn_threshold = 0.6
@@ -66,6 +67,8 @@ struct ReportsConfig {
   double escalation_threshold = 5.0;
   int window_minutes = 60;
   std::vector<std::string> custom_categories;
+  // Empty: ReportOptions' default list.
+  std::vector<std::string> attachment_types;
 };
 
 struct VipTierEntry {

@@ -50,6 +50,7 @@ ReportOptions ReportOptionsFrom(const ReportsConfig& c) {
   o.escalation_threshold = c.escalation_threshold;
   o.window_ms = int64_t{c.window_minutes} * 60 * 1000;
   o.custom_categories = c.custom_categories;
+  if (!c.attachment_types.empty()) o.attachment_types = c.attachment_types;
   return o;
 }
 

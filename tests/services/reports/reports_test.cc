@@ -206,6 +206,29 @@ TEST_F(ReportsTest, RefusedDuplicatesDoNotCountAgainstTheHour) {
   EXPECT_NE(s.error_message().find("filed 20 reports in the last hour"), std::string::npos) << s.error_message();
 }
 
+// Attachments carry a media type from the accepted list (images, text and
+// logs, JSON, crash dumps by default); anything else is refused by name.
+TEST_F(ReportsTest, AttachmentsNeedAnAcceptedMediaType) {
+  auto with = [&](const std::string& key, const std::string& type) {
+    v1::SubmitBugRequest b = Bug(key, "Crash when opening the map");
+    auto* a = b.add_attachments();
+    a->set_name("client.log");
+    a->set_content_type(type);
+    a->set_data("line 1");
+    v1::SubmitBugResponse r;
+    return rep_->SubmitBug(Ctx("gs-eu1", "p-1").get(), b, &r);
+  };
+  grpc::Status s = with("t1", "not a mime type");
+  EXPECT_EQ(s.error_code(), StatusCode::INVALID_ARGUMENT);
+  EXPECT_NE(s.error_message().find("is not a media type"), std::string::npos) << s.error_message();
+  s = with("t2", "application/x-msdownload");
+  EXPECT_EQ(s.error_code(), StatusCode::INVALID_ARGUMENT);
+  EXPECT_NE(s.error_message().find("not accepted here"), std::string::npos) << s.error_message();
+  EXPECT_TRUE(with("t3", "text/plain; charset=utf-8").ok());
+  EXPECT_TRUE(with("t4", "IMAGE/PNG").ok());
+  EXPECT_TRUE(with("t5", "application/x-minidump").ok());
+}
+
 TEST_F(ReportsTest, ReportersAreRateLimitedPerHour) {
   for (int i = 0; i < 20; ++i) MustReport("p-busy", "target-" + std::to_string(i));
   v1::SubmitReportResponse out;

@@ -164,3 +164,20 @@ TEST(ValidationTest, TextAndIdChecksNameTheField) {
 
 }  // namespace
 }  // namespace steward
+
+namespace steward {
+namespace {
+
+TEST(ConfigTest, AttachmentTypesAreMediaTypePatterns) {
+  auto c = ParseConfig("[reports]\nattachment_types = ['image/*', 'text/plain', 'application/x-dmp']\n");
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(c->reports.attachment_types,
+            (std::vector<std::string>{"image/*", "text/plain", "application/x-dmp"}));
+  auto bad = ParseConfig("[reports]\nattachment_types = ['images']\n");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.status().message().find("reports.attachment_types entry 'images'"), std::string::npos)
+      << bad.status();
+}
+
+}  // namespace
+}  // namespace steward
