@@ -456,8 +456,7 @@ absl::Status Desk::FillRow(const v1::DeskReportRequest& req, v1::DeskReportRow* 
     if (a.rated != 0) w->set_csat_average(a.csat / a.rated);
   }
   if (vip_ != nullptr) {
-    STEWARD_RETURN_IF_ERROR(vip_->ScanTasks(req.realm_id(), from, to, [&](const v1::CareTask& task) {
-      if (task.kind() != v1::CARE_TASK_KIND_CALLBACK) return true;
+    STEWARD_RETURN_IF_ERROR(vip_->ScanCallbacksDue(req.realm_id(), from, to, [&](const v1::CareTask& task) {
       row->set_callbacks_due(row->callbacks_due() + 1);
       if (task.state() == v1::CARE_TASK_STATE_DONE) row->set_callbacks_reached(row->callbacks_reached() + 1);
       return true;

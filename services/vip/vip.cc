@@ -933,6 +933,20 @@ absl::Status VipCare::ScanTasks(absl::string_view realm, int64_t since, int64_t 
   return bad;
 }
 
+absl::Status VipCare::ScanCallbacksDue(absl::string_view realm, int64_t since, int64_t until,
+                                       const std::function<bool(const v1::CareTask&)>& fn) const {
+  // A callback is made when its ticket is resolved and due at most the
+  // longest callback window later (72 hours for complaints, a tier's own
+  // for VIPs), so those due in the period were made in it or that much
+  // before.
+  int64_t longest_hours = 72;
+  for (const auto& tier : options_.tiers) longest_hours = std::max<int64_t>(longest_hours, tier.callback_hours);
+  return ScanTasks(realm, since - longest_hours * 3600 * 1000, until, [&](const CareTask& t) {
+    if (t.kind() != v1::CARE_TASK_KIND_CALLBACK || t.due_at_ms() < since || t.due_at_ms() >= until) return true;
+    return fn(t);
+  });
+}
+
 std::map<std::string, SlaLimits> VipCare::TierLimits() const {
   std::map<std::string, SlaLimits> out;
   for (const auto& tier : options_.tiers) out[tier.name] = {tier.dispatch_ms, tier.answer_ms};

@@ -126,6 +126,10 @@ class VipCare final : public TicketHooks {
                          v1::ListCareTasksResponse* resp) const;
   // Care tasks created in [since, until) (of `realm`, or all), oldest first,
   // for callers already authorised. `fn` returns false to stop.
+  // Callback tasks whose due time is in [since, until), whenever they were
+  // made (the desk report counts callbacks due in its period).
+  absl::Status ScanCallbacksDue(absl::string_view realm, int64_t since, int64_t until,
+                                const std::function<bool(const v1::CareTask&)>& fn) const;
   absl::Status ScanTasks(absl::string_view realm, int64_t since, int64_t until,
                          const std::function<bool(const v1::CareTask&)>& fn) const;
   absl::Status Report(const Caller& c, const v1::VipReportRequest& req,

@@ -528,9 +528,13 @@ TEST_F(DeskTest, DeskReportCountsTimesComplianceSatisfactionAndCallbacks) {
   EXPECT_DOUBLE_EQ(d1.sla_compliance_pct(), 100.0);
   EXPECT_DOUBLE_EQ(d1.csat_average(), 4.0);
   EXPECT_EQ(d1.csat_count(), 1u);
-  EXPECT_EQ(d1.callbacks_due(), 1u);  // created at the complaint's resolution
-  EXPECT_EQ(d1.callbacks_reached(), 1u);
-  EXPECT_DOUBLE_EQ(d1.callback_rate_pct(), 100.0);
+  // The complaint's callback was made at its resolution on day 1 and is
+  // due 72 hours later: it counts on day 4, the day it is due.
+  EXPECT_EQ(d1.callbacks_due(), 0u);
+  EXPECT_EQ(report.rows(3).period_start_ms(), At(2026, 11, 26, 0));
+  EXPECT_EQ(report.rows(3).callbacks_due(), 1u);
+  EXPECT_EQ(report.rows(3).callbacks_reached(), 1u);
+  EXPECT_DOUBLE_EQ(report.rows(3).callback_rate_pct(), 100.0);
   ASSERT_EQ(d1.agents_size(), 2);
   EXPECT_EQ(d1.agents(1).agent(), "bob");
   EXPECT_DOUBLE_EQ(d1.agents(1).csat_average(), 4.0);
