@@ -503,6 +503,7 @@ void VipCare::GetProfile(const Caller& c, const v1::GetVipProfileRequest& req,
   if (!s.ok()) return done(s);
   if (!snapshot.ParseFromString(v)) return done(absl::DataLossError("VIP profile is unreadable"));
   v1::ChurnRisk churn = ComputeChurn(snapshot, Now());
+  AddSummaries(snapshot, Now(), resp);
   bool sees_contact = c.HasRole(Role::kSupervisor) || snapshot.care_gm() == c.name();
   if (!sees_contact) {
     *resp->mutable_profile() = std::move(snapshot);
@@ -728,7 +729,9 @@ absl::Status VipCare::OnTicketResolved(Txn& txn, const v1::Ticket& t, int64_t no
                           absl::StrCat("callback on resolved ", tier != nullptr ? "VIP ticket " : "complaint ",
                                        t.id()),
                           id);
-  if (tier == nullptr || task.owner().empty()) task.set_owner(t.assignee());
+  // A complaint's callback goes to the GM who resolved it; a VIP's to the
+  // care GM, or to the VIP queue (no owner) when there is none.
+  if (tier == nullptr) task.set_owner(t.assignee());
   task.set_ticket_id(t.id());
   PutTask(txn, task, nullptr);
   return absl::OkStatus();
@@ -945,6 +948,37 @@ absl::Status VipCare::ScanCallbacksDue(absl::string_view realm, int64_t since, i
     if (t.kind() != v1::CARE_TASK_KIND_CALLBACK || t.due_at_ms() < since || t.due_at_ms() >= until) return true;
     return fn(t);
   });
+}
+
+void VipCare::AddSummaries(const v1::VipProfile& p, int64_t now, v1::VipProfileResponse* resp) const {
+  constexpr size_t kRecent = 5;
+  if (tickets_ != nullptr) {
+    std::vector<v1::VipTicketSummary> all;  // oldest first; the newest kRecent kept
+    absl::Status s = tickets_->ScanPlayer(p.realm_id(), p.player_id(), [&](const v1::Ticket& t) {
+      v1::VipTicketSummary sum;
+      sum.set_ticket_id(t.id());
+      sum.set_subject(t.subject());
+      sum.set_category(t.category());
+      sum.set_status(t.status());
+      sum.set_created_at_ms(t.created_at_ms());
+      sum.set_satisfaction_score(t.satisfaction().score());
+      all.push_back(std::move(sum));
+      if (all.size() > kRecent) all.erase(all.begin());
+      return true;
+    });
+    if (!s.ok()) LogWarning("VIP profile's recent tickets: ", s.ToString());
+    for (auto it = all.rbegin(); it != all.rend(); ++it) *resp->add_recent_tickets() = std::move(*it);
+  }
+  if (moderation_ != nullptr) {
+    v1::CheckPlayerRequest q;
+    q.set_player_id(p.player_id());
+    q.set_realm_id(p.realm_id());
+    v1::PlayerStatus st;
+    moderation_->Evaluate(q, now, &st);
+    resp->mutable_sanctions()->set_active(static_cast<uint32_t>(st.restrictions_size()));
+    resp->mutable_sanctions()->set_issued_last_30_days(
+        static_cast<uint32_t>(moderation_->CountIssuedSince(p.player_id(), now - 30 * kDayMs, 1000)));
+  }
 }
 
 std::map<std::string, SlaLimits> VipCare::TierLimits() const {

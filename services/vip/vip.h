@@ -171,6 +171,8 @@ class VipCare final : public TicketHooks {
   const GmDirectory* auth_;
   const Tickets* tickets_ = nullptr;
   const Moderation* moderation_ = nullptr;
+  // GetVipProfile's recent tickets and sanctions summary (from the sources).
+  void AddSummaries(const v1::VipProfile& p, int64_t now, v1::VipProfileResponse* resp) const;
   VipOptions options_;
   // realm -> players holding a tier. May briefly hold a player whose tier
   // write then failed: RecordActivity checks the stored profile again.

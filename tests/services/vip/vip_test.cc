@@ -14,6 +14,7 @@
 #include "services/transport/auth.h"
 #include "services/vip/vip.h"
 #include "steward/v1/audit.grpc.pb.h"
+#include "steward/v1/moderation.grpc.pb.h"
 #include "steward/v1/ticket.grpc.pb.h"
 #include "steward/v1/vip.grpc.pb.h"
 
@@ -357,6 +358,28 @@ TEST_F(VipServiceTest, ContactDetailsOnlyForTheCareGmAndSupervisorsAndEveryReadI
   bool low_csat = false;
   for (const auto& f : r.profile().churn().factors()) low_csat |= f.name() == "low_satisfaction";
   EXPECT_TRUE(low_csat) << r.profile().churn().DebugString();
+  // The profile shows the newest tickets, with their ratings, and a
+  // sanctions summary.
+  ASSERT_EQ(r.recent_tickets_size(), 2) << r.DebugString();
+  EXPECT_EQ(r.recent_tickets(0).ticket_id(), second.ticket().id());  // newest first
+  EXPECT_EQ(r.recent_tickets(1).ticket_id(), filed.ticket().id());
+  EXPECT_EQ(r.recent_tickets(1).satisfaction_score(), 1u);
+  EXPECT_EQ(r.recent_tickets(1).subject(), "Gems not delivered");
+  EXPECT_EQ(r.sanctions().active(), 0u);
+  auto mod = v1::ModerationService::NewStub(channel_);
+  v1::IssueSanctionRequest mute;
+  mute.set_idempotency_key("vip-mute");
+  mute.mutable_spec()->set_type(v1::SANCTION_TYPE_MUTE);
+  mute.mutable_spec()->set_subject_id("p-1");
+  mute.mutable_spec()->set_duration_ms(3600 * 1000);
+  mute.mutable_spec()->mutable_scope()->set_realm_id("eu1");
+  mute.mutable_spec()->set_reason("Spam in world chat");
+  mute.mutable_spec()->set_policy_code("spamming");
+  v1::IssueSanctionResponse muted;
+  ASSERT_TRUE(mod->IssueSanction(Ctx("lead").get(), mute, &muted).ok());
+  ASSERT_TRUE(vip->GetVipProfile(Ctx("sup").get(), g, &r).ok());
+  EXPECT_EQ(r.sanctions().active(), 1u);
+  EXPECT_EQ(r.sanctions().issued_last_30_days(), 1u);
 
   v1::VipReportResponse rep;
   EXPECT_EQ(vip->GetVipReport(Ctx("lead").get(), {}, &rep).error_code(), StatusCode::PERMISSION_DENIED);
