@@ -56,6 +56,7 @@ int WorkersOfStateKey(absl::string_view key) {
 }
 
 constexpr size_t kMaxTypeLen = 64;
+constexpr int64_t kMaxFutureMs = int64_t{24} * 3600 * 1000;  // events dated further ahead are refused
 constexpr size_t kMaxAttrKeyLen = 32;
 constexpr size_t kMaxAttrValueLen = 64;
 constexpr size_t kMaxEventText = 512;
@@ -348,6 +349,7 @@ absl::Status Monitoring::ValidateBatch(const Caller& c, const EventBatchView& b,
     return absl::InvalidArgumentError(absl::StrCat("a batch is at most ", options_.max_batch_bytes,
                                                    " bytes; this one is ", bytes, "; split it"));
   }
+  const int64_t now = Now();
   for (int i = 0; i < b.events_size(); ++i) {
     const EventView& e = b.events(i);
     STEWARD_RETURN_IF_ERROR(CheckEventText("type", i, e.type(), 1, kMaxTypeLen));
@@ -356,6 +358,14 @@ absl::Status Monitoring::ValidateBatch(const Caller& c, const EventBatchView& b,
     }
     if (e.time_ms() < 0) {
       return absl::InvalidArgumentError(absl::StrCat("events[", i, "].time_ms: negative"));
+    }
+    // A clock a little ahead is a skewed server clock (re-dated to arrival
+    // by the pipeline); a day or more ahead is a wrong unit or a broken
+    // clock, refused rather than silently re-dated.
+    if (e.time_ms() > now + kMaxFutureMs) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "events[", i, "].time_ms: ", e.time_ms(), " is more than a day ahead of the server's clock (",
+          now, "); send Unix milliseconds"));
     }
     if (!std::isfinite(e.value())) {
       return absl::InvalidArgumentError(absl::StrCat("events[", i, "].value: not a finite number"));

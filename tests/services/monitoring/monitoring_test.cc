@@ -483,6 +483,14 @@ TEST_F(MonitoringTest, BadBatchesAreRefusedAndCounted) {
   grpc::Status s = ev->PublishEvents(Ctx("gs-eu1").get(), big, &resp);
   EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
   EXPECT_NE(s.error_message().find("4096"), std::string::npos);
+  // An event dated a century ahead (seconds read as milliseconds, say) is
+  // refused by name, not silently re-dated.
+  v1::PublishEventsRequest future = req;
+  future.mutable_batch()->mutable_events(0)->set_time_ms(absl::ToUnixMillis(absl::Now()) +
+                                                         int64_t{100} * 365 * 24 * 3600 * 1000);
+  s = ev->PublishEvents(Ctx("gs-eu1").get(), future, &resp);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_NE(s.error_message().find("events[0].time_ms"), std::string::npos) << s.error_message();
   v1::PublishEventsRequest untyped = req;
   untyped.mutable_batch()->mutable_events(0)->clear_type();
   s = ev->PublishEvents(Ctx("gs-eu1").get(), untyped, &resp);
@@ -555,7 +563,7 @@ TEST_F(MonitoringTest, BadBatchesAreRefusedAndCounted) {
       << s.error_message();
   v1::PipelineStats stats;
   ASSERT_TRUE(v1::MonitoringService::NewStub(channel_)->GetPipelineStats(Ctx("agent").get(), {}, &stats).ok());
-  EXPECT_EQ(stats.rejected_batches(), 11u);  // every refused batch of a known caller
+  EXPECT_EQ(stats.rejected_batches(), 12u);  // every refused batch of a known caller
   EXPECT_EQ(stats.accepted(), 3u);
   EXPECT_GT(stats.memory_limit_bytes(), 0u);
 }
