@@ -35,7 +35,6 @@ class FakeClock final : public Clock {
   int64_t NowMs() const override { return now_ms_.load(std::memory_order_relaxed); }
   void SetMs(int64_t ms) { now_ms_.store(ms, std::memory_order_relaxed); }
   void AdvanceMs(int64_t ms) { now_ms_.fetch_add(ms, std::memory_order_relaxed); }
-  void Advance(absl::Duration d) { AdvanceMs(absl::ToInt64Milliseconds(d)); }
 
  private:
   std::atomic<int64_t> now_ms_;

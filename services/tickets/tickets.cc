@@ -872,9 +872,9 @@ void Tickets::set_vip(const TicketHooks* hooks,
 }
 
 absl::Status Tickets::ScanIndex(const std::string& from, const std::string& to,
-                                   const TicketFn& fn) const {
+                                   const TicketFn& fn, bool reverse) const {
   absl::Status bad;
-  STEWARD_RETURN_IF_ERROR(store_->Scan(Cf::kTicketIndex, from, to, false,
+  STEWARD_RETURN_IF_ERROR(store_->Scan(Cf::kTicketIndex, from, to, reverse,
                                [&](absl::string_view key, absl::string_view) {
                                  std::optional<uint64_t> id;
                                  if (key.size() >= 8) id = KeyReader(key.substr(key.size() - 8)).U64();
@@ -902,9 +902,9 @@ absl::Status Tickets::ScanResolved(int64_t from_ms, int64_t to_ms, const TicketF
 }
 
 absl::Status Tickets::ScanPlayer(absl::string_view realm, absl::string_view player,
-                                    const TicketFn& fn) const {
+                                    const TicketFn& fn, bool newest_first) const {
   std::string p = KeyWriter().Byte(kIdxPlayer).Str(realm).Str(player).Release();
-  return ScanIndex(p, storage::PrefixSuccessor(p), fn);
+  return ScanIndex(p, storage::PrefixSuccessor(p), fn, newest_first);
 }
 
 absl::Status Tickets::ScanOpen(const TicketFn& fn) const {

@@ -112,8 +112,9 @@ class Tickets {
   absl::Status ScanOpen(const TicketFn& fn) const;                 // oldest first
   absl::Status ScanOpenEscalated(const TicketFn& fn) const;        // highest level, then oldest
   absl::Status ScanOpenBreached(const TicketFn& fn) const;         // oldest first
-  // One player's tickets in a realm, oldest first.
-  absl::Status ScanPlayer(absl::string_view realm, absl::string_view player, const TicketFn& fn) const;
+  // One player's tickets in a realm, oldest first (or newest first).
+  absl::Status ScanPlayer(absl::string_view realm, absl::string_view player, const TicketFn& fn,
+                          bool newest_first = false) const;
 
   void MarkRead(const Caller& caller, const v1::MarkTicketReadRequest& req,
                 v1::MarkTicketReadResponse* resp, storage::DoneFn done);
@@ -146,7 +147,8 @@ class Tickets {
   // newest high, 20 make it urgent.
   absl::Status RaiseForReportVolume(storage::Txn& txn, int64_t now, v1::Ticket* t) const;
   // Tickets whose index keys lie in [from, to) (keys end in the ticket id).
-  absl::Status ScanIndex(const std::string& from, const std::string& to, const TicketFn& fn) const;
+  absl::Status ScanIndex(const std::string& from, const std::string& to, const TicketFn& fn,
+                         bool reverse = false) const;
   // List for an already authorised caller.
   absl::Status ListChecked(const Caller& caller, const v1::ListTicketsRequest& req,
                            v1::ListTicketsResponse* resp) const;

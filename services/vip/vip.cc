@@ -953,21 +953,21 @@ absl::Status VipCare::ScanCallbacksDue(absl::string_view realm, int64_t since, i
 void VipCare::AddSummaries(const v1::VipProfile& p, int64_t now, v1::VipProfileResponse* resp) const {
   constexpr size_t kRecent = 5;
   if (tickets_ != nullptr) {
-    std::vector<v1::VipTicketSummary> all;  // oldest first; the newest kRecent kept
-    absl::Status s = tickets_->ScanPlayer(p.realm_id(), p.player_id(), [&](const v1::Ticket& t) {
-      v1::VipTicketSummary sum;
-      sum.set_ticket_id(t.id());
-      sum.set_subject(t.subject());
-      sum.set_category(t.category());
-      sum.set_status(t.status());
-      sum.set_created_at_ms(t.created_at_ms());
-      sum.set_satisfaction_score(t.satisfaction().score());
-      all.push_back(std::move(sum));
-      if (all.size() > kRecent) all.erase(all.begin());
-      return true;
-    });
+    // Newest first, reading only the few shown.
+    absl::Status s = tickets_->ScanPlayer(
+        p.realm_id(), p.player_id(),
+        [&](const v1::Ticket& t) {
+          v1::VipTicketSummary* sum = resp->add_recent_tickets();
+          sum->set_ticket_id(t.id());
+          sum->set_subject(t.subject());
+          sum->set_category(t.category());
+          sum->set_status(t.status());
+          sum->set_created_at_ms(t.created_at_ms());
+          sum->set_satisfaction_score(t.satisfaction().score());
+          return static_cast<size_t>(resp->recent_tickets_size()) < kRecent;
+        },
+        /*newest_first=*/true);
     if (!s.ok()) LogWarning("VIP profile's recent tickets: ", s.ToString());
-    for (auto it = all.rbegin(); it != all.rend(); ++it) *resp->add_recent_tickets() = std::move(*it);
   }
   if (moderation_ != nullptr) {
     v1::CheckPlayerRequest q;
