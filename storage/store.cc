@@ -64,6 +64,7 @@ constexpr absl::string_view kCfNames[] = {
     "desk",
     "idempotency_by_time",
     "announcement_index",
+    "directive_index",
 };
 static_assert(std::size(kCfNames) == static_cast<size_t>(Cf::kCount));
 

@@ -68,6 +68,7 @@ enum class Cf : int {
   kDesk,            // handovers, quality samples and reviews, and their indexes
   kIdemIndex,       // (written_ms, idempotency key) -> "": expiry order
   kAnnouncementIndex,  // announcements by creation time, and the scheduled ones
+  kDirectiveIndex,  // (target scope, seq) -> "": each server reads only its own directives
   kCount,
 };
 

@@ -10,13 +10,21 @@
 // offline for hours, reads what it missed from RocksDB with the same code
 // that serves live traffic.
 //
+// Fan-out reads each newly published range of the log once and hands it
+// to every watcher, so a realm-wide ban reaching ten thousand connected
+// servers costs one RocksDB read, not ten thousand. A watcher that is
+// behind (busy writing, or reconnecting with a backlog) reads through the
+// target index instead, which holds only the directives that concern its
+// server, its realm or everyone.
+//
 // Thread-safety: all methods are safe to call from any thread.
 #ifndef STEWARD_SERVICES_GAMESERVERS_DIRECTIVES_H_
 #define STEWARD_SERVICES_GAMESERVERS_DIRECTIVES_H_
 
 #include <atomic>
-#include <thread>
 #include <cstdint>
+#include <memory>
+#include <thread>
 #include <vector>
 
 #include "absl/status/status.h"
@@ -35,13 +43,22 @@ class DirectiveTarget;
 
 namespace steward {
 
+// One published stretch of the log, read once and shared by every
+// watcher: the directives with after < seq <= through, oldest first.
+struct PublishedRange {
+  uint64_t after = 0;
+  uint64_t through = 0;
+  std::vector<v1::Directive> directives;
+};
+
 class DirectiveWatcher {
  public:
   virtual ~DirectiveWatcher() = default;
-  // New directives up to `seq` are durable. Called on the hub's fan-out
-  // thread with the hub's lock held: must not call the hub's Watch or
-  // Unwatch, and should be quick.
-  virtual void OnPublished(uint64_t seq) = 0;
+  // New directives up to range->through are durable. Called on the hub's
+  // fan-out thread without the hub's lock; `range` is null when the
+  // stretch was too long to share (the watcher reads the log itself).
+  // Should be quick: ten thousand watchers share the thread.
+  virtual void OnPublished(std::shared_ptr<const PublishedRange> range) = 0;
   // The server is stopping: end the watch now.
   virtual void OnClose() = 0;
 };
@@ -81,13 +98,16 @@ class DirectiveHub {
   // Up to `max` directives after `after_seq` that concern (realm, server),
   // oldest first. `*cursor` becomes the last sequence examined (matching or
   // not), never beyond latest_seq(). When directives after `after_seq` were
-  // trimmed, out->missed_through() names the last of them.
+  // trimmed, out->missed_through() names the last of them. With `shared`
+  // covering `after_seq`, the directives come from it, not from RocksDB.
   absl::Status Read(uint64_t after_seq, absl::string_view realm, absl::string_view server,
-                    size_t max, v1::DirectiveBatch* out, uint64_t* cursor) const;
+                    size_t max, v1::DirectiveBatch* out, uint64_t* cursor,
+                    const PublishedRange* shared = nullptr) const;
 
   // False once CloseWatchers ran.
   bool Watch(DirectiveWatcher* w);
-  // After Unwatch returns, `w` is never called again.
+  // After Unwatch returns, `w` is never called again (it waits for a
+  // fan-out round in progress, unless called from within one).
   void Unwatch(DirectiveWatcher* w);
   // Directive streams open now.
   size_t watcher_count() const;
@@ -96,6 +116,10 @@ class DirectiveHub {
   // Wakes watchers off the commit thread, so a thousand connected servers
   // never slow a commit down.
   void FanOut();
+  // Reads (after, through] once for FanOut; null when it is too long.
+  std::shared_ptr<const PublishedRange> ReadShared(uint64_t after, uint64_t through) const;
+  // Builds the target index for a log written before it existed.
+  absl::Status BackfillIndex();
 
   storage::Store* store_;
   const Clock* clock_;
@@ -106,6 +130,7 @@ class DirectiveHub {
   uint64_t announced_ ABSL_GUARDED_BY(mu_) = 0;
   bool closed_ ABSL_GUARDED_BY(mu_) = false;
   bool stop_ ABSL_GUARDED_BY(mu_) = false;
+  bool dispatching_ ABSL_GUARDED_BY(mu_) = false;
   std::thread fanout_;
   PeriodicTask trimmer_;
 };

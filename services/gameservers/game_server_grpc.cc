@@ -44,7 +44,13 @@ class WatchReactor final : public grpc::ServerWriteReactor<v1::DirectiveBatch>,
     Pump();
   }
 
-  void OnPublished(uint64_t) override { Pump(); }
+  void OnPublished(std::shared_ptr<const PublishedRange> range) override {
+    {
+      absl::MutexLock lock(&mu_);
+      shared_ = std::move(range);
+    }
+    Pump();
+  }
   void OnClose() override {
     FinishOnce(grpc::Status(grpc::StatusCode::UNAVAILABLE,
                             "the server is shutting down; reconnect with from_last_ack"));
@@ -100,7 +106,7 @@ class WatchReactor final : public grpc::ServerWriteReactor<v1::DirectiveBatch>,
       while (s.ok()) {
         out_.Clear();
         uint64_t cursor = cursor_;
-        s = hub_.Read(cursor_, realm_, server_, kMaxPerMessage, &out_, &cursor);
+        s = hub_.Read(cursor_, realm_, server_, kMaxPerMessage, &out_, &cursor, shared_.get());
         if (!s.ok()) break;
         bool advanced = cursor != cursor_;
         cursor_ = cursor;
@@ -133,6 +139,8 @@ class WatchReactor final : public grpc::ServerWriteReactor<v1::DirectiveBatch>,
   std::string realm_, server_;
   absl::Mutex mu_;
   uint64_t cursor_ ABSL_GUARDED_BY(mu_) = 0;
+  // The newest stretch the hub read for every watcher.
+  std::shared_ptr<const PublishedRange> shared_ ABSL_GUARDED_BY(mu_);
   v1::DirectiveBatch out_;  // guarded by writing_
   bool writing_ ABSL_GUARDED_BY(mu_) = false;
   bool failed_ ABSL_GUARDED_BY(mu_) = false;

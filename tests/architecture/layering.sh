@@ -27,6 +27,7 @@ declare -A cf_owner=(
   [kSanctions]=moderation [kModIndex]=moderation [kApprovals]=moderation [kAppeals]=moderation
   [kDirectives]=gameservers [kGameServers]=gameservers [kAnnouncements]=gameservers
   [kAnnouncementIndex]=gameservers
+  [kDirectiveIndex]=gameservers
   [kReports]=reports [kCases]=reports [kBugs]=reports [kBugReports]=reports
   [kAttachments]=reports [kReportIndex]=reports
   [kVip]=vip [kCareTasks]=vip [kVipIndex]=vip

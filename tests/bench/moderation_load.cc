@@ -29,6 +29,7 @@
 #include "steward/v1/gameserver.grpc.pb.h"
 #include "steward/v1/moderation.grpc.pb.h"
 #include "steward/v1/reports.grpc.pb.h"
+#include "steward/v1/ticket.grpc.pb.h"
 #include "tests/bench/h2_unary.h"
 
 namespace v1 = steward::v1;
@@ -49,6 +50,8 @@ struct Options {
   std::string client = "grpc";  // check: grpc (the C++ library) or h2 (nghttp2)
   int bans = 500;
   int watchers = 0;  // further game servers watching during the directive run
+  bool ack_probe = false;
+  int ban_interval_ms = 0;  // directive: least time from one ban to the next  // directive: also time ticket acknowledgements, fleet vs none
 };
 
 void Percentiles(const char* what, std::vector<double> ms) {
@@ -452,15 +455,21 @@ int RunReports(const Options& o) {
 // callback API, so hundreds need no thread each).
 class ExtraWatcher final : public grpc::ClientReadReactor<v1::DirectiveBatch> {
  public:
+  // Starts after directive `after_seq` (what the fleet already knows) and
+  // calls `on_ready` once the server says the watch is in place.
   ExtraWatcher(v1::GameServerService::Stub& gs, const Options& o, const std::string& server,
-               std::function<void(uint64_t)> on_ban)
-      : on_ban_(std::move(on_ban)) {
+               uint64_t after_seq, std::function<void(uint64_t)> on_ban,
+               std::function<void()> on_ready)
+      : on_ban_(std::move(on_ban)), on_ready_(std::move(on_ready)) {
     ctx_.AddMetadata("authorization", "Bearer " + o.gs_token);
     req_.set_server_id(server);
-    req_.set_from_last_ack(true);
+    req_.set_after_seq(after_seq);
     gs.async()->WatchDirectives(&ctx_, &req_, this);
     StartRead(&batch_);
     StartCall();
+  }
+  void OnReadInitialMetadataDone(bool ok) override {
+    if (ok) on_ready_();
   }
   void OnReadDone(bool ok) override {
     if (!ok) return;
@@ -485,6 +494,7 @@ class ExtraWatcher final : public grpc::ClientReadReactor<v1::DirectiveBatch> {
   v1::WatchDirectivesRequest req_;
   v1::DirectiveBatch batch_;
   std::function<void(uint64_t)> on_ban_;
+  std::function<void()> on_ready_;
   std::mutex mu_;
   std::condition_variable cv_;
   bool done_ = false;
@@ -518,6 +528,8 @@ int RunDirective(const Options& o) {
   std::mutex mu;
   std::condition_variable cv;
   std::map<uint64_t, Clock::time_point> received;  // sanction id -> when
+  uint64_t newest_seq = 0;  // the newest directive the watched server has
+  int ready = 0;            // fleet watches in place
   // Sanction id -> (watchers that have it, when the last of them got it).
   std::map<uint64_t, std::pair<int, Clock::time_point>> everywhere;
   // The other game servers, spread over a few connections as a fleet's
@@ -529,18 +541,20 @@ int RunDirective(const Options& o) {
     fleet.push_back(v1::GameServerService::NewStub(
         grpc::CreateCustomChannel(o.addr, grpc::InsecureChannelCredentials(), fa)));
   }
-  std::vector<std::unique_ptr<ExtraWatcher>> extra;
-  for (int i = 0; i < o.watchers; ++i) {
-    std::string id = o.realm + "-fleet-" + std::to_string(i);
-    if (!register_server(id)) return 1;
-    extra.push_back(std::make_unique<ExtraWatcher>(*fleet[i % fleet.size()], o, id, [&](uint64_t ban) {
-      auto now = Clock::now();
-      std::lock_guard<std::mutex> lock(mu);
-      auto& e = everywhere[ban];
-      ++e.first;
-      e.second = now;
-      cv.notify_all();
-    }));
+  // Registers the fleet a few calls at a time (ten thousand one by one
+  // would take longer than the run).
+  {
+    std::atomic<int> next{0}, failed{0};
+    std::vector<std::thread> regs;
+    for (int t = 0; t < 8; ++t) {
+      regs.emplace_back([&] {
+        for (int i = next++; i < o.watchers; i = next++) {
+          if (!register_server(o.realm + "-fleet-" + std::to_string(i))) ++failed;
+        }
+      });
+    }
+    for (auto& t : regs) t.join();
+    if (failed > 0) return 1;
   }
   std::thread watch([&] {
     v1::DirectiveBatch b;
@@ -549,46 +563,144 @@ int RunDirective(const Options& o) {
       std::lock_guard<std::mutex> lock(mu);
       for (const auto& d : b.directives()) {
         if (d.has_sanction()) received.emplace(d.sanction().sanction().id(), now);
+        newest_seq = std::max(newest_seq, d.seq());
       }
       cv.notify_all();
     }
   });
   std::string run = std::to_string(Clock::now().time_since_epoch().count());
-  std::vector<double> lat, lat_all;
-  int errors = 0;
-  for (int i = 0; i < o.bans; ++i) {
-    v1::IssueSanctionRequest req;
-    req.set_idempotency_key("ban-" + run + "-" + std::to_string(i));
-    *req.mutable_spec() = Ban("cheater-" + std::to_string(i), o.realm);
-    v1::IssueSanctionResponse resp;
-    auto t0 = Clock::now();
-    grpc::Status st = mod->IssueSanction(Ctx(o.gm_token).get(), req, &resp);
-    if (!st.ok()) {
-      ++errors;
-      continue;
+  std::atomic<int> errors{0};
+  // Issues `n` bans one after another; each waits until the watched server
+  // (and, with `fleet_size`, every fleet server) has it.
+  auto issue_bans = [&](const std::string& phase, int n, int fleet_size, std::vector<double>* lat,
+                        std::vector<double>* lat_all) {
+    for (int i = 0; i < n; ++i) {
+      v1::IssueSanctionRequest req;
+      req.set_idempotency_key("ban-" + run + phase + "-" + std::to_string(i));
+      *req.mutable_spec() = Ban("cheater-" + std::to_string(i), o.realm);
+      v1::IssueSanctionResponse resp;
+      auto t0 = Clock::now();
+      grpc::Status st = mod->IssueSanction(Ctx(o.gm_token).get(), req, &resp);
+      if (!st.ok()) {
+        ++errors;
+        continue;
+      }
+      const uint64_t id = resp.sanction().id();
+      std::unique_lock<std::mutex> lock(mu);
+      bool got = cv.wait_for(lock, std::chrono::seconds(10), [&] {
+        return received.count(id) > 0 && (fleet_size == 0 || everywhere[id].first == fleet_size);
+      });
+      if (!got) {
+        ++errors;
+        continue;
+      }
+      lat->push_back(std::chrono::duration<double, std::milli>(received[id] - t0).count());
+      if (fleet_size > 0) {
+        lat_all->push_back(
+            std::chrono::duration<double, std::milli>(std::max(received[id], everywhere[id].second) - t0).count());
+      }
+      lock.unlock();
+      std::this_thread::sleep_until(t0 + std::chrono::milliseconds(o.ban_interval_ms));
     }
-    const uint64_t id = resp.sanction().id();
-    std::unique_lock<std::mutex> lock(mu);
-    bool got = cv.wait_for(lock, std::chrono::seconds(5), [&] {
-      return received.count(id) > 0 && (o.watchers == 0 || everywhere[id].first == o.watchers);
+  };
+  // With --ack-probe, a player files tickets one after another while the
+  // bans go out; its acknowledgement latency is compared with the fleet
+  // connected and without it.
+  auto tickets = v1::TicketService::NewStub(
+      grpc::CreateCustomChannel(o.addr, grpc::InsecureChannelCredentials(), args));
+  auto with_probe = [&](const std::string& phase, auto&& body) {
+    std::atomic<bool> stop{false};
+    std::vector<double> acks;
+    std::thread probe([&] {
+      for (int i = 0; o.ack_probe && !stop; ++i) {
+        v1::SubmitTicketRequest req;
+        req.set_idempotency_key("ack-" + run + phase + "-" + std::to_string(i));
+        req.set_category(v1::TICKET_CATEGORY_BUG);
+        req.set_subject("Stuck behind the harbor gate");
+        req.set_description("The gate closed while the player was inside the wall.");
+        req.mutable_context()->set_realm_id(o.realm);
+        req.mutable_context()->set_server_id(o.realm + "-bench");
+        v1::SubmitTicketResponse resp;
+        auto ctx = Ctx(o.gs_token);
+        ctx->AddMetadata("x-steward-player", "probe-" + std::to_string(i % 100));
+        auto t0 = Clock::now();
+        grpc::Status st = tickets->SubmitTicket(ctx.get(), req, &resp);
+        if (!st.ok()) {
+          ++errors;
+          continue;
+        }
+        acks.push_back(std::chrono::duration<double, std::milli>(Clock::now() - t0).count());
+        std::this_thread::sleep_for(std::chrono::milliseconds(2));
+      }
     });
-    if (!got) {
-      ++errors;
-      continue;
-    }
-    lat.push_back(std::chrono::duration<double, std::milli>(received[id] - t0).count());
-    if (o.watchers > 0) {
-      lat_all.push_back(std::chrono::duration<double, std::milli>(std::max(received[id], everywhere[id].second) - t0).count());
+    body();
+    stop = true;
+    probe.join();
+    return acks;
+  };
+  auto p99 = [](std::vector<double> v) {
+    std::sort(v.begin(), v.end());
+    return v.empty() ? 0.0 : v[std::min(v.size() - 1, size_t(0.99 * v.size()))];
+  };
+  std::vector<double> acks_alone;
+  if (o.ack_probe) {
+    std::vector<double> lat0, unused;
+    acks_alone = with_probe("-alone", [&] { issue_bans("-alone", o.bans, 0, &lat0, &unused); });
+    Percentiles("ticket acknowledgement while bans go out, no fleet watching", acks_alone);
+  }
+  std::vector<std::unique_ptr<ExtraWatcher>> extra;
+  uint64_t known;
+  {
+    std::lock_guard<std::mutex> lock(mu);
+    known = newest_seq;
+  }
+  auto connect_start = Clock::now();
+  for (int i = 0; i < o.watchers; ++i) {
+    std::string id = o.realm + "-fleet-" + std::to_string(i);
+    extra.push_back(std::make_unique<ExtraWatcher>(
+        *fleet[i % fleet.size()], o, id, known,
+        [&](uint64_t ban) {
+          auto now = Clock::now();
+          std::lock_guard<std::mutex> lock(mu);
+          auto& e = everywhere[ban];
+          ++e.first;
+          e.second = now;
+          cv.notify_all();
+        },
+        [&] {
+          std::lock_guard<std::mutex> lock(mu);
+          ++ready;
+          cv.notify_all();
+        }));
+  }
+  {
+    std::unique_lock<std::mutex> lock(mu);
+    if (!cv.wait_for(lock, std::chrono::seconds(120), [&] { return ready == o.watchers; })) {
+      std::fprintf(stderr, "only %d of %d fleet watches started\n", ready, o.watchers);
+      return 1;
     }
   }
+  if (o.watchers > 0) {
+    std::printf("%d fleet watches in place in %.1f s\n", o.watchers,
+                std::chrono::duration<double>(Clock::now() - connect_start).count());
+  }
+  std::vector<double> lat, lat_all;
+  std::vector<double> acks_fleet =
+      with_probe("-fleet", [&] { issue_bans("-fleet", o.bans, o.watchers, &lat, &lat_all); });
   wctx.TryCancel();
   watch.join();
   reader->Finish();
   for (auto& e : extra) e->Stop();
   std::printf("ban issued -> directive received by a connected game server (%d bans, %d failed, %d other servers watching):\n",
-              o.bans, errors, o.watchers);
+              o.bans, errors.load(), o.watchers);
   Percentiles("  latency", lat);
   if (o.watchers > 0) Percentiles("  until all servers had it", lat_all);
+  if (o.ack_probe) {
+    Percentiles(("ticket acknowledgement while bans go out, " + std::to_string(o.watchers) +
+                 " servers watching").c_str(), acks_fleet);
+    std::printf("ticket acknowledgement p99 with the fleet watching / without: %.2fx\n",
+                p99(acks_fleet) / std::max(p99(acks_alone), 1e-9));
+  }
   return errors == 0 ? 0 : 1;
 }
 
@@ -622,6 +734,9 @@ int main(int argc, char** argv) {
   reports->add_option("--seconds", o.seconds)->capture_default_str();
   auto* directive = app.add_subcommand("directive", "ban -> directive latency");
   directive->add_option("--bans", o.bans)->capture_default_str();
+  directive->add_option("--ban-interval-ms", o.ban_interval_ms, "least time from one ban to the next");
+  directive->add_flag("--ack-probe", o.ack_probe,
+                      "time ticket acknowledgements while bans go out, without and with the fleet");
   directive->add_option("--watchers", o.watchers, "further game servers of the realm watching")
       ->capture_default_str();
   CLI11_PARSE(app, argc, argv);
