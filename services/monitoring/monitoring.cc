@@ -870,37 +870,54 @@ void Monitoring::DeleteRule(const Caller& c, const v1::DeleteRuleRequest& req, v
 
 // ----------------------------------------------------------------- metrics
 
+namespace {
+
+// Adds `points` to the stored minute and hour points, creating them.
+absl::Status WriteRollups(Txn& txn, const std::vector<RollupPoint>& points) {
+  for (const RollupPoint& p : points) {
+    const int64_t hour = p.minute_start_ms - p.minute_start_ms % (3600 * 1000);
+    for (auto [res, start] : {std::pair<uint8_t, int64_t>{kMinute, p.minute_start_ms}, {kHour, hour}}) {
+      std::string key = MetricKey(res, p.type, p.realm_id, p.server_id, start);
+      v1::MetricPoint m;
+      std::string v;
+      absl::Status got = txn.Get(Cf::kMetrics, key, &v);
+      if (got.ok()) {
+        if (!m.ParseFromString(v)) return absl::DataLossError("a metric point is unreadable");
+      } else if (absl::IsNotFound(got)) {
+        m.set_start_ms(start);
+        m.set_realm_id(p.realm_id);
+        m.set_server_id(p.server_id);
+        m.set_type(p.type);
+        txn.Put(Cf::kMonIndex, KeyWriter().Byte(kIdxMetricTime).Byte(res).I64(start).Raw(key).key(), "");
+      } else {
+        return got;
+      }
+      Merge(&m, p);
+      txn.Put(Cf::kMetrics, key, m.SerializeAsString());
+    }
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
 void Monitoring::OnRollup(std::vector<RollupPoint>&& points) {
   auto pts = std::make_shared<std::vector<RollupPoint>>(std::move(points));
-  store_->Commit(
-      [pts](Txn& txn) -> absl::Status {
-        for (const RollupPoint& p : *pts) {
-          const int64_t hour = p.minute_start_ms - p.minute_start_ms % (3600 * 1000);
-          for (auto [res, start] : {std::pair<uint8_t, int64_t>{kMinute, p.minute_start_ms}, {kHour, hour}}) {
-            std::string key = MetricKey(res, p.type, p.realm_id, p.server_id, start);
-            v1::MetricPoint m;
-            std::string v;
-            absl::Status got = txn.Get(Cf::kMetrics, key, &v);
-            if (got.ok()) {
-              if (!m.ParseFromString(v)) return absl::DataLossError("a metric point is unreadable");
-            } else if (absl::IsNotFound(got)) {
-              m.set_start_ms(start);
-              m.set_realm_id(p.realm_id);
-              m.set_server_id(p.server_id);
-              m.set_type(p.type);
-              txn.Put(Cf::kMonIndex, KeyWriter().Byte(kIdxMetricTime).Byte(res).I64(start).Raw(key).key(), "");
-            } else {
-              return got;
-            }
-            Merge(&m, p);
-            txn.Put(Cf::kMetrics, key, m.SerializeAsString());
-          }
-        }
-        return absl::OkStatus();
-      },
-      [](absl::Status s) {
-        if (!s.ok()) LogWarning("metric roll-up not stored: ", s.ToString());
-      });
+  store_->Commit([pts](Txn& txn) { return WriteRollups(txn, *pts); },
+                 [](absl::Status s) {
+                   if (!s.ok()) LogWarning("metric roll-up not stored: ", s.ToString());
+                 });
+}
+
+absl::Status Monitoring::SaveRollups() {
+  std::vector<RollupPoint> all;
+  pipeline_->TakeRollups([&](std::vector<RollupPoint>&& points) {
+    std::move(points.begin(), points.end(), std::back_inserter(all));
+  });
+  if (all.empty()) return absl::OkStatus();
+  STEWARD_RETURN_IF_ERROR(store_->CommitAndWait([&](Txn& txn) { return WriteRollups(txn, all); }));
+  LogInfo("metric roll-ups not yet stored saved at stop: ", all.size(), " points");
+  return absl::OkStatus();
 }
 
 absl::Status Monitoring::QueryMetrics(const Caller& c, const v1::QueryMetricsRequest& req,

@@ -131,6 +131,11 @@ class Monitoring {
   // and otherwise keeps it, except the slices of rules no longer in force,
   // and rewrites it all at once when the worker count changed.
   absl::Status SaveWindowState();
+  // Stores the roll-ups not yet written, the open minute's included, and
+  // waits until they are durable (stewardd's shutdown, once ingest has
+  // stopped). Between stops, options.pipeline.rollup_flush_ms bounds what
+  // a crash loses.
+  absl::Status SaveRollups();
 
   // Deletes roll-ups past retention now. Returns how many were deleted.
   absl::StatusOr<int> RunRetention();

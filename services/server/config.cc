@@ -98,6 +98,7 @@ absl::Status ParseMonitoring(const toml::table& t, MonitoringConfig* m) {
   STEWARD_RETURN_IF_ERROR(ReadInt(t, "alerts_per_rule_per_minute", w, 1, 1'000'000,
                           &m->alerts_per_rule_per_minute));
   STEWARD_RETURN_IF_ERROR(ReadInt(t, "checkpoint_seconds", w, 0, 24 * 3600, &m->checkpoint_seconds));
+  STEWARD_RETURN_IF_ERROR(ReadInt(t, "rollup_flush_seconds", w, 0, 60, &m->rollup_flush_seconds));
   STEWARD_RETURN_IF_ERROR(ReadInt(t, "queue_items", w, 1024, 1 << 24, &m->queue_items));
   return absl::OkStatus();
 }

@@ -98,6 +98,10 @@ struct MonitoringConfig {
   // Rolling checkpoint of window state: a crash loses at most this much
   // of the windows (0: off, and only a graceful stop saves them).
   int checkpoint_seconds = 300;
+  // The open minute's metric roll-ups are stored this often, so a crash
+  // loses at most this much of the metrics (0: only when the minute ends;
+  // a graceful stop always saves them).
+  int rollup_flush_seconds = 10;
   // Work items (an event times the rules it matches) a worker's queue
   // holds before batches wait: the alert latency a full pipeline adds.
   int queue_items = 1 << 16;

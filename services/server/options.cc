@@ -95,6 +95,7 @@ MonitoringOptions MonitoringOptionsFrom(const MonitoringConfig& c, const Clock* 
   o.pipeline.allowed_lateness_ms = c.allowed_lateness_ms;
   o.pipeline.max_hold_ms = c.max_hold_ms;
   o.pipeline.checkpoint_period_ms = int64_t{c.checkpoint_seconds} * 1000;
+  o.pipeline.rollup_flush_ms = int64_t{c.rollup_flush_seconds} * 1000;
   o.pipeline.queue_capacity = static_cast<size_t>(c.queue_items);
   o.minute_retention_ms = int64_t{c.minute_retention_hours} * 3600 * 1000;
   o.alerts_per_rule_per_minute = c.alerts_per_rule_per_minute;

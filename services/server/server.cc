@@ -322,7 +322,10 @@ void StewardServer::Shutdown(absl::Duration grace) {
   rep_->monitoring.CloseWatchers();
   rep_->server->Shutdown(absl::ToChronoTime(absl::Now() + grace));
   rep_->server->Wait();
-  // No event can arrive now: keep the windows for the next start.
+  // No event can arrive now: keep the roll-ups and windows for the next start.
+  if (absl::Status s = rep_->monitoring.SaveRollups(); !s.ok()) {
+    LogWarning("the open minute's metric roll-ups not saved: ", s.ToString());
+  }
   if (absl::Status s = rep_->monitoring.SaveWindowState(); !s.ok()) {
     LogWarning("window state not saved (the next start begins with empty windows): ", s.ToString());
   }

@@ -172,6 +172,19 @@ void Pipeline::Rep::RestoreWorker(Worker& w, size_t index, const std::vector<std
   w.bytes.store(w.bytes_local, std::memory_order_relaxed);
 }
 
+void Pipeline::TakeRollups(absl::FunctionRef<void(std::vector<RollupPoint>&&)> sink) {
+  for (size_t i = 0; i < rep_->workers.size(); ++i) {
+    rep_->RunOn(i, [&](size_t index) {
+      Rep::Worker& w = *rep_->workers[index];
+      std::vector<RollupPoint> out;
+      out.reserve(w.rollups.size());
+      for (auto& [key, point] : w.rollups) out.push_back(std::move(point));
+      w.rollups.clear();
+      if (!out.empty()) sink(std::move(out));
+    });
+  }
+}
+
 void Pipeline::Rep::RunOn(size_t i, std::function<void(size_t)> task) {
   std::promise<void> done;
   auto* c = new Chunk{};

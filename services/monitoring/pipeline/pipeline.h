@@ -75,6 +75,10 @@ struct PipelineOptions {
   // 0 (or no sink): off. Default: off.
   int64_t checkpoint_period_ms = 0;
   std::function<void(StateSlice&&)> checkpoint_sink;
+  // Roll-ups of the minute still open go to the roll-up sink this often
+  // as partial points (stored points add up), so a crash loses at most
+  // this much of the metrics. 0: only when the minute closes. Default: 10 s.
+  int64_t rollup_flush_ms = 10'000;
   // Unix time in ms. Default: the system clock. Tests drive time here and
   // call Sync().
   const Clock* clock = Clock::Wall();
@@ -163,6 +167,12 @@ class Pipeline {
   size_t SaveState(absl::FunctionRef<void(StateSlice&&)> sink);
   size_t RestoreState(const std::vector<std::string>& chunks, int* damaged,
                       std::vector<bool>* stale = nullptr);
+
+  // Hands every worker's roll-ups, the open minutes' too, to `sink` (on
+  // the worker's thread, one call per worker) and forgets them; later
+  // events of those minutes start new partial points. For a graceful
+  // stop, once no more batches arrive.
+  void TakeRollups(absl::FunctionRef<void(std::vector<RollupPoint>&&)> sink);
 
   PipelineCounters Counters() const;
   const PipelineOptions& options() const { return options_; }

@@ -29,6 +29,7 @@ struct Pipeline::Rep {
     absl::flat_hash_map<RollupKey, RollupPoint> rollups;
     uint64_t generation = 0;
     int64_t last_tick_ms = 0;
+    int64_t last_rollup_flush_ms = 0;
     int64_t bytes_local = 0;
     uint64_t keys_local = 0;
   };

@@ -268,10 +268,14 @@ void Pipeline::Rep::FireFromTick(RuleState& rs, const KeyState& ks, double value
 void Pipeline::Rep::Tick(Worker& w, int64_t now, size_t index) {
   w.last_tick_ms = now;
   if (index == 0) ReleaseHeld(now, false);
-  // Roll-ups of minutes that can take no more events.
+  // Roll-ups of minutes that can take no more events, and now and then
+  // those of open minutes too, so a crash cannot take a minute's worth.
   std::vector<RollupPoint> out;
+  if (w.last_rollup_flush_ms == 0) w.last_rollup_flush_ms = now;
+  const bool flush_open = opt.rollup_flush_ms > 0 && now - w.last_rollup_flush_ms >= opt.rollup_flush_ms;
+  if (flush_open) w.last_rollup_flush_ms = now;
   for (auto it = w.rollups.begin(); it != w.rollups.end();) {
-    if (it->second.minute_start_ms + 60'000 + opt.allowed_lateness_ms <= now) {
+    if (flush_open || it->second.minute_start_ms + 60'000 + opt.allowed_lateness_ms <= now) {
       out.push_back(std::move(it->second));
       w.rollups.erase(it++);
     } else {

@@ -820,6 +820,52 @@ TEST(MonitoringRetentionTest, MinutesExpireHoursStay) {
             absl::StatusCode::kInvalidArgument);  // no type
 }
 
+// A graceful stop stores the open minute's roll-ups: a deploy loses no
+// metrics, and what arrives later in the same minute adds up.
+TEST(MonitoringRollupTest, TheOpenMinuteSurvivesAGracefulStop) {
+  test::TempDir dir;
+  FakeClock clock{1'800'000'000'000};
+  const int64_t t0 = clock.NowMs();
+  PrincipalConfig gm{.name = "ann", .kind = PrincipalKind::kGm, .role = Role::kAgent};
+  Caller ann{&gm, ""};
+  auto run = [&](double ccu, int64_t at) {
+    auto store = *storage::Store::Open({.path = dir.path().string()});
+    MonitoringOptions o;
+    o.pipeline.clock = &clock;
+    o.pipeline.rollup_flush_ms = 0;  // only the stop saves the open minute
+    Monitoring m(store.get(), nullptr, nullptr, o);
+    EXPECT_TRUE(m.Init(absl::Hours(100)).ok());
+    auto b = std::make_shared<v1::EventBatch>();
+    b->set_realm_id("eu1");
+    b->set_server_id("s1");
+    auto* e = b->add_events();
+    e->set_type("ccu");
+    e->set_time_ms(at);
+    e->set_value(ccu);
+    std::promise<void> p;
+    m.Ingest(EventBatchView::Of(b), [&p](IngestResult) { p.set_value(); });
+    p.get_future().wait();
+    m.pipeline().Sync();
+    EXPECT_TRUE(m.SaveRollups().ok());
+    v1::QueryMetricsRequest q;
+    q.set_type("ccu");
+    q.set_realm_id("eu1");
+    v1::QueryMetricsResponse resp;
+    EXPECT_TRUE(m.QueryMetrics(ann, q, &resp).ok());
+    return resp;
+  };
+  clock.SetMs(t0 + 1'000);
+  auto first = run(1000, t0 + 500);
+  ASSERT_EQ(first.points_size(), 1) << "the open minute was lost at stop";
+  EXPECT_EQ(first.points(0).count(), 1u);
+  clock.SetMs(t0 + 20'000);
+  auto second = run(1400, t0 + 19'000);
+  ASSERT_EQ(second.points_size(), 1);
+  EXPECT_EQ(second.points(0).count(), 2u);
+  EXPECT_EQ(second.points(0).sum(), 2400);
+  EXPECT_EQ(second.points(0).max(), 1400);
+}
+
 // A rule that fires for every player must not bury the alert store and
 // the GMs: past its budget for the minute, one storm summary stands for
 // the firings held back, which are counted; a quiet minute ends the storm.

@@ -616,7 +616,7 @@ TEST_F(PipelineTest, AbsenceFiresOnceAndResetsWhenTheKeyReturns) {
 }
 
 TEST_F(PipelineTest, RollupsPerServerTypeAndMinute) {
-  Start({.allowed_lateness_ms = 1'000});
+  Start({.allowed_lateness_ms = 1'000, .rollup_flush_ms = 0});
   clock_.SetMs(kT0 + 5'000);
   Send({{"ccu", "", 4'000, 100}, {"ccu", "", 4'500, 140}, {"login", "a", 5'000}});
   clock_.SetMs(kT0 + 59'999);
@@ -633,6 +633,56 @@ TEST_F(PipelineTest, RollupsPerServerTypeAndMinute) {
   EXPECT_EQ(ccu.max, 140);
   EXPECT_EQ(ccu.minute_start_ms, kT0);
   EXPECT_EQ(ccu.server_id, "s1");
+}
+
+// The open minute's roll-ups leave as partial points every
+// rollup_flush_ms, so a crash cannot lose a whole minute; the partial
+// points of one minute add up to what one point would have said.
+TEST_F(PipelineTest, OpenMinutesLeaveAsPartialRollupsThatAddUp) {
+  Start({.allowed_lateness_ms = 1'000, .rollup_flush_ms = 10'000});
+  clock_.SetMs(kT0 + 1'000);
+  Send({{"ccu", "", 1'000, 100}});
+  clock_.SetMs(kT0 + 12'000);
+  pipeline_->Sync();
+  {
+    absl::MutexLock l(&mu_);
+    ASSERT_EQ(rollups_.size(), 1u) << "the open minute was not flushed";
+    EXPECT_EQ(rollups_[0].count, 1u);
+    EXPECT_EQ(rollups_[0].minute_start_ms, kT0);
+  }
+  Send({{"ccu", "", 12'000, 50}, {"ccu", "", 13'000, 70}});
+  clock_.SetMs(kT0 + 62'000);
+  pipeline_->Sync();
+  absl::MutexLock l(&mu_);
+  uint64_t count = 0;
+  double sum = 0, min = 1e9, max = 0;
+  for (const RollupPoint& p : rollups_) {
+    EXPECT_EQ(p.minute_start_ms, kT0);
+    count += p.count;
+    sum += p.sum;
+    min = std::min(min, p.min);
+    max = std::max(max, p.max);
+  }
+  EXPECT_EQ(count, 3u);
+  EXPECT_EQ(sum, 220);
+  EXPECT_EQ(min, 50);
+  EXPECT_EQ(max, 100);
+}
+
+// A graceful stop takes every roll-up, the open minute's too.
+TEST_F(PipelineTest, TakeRollupsHandsOverTheOpenMinute) {
+  Start({.allowed_lateness_ms = 1'000, .rollup_flush_ms = 0});
+  clock_.SetMs(kT0 + 5'000);
+  Send({{"ccu", "", 4'000, 100}, {"login", "a", 4'500}});
+  std::vector<RollupPoint> taken;
+  pipeline_->TakeRollups([&](std::vector<RollupPoint>&& p) {
+    for (auto& x : p) taken.push_back(std::move(x));
+  });
+  EXPECT_EQ(taken.size(), 2u);
+  clock_.SetMs(kT0 + 62'000);
+  pipeline_->Sync();
+  absl::MutexLock l(&mu_);
+  EXPECT_TRUE(rollups_.empty()) << "a taken roll-up was handed over twice";
 }
 
 TEST_F(PipelineTest, AFullPipelineHoldsThenShedsAndCountsIt) {
