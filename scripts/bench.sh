@@ -121,6 +121,10 @@ echo "   ... and at 50% of the saturation this client reaches (it batches less, 
 "$mod" --addr "$ADDR" --gs-token "$GS_TOKEN" --gm-token "$ADMIN_TOKEN" directive --bans 1000
 echo "-- the same with 500 more game servers of the realm watching (every ban goes to all of them)"
 "$mod" --addr "$ADDR" --gs-token "$GS_TOKEN" --gm-token "$ADMIN_TOKEN" directive --bans 600 --watchers 500
+echo "-- a large game's fleet: 10,000 game servers watching, a realm-wide ban a second, and a player"
+echo "   filing tickets throughout (acknowledgement p99 with the fleet against without, same run)"
+"$mod" --addr "$ADDR" --gs-token "$GS_TOKEN" --gm-token "$ADMIN_TOKEN" directive --bans 40 \
+  --ban-interval-ms 1000 --watchers 10000 --ack-probe
 echo
 echo "== Player reports intake (half of them about 20 notorious players)"
 for c in ${BENCH_REPORT_CONCURRENCY:-64}; do
