@@ -12,7 +12,7 @@ export MAKEFLAGS
 FUZZ_BUILD ?= build-fuzz
 FUZZ_SECONDS ?= 60
 
-.PHONY: setup build run test bench crash fuzz clean format demo install docs
+.PHONY: setup build console run test bench crash fuzz clean format demo install docs
 
 setup:
 	@bash scripts/setup.sh
@@ -22,6 +22,11 @@ $(BUILD)/CMakeCache.txt:
 
 build: setup $(BUILD)/CMakeCache.txt
 	@cmake --build $(BUILD) -j $(JOBS)
+	@bash scripts/console.sh $(BUILD)
+
+# The GM console's app alone (npm packages from the lockfile, then esbuild).
+console: setup
+	@bash scripts/console.sh $(BUILD)
 
 run: build
 	@bash scripts/run.sh $(BUILD) $(ADDR)

@@ -4,6 +4,7 @@ set -euo pipefail
 BUILD=${1:-build}
 ADDR=${2:-127.0.0.1:50051}
 METRICS=${METRICS:-127.0.0.1:9464}
+CONSOLE=${CONSOLE:-127.0.0.1:8080}
 VAR=${VAR:-var} bash scripts/dev-config.sh "$ADDR"
 # shellcheck disable=SC1091
 . "${VAR:-var}/credentials.env"
@@ -35,9 +36,14 @@ In another terminal:
   $ctl sanctions issue --type ban --subject p-2002 --reason "Gold selling"
   $ctl --token ${STEWARD_SUPERVISOR_TOKEN:-<supervisor token>} approvals list
   $ctl announce create --title "Maintenance" --body "Back at 04:20 UTC" --channel banner
+The GM console: http://$CONSOLE/  (sign in with a GM token above; CONSOLE=host:port to move it)
+The same services as JSON, for scripts:
+  curl -s -H "Authorization: Bearer \$STEWARD_ADMIN_TOKEN" -H 'Content-Type: application/json' \\
+      -d '{"pageSize": 5}' http://$CONSOLE/steward.v1.TicketService/ListTickets
 Health: grpc.health.v1.Health/Check (no token); reflection is on for grpcurl.
 Metrics for Prometheus: curl http://$METRICS/metrics  (METRICS=host:port to move it)
 Stop with Ctrl-C (finishes in-flight calls).
 
 MSG
-exec "$BUILD/services/server/stewardd" --config "${VAR:-var}/stewardd.toml" --listen "$ADDR" --metrics-listen "$METRICS"
+exec "$BUILD/services/server/stewardd" --config "${VAR:-var}/stewardd.toml" --listen "$ADDR" --metrics-listen "$METRICS" \
+  --console-listen "$CONSOLE"

@@ -13,6 +13,9 @@ PKGS=(
   libnghttp2-dev  # moderation_load's lean HTTP/2 client (check --client h2)
   openssl procps curl
   prometheus  # integration test: a real Prometheus scrapes /metrics
+  nodejs npm  # the GM console's build (esbuild) and browser tests
+  chromium    # the console's browser tests (headless)
+  fonts-noto-cjk  # Chinese text in the console's screenshots
 )
 
 missing=()

@@ -293,6 +293,20 @@ absl::StatusOr<Config> ParseConfig(const std::string& text) {
     STEWARD_RETURN_IF_ERROR(ReadInt(*t, "retention_hours", "directives.", 1, 24 * 3650,
                             &c.directives.retention_hours));
   }
+  if (const toml::node* n = root.get("console")) {
+    const toml::table* t = n->as_table();
+    if (t == nullptr) return absl::InvalidArgumentError("config: [console] must be a table");
+    STEWARD_RETURN_IF_ERROR(ReadString(*t, "listen", "console.", &c.console.listen));
+    STEWARD_RETURN_IF_ERROR(ReadString(*t, "assets_dir", "console.", &c.console.assets_dir));
+    STEWARD_RETURN_IF_ERROR(ReadString(*t, "cert_file", "console.", &c.console.cert_file));
+    STEWARD_RETURN_IF_ERROR(ReadString(*t, "key_file", "console.", &c.console.key_file));
+    STEWARD_RETURN_IF_ERROR(ReadInt(*t, "session_idle_minutes", "console.", 1, 24 * 60,
+                                    &c.console.session_idle_minutes));
+    STEWARD_RETURN_IF_ERROR(ReadInt(*t, "session_max_hours", "console.", 1, 7 * 24, &c.console.session_max_hours));
+    if (c.console.cert_file.empty() != c.console.key_file.empty()) {
+      return absl::InvalidArgumentError("config: console.cert_file and console.key_file go together");
+    }
+  }
   if (const toml::node* n = root.get("metrics")) {
     const toml::table* t = n->as_table();
     if (t == nullptr) return absl::InvalidArgumentError("config: [metrics] must be a table");

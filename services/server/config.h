@@ -155,6 +155,15 @@ struct MetricsConfig {
   std::string cert_file;     // both set: HTTPS only
   std::string key_file;
 };
+// The GM console ([console]): the web app, its sessions and the JSON face.
+struct ConsoleConfig {
+  std::string listen;      // "host:port"; empty: no console
+  std::string assets_dir;  // empty: beside the binary (see docs/console.md)
+  int session_idle_minutes = 30;
+  int session_max_hours = 12;
+  std::string cert_file;  // both set: HTTPS only, Secure cookies
+  std::string key_file;
+};
 struct Config {
   std::string listen = "127.0.0.1:50051";
   std::string data_dir = "var/data";
@@ -167,6 +176,7 @@ struct Config {
   DirectivesConfig directives;
   IdempotencyConfig idempotency;
   MetricsConfig metrics;
+  ConsoleConfig console;
 };
 
 // Parses TOML text; errors name the offending key.

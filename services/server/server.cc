@@ -20,6 +20,7 @@
 #include "services/common/status_macros.h"
 #include "services/server/metrics.h"
 #include "services/server/options.h"
+#include "services/console/console.h"
 #include "services/audit/audit_grpc.h"
 #include "services/desk/desk_grpc.h"
 #include "services/gameservers/gameservers_grpc.h"
@@ -113,11 +114,14 @@ struct StewardServer::Rep {
   std::shared_ptr<ReloadingCertificate> metrics_cert;  // set before the endpoint starts
   std::unique_ptr<grpc::Server> server;
   std::unique_ptr<MetricsEndpoint> metrics;  // first to go: it reads all the above
+  std::unique_ptr<Console> console;          // calls the server over its in-process channel
   int port = 0;
   bool stopped = false;
+  const Clock* clock;
 
   Rep(const Config& config, storage::Store* store, const Clock* clock)
       : store(store),
+        clock(clock),
         auth(config.principals),
         hub(store, clock),
         tickets(store, &auth, &hub, WithClock(TicketsOptionsFrom(config.desk), clock)),
@@ -268,7 +272,11 @@ absl::StatusOr<std::unique_ptr<StewardServer>> StewardServer::Start(
                                                " (address in use or invalid?)"));
   }
   rep->server->GetHealthCheckService()->SetServingStatus(true);
-  return std::unique_ptr<StewardServer>(new StewardServer(std::move(rep)));
+  auto server = std::unique_ptr<StewardServer>(new StewardServer(std::move(rep)));
+  if (!config.console.listen.empty()) {
+    STEWARD_RETURN_IF_ERROR(server->StartConsole(config.console, config.tls.refresh_seconds));
+  }
+  return server;
 }
 
 void ApplyTransportSettings(grpc::ServerBuilder* builder, CallMetrics* metrics) {
@@ -311,9 +319,47 @@ std::shared_ptr<grpc::Channel> StewardServer::InProcessChannel() {
   return rep_->server->InProcessChannel(args);
 }
 
+namespace {
+
+// Where the console's files are when the config does not say: the build
+// tree's console/ (stewardd in build/services/server), else the installed
+// share/steward/console beside bin/.
+std::string DefaultConsoleAssets() {
+  std::error_code ec;
+  const std::filesystem::path exe = std::filesystem::read_symlink("/proc/self/exe", ec);
+  if (ec) return "console";
+  for (const auto& dir : {exe.parent_path() / "../../console", exe.parent_path() / "../share/steward/console"}) {
+    if (std::filesystem::exists(dir / "index.html", ec)) return std::filesystem::weakly_canonical(dir, ec).string();
+  }
+  return (exe.parent_path() / "../../console").lexically_normal().string();
+}
+
+}  // namespace
+
+absl::Status StewardServer::StartConsole(const ConsoleConfig& c, int tls_refresh_seconds) {
+  ConsoleOptions o;
+  o.listen = c.listen;
+  o.assets_dir = c.assets_dir.empty() ? DefaultConsoleAssets() : c.assets_dir;
+  o.session_idle_ms = int64_t{c.session_idle_minutes} * 60'000;
+  o.session_max_ms = int64_t{c.session_max_hours} * 3'600'000;
+  o.clock = rep_->clock;
+  if (!c.cert_file.empty()) {
+    auto cert = ReloadingCertificate::Load({c.cert_file, c.key_file, "", ""}, absl::Seconds(tls_refresh_seconds));
+    if (!cert.ok()) return absl::InvalidArgumentError(absl::StrCat("console ", cert.status().message()));
+    o.certificate = *std::move(cert);
+  }
+  auto console = Console::Start(std::move(o), &rep_->auth, InProcessChannel());
+  if (!console.ok()) return console.status();
+  rep_->console = *std::move(console);
+  return absl::OkStatus();
+}
+
+int StewardServer::console_port() const { return rep_->console ? rep_->console->port() : 0; }
+
 void StewardServer::Shutdown(absl::Duration grace) {
   if (rep_->stopped) return;
   rep_->stopped = true;
+  rep_->console.reset();
   rep_->metrics.reset();
   rep_->server->GetHealthCheckService()->Shutdown();
   // Directive watches never end by themselves; end them so the grace

@@ -43,6 +43,8 @@ class StewardServer {
   int port() const;
   // Port of the /metrics endpoint; 0 when config.metrics.listen is empty.
   int metrics_port() const;
+  // The console's port; 0 without [console] listen.
+  int console_port() const;
   // A channel to this server that never leaves the process (the embedded
   // plugin's). Valid until Shutdown.
   std::shared_ptr<grpc::Channel> InProcessChannel();
@@ -64,6 +66,7 @@ class StewardServer {
  private:
   struct Rep;
   explicit StewardServer(std::unique_ptr<Rep> rep);
+  absl::Status StartConsole(const ConsoleConfig& c, int tls_refresh_seconds);
   std::unique_ptr<Rep> rep_;
 };
 

@@ -14,14 +14,16 @@
 
 int main(int argc, char** argv) {
   CLI::App app{"stewardd: in-game support and moderation service"};
-  std::string config_path, listen, data_dir, metrics_listen, tls_cert, tls_key, tls_client_ca,
-      tls_crl_dir;
+  std::string config_path, listen, data_dir, metrics_listen, console_listen, tls_cert, tls_key,
+      tls_client_ca, tls_crl_dir;
   double grace_seconds = 10;
   app.add_option("-c,--config", config_path, "TOML config file (principals, TLS, ...)");
   app.add_option("--listen", listen, "address:port to serve (overrides config)");
   app.add_option("--data-dir", data_dir, "RocksDB data directory (overrides config)");
   app.add_option("--metrics-listen", metrics_listen,
                  "address:port for Prometheus's GET /metrics (overrides config)");
+  app.add_option("--console-listen", console_listen,
+                 "address:port for the GM console and the JSON face (overrides config)");
   app.add_option("--tls-cert", tls_cert, "server certificate PEM (overrides config)");
   app.add_option("--tls-key", tls_key, "server private key PEM (overrides config)");
   app.add_option("--tls-client-ca", tls_client_ca,
@@ -50,6 +52,7 @@ int main(int argc, char** argv) {
   if (!listen.empty()) config.listen = listen;
   if (!data_dir.empty()) config.data_dir = data_dir;
   if (!metrics_listen.empty()) config.metrics.listen = metrics_listen;
+  if (!console_listen.empty()) config.console.listen = console_listen;
   if (!tls_cert.empty()) config.tls.cert_file = tls_cert;
   if (!tls_key.empty()) config.tls.key_file = tls_key;
   if (!tls_client_ca.empty()) config.tls.client_ca_file = tls_client_ca;
@@ -83,6 +86,11 @@ int main(int argc, char** argv) {
   if ((*server)->metrics_port() != 0) {
     steward::LogInfo("metrics at ", config.metrics.cert_file.empty() ? "http" : "https", "://", config.metrics.listen.substr(0, config.metrics.listen.rfind(':')),
                      ":", (*server)->metrics_port(), "/metrics");
+  }
+  if ((*server)->console_port() != 0) {
+    steward::LogInfo("console at ", config.console.cert_file.empty() ? "http" : "https", "://",
+                     config.console.listen.substr(0, config.console.listen.rfind(':')), ":",
+                     (*server)->console_port(), "/");
   }
 
   int sig = 0;

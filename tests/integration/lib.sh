@@ -17,6 +17,7 @@ trap cleanup EXIT
 GS_TOKEN=gs-token-$RANDOM$RANDOM
 ADMIN_TOKEN=admin-token-$RANDOM$RANDOM
 SUP_TOKEN=sup-token-$RANDOM$RANDOM
+AGENT_TOKEN=agent-token-$RANDOM$RANDOM
 cat > "$TMP/stewardd.toml" <<TOML
 data_dir = "$TMP/data"
 [[principals]]
@@ -29,6 +30,11 @@ name = "gm-sup"
 kind = "gm"
 role = "supervisor"
 token_sha256 = "$("$CTL" hash-token "$SUP_TOKEN")"
+[[principals]]
+name = "gm-agent"
+kind = "gm"
+role = "agent"
+token_sha256 = "$("$CTL" hash-token "$AGENT_TOKEN")"
 [[principals]]
 name = "gs-eu1"
 kind = "game_server"
