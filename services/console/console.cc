@@ -267,6 +267,7 @@ struct Console::Rep {
       res.set_header("Cache-Control", "no-cache");
     });
     http.set_error_handler([](const httplib::Request& req, httplib::Response& res) {
+      if (!res.body.empty()) return;  // a handler's own error reply
       if (res.status == 413) {
         Reply(res, JsonFace::Error(8, absl::StrCat("the request body is over the limit of ",
                                                    JsonFace::kMaxRequestBytes, " bytes")));
