@@ -13,7 +13,6 @@ PKGS=(
   libnghttp2-dev  # moderation_load's lean HTTP/2 client (check --client h2)
   openssl procps curl
   prometheus  # integration test: a real Prometheus scrapes /metrics
-  nodejs npm  # the GM console's build (esbuild) and browser tests
   chromium    # the console's browser tests (headless)
   fonts-noto-cjk  # Chinese text in the console's screenshots
 )
@@ -24,6 +23,11 @@ for p in "${PKGS[@]}"; do
     missing+=("$p")
   fi
 done
+# Node.js and npm build the GM console; a machine may have them from
+# elsewhere than Debian's packages, which is as good.
+if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
+  missing+=(nodejs npm)
+fi
 [ ${#missing[@]} -eq 0 ] && exit 0
 
 echo "setup: installing ${missing[*]}"

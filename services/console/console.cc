@@ -242,8 +242,9 @@ struct Console::Rep {
                   timeout_ms = std::clamp<int64_t>(
                       std::atoll(req.get_header_value("Connect-Timeout-Ms").c_str()), 1, 300'000);
                 }
+                // Game servers' scripts act for a player as over gRPC.
                 Reply(res, face.Unary(req.path, req.get_header_value("Content-Type"), req.body,
-                                      authorization, timeout_ms));
+                                      authorization, timeout_ms, req.get_header_value("X-Steward-Player")));
               });
     http.Get(R"(/console/stream(/steward\.v1\.[A-Za-z]+/[A-Za-z]+))",
              [this](const httplib::Request& req, httplib::Response& res) {

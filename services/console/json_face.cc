@@ -133,7 +133,7 @@ HttpReply JsonFace::Error(int code, absl::string_view message) {
 
 HttpReply JsonFace::Unary(absl::string_view path, absl::string_view content_type,
                           const std::string& body, const std::string& authorization,
-                          int64_t timeout_ms) const {
+                          int64_t timeout_ms, const std::string& player) const {
   HttpReply error;
   const pb::MethodDescriptor* m = FindMethod(path, &error);
   if (m == nullptr) return error;
@@ -153,6 +153,7 @@ HttpReply JsonFace::Unary(absl::string_view path, absl::string_view content_type
   if (!RequestBytes(m, body, &req, &error)) return error;
   grpc::ClientContext ctx;
   StartContext(&ctx, authorization, timeout_ms);
+  if (!player.empty()) ctx.AddMetadata("x-steward-player", player);
   std::promise<grpc::Status> done;
   const std::string method = absl::StrCat("/", m->service()->full_name(), "/", m->name());
   stub_->generic.UnaryCall(&ctx, method, grpc::StubOptions(), &req, &resp,

@@ -39,9 +39,10 @@ class JsonFace {
 
   // One unary call. `path` is "/<package>.<Service>/<Method>";
   // `authorization` the "Bearer <token>" the call carries.
+  // `player` is the x-steward-player a game server acts for ("" none).
   HttpReply Unary(absl::string_view path, absl::string_view content_type,
                   const std::string& body, const std::string& authorization,
-                  int64_t timeout_ms = 30'000) const;
+                  int64_t timeout_ms = 30'000, const std::string& player = "") const;
 
   // A server-streaming call: each response goes to `on_message` as JSON
   // until it returns false (the reader left), the stream ends, or

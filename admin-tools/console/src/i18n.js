@@ -30,7 +30,7 @@ export function setPrefs(p) {
 }
 document.documentElement.lang = prefs.lang;
 
-// t('queue.title'), t('queue.count', { n: 3 }): {name} is replaced.
+// t("queue.title"), t("ticket.owner", { owner }): {name} is replaced.
 export function t(key, params) {
   let s = catalogues[prefs.lang][key] ?? catalogues.en[key] ?? key;
   if (params) s = s.replace(/\{(\w+)\}/g, (_, k) => (k in params ? String(params[k]) : `{${k}}`));

@@ -45,7 +45,7 @@ function Chart({ onAuthLost }) {
   [type, realm, hours], onAuthLost);
   const box = useRef(null);
   useEffect(() => {
-    if (!box.current || !data) return undefined;
+    if (!box.current || !data?.points.length) return undefined;
     // Points come per server: add them up per minute.
     const byMinute = new Map();
     for (const p of data.points) {
@@ -56,7 +56,7 @@ function Chart({ onAuthLost }) {
     const xs = [...byMinute.keys()].sort((a, b) => a - b);
     const plot = new uPlot({
       width: Math.max(400, box.current.clientWidth - 20), height: 260, tzDate: (ts) => uPlot.tzDate(new Date(ts * 1000), prefs.zone),
-      series: [{}, { label: t(`mon.metric.${type}`), stroke: '#2563eb', width: 2, fill: 'rgba(37,99,235,0.08)' }],
+      series: [{ label: t('mon.time') }, { label: t(`mon.metric.${type}`), stroke: '#2563eb', width: 2, fill: 'rgba(37,99,235,0.08)' }],
       axes: [{}, { values: (u, vals) => vals.map((v) => fmtNumber(v)) }],
     }, [xs.map((x) => x / 1000), xs.map((x) => byMinute.get(x))], box.current);
     return () => plot.destroy();

@@ -1,4 +1,4 @@
-import { useState } from 'preact/hooks';
+import { useEffect, useState } from 'preact/hooks';
 import * as api from '../api.js';
 import { t, fmtTime, label } from '../i18n.js';
 import { atLeast } from '../main.jsx';
@@ -71,7 +71,7 @@ function AnswerSearch({ locale, onInsert }) {
             <li class="kb">
               <strong>{e.title}</strong> <span class="tag">{e.locale}</span>
               {expired && <span class="tag warn">{t('ticket.kbExpired')}</span>}
-              <button class="kb-insert" disabled={expired} onClick={() => onInsert(e)}>{t('ticket.kbInsert')}</button>
+              <button type="button" class="kb-insert" disabled={expired} onClick={() => onInsert(e)}>{t('ticket.kbInsert')}</button>
             </li>
           );
         })}
@@ -95,20 +95,22 @@ function Reply({ tk, onSent }) {
     } catch (err) { setError(err); }
   };
   return (
-    <form class="card reply" onSubmit={send}>
+    <section class="card reply">
       <h2>{t('ticket.reply')}</h2>
       <AnswerSearch locale={tk.context?.language ?? ''} onInsert={(e) => { setBody(e.body); setKb(e); }} />
-      {kb && <p class="muted">{t('ticket.citing', { title: kb.title })}</p>}
-      <textarea id="reply-body" value={body} onInput={(e) => setBody(e.target.value)} required />
-      <div class="row">
-        <select id="reply-visibility" value={visibility} onChange={(e) => setVisibility(e.target.value)}>
-          <option value="MESSAGE_VISIBILITY_PUBLIC">{t('ticket.public')}</option>
-          <option value="MESSAGE_VISIBILITY_INTERNAL">{t('ticket.internalNote')}</option>
-        </select>
-        <button type="submit" id="reply-send" class="primary">{t('ticket.send')}</button>
-      </div>
-      <ErrorLine error={error} />
-    </form>
+      <form onSubmit={send}>
+        {kb && <p class="muted">{t('ticket.citing', { title: kb.title })}</p>}
+        <textarea id="reply-body" value={body} onInput={(e) => setBody(e.target.value)} required />
+        <div class="row">
+          <select id="reply-visibility" value={visibility} onChange={(e) => setVisibility(e.target.value)}>
+            <option value="MESSAGE_VISIBILITY_PUBLIC">{t('ticket.public')}</option>
+            <option value="MESSAGE_VISIBILITY_INTERNAL">{t('ticket.internalNote')}</option>
+          </select>
+          <button type="submit" id="reply-send" class="primary">{t('ticket.send')}</button>
+        </div>
+        <ErrorLine error={error} />
+      </form>
+    </section>
   );
 }
 
@@ -184,6 +186,11 @@ export function Ticket({ me, args, onAuthLost }) {
   const id = args[0];
   const [data, error, reload] = useLoad(() => api.call('TicketService', 'GetTicket', { ticketId: id }), [id], onAuthLost);
   const now = useNow(1000);
+  // New messages and delivery marks show without a reload.
+  useEffect(() => {
+    const tick = setInterval(reload, 3000);
+    return () => clearInterval(tick);
+  }, [id]);
   if (!data) return <div class="page"><ErrorLine error={error} /><p>{t('common.loading')}</p></div>;
   const tk = data.ticket;
   return (
