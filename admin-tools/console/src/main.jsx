@@ -8,6 +8,8 @@ import { Queue } from './pages/queue.jsx';
 import { Ticket } from './pages/ticket.jsx';
 import { Monitoring } from './pages/monitoring.jsx';
 import { Audit } from './pages/audit.jsx';
+import { Moderation } from './pages/moderation.jsx';
+import { Player } from './pages/player.jsx';
 import './app.css';
 import 'uplot/dist/uPlot.min.css';
 
@@ -19,6 +21,8 @@ const PAGES = [
   { path: 'shift', role: 'agent', view: Shift },
   { path: 'queue', role: 'agent', view: Queue },
   { path: 'ticket', role: 'agent', view: Ticket, hidden: true },
+  { path: 'player', role: 'agent', view: Player },
+  { path: 'moderation', role: 'agent', view: Moderation },
   { path: 'monitoring', role: 'agent', view: Monitoring },
   { path: 'audit', role: 'admin', view: Audit },
 ];

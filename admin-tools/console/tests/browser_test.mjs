@@ -205,6 +205,35 @@ await page.waitForSelector('#token');
 const after = await page.evaluate(async () => (await fetch('/steward.v1.TicketService/ListTickets', { method: 'POST',
   headers: { 'Content-Type': 'application/json' }, body: '{}' })).status);
 check(after === 401, `a signed-out page can call nothing (${after})`);
+
+// A supervisor approves a permanent ban another GM proposed; the game
+// server receives it at once.
+const proposed = await rpc(ADMIN_TOKEN, 'ModerationService/IssueSanction', { idempotencyKey: `perm-${Date.now()}`,
+  spec: { type: 'SANCTION_TYPE_BAN', subjectId: 'p-300', scope: { realmId: 'eu1' }, reason: 'Gold selling',
+    policyCode: 'rmt' } });
+check(proposed.sanction.state === 'SANCTION_STATE_PENDING_APPROVAL', 'a permanent ban waits for a second GM');
+await page.type('#token', process.env.SUP_TOKEN);
+await page.click('#signin');
+await page.waitForSelector('#signout');
+await page.goto(`${url}/#/moderation`, { waitUntil: 'networkidle0' });
+await page.waitForSelector('#approvals .approve');
+await page.type('#approval-reason', 'Trade logs confirm it');
+await shot('moderation-en');
+await page.click('#approvals .approve');
+await page.waitForFunction(() => !document.querySelector('#approvals .approve'));
+const banned = async () => directives.some((d) => d.sanction && JSON.stringify(d.sanction).includes('p-300'));
+for (let i = 0; i < 50 && !(await banned()); i++) await new Promise((r) => setTimeout(r, 100));
+check(await banned(), 'the game server received the approved ban');
+const after2 = await rpc(ADMIN_TOKEN, 'ModerationService/GetSanction', { sanctionId: proposed.sanction.id });
+check(after2.state === 'SANCTION_STATE_ACTIVE' && after2.approvedBy === 'gm-sup', 'the ban is in force, approved by the supervisor');
+await page.goto(`${url}/#/player/eu1/p-300`, { waitUntil: 'networkidle0' });
+await page.waitForSelector('#player-status dd');
+const canLogin = await page.$eval('#player-status dd', (e) => e.textContent);
+check(canLogin === en['player.no'], 'the player page says the banned player cannot log in');
+await shot('player-en');
+await page.click('#signout');
+await page.waitForSelector('#token');
+
 check(pageErrors.length === 0, `no script errors in the page ${JSON.stringify(pageErrors)}`);
 
 await browser.close();
