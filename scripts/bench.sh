@@ -132,6 +132,15 @@ for c in ${BENCH_REPORT_CONCURRENCY:-64}; do
     --concurrency "$c" --seconds "${BENCH_SECONDS:-10}"
 done
 echo
+echo "== The GM console: its JSON face against gRPC for the same reads, and its first load"
+kill "$PID"
+wait "$PID" 2>/dev/null || true
+start_stewardd --console-listen 127.0.0.1:0
+cport=$(sed -n 's|.*console at http://127.0.0.1:\([0-9]*\)/.*|\1|p' "$LOG")
+"$BUILD/tests/bench/console_load" --addr "$ADDR" --console "127.0.0.1:$cport" --gs-token "$GS_TOKEN" \
+  --gm-token "$ADMIN_TOKEN"
+CONSOLE_URL="http://127.0.0.1:$cport" node "$root/admin-tools/console/tests/first_load.mjs" 5
+echo
 echo "== Event pipeline: 20 rules, 1,000,000 players, generator on the same machine"
 kill "$PID"
 wait "$PID" 2>/dev/null || true
