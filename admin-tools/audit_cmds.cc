@@ -26,7 +26,7 @@ void AddAuditCommands(CLI::App& app, const Globals& g, int* handled) {
     if (g.json) {
       PrintJson(resp);
     } else {
-      std::printf("%-8s %-19s %-16s %-22s %-14s %s\n", "ID", "AT (UTC)", "ACTOR", "ACTION", "TARGET", "REASON");
+      std::printf("%-8s %-19s %-16s %-22s %-14s %s\n", "ID", ZoneHeader("AT").c_str(), "ACTOR", "ACTION", "TARGET", "REASON");
       for (const auto& r : resp.records()) {
         std::printf("%-8llu %-19s %-16s %-22s %-14s %s\n", static_cast<unsigned long long>(r.id()),
                     Time(r.at_ms()).c_str(), Clip(r.actor(), 16).c_str(), r.action().c_str(),

@@ -190,9 +190,33 @@ inline std::string StatusName(v1::TicketStatus s) { return EnumShort(v1::TicketS
 inline std::string CategoryName(v1::TicketCategory c) { return EnumShort(v1::TicketCategory_Name(c), "TICKET_CATEGORY_"); }
 inline std::string PriorityName(v1::Priority p) { return EnumShort(v1::Priority_Name(p), "PRIORITY_"); }
 
+// The zone times are printed in: UTC unless --tz or the TZ environment
+// names another ("local": the machine's).
+struct DisplayZone {
+  absl::TimeZone zone = absl::UTCTimeZone();
+  std::string name = "UTC";
+};
+inline DisplayZone& Zone() {
+  static DisplayZone z;
+  return z;
+}
+// False when `name` is no zone this machine knows.
+inline bool SetZone(const std::string& name) {
+  absl::TimeZone tz;
+  if (name == "local") {
+    tz = absl::LocalTimeZone();
+  } else if (!absl::LoadTimeZone(name, &tz)) {
+    return false;
+  }
+  Zone() = {tz, name == "local" ? tz.name() : name};
+  return true;
+}
+// A table heading with the zone its times are in: "CREATED (UTC)".
+inline std::string ZoneHeader(const char* what) { return absl::StrCat(what, " (", Zone().name, ")"); }
+
 inline std::string Time(int64_t ms) {
   if (ms == 0) return "-";
-  return absl::FormatTime("%Y-%m-%d %H:%M:%S", absl::FromUnixMillis(ms), absl::UTCTimeZone());
+  return absl::FormatTime("%Y-%m-%d %H:%M:%S", absl::FromUnixMillis(ms), Zone().zone);
 }
 
 inline int64_t ParseTimeFlag(const std::string& v, const std::string& flag) {

@@ -252,7 +252,7 @@ void AddDeskCommands(CLI::App& app, const Globals& g, int* handled) {
     } else if (g.json) {
       PrintJson(all);
     } else {
-      std::printf("%-19s %8s %8s %9s %9s %9s %9s %6s %5s %9s\n", "PERIOD (UTC)", "RECEIVED", "RESOLVED", "1ST p50",
+      std::printf("%-19s %8s %8s %9s %9s %9s %9s %6s %5s %9s\n", ZoneHeader("PERIOD").c_str(), "RECEIVED", "RESOLVED", "1ST p50",
                   "1ST p90", "RES p50", "RES p90", "SLA%", "CSAT", "CALLBACK%");
       for (const auto& r : all.rows()) {
         std::printf("%-19s %8u %8u %9s %9s %9s %9s %6.1f %5.2f %9.1f\n", Time(r.period_start_ms()).c_str(),

@@ -49,7 +49,7 @@ std::string Scope(const v1::SanctionScope& s) {
 
 void PrintSanctions(const google::protobuf::RepeatedPtrField<v1::Sanction>& list) {
   std::printf("%-8s %-12s %-20s %-14s %-17s %-19s %-12s %s\n", "ID", "TYPE", "SUBJECT", "SCOPE",
-              "STATE", "EXPIRES (UTC)", "ISSUED BY", "REASON");
+              "STATE", ZoneHeader("EXPIRES").c_str(), "ISSUED BY", "REASON");
   for (const auto& s : list) {
     std::printf("%-8llu %-12s %-20s %-14s %-17s %-19s %-12s %s\n",
                 static_cast<unsigned long long>(s.id()), SanctionTypeName(s.spec().type()).c_str(),
@@ -248,7 +248,7 @@ void AddModerationCommands(CLI::App& app, const Globals& g, int* handled) {
       PrintJson(resp);
       return 0;
     }
-    std::printf("%-8s %-10s %-14s %-19s %-9s %s\n", "ID", "STATE", "PROPOSED BY", "AT (UTC)", "SANCTIONS", "WHY");
+    std::printf("%-8s %-10s %-14s %-19s %-9s %s\n", "ID", "STATE", "PROPOSED BY", ZoneHeader("AT").c_str(), "SANCTIONS", "WHY");
     for (const auto& a : resp.approvals()) {
       std::printf("%-8llu %-10s %-14s %-19s %-9d %s\n", static_cast<unsigned long long>(a.id()),
                   EnumShort(v1::ApprovalState_Name(a.state()), "APPROVAL_STATE_").c_str(),
@@ -291,7 +291,7 @@ void AddModerationCommands(CLI::App& app, const Globals& g, int* handled) {
       return 0;
     }
     std::printf("%-8s %-9s %-10s %-16s %-22s %-19s %s\n", "ID", "SANCTION", "STATE", "PLAYER", "REASON",
-                "FILED (UTC)", "TEXT");
+                ZoneHeader("FILED").c_str(), "TEXT");
     for (const auto& a : resp.appeals()) {
       std::printf("%-8llu %-9llu %-10s %-16s %-22s %-19s %s\n", static_cast<unsigned long long>(a.id()),
                   static_cast<unsigned long long>(a.sanction_id()),
@@ -415,7 +415,7 @@ void AddModerationCommands(CLI::App& app, const Globals& g, int* handled) {
       PrintJson(resp);
       return 0;
     }
-    std::printf("%-6s %-10s %-12s %-9s %-19s %-8s %s\n", "ID", "STATE", "CHANNEL", "TARGET", "NEXT (UTC)", "SHOWN",
+    std::printf("%-6s %-10s %-12s %-9s %-19s %-8s %s\n", "ID", "STATE", "CHANNEL", "TARGET", ZoneHeader("NEXT").c_str(), "SHOWN",
                 "TITLE");
     for (const auto& a : resp.announcements()) {
       std::string target = a.spec().target().realm_id().empty() ? "all" : a.spec().target().realm_id();

@@ -17,7 +17,7 @@ void PrintAlertLine(const v1::Alert& a) {
 
 void PrintAlertHeader() {
   std::printf("%-7s %-8s %-6s %-22s %-34s %10s %5s  %-19s %s\n", "ID", "SEVERITY", "STATE", "RULE", "KEY", "VALUE",
-              "TIMES", "RAISED (UTC)", "ACTION");
+              "TIMES", ZoneHeader("RAISED").c_str(), "ACTION");
 }
 
 }  // namespace
@@ -184,7 +184,7 @@ void AddMonitoringCommands(CLI::App& app, const Globals& g, int* handled) {
       PrintJson(resp);
       return 0;
     }
-    std::printf("%-6s %-4s %-6s %-48s %-19s %s\n", "ID", "VER", "LOCALE", "TITLE", "VALID UNTIL (UTC)", "TAGS");
+    std::printf("%-6s %-4s %-6s %-48s %-19s %s\n", "ID", "VER", "LOCALE", "TITLE", ZoneHeader("VALID UNTIL").c_str(), "TAGS");
     for (const auto& e : resp.entries()) {
       std::string tags;
       for (const auto& t : e.tags()) absl::StrAppend(&tags, tags.empty() ? "" : ",", t);
@@ -271,7 +271,7 @@ void AddMonitoringCommands(CLI::App& app, const Globals& g, int* handled) {
       PrintJson(resp);
       return 0;
     }
-    std::printf("%-19s %-8s %-14s %10s %14s %12s %12s\n", "START (UTC)", "REALM", "SERVER", "COUNT", "SUM", "MIN", "MAX");
+    std::printf("%-19s %-8s %-14s %10s %14s %12s %12s\n", ZoneHeader("START").c_str(), "REALM", "SERVER", "COUNT", "SUM", "MIN", "MAX");
     for (const auto& p : resp.points()) {
       std::printf("%-19s %-8s %-14s %10llu %14.1f %12.1f %12.1f\n", Time(p.start_ms()).c_str(),
                   Clip(p.realm_id(), 8).c_str(), Clip(p.server_id(), 14).c_str(),

@@ -43,7 +43,7 @@ void AddReportCommands(CLI::App& app, const Globals& g, int* handled) {
       return 0;
     }
     std::printf("%-7s %-10s %-20s %-8s %-9s %-8s %-6s %-19s\n", "ID", "STATE", "SUBJECT", "REALM", "FAMILY",
-                "REPORTS", "SCORE", "LAST SEEN (UTC)");
+                "REPORTS", "SCORE", ZoneHeader("LAST SEEN").c_str());
     for (const auto& k : resp.cases()) {
       std::printf("%-7llu %-10s %-20s %-8s %-9s %-8u %-6.1f %-19s\n", static_cast<unsigned long long>(k.id()),
                   CaseStateName(k.state()).c_str(), Clip(k.subject_id(), 20).c_str(),
@@ -130,7 +130,7 @@ void AddReportCommands(CLI::App& app, const Globals& g, int* handled) {
       return 0;
     }
     std::printf("%-7s %-4s %-10s %-8s %-8s %-19s %s\n", "ID", "SEV", "STATUS", "REPORTS", "PLAYERS",
-                "LAST SEEN (UTC)", "TITLE");
+                ZoneHeader("LAST SEEN").c_str(), "TITLE");
     for (const auto& b : resp.bugs()) {
       std::printf("%-7llu %-4s %-10s %-8u %-8u %-19s %s\n", static_cast<unsigned long long>(b.id()),
                   SeverityName(b.severity()).c_str(), BugStatusName(b.status()).c_str(), b.report_count(),

@@ -4,6 +4,7 @@
 #include <openssl/sha.h>
 
 #include "admin-tools/ctl.h"
+#include "absl/strings/strip.h"
 
 namespace steward::ctl {
 
@@ -25,6 +26,18 @@ int Run(int argc, char** argv) {
   app.add_option("--tls-cert", g.tls_cert, "client certificate PEM (mTLS)");
   app.add_option("--tls-key", g.tls_key, "client key PEM (mTLS)");
   app.add_option("--timeout", g.timeout_s, "seconds per call")->capture_default_str();
+  // Times print in UTC unless asked: --tz beats TZ.
+  if (const char* tz = std::getenv("TZ"); tz != nullptr && *tz != '\0') {
+    if (!steward::ctl::SetZone(absl::StripPrefix(tz, ":").data())) {
+      std::fprintf(stderr, "stewardctl: TZ=%s is no time zone this machine knows; printing UTC\n", tz);
+    }
+  }
+  app.add_option("--tz", "print times in this zone (e.g. Asia/Shanghai, local; env TZ; default UTC)")
+      ->each([](const std::string& zone) {
+        if (!steward::ctl::SetZone(zone)) {
+          throw CLI::ValidationError("--tz", zone + " is no time zone this machine knows (try Asia/Shanghai or local)");
+        }
+      });
 
   auto* hash = app.add_subcommand("hash-token", "print the token_sha256 config value for a token");
   std::string raw_token;

@@ -8,7 +8,7 @@ namespace {
 
 void PrintTicketTable(const v1::ListTicketsResponse& r) {
   std::printf("%-8s %-14s %-13s %-7s %-8s %-16s %-8s %-14s %-19s %s\n", "ID", "STATUS", "CATEGORY",
-              "PRIO", "SLA", "PLAYER", "REALM", "ASSIGNEE", "CREATED (UTC)", "SUBJECT");
+              "PRIO", "SLA", "PLAYER", "REALM", "ASSIGNEE", ZoneHeader("CREATED").c_str(), "SUBJECT");
   for (const auto& t : r.tickets()) {
     const auto& sla = t.sla();
     const char* clock = sla.dispatch_breached() || sla.answer_breached() ? "BREACHED"

@@ -9,7 +9,7 @@ std::string TaskState(v1::CareTaskState s) { return EnumShort(v1::CareTaskState_
 
 void PrintTasks(const google::protobuf::RepeatedPtrField<v1::CareTask>& tasks) {
   std::printf("%-7s %-9s %-12s %-16s %-8s %-12s %-19s %-8s %s\n", "ID", "KIND", "STATE", "PLAYER", "TIER",
-              "OWNER", "DUE (UTC)", "ATTEMPTS", "REASON");
+              "OWNER", ZoneHeader("DUE").c_str(), "ATTEMPTS", "REASON");
   for (const auto& t : tasks) {
     std::printf("%-7llu %-9s %-12s %-16s %-8s %-12s %-19s %u/%-6u %s\n", static_cast<unsigned long long>(t.id()),
                 TaskKind(t.kind()).c_str(), TaskState(t.state()).c_str(), Clip(t.player_id(), 16).c_str(),

@@ -46,4 +46,14 @@ sid=$(echo "$out" | sed -n 's/^sample \([0-9]*\) for.*/\1/p')
 sup quality score "$sid" "$id" --score wording=5 --score attitude=4 --score understanding=4 \
     --score handling=3 --comment "clear and kind" | grep "scored for gm-admin" >/dev/null || fail "score"
 sup quality trends --from "$month" --to "$month" | grep "gm-admin .* 4.00" >/dev/null || fail "trend"
+# Times in the GM's zone when asked: --tz, or TZ; UTC otherwise.
+utc=$(admin tickets list | sed -n 2p | grep -o '20[0-9-]* [0-9:]*' | head -1)
+admin tickets list | head -1 | grep -q "CREATED (UTC)" || fail "tickets list heading without its zone"
+sh_row=$(admin tickets list --tz Asia/Shanghai)
+grep -q "CREATED (Asia/Shanghai)" <<< "$sh_row" || fail "--tz heading: $sh_row"
+want=$(TZ=Asia/Shanghai date -d "$utc UTC" '+%Y-%m-%d %H:%M:%S')
+grep -q "$want" <<< "$sh_row" || fail "--tz time: want $want in $sh_row"
+TZ=Asia/Shanghai admin tickets list | grep -q "$want" || fail "TZ did not set the zone"
+set +e; admin tickets list --tz Mars/Olympus >/dev/null 2>&1; code=$?; set -e
+[ "$code" != 0 ] || fail "an unknown zone was accepted"
 echo "desk_cli: ok"
