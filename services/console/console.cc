@@ -9,6 +9,7 @@
 #include <sstream>
 
 #include "absl/container/flat_hash_map.h"
+#include "absl/strings/ascii.h"
 #include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
@@ -204,7 +205,7 @@ struct Console::Rep {
   void Routes(httplib::Server& http) {
     http.set_payload_max_length(JsonFace::kMaxRequestBytes + 1);
     http.set_post_routing_handler([](const httplib::Request&, httplib::Response& res) {
-      res.set_header("Content-Security-Policy", std::string(kCsp));
+      if (!res.has_header("Content-Security-Policy")) res.set_header("Content-Security-Policy", std::string(kCsp));
       res.set_header("X-Content-Type-Options", "nosniff");
       res.set_header("X-Frame-Options", "DENY");
       res.set_header("Referrer-Policy", "no-referrer");
@@ -250,6 +251,31 @@ struct Console::Rep {
              [this](const httplib::Request& req, httplib::Response& res) {
                Stream(req, res, req.matches[1]);
              });
+    // A bug report's attachment, always as a download with the type it
+    // was stored with, never shown inline (and sandboxed should a browser
+    // try): what a player uploaded is never run by the GM's browser.
+    http.Get(R"(/console/attachment/(\d+)/(\d+))", [this](const httplib::Request& req, httplib::Response& res) {
+      std::string authorization = CallAuthorization(req, res, /*needs_csrf=*/false);
+      if (authorization.empty()) return;
+      const std::string body = absl::StrCat("{\"bugReportId\": \"", std::string(req.matches[1]),
+                                            "\", \"index\": ", std::string(req.matches[2]), "}");
+      HttpReply r = face.Unary("/steward.v1.ReportService/GetAttachment", "application/json", body, authorization);
+      if (r.status != 200) return Reply(res, r);
+      std::string name, type, data;
+      try {
+        auto j = nlohmann::json::parse(r.body);
+        name = j.value("name", "attachment");
+        type = j.value("contentType", "application/octet-stream");
+        if (!absl::Base64Unescape(j.value("data", ""), &data)) throw std::runtime_error("base64");
+      } catch (const std::exception&) {
+        return Reply(res, JsonFace::Error(13, "the attachment could not be read"));
+      }
+      std::string safe_name;
+      for (char ch : name) safe_name += (absl::ascii_isalnum(ch) || ch == '.' || ch == '-' || ch == '_') ? ch : '_';
+      res.set_header("Content-Disposition", absl::StrCat("attachment; filename=\"", safe_name, "\""));
+      res.set_header("Content-Security-Policy", "sandbox; default-src 'none'");
+      res.set_content(data, type.c_str());
+    });
     http.Get("/", [this](const httplib::Request&, httplib::Response& res) {
       std::ifstream in(opt.assets_dir + "/index.html", std::ios::binary);
       if (!in) {

@@ -47,6 +47,11 @@ export function fmtTime(ms) {
   }).format(new Date(Number(ms)));
 }
 
+// A report period's day: periods are UTC days, so the date is the UTC one.
+export function fmtDay(ms) {
+  return new Intl.DateTimeFormat(prefs.lang, { dateStyle: 'medium', timeZone: 'UTC' }).format(new Date(Number(ms)));
+}
+
 export function fmtNumber(n, digits = 0) {
   return new Intl.NumberFormat(prefs.lang, { maximumFractionDigits: digits }).format(n);
 }

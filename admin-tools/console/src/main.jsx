@@ -10,6 +10,9 @@ import { Monitoring } from './pages/monitoring.jsx';
 import { Audit } from './pages/audit.jsx';
 import { Moderation } from './pages/moderation.jsx';
 import { Player } from './pages/player.jsx';
+import { Cases } from './pages/cases.jsx';
+import { Announcements } from './pages/announcements.jsx';
+import { Desk } from './pages/desk.jsx';
 import './app.css';
 import 'uplot/dist/uPlot.min.css';
 
@@ -23,7 +26,10 @@ const PAGES = [
   { path: 'ticket', role: 'agent', view: Ticket, hidden: true },
   { path: 'player', role: 'agent', view: Player },
   { path: 'moderation', role: 'agent', view: Moderation },
+  { path: 'cases', role: 'agent', view: Cases },
   { path: 'monitoring', role: 'agent', view: Monitoring },
+  { path: 'announcements', role: 'agent', view: Announcements },
+  { path: 'desk', role: 'agent', view: Desk },
   { path: 'audit', role: 'admin', view: Audit },
 ];
 

@@ -231,6 +231,26 @@ await page.waitForSelector('#player-status dd');
 const canLogin = await page.$eval('#player-status dd', (e) => e.textContent);
 check(canLogin === en['player.no'], 'the player page says the banned player cannot log in');
 await shot('player-en');
+// The remaining pages render for a supervisor, with their data.
+await page.goto(`${url}/#/desk`, { waitUntil: 'networkidle0' });
+await page.waitForSelector('#report-chart canvas');
+check(await page.$('#report-csv') !== null, 'the desk report draws its chart and offers a CSV');
+await shot('desk-en');
+await page.goto(`${url}/#/cases`, { waitUntil: 'networkidle0' });
+await shot('cases-en');
+await page.goto(`${url}/#/announcements`, { waitUntil: 'networkidle0' });
+await shot('announcements-en');
+await page.click('#signout');
+await page.waitForSelector('#token');
+// An admin verifies the audit chain in the page.
+await page.type('#token', ADMIN_TOKEN);
+await page.click('#signin');
+await page.waitForSelector('#signout');
+await page.goto(`${url}/#/audit`, { waitUntil: 'networkidle0' });
+await page.click('#audit-verify');
+await page.waitForSelector('#audit-verdict');
+check((await text('#audit-verdict')).startsWith('The chain is intact'), 'an admin sees the audit chain verified');
+await shot('audit-en');
 await page.click('#signout');
 await page.waitForSelector('#token');
 

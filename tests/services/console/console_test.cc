@@ -7,6 +7,7 @@
 
 #include "gtest/gtest.h"
 #include "nlohmann/json.hpp"
+#include "steward/v1/reports.grpc.pb.h"
 #include "steward/v1/ticket.grpc.pb.h"
 #include "tests/common/server_fixture.h"
 
@@ -200,6 +201,38 @@ TEST_F(ConsoleTest, EveryResponseCarriesTheSafetyHeaders) {
   auto index = http_->Get("/");
   EXPECT_EQ(index->status, 200);
   EXPECT_NE(index->body.find("<title>console</title>"), std::string::npos);
+}
+
+// A player's upload is served as a download with its stored type, in a
+// sandbox, never inline; the caller's role is checked as for GetAttachment.
+TEST_F(ConsoleTest, AttachmentsAreDownloadsNeverPages) {
+  auto stub = v1::ReportService::NewStub(channel_);
+  v1::SubmitBugRequest b;
+  b.set_idempotency_key("bug-1");
+  b.set_title("Map tiles flicker");
+  b.set_severity(v1::BUG_SEVERITY_S3);
+  b.set_realm_id("eu1");
+  b.set_build("1.4.2");
+  b.set_platform("windows");
+  b.set_repro_steps("Open the map");
+  auto* a = b.add_attachments();
+  a->set_name("client <log>.txt");
+  a->set_content_type("text/plain");
+  a->set_data("line 1\n<script>alert(1)</script>\n");
+  v1::SubmitBugResponse resp;
+  auto ctx = Ctx("gs-eu1", "p-7");
+  ASSERT_TRUE(stub->SubmitBug(ctx.get(), b, &resp).ok());
+  const std::string path = "/console/attachment/" + std::to_string(resp.report().id()) + "/0";
+  auto r = http_->Get(path.c_str(), {{"Authorization", "Bearer tok-agent"}});
+  ASSERT_EQ(r->status, 200) << r->body;
+  EXPECT_EQ(r->body, a->data());
+  EXPECT_EQ(r->get_header_value("Content-Type"), "text/plain");
+  EXPECT_EQ(r->get_header_value("Content-Disposition"), "attachment; filename=\"client__log_.txt\"");
+  EXPECT_EQ(r->get_header_value("Content-Security-Policy").rfind("sandbox", 0), 0u);
+  EXPECT_EQ(r->get_header_value("X-Content-Type-Options"), "nosniff");
+  EXPECT_EQ(http_->Get(path.c_str())->status, 401);
+  EXPECT_EQ(http_->Get(("/console/attachment/" + std::to_string(resp.report().id()) + "/7").c_str(),
+                       {{"Authorization", "Bearer tok-agent"}})->status, 404);
 }
 
 }  // namespace
