@@ -231,6 +231,18 @@ await page.waitForSelector('#player-status dd');
 const canLogin = await page.$eval('#player-status dd', (e) => e.textContent);
 check(canLogin === en['player.no'], 'the player page says the banned player cannot log in');
 await shot('player-en');
+// A rule with a broken pattern is refused, and the page shows why at the field.
+await page.goto(`${url}/#/monitoring`, { waitUntil: 'networkidle0' });
+await page.click('#rule-new');
+await page.type('#rule-name', 'broken pattern');
+await page.select('#rule-kind', 'RULE_KIND_PATTERN');
+await page.type('#rule-eventTypes', 'chat');
+await page.type('#rule-pattern', 'cheap(');
+await page.click('#rule-save');
+await page.waitForSelector('#rule-pattern[aria-invalid=true]');
+const fieldError = await page.$eval('#rule-pattern + .field-error', (e) => e.textContent);
+check(fieldError.startsWith('rule.pattern'), `a rule's validation error shows at its field (${fieldError.slice(0, 60)})`);
+await shot('rule-editor-en');
 // The remaining pages render for a supervisor, with their data.
 await page.goto(`${url}/#/desk`, { waitUntil: 'networkidle0' });
 await page.waitForSelector('#report-chart canvas');

@@ -3,6 +3,7 @@ import uPlot from 'uplot';
 import * as api from '../api.js';
 import { t, fmtTime, fmtNumber, label, prefs } from '../i18n.js';
 import { useLoad, ErrorLine } from './common.jsx';
+import { atLeast } from '../main.jsx';
 
 // Alerts as they are raised (a server stream), newest first.
 function LiveAlerts({ onAuthLost }) {
@@ -73,17 +74,109 @@ function Chart({ onAuthLost }) {
       </div>
       <ErrorLine error={error} />
       {data && !data.points.length && <p class="muted">{t('mon.noPoints')}</p>}
-      <div ref={box} class="chart" id="metric-chart" />
+      {data?.points.length > 0 && <div ref={box} class="chart" id="metric-chart" />}
     </section>
   );
 }
 
-export function Monitoring({ onAuthLost }) {
+const KINDS = ['RULE_KIND_THRESHOLD', 'RULE_KIND_RATE_OF_CHANGE', 'RULE_KIND_PATTERN', 'RULE_KIND_DISTINCT',
+  'RULE_KIND_ABSENCE'];
+const SEVERITIES = ['SEVERITY_INFO', 'SEVERITY_WARNING', 'SEVERITY_CRITICAL'];
+const ACTIONS = ['ACTION_KIND_NONE', 'ACTION_KIND_PAGE', 'ACTION_KIND_OPEN_CASE', 'ACTION_KIND_SANCTION'];
+const AGGREGATES = ['AGGREGATE_COUNT', 'AGGREGATE_SUM', 'AGGREGATE_MIN', 'AGGREGATE_MAX'];
+const EMPTY_RULE = { name: '', kind: 'RULE_KIND_THRESHOLD', enabled: true, severity: 'SEVERITY_WARNING', eventTypes: '',
+  groupBy: '', windowSeconds: '60', aggregate: 'AGGREGATE_COUNT', comparison: 'COMPARISON_ABOVE', threshold: '10',
+  pattern: '', caseInsensitive: true, distinctOf: '', absenceSeconds: '0', action: 'ACTION_KIND_NONE' };
+
+// The field a validation error names ("rule.event_types: ..." -> eventTypes).
+function errorField(message) {
+  const m = /^rule\.([a-z_.]+)/.exec(message ?? '');
+  if (!m) return null;
+  const f = m[1].split('.')[0];
+  return f === 'action' ? 'action' : f.replace(/_([a-z])/g, (_, c) => c.toUpperCase());
+}
+
+function RuleEditor({ rule, onSaved }) {
+  const [f, setF] = useState(() => rule ? { ...EMPTY_RULE, ...rule, eventTypes: rule.eventTypes.join(','),
+    groupBy: rule.groupBy.join(','), action: rule.action?.kind ?? 'ACTION_KIND_NONE' } : EMPTY_RULE);
+  const [error, setError] = useState(null);
+  const set = (k) => (e) => setF({ ...f, [k]: e.target.type === 'checkbox' ? e.target.checked : e.target.value });
+  const list = (v) => v.split(',').map((x) => x.trim()).filter(Boolean);
+  const save = async (e) => {
+    e.preventDefault();
+    try {
+      await api.call('MonitoringService', 'SaveRule', { rule: {
+        id: rule?.id ?? '0', version: rule?.version ?? '0', name: f.name, kind: f.kind, enabled: f.enabled,
+        severity: f.severity, eventTypes: list(f.eventTypes), groupBy: list(f.groupBy),
+        windowSeconds: String(f.windowSeconds), aggregate: f.aggregate, comparison: f.comparison,
+        threshold: Number(f.threshold), pattern: f.pattern, caseInsensitive: f.caseInsensitive, distinctOf: f.distinctOf,
+        absenceSeconds: String(f.absenceSeconds), action: { kind: f.action } } });
+      setError(null);
+      onSaved();
+    } catch (err) { setError(err); }
+  };
+  const field = errorField(error?.message);
+  const Err = ({ name }) => (field === name ? <span class="field-error" role="alert">{error.message}</span> : null);
+  const input = (name, props = {}) => [<input id={`rule-${name}`} value={f[name]} onInput={set(name)}
+    aria-invalid={field === name} {...props} />, <Err name={name} />];
+  const select = (name, values) => [<select id={`rule-${name}`} value={f[name]} onChange={set(name)}>
+    {values.map((v) => <option value={v}>{label(v)}</option>)}</select>, <Err name={name} />];
+  return (
+    <form class="card rule-editor" onSubmit={save}>
+      <h2>{rule ? t('mon.editRule', { name: rule.name }) : t('mon.newRule')}</h2>
+      <div class="filters">
+        <label>{t('mon.rule.name')}{input('name')}</label>
+        <label>{t('mon.rule.kind')}{select('kind', KINDS)}</label>
+        <label>{t('mon.col.severity')}{select('severity', SEVERITIES)}</label>
+        <label class="inline"><input type="checkbox" checked={f.enabled} onChange={set('enabled')} /> {t('mon.rule.enabled')}</label>
+      </div>
+      <div class="filters">
+        <label>{t('mon.rule.eventTypes')}{input('eventTypes')}</label>
+        <label>{t('mon.rule.groupBy')}{input('groupBy')}</label>
+        <label>{t('mon.rule.window')}{input('windowSeconds', { type: 'number' })}</label>
+      </div>
+      <div class="filters">
+        <label>{t('mon.rule.aggregate')}{select('aggregate', AGGREGATES)}</label>
+        <label>{t('mon.rule.threshold')}{input('threshold', { type: 'number', step: 'any' })}</label>
+        <label>{t('mon.rule.pattern')}{input('pattern')}</label>
+        <label>{t('mon.rule.distinctOf')}{input('distinctOf')}</label>
+        <label>{t('mon.rule.absence')}{input('absenceSeconds', { type: 'number' })}</label>
+      </div>
+      <div class="filters">
+        <label>{t('mon.rule.action')}{select('action', ACTIONS)}</label>
+        <button type="submit" id="rule-save" class="primary">{t('mon.rule.save')}</button>
+      </div>
+      {error && !field && <ErrorLine error={error} />}
+    </form>
+  );
+}
+
+function Rules({ me, onAuthLost }) {
+  const [list, error, reload] = useLoad(() => api.call('MonitoringService', 'ListRules', {}), [], onAuthLost);
+  const [editing, setEditing] = useState(undefined);  // undefined: none; null: new
+  const lead = atLeast(me, 'lead');
+  return (
+    <section class="card">
+      <h2>{t('mon.rules')}</h2>
+      <ErrorLine error={error} />
+      <table class="grid" id="rules"><tbody>{list?.rules.map((r) => (
+        <tr><td>{r.name}</td><td>{label(r.kind)}</td><td>{label(r.severity)}</td>
+          <td>{t(r.enabled ? 'mon.rule.on' : 'mon.rule.off')}</td>
+          <td>{lead && <button onClick={() => setEditing(r)}>{t('mon.rule.edit')}</button>}</td></tr>))}</tbody></table>
+      {lead && editing === undefined && <button id="rule-new" onClick={() => setEditing(null)}>{t('mon.newRule')}</button>}
+      {editing !== undefined && <RuleEditor key={editing?.id ?? 'new'} rule={editing}
+        onSaved={() => { setEditing(undefined); reload(); }} />}
+    </section>
+  );
+}
+
+export function Monitoring({ me, onAuthLost }) {
   return (
     <div class="page">
       <h1>{t('mon.title')}</h1>
       <LiveAlerts onAuthLost={onAuthLost} />
       <Chart onAuthLost={onAuthLost} />
+      <Rules me={me} onAuthLost={onAuthLost} />
     </div>
   );
 }
