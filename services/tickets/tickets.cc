@@ -816,7 +816,7 @@ Tickets::~Tickets() { sla_scheduler_.Stop(); }
 
 void Tickets::StartSlaScheduler(absl::Duration every) {
   // A failing store is retried on the next round.
-  sla_scheduler_.Start(every, [this] { STEWARD_DROP_STATUS(RunSlaOnce(), "a failing store is retried next round"); });
+  sla_scheduler_.Start(every, [this] { sla_failures_.Report(RunSlaOnce()); });
 }
 
 absl::StatusOr<int> Tickets::RunSlaOnce() {

@@ -20,6 +20,7 @@
 #include "services/common/caller.h"
 #include "services/gameservers/directives.h"
 #include "services/common/periodic.h"
+#include "services/common/round_failures.h"
 #include "services/tickets/sla.h"
 #include "steward/v1/ticket.pb.h"
 #include "storage/store.h"
@@ -161,6 +162,7 @@ class Tickets {
   const TicketHooks* vip_ = nullptr;
   TicketsOptions options_;
   PeriodicTask sla_scheduler_;
+  RoundFailures sla_failures_{"time-limit round"};
   std::function<uint64_t(absl::string_view, absl::string_view)> acked_seq_;
 };
 

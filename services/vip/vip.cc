@@ -149,7 +149,7 @@ void VipCare::StartSweeper(absl::Duration every) {
   // First right after start, so a daemon restarted more often than
   // `every` still sweeps; then every `every`.
   sweeper_.Start(
-      every, [this] { STEWARD_DROP_STATUS(Sweep(), "a failing or closing store is retried next round"); },
+      every, [this] { sweep_failures_.Report(Sweep()); },
       PeriodicTask::FirstRun::kAtOnce);
 }
 
@@ -781,7 +781,8 @@ v1::ChurnRisk VipCare::ComputeChurn(const VipProfile& p, int64_t now) const {
       if (sat.score() != 0 && sat.score() <= 2 && now - sat.rated_at_ms() < 30 * kDayMs) ++unhappy;
       return open + unhappy < 20;
     });
-    if (!scanned.ok()) LogWarning("tickets for churn: ", scanned.ToString());
+    // One line per run of failures, not one per VIP scored.
+    churn_scan_failures_.Report(scanned);
   }
   fs.push_back({"unresolved_tickets", 0.05 * std::min(open, 3) / 3.0,
                 absl::StrCat(open, " ticket(s) still open")});

@@ -33,6 +33,7 @@
 #include "services/common/caller.h"
 #include "services/common/event_batch.h"
 #include "services/common/periodic.h"
+#include "services/common/round_failures.h"
 #include "services/moderation/moderation.h"
 #include "services/tickets/tickets.h"
 #include "steward/v1/events.pb.h"
@@ -180,6 +181,8 @@ class VipCare final : public TicketHooks {
   mutable absl::flat_hash_map<std::string, absl::flat_hash_set<std::string>> holders_
       ABSL_GUARDED_BY(holders_mu_);
   PeriodicTask sweeper_;
+  RoundFailures sweep_failures_{"VIP sweep"};
+  mutable RoundFailures churn_scan_failures_{"ticket reads for churn risk"};
 };
 
 }  // namespace steward
