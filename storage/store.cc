@@ -208,6 +208,8 @@ struct Store::Rep {
 
   std::atomic<uint64_t> transactions{0};
   std::atomic<uint64_t> groups{0};
+  std::atomic<int64_t> pending_bytes{0};
+  std::atomic<uint64_t> refused{0};
 
   rocksdb::ColumnFamilyHandle* h(Cf cf) const {
     return handles[static_cast<int>(cf)];
@@ -458,15 +460,31 @@ absl::StatusOr<std::unique_ptr<Store>> Store::Open(const StoreOptions& options) 
   return std::unique_ptr<Store>(new Store(std::move(rep)));
 }
 
-void Store::Commit(TxnFn fn, DoneFn done) {
+void Store::Commit(TxnFn fn, DoneFn done, size_t bytes) {
+  const auto cost = static_cast<int64_t>(bytes);
+  const auto limit = static_cast<int64_t>(rep_->options.max_pending_bytes);
+  const int64_t before = rep_->pending_bytes.fetch_add(cost, std::memory_order_acq_rel);
+  // One write always goes through on an idle store, however big.
+  if (limit > 0 && before > 0 && before + cost > limit) {
+    rep_->pending_bytes.fetch_sub(cost, std::memory_order_acq_rel);
+    rep_->refused.fetch_add(1, std::memory_order_relaxed);
+    done(absl::ResourceExhaustedError(absl::StrCat(
+        "the store is behind: ", before >> 20, " MiB of writes are waiting for the disk (limit ",
+        limit >> 20, " MiB); nothing was written, retry in a few seconds")));
+    return;
+  }
+  DoneFn counted = [rep = rep_.get(), cost, done = std::move(done)](absl::Status s) mutable {
+    rep->pending_bytes.fetch_sub(cost, std::memory_order_acq_rel);
+    done(std::move(s));
+  };
   {
     absl::MutexLock lock(&rep_->mu);
     if (!rep_->closing) {
-      rep_->queue.push_back(Job{std::move(fn), std::move(done)});
+      rep_->queue.push_back(Job{std::move(fn), std::move(counted)});
       return;
     }
   }
-  done(absl::UnavailableError("store is shutting down"));
+  counted(absl::UnavailableError("store is shutting down"));
 }
 
 absl::Status Store::CommitAndWait(TxnFn fn) {
@@ -525,6 +543,8 @@ StoreStats Store::stats() const {
   StoreStats s;
   s.transactions = rep_->transactions.load(std::memory_order_relaxed);
   s.groups = rep_->groups.load(std::memory_order_relaxed);
+  s.pending_bytes = static_cast<uint64_t>(std::max<int64_t>(0, rep_->pending_bytes.load(std::memory_order_relaxed)));
+  s.refused_writes = rep_->refused.load(std::memory_order_relaxed);
   auto sum = [&](const std::string& property) {
     uint64_t v = 0;
     return rep_->db->GetAggregatedIntProperty(property, &v) ? v : 0;

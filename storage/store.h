@@ -88,6 +88,12 @@ struct StoreOptions {
   size_t max_group = 2048;
   // Block cache shared by all column families. Default: 64 MiB.
   size_t block_cache_bytes = 64 << 20;
+  // Writes queued or written but not yet acknowledged, by their callers'
+  // estimate of their size (Commit's `bytes`): past it, Commit refuses at
+  // once with ResourceExhausted, so a flood or a slow disk sheds load with
+  // a clear error instead of growing memory until the process dies.
+  // 0: no bound. Default: 256 MiB.
+  size_t max_pending_bytes = size_t{256} << 20;
   // File system access. Default: nullptr, the operating system's. Tests
   // pass an Env that injects I/O faults; it must outlive the Store.
   rocksdb::Env* env = nullptr;
@@ -134,6 +140,8 @@ struct StoreStats {
   uint64_t block_cache_bytes = 0;  // in use, of StoreOptions::block_cache_bytes
   uint64_t pending_compaction_bytes = 0;
   uint64_t background_errors = 0;
+  uint64_t pending_bytes = 0;    // queued writes not yet acknowledged
+  uint64_t refused_writes = 0;   // refused past max_pending_bytes
 };
 
 class Store {
@@ -148,9 +156,14 @@ class Store {
   // Commits everything already queued, then closes the database.
   ~Store();
 
+  // What a transaction is reckoned to hold until it is acknowledged, when
+  // its caller does not say: small records (a ticket's change, a sanction).
+  static constexpr size_t kDefaultWriteBytes = 1024;
   // Queues a transaction. After the store starts closing, done receives
-  // Unavailable at once.
-  void Commit(TxnFn fn, DoneFn done);
+  // Unavailable at once; with StoreOptions::max_pending_bytes already
+  // queued, ResourceExhausted at once. `bytes` estimates what it holds
+  // until acknowledged (its request's size, for big ones).
+  void Commit(TxnFn fn, DoneFn done, size_t bytes = kDefaultWriteBytes);
   // Commit and wait for the outcome. Not for gRPC reaction threads.
   absl::Status CommitAndWait(TxnFn fn);
 

@@ -25,6 +25,11 @@ struct PrincipalConfig {
   std::string realm;
   std::string server;
   std::string token_sha256;  // lower-case hex
+  // Calls a second this principal may start over gRPC (and the JSON face),
+  // with bursts of twice that; past it, RESOURCE_EXHAUSTED. 0: no limit.
+  // The config fills it from [limits] by role, or the principal's own
+  // calls_per_second.
+  double calls_per_second = 0;
 };
 
 // "agent", "lead", "supervisor", "admin" ("none" for kNone).

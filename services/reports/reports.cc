@@ -593,7 +593,8 @@ void Reports::SubmitBug(const Caller& c, const v1::SubmitBugRequest& req, v1::Su
         RecordIdempotent(txn, idem, rid, now);
         return absl::OkStatus();
       },
-      std::move(done));
+      std::move(done),
+      req.ByteSizeLong() + storage::Store::kDefaultWriteBytes);
 }
 
 void Reports::ResolveCase(const Caller& c, const v1::ResolveCaseRequest& req,

@@ -228,6 +228,9 @@ absl::StatusOr<PrincipalConfig> ParsePrincipal(const toml::table& t, size_t i) {
   STEWARD_RETURN_IF_ERROR(ReadString(t, "realm", where, &p.realm));
   STEWARD_RETURN_IF_ERROR(ReadString(t, "server", where, &p.server));
   STEWARD_RETURN_IF_ERROR(ReadString(t, "token_sha256", where, &p.token_sha256));
+  int cps = -1;  // unset: the [limits] default for the role
+  STEWARD_RETURN_IF_ERROR(ReadInt(t, "calls_per_second", where, 0, 10'000'000, &cps));
+  p.calls_per_second = cps;
   if (auto s = CheckId(absl::StrCat("config: ", where, "name"), p.name, true); !s.ok()) return s;
   if (kind == "gm") {
     p.kind = PrincipalKind::kGm;
@@ -293,6 +296,11 @@ absl::StatusOr<Config> ParseConfig(const std::string& text) {
     STEWARD_RETURN_IF_ERROR(ReadInt(*t, "retention_hours", "directives.", 1, 24 * 3650,
                             &c.directives.retention_hours));
   }
+  if (const toml::node* n = root.get("store")) {
+    const toml::table* t = n->as_table();
+    if (t == nullptr) return absl::InvalidArgumentError("config: [store] must be a table");
+    STEWARD_RETURN_IF_ERROR(ReadInt(*t, "max_pending_mib", "store.", 1, 64 * 1024, &c.store.max_pending_mib));
+  }
   if (const toml::node* n = root.get("console")) {
     const toml::table* t = n->as_table();
     if (t == nullptr) return absl::InvalidArgumentError("config: [console] must be a table");
@@ -355,6 +363,17 @@ absl::StatusOr<Config> ParseConfig(const std::string& text) {
   }
   // Names, zone, days and hours are checked where they are turned into a policy.
   STEWARD_RETURN_IF_ERROR(SlaPolicyFromConfig(c.desk).status());
+  LimitsConfig limits;
+  if (const toml::node* n = root.get("limits")) {
+    const toml::table* t = n->as_table();
+    if (t == nullptr) return absl::InvalidArgumentError("config: [limits] must be a table");
+    for (auto [key, out] : {std::pair<const char*, int*>{"agent", &limits.agent}, {"lead", &limits.lead},
+                            {"supervisor", &limits.supervisor}, {"admin", &limits.admin},
+                            {"game_server", &limits.game_server}}) {
+      STEWARD_RETURN_IF_ERROR(ReadInt(*t, key, "limits.", 0, 10'000'000, out));
+    }
+  }
+  c.limits = limits;
   if (const toml::node* n = root.get("principals")) {
     const toml::array* arr = n->as_array();
     if (arr == nullptr) {
@@ -377,6 +396,7 @@ absl::StatusOr<Config> ParseConfig(const std::string& text) {
       if (!hashes.insert(p.token_sha256).second) {
         return absl::InvalidArgumentError(absl::StrCat("config: principal ", p.name, " reuses another principal's token"));
       }
+      if (p.calls_per_second < 0) p.calls_per_second = limits.For(p);
       c.principals.push_back(std::move(p));
     }
   }

@@ -164,9 +164,34 @@ struct ConsoleConfig {
   std::string cert_file;  // both set: HTTPS only, Secure cookies
   std::string key_file;
 };
+// Calls a second each principal may start ([limits]), by role for GMs and
+// for game servers; 0 = no limit. A principal's own calls_per_second wins.
+struct LimitsConfig {
+  int agent = 50;
+  int lead = 50;
+  int supervisor = 50;
+  int admin = 100;
+  int game_server = 0;  // game servers batch; flow control bounds their streams
+  int For(const PrincipalConfig& p) const {
+    if (p.kind == PrincipalKind::kGameServer) return game_server;
+    switch (p.role) {
+      case Role::kAgent: return agent;
+      case Role::kLead: return lead;
+      case Role::kSupervisor: return supervisor;
+      case Role::kAdmin: return admin;
+      default: return agent;
+    }
+  }
+};
+// The store's bound on queued writes ([store]).
+struct StoreConfig {
+  int max_pending_mib = 256;  // past it, writes are refused (RESOURCE_EXHAUSTED)
+};
 struct Config {
   std::string listen = "127.0.0.1:50051";
   std::string data_dir = "var/data";
+  StoreConfig store;
+  LimitsConfig limits;
   TlsConfig tls;
   std::vector<PrincipalConfig> principals;
   ReportsConfig reports;

@@ -192,6 +192,12 @@ struct StewardServer::Rep {
     out.Family("steward_store_wal_syncs_total", T::kCounter,
                "Write-ahead-log syncs (each makes a group of transactions durable).");
     out.Sample(st.groups);
+    out.Family("steward_store_pending_bytes", T::kGauge,
+               "Writes queued or waiting for their sync, by their estimated size ([store] max_pending_mib bounds it).");
+    out.Sample(st.pending_bytes);
+    out.Family("steward_store_refused_writes_total", T::kCounter,
+               "Writes refused with RESOURCE_EXHAUSTED because too much was already waiting for the disk.");
+    out.Sample(st.refused_writes);
     out.Family("steward_store_live_data_bytes", T::kGauge, "RocksDB's estimate of live data.");
     out.Sample(st.live_data_bytes);
     out.Family("steward_store_sst_files_bytes", T::kGauge, "Size of RocksDB's table files.");

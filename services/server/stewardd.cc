@@ -70,7 +70,8 @@ int main(int argc, char** argv) {
   sigaddset(&stop, SIGHUP);
   pthread_sigmask(SIG_BLOCK, &stop, nullptr);
 
-  auto store = steward::storage::Store::Open({.path = config.data_dir});
+  auto store = steward::storage::Store::Open(
+      {.path = config.data_dir, .max_pending_bytes = size_t(config.store.max_pending_mib) << 20});
   if (!store.ok()) {
     std::fprintf(stderr, "stewardd: %s\n", std::string(store.status().message()).c_str());
     return 1;

@@ -444,7 +444,8 @@ void Tickets::Submit(const Caller& caller, const v1::SubmitTicketRequest& req,
         return AppendAudit(txn, caller, now,
                            {.action = "ticket.submit", .target = Target(id), .after = t});
       },
-      std::move(done));
+      std::move(done),
+      req.ByteSizeLong() + storage::Store::kDefaultWriteBytes);
 }
 
 void Tickets::SubmitForPlayer(const Caller& caller, const v1::PlayerTicket& item,

@@ -2,6 +2,9 @@
 
 #include <grpcpp/server_context.h>
 
+#include <algorithm>
+#include <chrono>
+
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "services/common/validation.h"
@@ -17,8 +20,29 @@ std::shared_ptr<const Authenticator::Set> Authenticator::Index(std::vector<Princ
   for (const auto& p : set->principals) {
     set->by_hash[p.token_sha256] = &p;
     set->by_name[p.name] = &p;
+    if (p.calls_per_second > 0) set->buckets[p.name] = std::make_unique<Bucket>();
   }
   return set;
+}
+
+absl::Status Authenticator::Admit(const Set& set, const Caller& c) {
+  const double rate = c.principal->calls_per_second;
+  if (rate <= 0) return absl::OkStatus();
+  auto it = set.buckets.find(c.name());
+  if (it == set.buckets.end()) return absl::OkStatus();
+  Bucket& b = *it->second;
+  const double burst = std::max(2 * rate, 10.0);
+  const int64_t now = std::chrono::duration_cast<std::chrono::nanoseconds>(
+                          std::chrono::steady_clock::now().time_since_epoch()).count();
+  absl::MutexLock lock(&b.mu);
+  b.tokens = b.last_ns == 0 ? burst : std::min(burst, b.tokens + rate * double(now - b.last_ns) / 1e9);
+  b.last_ns = now;
+  if (b.tokens >= 1) {
+    b.tokens -= 1;
+    return absl::OkStatus();
+  }
+  return absl::ResourceExhaustedError(absl::StrCat(
+      c.name(), " is over its limit of ", rate, " calls a second; slow down and retry ([limits] in the config)"));
 }
 
 void Authenticator::Replace(std::vector<PrincipalConfig> principals) {
@@ -42,7 +66,12 @@ absl::StatusOr<Caller> Authenticator::Authenticate(
   if (auto it = md.find(std::string(kPlayerMetadataKey)); it != md.end()) {
     player = absl::string_view(it->second.data(), it->second.size());
   }
-  return Authenticate(authorization, player);
+  absl::StatusOr<Caller> c = Authenticate(authorization, player);
+  if (c.ok()) {
+    const auto* set = static_cast<const Set*>(c->principals.get());
+    if (absl::Status s = Admit(*set, *c); !s.ok()) return s;
+  }
+  return c;
 }
 
 absl::StatusOr<Caller> Authenticator::Authenticate(

@@ -33,7 +33,8 @@ class Authenticator final : public GmDirectory {
 
   // From "authorization: Bearer <token>" and, for game servers, the
   // optional x-steward-player entry. Unauthenticated when the token is
-  // missing or unknown; InvalidArgument for a malformed player id.
+  // missing or unknown; InvalidArgument for a malformed player id;
+  // ResourceExhausted past the principal's calls_per_second.
   absl::StatusOr<Caller> Authenticate(const grpc::ServerContextBase& ctx) const;
   // Same, from raw values (the gRPC-free core, also used by embedders).
   absl::StatusOr<Caller> Authenticate(absl::string_view authorization,
@@ -48,11 +49,21 @@ class Authenticator final : public GmDirectory {
   bool IsGm(absl::string_view name) const override;
 
  private:
+  // A principal's calls-per-second allowance (a token bucket).
+  struct Bucket {
+    absl::Mutex mu;
+    double tokens ABSL_GUARDED_BY(mu) = 0;
+    int64_t last_ns ABSL_GUARDED_BY(mu) = 0;
+  };
   struct Set {
     std::vector<PrincipalConfig> principals;
     std::unordered_map<std::string, const PrincipalConfig*> by_hash;
     std::unordered_map<std::string, const PrincipalConfig*> by_name;
+    // By name, for principals with a limit. A reload starts them afresh.
+    std::unordered_map<std::string, std::unique_ptr<Bucket>> buckets;
   };
+  // OK, or RESOURCE_EXHAUSTED when `c` is over its calls a second.
+  static absl::Status Admit(const Set& set, const Caller& c);
   static std::shared_ptr<const Set> Index(std::vector<PrincipalConfig> principals);
   std::shared_ptr<const Set> Current() const;
 

@@ -3,6 +3,9 @@
 // must still be there after reopening.
 #include <atomic>
 #include <filesystem>
+#include <mutex>
+#include <thread>
+#include <vector>
 
 #include "gtest/gtest.h"
 #include "tests/common/fixtures.h"
@@ -14,12 +17,14 @@ namespace steward::storage {
 namespace {
 
 std::atomic<bool> fail_wal_sync{false};
+std::atomic<int> slow_wal_sync_ms{0};
 
 class FaultyWal : public rocksdb::FSWritableFileOwnerWrapper {
  public:
   using FSWritableFileOwnerWrapper::FSWritableFileOwnerWrapper;
   rocksdb::IOStatus Sync(const rocksdb::IOOptions& o, rocksdb::IODebugContext* d) override {
     if (fail_wal_sync) return rocksdb::IOStatus::IOError("injected WAL sync failure");
+    if (int ms = slow_wal_sync_ms.load(); ms > 0) std::this_thread::sleep_for(std::chrono::milliseconds(ms));
     return FSWritableFileOwnerWrapper::Sync(o, d);
   }
   rocksdb::IOStatus Fsync(const rocksdb::IOOptions& o, rocksdb::IODebugContext* d) override {
@@ -78,6 +83,75 @@ TEST(StoreFaultTest, FailedWalSyncIsAnErrorAndEarlierCommitsSurvive) {
   EXPECT_EQ(v, "acknowledged");
   reopened->reset();
   std::filesystem::remove_all(dir);
+}
+
+
+// A slow disk under a flood of writes: what waits is bounded, the excess is
+// refused at once with ResourceExhausted (never another error, never a
+// false acknowledgement), every acknowledged write survives, and writes
+// are taken again once the disk keeps up.
+TEST(StoreFaultTest, ASlowDiskShedsWritesWithinTheBoundAndLosesNoneAcknowledged) {
+  test::TempDir dir;
+  auto fs = std::make_shared<FaultyFs>(rocksdb::FileSystem::Default());
+  std::unique_ptr<rocksdb::Env> env = rocksdb::NewCompositeEnv(fs);
+  constexpr size_t kBound = 64 << 10;
+  std::mutex mu;
+  std::vector<std::string> acked, refused, other;
+  {
+    auto store = Store::Open({.path = dir.str(), .max_pending_bytes = kBound, .env = env.get()});
+    ASSERT_TRUE(store.ok()) << store.status();
+    slow_wal_sync_ms = 100;
+    std::atomic<bool> stop{false};
+    std::atomic<uint64_t> most{0};
+    std::thread watch([&] {
+      while (!stop) {
+        uint64_t p = (*store)->stats().pending_bytes;
+        uint64_t m = most.load();
+        while (p > m && !most.compare_exchange_weak(m, p)) {
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(1));
+      }
+    });
+    std::atomic<int> outstanding{0};
+    for (int i = 0; i < 3000; ++i) {
+      std::string key = "k" + std::to_string(i);
+      ++outstanding;
+      (*store)->Commit(
+          [key](Txn& t) {
+            t.Put(Cf::kTickets, key, "v");
+            return absl::OkStatus();
+          },
+          [&, key](absl::Status s) {
+            std::lock_guard<std::mutex> lock(mu);
+            if (s.ok()) acked.push_back(key);
+            else if (absl::IsResourceExhausted(s)) refused.push_back(key);
+            else other.push_back(key + ": " + s.ToString());
+            --outstanding;
+          });
+    }
+    while (outstanding > 0) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    stop = true;
+    watch.join();
+    EXPECT_LE(most.load(), kBound) << "more waited than the bound allows";
+    EXPECT_GT(refused.size(), 0u) << "a flood on a slow disk shed nothing";
+    EXPECT_GT(acked.size(), 0u);
+    EXPECT_TRUE(other.empty()) << other.front();
+    EXPECT_EQ((*store)->stats().refused_writes, refused.size());
+    EXPECT_EQ((*store)->stats().pending_bytes, 0u);
+    // The disk keeps up again: writes are taken.
+    slow_wal_sync_ms = 0;
+    for (int i = 0; i < 200; ++i) {
+      ASSERT_TRUE((*store)->CommitAndWait([i](Txn& t) {
+        t.Put(Cf::kTickets, "after" + std::to_string(i), "v");
+        return absl::OkStatus();
+      }).ok());
+    }
+  }
+  auto reopened = Store::Open({.path = dir.str()});
+  ASSERT_TRUE(reopened.ok()) << reopened.status();
+  std::string v;
+  for (const auto& k : acked) ASSERT_TRUE((*reopened)->Get(Cf::kTickets, k, &v).ok()) << k << " was acknowledged";
+  for (const auto& k : refused) EXPECT_TRUE(absl::IsNotFound((*reopened)->Get(Cf::kTickets, k, &v))) << k;
 }
 
 }  // namespace
