@@ -12,7 +12,7 @@ export MAKEFLAGS
 FUZZ_BUILD ?= build-fuzz
 FUZZ_SECONDS ?= 60
 
-.PHONY: setup build console run test bench crash fuzz clean format demo install docs
+.PHONY: setup build console thread-safety run test bench crash fuzz clean format demo install docs
 
 setup:
 	@bash scripts/setup.sh
@@ -49,6 +49,10 @@ bench: build
 
 crash: build
 	@cd $(BUILD) && ctest --output-on-failure -L crash
+
+# Clang's thread-safety analysis alone (make test runs it too).
+thread-safety: build
+	@bash scripts/thread_safety.sh $(BUILD)
 
 # libFuzzer runs (clang; installed on first use), FUZZ_SECONDS per harness.
 # A replay of the seed corpus runs inside `make test`.

@@ -15,6 +15,7 @@ PKGS=(
   prometheus  # integration test: a real Prometheus scrapes /metrics
   chromium    # the console's browser tests (headless)
   fonts-noto-cjk  # Chinese text in the console's screenshots
+  clang           # the thread-safety analysis (scripts/thread_safety.sh)
 )
 
 missing=()

@@ -86,9 +86,13 @@ class WatchReactor final : public grpc::ServerWriteReactor<v1::DirectiveBatch>,
     if (!info.ok()) return info.status();
     realm_ = info->realm_id();
     server_ = info->server_id();
-    cursor_ = req.from_last_ack() ? info->acked_seq() : req.after_seq();
-    if (cursor_ > hub_.latest_seq()) {
-      return absl::OutOfRangeError(absl::StrCat("after_seq ", cursor_,
+    const uint64_t cursor = req.from_last_ack() ? info->acked_seq() : req.after_seq();
+    {
+      absl::MutexLock lock(&mu_);  // not shared yet; the lock keeps the analysis whole
+      cursor_ = cursor;
+    }
+    if (cursor > hub_.latest_seq()) {
+      return absl::OutOfRangeError(absl::StrCat("after_seq ", cursor,
                                                 " is beyond the newest directive (",
                                                 hub_.latest_seq(), ")"));
     }

@@ -38,7 +38,10 @@ absl::StatusOr<std::unique_ptr<MetricsEndpoint>> MetricsEndpoint::Start(const st
                                                                         RenderFn render,
                                                                         std::shared_ptr<ReloadingCertificate> certificate) {
   auto rep = std::make_unique<Rep>();
-  rep->token_sha256 = std::move(token_sha256);
+  {
+    absl::MutexLock lock(&rep->mu);  // not shared yet; the lock keeps the analysis whole
+    rep->token_sha256 = std::move(token_sha256);
+  }
   Rep* r = rep.get();
   // Scrapes come one at a time from a Prometheus or two; one thread is
   // plenty and keeps the endpoint off the cores the service needs.

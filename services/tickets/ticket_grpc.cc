@@ -40,7 +40,10 @@ class TicketStreamReactor final
 
   void OnReadDone(bool ok) override {
     if (!ok) {  // the client half-closed, or the call is broken
-      Settle([](TicketStreamReactor* r) { r->reads_done_ = true; });
+      Settle([](TicketStreamReactor* r) {
+        r->mu_.AssertHeld();  // Settle runs changes under the lock
+        r->reads_done_ = true;
+      });
       return;
     }
     auto item = std::make_unique<Item>();
@@ -57,6 +60,7 @@ class TicketStreamReactor final
     desk_.SubmitForPlayer(caller_, raw->ticket, &raw->out, [this, raw](absl::Status s) {
       std::unique_ptr<Item> done(raw);
       Settle([&](TicketStreamReactor* r) {
+        r->mu_.AssertHeld();
         v1::TicketAck* ack = r->pending_.add_acks();
         ack->set_request_id(done->request_id);
         ack->set_code(static_cast<int>(s.code()));
@@ -74,6 +78,7 @@ class TicketStreamReactor final
 
   void OnWriteDone(bool ok) override {
     Settle([ok](TicketStreamReactor* r) {
+      r->mu_.AssertHeld();
       r->writing_ = false;
       if (!ok) r->broken_ = true;
     });

@@ -115,14 +115,16 @@ VipCare::VipCare(storage::Store* store, const GmDirectory* auth, VipOptions opti
     : store_(store), auth_(auth), options_(std::move(options)) {
   // Tier holders, for the event pipeline's logins. A failed scan leaves
   // the set short: logged, and each later profile write adds its player.
-  absl::MutexLock lock(&holders_mu_);
+  std::vector<std::pair<std::string, std::string>> found;  // (realm, player)
   absl::Status s = store_->Scan(Cf::kVip, "", "", false, [&](absl::string_view, absl::string_view v) {
     VipProfile p;
     if (p.ParseFromArray(v.data(), static_cast<int>(v.size())) && !p.tier().empty()) {
-      holders_[p.realm_id()].insert(p.player_id());
+      found.emplace_back(p.realm_id(), p.player_id());
     }
     return true;
   }, storage::Store::CacheUse::kBypass);
+  absl::MutexLock lock(&holders_mu_);
+  for (auto& [realm, player] : found) holders_[realm].insert(std::move(player));
   if (!s.ok()) LogWarning("VIP tier holders not loaded: ", s.ToString());
 }
 
