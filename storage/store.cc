@@ -209,6 +209,9 @@ struct Store::Rep {
   std::atomic<uint64_t> transactions{0};
   std::atomic<uint64_t> groups{0};
   std::atomic<int64_t> pending_bytes{0};
+  // Acknowledged OK transactions, for WaitForChange.
+  mutable absl::Mutex ack_mu;
+  uint64_t acknowledged ABSL_GUARDED_BY(ack_mu) = 0;
   std::atomic<uint64_t> refused{0};
 
   rocksdb::ColumnFamilyHandle* h(Cf cf) const {
@@ -475,7 +478,12 @@ void Store::Commit(TxnFn fn, DoneFn done, size_t bytes) {
   }
   DoneFn counted = [rep = rep_.get(), cost, done = std::move(done)](absl::Status s) mutable {
     rep->pending_bytes.fetch_sub(cost, std::memory_order_acq_rel);
+    const bool ok = s.ok();
     done(std::move(s));
+    if (ok) {
+      absl::MutexLock lock(&rep->ack_mu);
+      ++rep->acknowledged;
+    }
   };
   {
     absl::MutexLock lock(&rep_->mu);
@@ -485,6 +493,18 @@ void Store::Commit(TxnFn fn, DoneFn done, size_t bytes) {
     }
   }
   counted(absl::UnavailableError("store is shutting down"));
+}
+
+uint64_t Store::acknowledged() const {
+  absl::MutexLock lock(&rep_->ack_mu);
+  return rep_->acknowledged;
+}
+
+uint64_t Store::WaitForChange(uint64_t seen, absl::Duration timeout) const {
+  absl::MutexLock lock(&rep_->ack_mu);
+  auto changed = [this, seen]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(rep_->ack_mu) { return rep_->acknowledged > seen; };
+  rep_->ack_mu.AwaitWithTimeout(absl::Condition(&changed), timeout);
+  return rep_->acknowledged;
 }
 
 absl::Status Store::CommitAndWait(TxnFn fn) {

@@ -27,6 +27,7 @@
 #include "absl/functional/function_ref.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/time/time.h"
 
 namespace rocksdb {
 class Env;
@@ -159,6 +160,11 @@ class Store {
   // What a transaction is reckoned to hold until it is acknowledged, when
   // its caller does not say: small records (a ticket's change, a sanction).
   static constexpr size_t kDefaultWriteBytes = 1024;
+  // Transactions acknowledged OK so far (a number that only grows), and a
+  // wait until it passes `seen` or `timeout` elapses; returns the count.
+  // For readers that re-read when something changed (live views).
+  uint64_t acknowledged() const;
+  uint64_t WaitForChange(uint64_t seen, absl::Duration timeout) const;
   // Queues a transaction. After the store starts closing, done receives
   // Unavailable at once; with StoreOptions::max_pending_bytes already
   // queued, ResourceExhausted at once. `bytes` estimates what it holds

@@ -2,8 +2,11 @@
 
 #include <grpcpp/grpcpp.h>
 
+#include <thread>
+
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
+#include "absl/time/clock.h"
 #include "services/transport/grpc_status.h"
 #include "services/transport/reactors.h"
 #include "steward/v1/ticket.grpc.pb.h"
@@ -135,6 +138,115 @@ class TicketStreamReactor final
   bool finished_ ABSL_GUARDED_BY(mu_) = false;
 };
 
+// WatchTickets: the first page of a ListTickets query, sent at once and
+// again whenever it changes. One thread per stream (the console's users
+// are few, and each holds one of its HTTP threads anyway) waits for the
+// store to acknowledge a write, re-reads the page at most four times a
+// second, and writes it when it differs from the last one sent.
+class WatchTicketsReactor final : public grpc::ServerWriteReactor<v1::ListTicketsResponse> {
+ public:
+  WatchTicketsReactor(const Authenticator& auth, grpc::CallbackServerContext* ctx,
+                      const v1::ListTicketsRequest& req, Tickets& desk)
+      : auth_(auth), desk_(desk), req_(req) {
+    auto caller = auth.Authenticate(*ctx);
+    v1::ListTicketsResponse first;
+    absl::Status s = caller.ok() ? desk_.List(*caller, req_, &first) : caller.status();
+    if (!s.ok()) {
+      Finish(ToGrpc(s));
+      return;
+    }
+    caller_ = *std::move(caller);
+    thread_ = std::thread([this, first = std::move(first)]() mutable { Run(std::move(first)); });
+  }
+
+  void OnWriteDone(bool ok) override {
+    absl::MutexLock lock(&mu_);
+    writing_ = false;
+    if (!ok) stop_ = true;
+  }
+  void OnCancel() override {
+    absl::MutexLock lock(&mu_);
+    stop_ = true;
+  }
+  void OnDone() override {
+    if (thread_.joinable()) {
+      if (thread_.get_id() == std::this_thread::get_id()) {
+        thread_.detach();  // Finish ended the call at once, on the stream's own thread
+      } else {
+        thread_.join();
+      }
+    }
+    delete this;
+  }
+
+ private:
+  static constexpr absl::Duration kMinInterval = absl::Milliseconds(250);
+
+  bool Stopped() {
+    absl::MutexLock lock(&mu_);
+    return stop_;
+  }
+
+  void Run(v1::ListTicketsResponse page) {
+    std::string last;
+    uint64_t seen = desk_.Changes();
+    grpc::Status end = grpc::Status::OK;
+    while (true) {
+      std::string bytes = page.SerializeAsString();
+      if (bytes != last) {
+        absl::MutexLock lock(&mu_);
+        if (stop_) break;
+        writing_ = true;
+        out_.Swap(&page);
+        StartWrite(&out_);
+        auto written = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return !writing_ || stop_; };
+        mu_.Await(absl::Condition(&written));
+        if (stop_) break;
+        last = std::move(bytes);
+      }
+      const absl::Time listed = absl::Now();
+      while (!Stopped()) {
+        uint64_t now = desk_.WaitForChange(seen, kMinInterval);
+        if (now != seen) {
+          seen = now;
+          break;
+        }
+      }
+      if (Stopped()) break;
+      // A burst of writes is one re-read, not one per write.
+      if (absl::Duration wait = kMinInterval - (absl::Now() - listed); wait > absl::ZeroDuration()) {
+        absl::SleepFor(wait);
+      }
+      if (absl::Status s = auth_.Recheck(caller_); !s.ok()) {
+        end = ToGrpc(s);
+        break;
+      }
+      page.Clear();
+      if (absl::Status s = desk_.List(caller_, req_, &page); !s.ok()) {
+        end = ToGrpc(s);
+        break;
+      }
+    }
+    {
+      // A write still in flight completes (cancelled) before the end.
+      absl::MutexLock lock(&mu_);
+      auto idle = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return !writing_; };
+      mu_.Await(absl::Condition(&idle));
+    }
+    Finish(end);
+  }
+
+  const Authenticator& auth_;
+  Tickets& desk_;
+  const v1::ListTicketsRequest req_;
+  Caller caller_;
+  std::thread thread_;
+  v1::ListTicketsResponse out_;  // guarded by writing_
+  absl::Mutex mu_;
+  bool writing_ ABSL_GUARDED_BY(mu_) = false;
+  bool stop_ ABSL_GUARDED_BY(mu_) = false;
+};
+
 class TicketServiceImpl final : public v1::TicketService::CallbackService {
  public:
   TicketServiceImpl(const Authenticator* auth, Tickets* desk)
@@ -163,6 +275,10 @@ class TicketServiceImpl final : public v1::TicketService::CallbackService {
                                         const v1::ListTicketsRequest* req,
                                         v1::ListTicketsResponse* resp) override {
     return UnaryRead(auth_, ctx, req, resp, &Tickets::List, desk_);
+  }
+  grpc::ServerWriteReactor<v1::ListTicketsResponse>* WatchTickets(grpc::CallbackServerContext* ctx,
+                                                                  const v1::ListTicketsRequest* req) override {
+    return new WatchTicketsReactor(auth_, ctx, *req, desk_);
   }
   grpc::ServerUnaryReactor* ListPlayerTickets(grpc::CallbackServerContext* ctx,
                                               const v1::ListPlayerTicketsRequest* req,

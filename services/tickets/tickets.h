@@ -137,6 +137,12 @@ class Tickets {
 
   absl::Status Get(const Caller& caller, const v1::GetTicketRequest& req,
                    v1::GetTicketResponse* resp) const;
+  // How many writes the store has acknowledged (only grows), and a wait
+  // for that to pass `seen`: live views re-read when something changed.
+  uint64_t Changes() const { return store_->acknowledged(); }
+  uint64_t WaitForChange(uint64_t seen, absl::Duration timeout) const {
+    return store_->WaitForChange(seen, timeout);
+  }
   absl::Status List(const Caller& caller, const v1::ListTicketsRequest& req,
                     v1::ListTicketsResponse* resp) const;
   absl::Status ListForPlayer(const Caller& caller,

@@ -110,6 +110,11 @@ const subjects = await page.$$eval('td.subject', (tds) => tds.map((td) => td.tex
 check(subjects.includes(xss), 'a subject with markup shows as the text the player wrote');
 check((await page.$$('td.subject img')).length === 0 && dialogs === 0, 'the markup made no element and ran no script');
 await shot('queue-en');
+// A ticket filed now appears without a reload (the queue is a live stream).
+await fileTicket('p-150', 'Mount vanished after the patch');
+await page.waitForFunction(() => [...document.querySelectorAll('td.subject')]
+  .some((td) => td.textContent === 'Mount vanished after the patch'), { timeout: 10000 });
+check(true, 'a new ticket appears in the open queue without a reload');
 
 // Pull next, answer with a unified answer, see it delivered.
 await page.click('#pull-next');

@@ -1,7 +1,7 @@
 import { useEffect, useState } from 'preact/hooks';
 import * as api from '../api.js';
 import { t, fmtDuration, fmtTime, label } from '../i18n.js';
-import { useLoad, useNow, ErrorLine, slaClock, ticketLink } from './common.jsx';
+import { useNow, ErrorLine, slaClock, ticketLink } from './common.jsx';
 
 const STATUSES = ['TICKET_STATUS_UNSPECIFIED', 'TICKET_STATUS_NEW', 'TICKET_STATUS_ASSIGNED',
   'TICKET_STATUS_IN_PROGRESS', 'TICKET_STATUS_WAITING_PLAYER', 'TICKET_STATUS_RESOLVED', 'TICKET_STATUS_CLOSED'];
@@ -20,18 +20,22 @@ export function Clock({ ticket, now }) {
 export function Queue({ me, onAuthLost }) {
   const [filter, setFilter] = useState({ status: 'TICKET_STATUS_UNSPECIFIED', category: 'TICKET_CATEGORY_UNSPECIFIED',
     realmId: '', who: 'all' });
-  const [refresh, setRefresh] = useState(0);
   const [error, setError] = useState(null);
+  const [list, setList] = useState(null);
+  const [loadError, setLoadError] = useState(null);
   const now = useNow(1000);
-  // Changes show without a reload: the list is read again every 5 s.
+  // The page arrives again whenever it changes (a server stream), so the
+  // queue stays current without a reload.
   useEffect(() => {
-    const id = setInterval(() => setRefresh((n) => n + 1), 5000);
-    return () => clearInterval(id);
-  }, []);
-  const [list, loadError] = useLoad(() => api.call('TicketService', 'ListTickets', {
-    status: filter.status, category: filter.category, realmId: filter.realmId, pageSize: 100,
-    unassigned: filter.who === 'unassigned', assignee: filter.who === 'mine' ? me.name : '',
-  }), [filter, refresh], onAuthLost);
+    setLoadError(null);
+    return api.stream('TicketService', 'WatchTickets', {
+      status: filter.status, category: filter.category, realmId: filter.realmId, pageSize: 100,
+      unassigned: filter.who === 'unassigned', assignee: filter.who === 'mine' ? me.name : '',
+    }, (page) => { setList(page); setLoadError(null); }, (err) => {
+      if (err.code === 'unauthenticated') onAuthLost();
+      setLoadError(err);
+    });
+  }, [filter]);
   const set = (k) => (e) => setFilter({ ...filter, [k]: e.target.value });
   const pull = async () => {
     setError(null);
