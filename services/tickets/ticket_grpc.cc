@@ -138,21 +138,23 @@ class TicketStreamReactor final
   bool finished_ ABSL_GUARDED_BY(mu_) = false;
 };
 
-// WatchTickets: the first page of a ListTickets query, sent at once and
-// again whenever it changes. One thread per stream (the console's users
-// are few, and each holds one of its HTTP threads anyway) waits for the
-// store to acknowledge a write, re-reads the page at most four times a
-// second, and writes it when it differs from the last one sent.
-class WatchTicketsReactor final : public grpc::ServerWriteReactor<v1::ListTicketsResponse> {
+// WatchTickets and WatchTicket: a read's answer, sent at once and again
+// whenever it changes. One thread per stream (the console's users are
+// few, and each holds one of its HTTP threads anyway) waits for the store
+// to acknowledge a write, reads again at most four times a second, and
+// writes the answer when it differs from the last one sent.
+template <typename Req, typename Resp>
+class WatchReadReactor final : public grpc::ServerWriteReactor<Resp> {
  public:
-  WatchTicketsReactor(const Authenticator& auth, grpc::CallbackServerContext* ctx,
-                      const v1::ListTicketsRequest& req, Tickets& desk)
-      : auth_(auth), desk_(desk), req_(req) {
+  using Read = absl::Status (Tickets::*)(const Caller&, const Req&, Resp*) const;
+  WatchReadReactor(const Authenticator& auth, grpc::CallbackServerContext* ctx, const Req& req,
+                   Tickets& desk, Read read)
+      : auth_(auth), desk_(desk), req_(req), read_(read) {
     auto caller = auth.Authenticate(*ctx);
-    v1::ListTicketsResponse first;
-    absl::Status s = caller.ok() ? desk_.List(*caller, req_, &first) : caller.status();
+    Resp first;
+    absl::Status s = caller.ok() ? (desk_.*read_)(*caller, req_, &first) : caller.status();
     if (!s.ok()) {
-      Finish(ToGrpc(s));
+      this->Finish(ToGrpc(s));
       return;
     }
     caller_ = *std::move(caller);
@@ -187,7 +189,7 @@ class WatchTicketsReactor final : public grpc::ServerWriteReactor<v1::ListTicket
     return stop_;
   }
 
-  void Run(v1::ListTicketsResponse page) {
+  void Run(Resp page) {
     std::string last;
     uint64_t seen = desk_.Changes();
     grpc::Status end = grpc::Status::OK;
@@ -198,7 +200,7 @@ class WatchTicketsReactor final : public grpc::ServerWriteReactor<v1::ListTicket
         if (stop_) break;
         writing_ = true;
         out_.Swap(&page);
-        StartWrite(&out_);
+        this->StartWrite(&out_);
         auto written = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return !writing_ || stop_; };
         mu_.Await(absl::Condition(&written));
         if (stop_) break;
@@ -222,7 +224,7 @@ class WatchTicketsReactor final : public grpc::ServerWriteReactor<v1::ListTicket
         break;
       }
       page.Clear();
-      if (absl::Status s = desk_.List(caller_, req_, &page); !s.ok()) {
+      if (absl::Status s = (desk_.*read_)(caller_, req_, &page); !s.ok()) {
         end = ToGrpc(s);
         break;
       }
@@ -233,15 +235,16 @@ class WatchTicketsReactor final : public grpc::ServerWriteReactor<v1::ListTicket
       auto idle = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return !writing_; };
       mu_.Await(absl::Condition(&idle));
     }
-    Finish(end);
+    this->Finish(end);
   }
 
   const Authenticator& auth_;
   Tickets& desk_;
-  const v1::ListTicketsRequest req_;
+  const Req req_;
+  const Read read_;
   Caller caller_;
   std::thread thread_;
-  v1::ListTicketsResponse out_;  // guarded by writing_
+  Resp out_;  // guarded by writing_
   absl::Mutex mu_;
   bool writing_ ABSL_GUARDED_BY(mu_) = false;
   bool stop_ ABSL_GUARDED_BY(mu_) = false;
@@ -278,7 +281,12 @@ class TicketServiceImpl final : public v1::TicketService::CallbackService {
   }
   grpc::ServerWriteReactor<v1::ListTicketsResponse>* WatchTickets(grpc::CallbackServerContext* ctx,
                                                                   const v1::ListTicketsRequest* req) override {
-    return new WatchTicketsReactor(auth_, ctx, *req, desk_);
+    return new WatchReadReactor<v1::ListTicketsRequest, v1::ListTicketsResponse>(auth_, ctx, *req, desk_,
+                                                                                 &Tickets::List);
+  }
+  grpc::ServerWriteReactor<v1::GetTicketResponse>* WatchTicket(grpc::CallbackServerContext* ctx,
+                                                               const v1::GetTicketRequest* req) override {
+    return new WatchReadReactor<v1::GetTicketRequest, v1::GetTicketResponse>(auth_, ctx, *req, desk_, &Tickets::Get);
   }
   grpc::ServerUnaryReactor* ListPlayerTickets(grpc::CallbackServerContext* ctx,
                                               const v1::ListPlayerTicketsRequest* req,

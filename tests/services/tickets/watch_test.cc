@@ -63,6 +63,32 @@ TEST_F(WatchTicketsTest, ThePageArrivesAtOnceAndAgainWhenItChanges) {
   EXPECT_EQ(reader->Finish().error_code(), grpc::StatusCode::CANCELLED);
 }
 
+// One ticket, watched: a GM's reply arrives on the stream.
+TEST_F(WatchTicketsTest, AWatchedTicketArrivesAgainWithEachMessage) {
+  File("w");
+  auto stub = v1::TicketService::NewStub(channel_);
+  auto ctx = Ctx("agent");
+  v1::GetTicketRequest req;
+  req.set_ticket_id(1);
+  auto reader = stub->WatchTicket(ctx.get(), req);
+  v1::GetTicketResponse got;
+  ASSERT_TRUE(reader->Read(&got));
+  EXPECT_EQ(got.messages_size(), 0);
+  v1::AddMessageRequest msg;
+  msg.set_ticket_id(1);
+  msg.set_body("We are looking into it.");
+  msg.set_visibility(v1::MESSAGE_VISIBILITY_PUBLIC);
+  v1::AddMessageResponse added;
+  ASSERT_TRUE(stub->AddMessage(Ctx("agent").get(), msg, &added).ok());
+  ASSERT_TRUE(reader->Read(&got));
+  ASSERT_EQ(got.messages_size(), 1);
+  EXPECT_EQ(got.messages(0).body(), "We are looking into it.");
+  ctx->TryCancel();
+  while (reader->Read(&got)) {
+  }
+  reader->Finish();
+}
+
 TEST_F(WatchTicketsTest, OnlyGmsMayWatch) {
   auto stub = v1::TicketService::NewStub(channel_);
   auto ctx = Ctx("gs-eu1");

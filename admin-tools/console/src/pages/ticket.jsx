@@ -184,13 +184,18 @@ function Trail({ id }) {
 
 export function Ticket({ me, args, onAuthLost }) {
   const id = args[0];
-  const [data, error, reload] = useLoad(() => api.call('TicketService', 'GetTicket', { ticketId: id }), [id], onAuthLost);
+  const [data, setData] = useState(null);
+  const [error, setError] = useState(null);
   const now = useNow(1000);
-  // New messages and delivery marks show without a reload.
+  // The ticket arrives again whenever it changes (a server stream): new
+  // messages, status, and the delivered and read marks of replies.
   useEffect(() => {
-    const tick = setInterval(reload, 3000);
-    return () => clearInterval(tick);
+    setData(null);
+    return api.stream('TicketService', 'WatchTicket', { ticketId: id }, (d) => { setData(d); setError(null); },
+      (err) => { if (err.code === 'unauthenticated') onAuthLost(); setError(err); });
   }, [id]);
+  // After this GM's own change, read at once rather than wait for the stream.
+  const reload = () => api.call('TicketService', 'GetTicket', { ticketId: id }).then(setData, setError);
   if (!data) return <div class="page"><ErrorLine error={error} /><p>{t('common.loading')}</p></div>;
   const tk = data.ticket;
   return (
