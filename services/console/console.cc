@@ -177,7 +177,7 @@ struct Console::Rep {
     res.set_header("Cache-Control", "no-store");
     res.set_chunked_content_provider(
         "text/event-stream",
-        [this, path, request, authorization, req_ptr = &req](size_t, httplib::DataSink& sink) {
+        [this, path, request, authorization](size_t, httplib::DataSink& sink) {
           std::string hello = ": open\n\n";
           sink.write(hello.data(), hello.size());
           std::string end = face.ServerStream(
@@ -192,7 +192,6 @@ struct Console::Rep {
                 return sink.write(ping.data(), ping.size());
               },
               1000);
-          (void)req_ptr;
           if (!end.empty() && sink.is_writable()) {
             std::string event = absl::StrCat("event: error\ndata: ", end, "\n\n");
             sink.write(event.data(), event.size());
