@@ -818,6 +818,27 @@ absl::Status Reports::ListCases(const Caller& c, const v1::ListCasesRequest& req
                                 v1::ListCasesResponse* resp) const {
   STEWARD_RETURN_IF_ERROR(RequireGm(c, Role::kAgent, "reading cases"));
   if (!v1::CaseState_IsValid(req.state())) return absl::InvalidArgumentError("state is out of range");
+  if (!req.subject_id().empty() || !req.realm_id().empty()) {
+    STEWARD_RETURN_IF_ERROR(CheckId("subject_id", req.subject_id(), true));
+    STEWARD_RETURN_IF_ERROR(CheckId("realm_id", req.realm_id(), true));
+    const std::string prefix = KeyWriter()
+                                   .Byte(kIdxActiveCase)
+                                   .Str(req.realm_id())
+                                   .Byte(v1::REPORT_SUBJECT_TYPE_PLAYER)
+                                   .Str(req.subject_id())
+                                   .Release();
+    const size_t page = EffectivePageSize(req.page_size());
+    std::vector<uint64_t> ids;
+    STEWARD_RETURN_IF_ERROR(store_->Scan(Cf::kReportIndex, prefix, storage::PrefixSuccessor(prefix), false,
+                                         [&](absl::string_view, absl::string_view v) {
+                                           if (auto id = KeyReader(v).U64()) ids.push_back(*id);
+                                           return ids.size() < page;
+                                         }));
+    for (uint64_t id : ids) {
+      STEWARD_RETURN_IF_ERROR(ReadRecord(*store_, Cf::kCases, id, "case", resp->add_cases()));
+    }
+    return absl::OkStatus();
+  }
   // Default: escalated first (they need attention), then open; oldest first.
   std::vector<v1::CaseState> states;
   if (req.state() == v1::CASE_STATE_UNSPECIFIED) {

@@ -96,8 +96,9 @@ const text = (sel) => page.$eval(sel, (e) => e.textContent);
 // Sign in as an agent; the token is not kept anywhere in the page.
 await page.goto(url, { waitUntil: 'networkidle0' });
 await shot('signin-en');
+// By keyboard: the token, then Enter.
 await page.type('#token', AGENT_TOKEN);
-await page.click('#signin');
+await page.keyboard.press('Enter');
 await page.waitForSelector('#signout');
 const stored = await page.evaluate(() => JSON.stringify({ ...localStorage }) + JSON.stringify({ ...sessionStorage }) + document.cookie);
 check(!stored.includes(AGENT_TOKEN), 'the token is in no storage the page can read');
@@ -117,7 +118,15 @@ await page.waitForFunction(() => [...document.querySelectorAll('td.subject')]
 check(true, 'a new ticket appears in the open queue without a reload');
 
 // Pull next, answer with a unified answer, see it delivered.
-await page.click('#pull-next');
+// Tab through the page to "pull next" and press Enter: the queue works
+// from the keyboard.
+let tabs = 0;
+while (tabs < 40 && await page.evaluate(() => document.activeElement?.id) !== 'pull-next') {
+  await page.keyboard.press('Tab');
+  tabs++;
+}
+check(tabs < 40, `"pull next" is reachable with the Tab key (${tabs} presses)`);
+await page.keyboard.press('Enter');
 await page.waitForSelector('#ticket-subject');
 const pulled = (await text('#ticket-subject')).match(/#(\d+)/)[1];
 // The complaint goes first: complaints are dispatched within the hour.
@@ -231,7 +240,12 @@ for (let i = 0; i < 50 && !(await banned()); i++) await new Promise((r) => setTi
 check(await banned(), 'the game server received the approved ban');
 const after2 = await rpc(ADMIN_TOKEN, 'ModerationService/GetSanction', { sanctionId: proposed.sanction.id });
 check(after2.state === 'SANCTION_STATE_ACTIVE' && after2.approvedBy === 'gm-sup', 'the ban is in force, approved by the supervisor');
+await rpc(GS_TOKEN, 'ReportService/SubmitReport', { idempotencyKey: `rep-${Date.now()}`, category: 'REPORT_CATEGORY_CHEATING',
+  subjectType: 'REPORT_SUBJECT_TYPE_PLAYER', subjectId: 'p-300', realmId: 'eu1', serverId: 'eu1-s1',
+  message: 'Sells gold in trade chat' }, 'p-301');
 await page.goto(`${url}/#/player/eu1/p-300`, { waitUntil: 'networkidle0' });
+await page.waitForFunction(() => document.querySelector('#player-reports li')?.textContent.includes('1'));
+check(true, 'the player page lists the open report case about the player');
 await page.waitForSelector('#player-status dd');
 const canLogin = await page.$eval('#player-status dd', (e) => e.textContent);
 check(canLogin === en['player.no'], 'the player page says the banned player cannot log in');

@@ -1,6 +1,8 @@
 // Player reports and bug submissions over a real in-process server.
 #include <grpcpp/grpcpp.h>
 
+#include <set>
+
 #include "gtest/gtest.h"
 #include "tests/common/server_fixture.h"
 #include "services/reports/reports.h"
@@ -154,6 +156,32 @@ TEST_F(ReportsTest, ReportsGroupIntoOneCasePerSubjectAndFamily) {
 
 // A game server whose principal names one server acts for that server only,
 // on every API that carries one (tickets already did).
+// The open cases about one player, for the console beside their tickets:
+// only that player's, only open ones, and a resolved case drops out.
+TEST_F(ReportsTest, CasesAboutAPlayerAreListedFromTheActiveIndex) {
+  uint64_t cheating = MustReport("p-1", "cheater", v1::REPORT_CATEGORY_CHEATING);
+  uint64_t harassment = MustReport("p-2", "cheater", v1::REPORT_CATEGORY_HARASSMENT);
+  MustReport("p-3", "someone-else", v1::REPORT_CATEGORY_CHEATING);
+  auto about = [&](const std::string& subject) {
+    v1::ListCasesRequest req;
+    req.set_realm_id("eu1");
+    req.set_subject_id(subject);
+    v1::ListCasesResponse resp;
+    EXPECT_TRUE(rep_->ListCases(Ctx("agent").get(), req, &resp).ok());
+    std::set<uint64_t> ids;
+    for (const auto& c : resp.cases()) ids.insert(c.id());
+    return ids;
+  };
+  EXPECT_EQ(about("cheater"), (std::set<uint64_t>{cheating, harassment}));
+  ASSERT_TRUE(Resolve("lead", harassment, false).ok());
+  EXPECT_EQ(about("cheater"), (std::set<uint64_t>{cheating}));
+  EXPECT_TRUE(about("nobody").empty());
+  v1::ListCasesRequest bad;
+  bad.set_subject_id("cheater");  // no realm
+  v1::ListCasesResponse resp;
+  EXPECT_EQ(rep_->ListCases(Ctx("agent").get(), bad, &resp).error_code(), StatusCode::INVALID_ARGUMENT);
+}
+
 TEST_F(ReportsTest, AGameServerScopedToOneServerCannotActForAnother) {
   v1::SubmitReportRequest r;
   r.set_idempotency_key("scope-1");

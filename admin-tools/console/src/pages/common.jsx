@@ -1,6 +1,7 @@
 // Small pieces the pages share.
 import { useEffect, useState } from 'preact/hooks';
-import { t } from '../i18n.js';
+import * as api from '../api.js';
+import { t, label } from '../i18n.js';
 
 // Runs `load` now and on each change of `deps`; gives [data, error, reload].
 export function useLoad(load, deps, onAuthLost) {
@@ -52,4 +53,19 @@ export function slaClock(ticket, now) {
   const left = due - now;
   if (breached || left < 0) return { state: 'breached', left };
   return { state: sla.atRisk ? 'risk' : 'ok', left };
+}
+
+// Open report cases about a player: how many reports, of what, in what state.
+export function ReportsAbout({ realm, player, onAuthLost }) {
+  const [cases] = useLoad(() => api.call('ReportService', 'ListCases', { realmId: realm, subjectId: player }),
+    [realm, player], onAuthLost);
+  return (
+    <div class="reports-about">
+      <h3>{t('player.reports')}</h3>
+      {cases && !cases.cases.length && <p class="muted">{t('player.noReports')}</p>}
+      <ul class="plain">{cases?.cases.map((c) => (
+        <li>{t('cases.case', { id: c.id, subject: c.family })} · {label(c.state)} ·{' '}
+          {t('cases.counts', { n: c.reportCount, people: c.distinctReporters })}</li>))}</ul>
+    </div>
+  );
 }

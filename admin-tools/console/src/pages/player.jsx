@@ -1,7 +1,7 @@
 import { useState } from 'preact/hooks';
 import * as api from '../api.js';
 import { t, fmtTime, label } from '../i18n.js';
-import { useLoad, ErrorLine, ticketLink } from './common.jsx';
+import { useLoad, ErrorLine, ticketLink, ReportsAbout } from './common.jsx';
 
 // One player: can they play and chat now, their sanctions, tickets and VIP
 // profile (contact details only for the roles that may see them; each
@@ -34,6 +34,9 @@ function PlayerView({ realm, player, onAuthLost }) {
             <tr><td>#{s.id}</td><td>{label(s.spec.type)}</td><td>{label(s.state)}</td><td>{fmtTime(s.issuedAtMs)}</td>
               <td>{s.issuedBy}</td><td class="text">{s.spec.reason}</td></tr>))}</tbody></table>
           {sanctions && !sanctions.sanctions.length && <p class="muted">{t('ticket.noSanctions')}</p>}
+        </section>
+        <section class="card" id="player-reports">
+          <ReportsAbout realm={realm} player={player} onAuthLost={onAuthLost} />
         </section>
         <section class="card">
           <h2>{t('player.tickets')}</h2>

@@ -2,7 +2,7 @@ import { useEffect, useState } from 'preact/hooks';
 import * as api from '../api.js';
 import { t, fmtTime, label } from '../i18n.js';
 import { atLeast } from '../main.jsx';
-import { useLoad, useNow, ErrorLine } from './common.jsx';
+import { useLoad, useNow, ErrorLine, ReportsAbout } from './common.jsx';
 import { Clock } from './queue.jsx';
 
 const NEXT_STATUSES = ['TICKET_STATUS_IN_PROGRESS', 'TICKET_STATUS_WAITING_PLAYER', 'TICKET_STATUS_RESOLVED',
@@ -163,6 +163,7 @@ function Player({ tk, onAuthLost }) {
       {!sanctions?.sanctions?.length && <p class="muted">{t('ticket.noSanctions')}</p>}
       <ul class="plain">{sanctions?.sanctions?.map((s) => (
         <li>{label(s.spec.type)} · {label(s.state)} · {s.spec.reason}</li>))}</ul>
+      {realm && <ReportsAbout realm={realm} player={tk.playerId} onAuthLost={onAuthLost} />}
       <h3>{t('ticket.vip')}</h3>
       {vip?.profile ? <p>{t('ticket.vipTier', { tier: vip.profile.tier || '—' })}</p>
         : <p class="muted">{vipError?.code === 'not_found' ? t('ticket.notVip') : '—'}</p>}
