@@ -31,7 +31,13 @@ export function setPrefs(p) {
 document.documentElement.lang = prefs.lang;
 
 // t("queue.title"), t("ticket.owner", { owner }): {name} is replaced.
+// With a number `n`, a "<key>.<plural form>" entry (Intl.PluralRules:
+// "one", "few", ...) wins when the catalogue has one: "1 report".
 export function t(key, params) {
+  if (typeof params?.n === 'number') {
+    const form = `${key}.${new Intl.PluralRules(prefs.lang).select(params.n)}`;
+    if (form in catalogues[prefs.lang] || form in catalogues.en) key = form;
+  }
   let s = catalogues[prefs.lang][key] ?? catalogues.en[key] ?? key;
   if (params) s = s.replace(/\{(\w+)\}/g, (_, k) => (k in params ? String(params[k]) : `{${k}}`));
   return s;
