@@ -136,10 +136,10 @@ echo "== The GM console: its JSON face against gRPC for the same reads, and its 
 kill "$PID"
 wait "$PID" 2>/dev/null || true
 start_stewardd --console-listen 127.0.0.1:0
-cport=$(sed -n 's|.*console at http://127.0.0.1:\([0-9]*\)/.*|\1|p' "$LOG")
-"$BUILD/tests/bench/console_load" --addr "$ADDR" --console "127.0.0.1:$cport" --gs-token "$GS_TOKEN" \
+console_url
+"$BUILD/tests/bench/console_load" --addr "$ADDR" --console "${CONSOLE_URL#http://}" --gs-token "$GS_TOKEN" \
   --gm-token "$ADMIN_TOKEN"
-CONSOLE_URL="http://127.0.0.1:$cport" node "$root/admin-tools/console/tests/first_load.mjs" 5
+node "$root/admin-tools/console/tests/first_load.mjs" 5
 echo
 echo "== Event pipeline: 20 rules, 1,000,000 players, generator on the same machine"
 kill "$PID"

@@ -12,12 +12,6 @@ mkdir -p "$shots"
 # The app and the test's npm packages, if make build has not made them.
 bash "$root/scripts/console.sh" "$build"
 start_stewardd --console-listen 127.0.0.1:0
-port=""
-for _ in $(seq 1 50); do
-  port=$(sed -n 's|.*console at http://127.0.0.1:\([0-9]*\)/.*|\1|p' "$LOG")
-  [ -n "$port" ] && break
-  sleep 0.1
-done
-[ -n "$port" ] || fail "stewardd did not print its console address"
-CONSOLE_URL=http://127.0.0.1:$port AGENT_TOKEN=$AGENT_TOKEN SUP_TOKEN=$SUP_TOKEN ADMIN_TOKEN=$ADMIN_TOKEN \
+console_url
+AGENT_TOKEN=$AGENT_TOKEN SUP_TOKEN=$SUP_TOKEN ADMIN_TOKEN=$ADMIN_TOKEN \
   GS_TOKEN=$GS_TOKEN SHOTS=$shots node "$root/admin-tools/console/tests/browser_test.mjs"

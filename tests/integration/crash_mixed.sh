@@ -10,19 +10,9 @@
 ROUNDS=${STEWARD_CRASH_ROUNDS:-3}
 root=$(cd "$(dirname "$0")/../.." && pwd)
 export RECORDS=$TMP/acknowledged.jsonl GS_TOKEN ADMIN_TOKEN SUP_TOKEN
-console_up() {
-  local port=""
-  for _ in $(seq 1 50); do
-    port=$(sed -n 's|.*console at http://127.0.0.1:\([0-9]*\)/.*|\1|p' "$LOG")
-    [ -n "$port" ] && break
-    sleep 0.1
-  done
-  [ -n "$port" ] || fail "stewardd did not print its console address"
-  export CONSOLE_URL=http://127.0.0.1:$port
-}
 for round in $(seq 1 "$ROUNDS"); do
   start_stewardd --console-listen 127.0.0.1:0
-  console_up
+  console_url
   ROUND=$round node "$root/tests/integration/crash_mixed.mjs" load 4 &
   loader=$!
   # Somewhere between 0.5 and 2.5 s into the load.
@@ -31,7 +21,7 @@ for round in $(seq 1 "$ROUNDS"); do
   wait "$PID" 2>/dev/null || true
   wait "$loader" || true
   start_stewardd --console-listen 127.0.0.1:0
-  console_up
+  console_url
   node "$root/tests/integration/crash_mixed.mjs" verify || fail "round $round: an acknowledged operation was lost"
   kill "$PID"
   wait "$PID" 2>/dev/null || true

@@ -81,6 +81,19 @@ start_stewardd() {
   fail "stewardd did not start"
 }
 
+# console_url: the console's address the latest stewardd logged (started
+# with --console-listen); sets and exports CONSOLE_URL.
+console_url() {
+  local port=""
+  for _ in $(seq 1 50); do
+    port=$(sed -n 's|.*console at http://127.0.0.1:\([0-9]*\)/.*|\1|p' "$LOG")
+    [ -n "$port" ] && break
+    sleep 0.1
+  done
+  [ -n "$port" ] || fail "stewardd did not print its console address"
+  export CONSOLE_URL=http://127.0.0.1:$port
+}
+
 # metrics_port: the /metrics port the latest stewardd logged (it must have
 # been started with --metrics-listen); sets MPORT.
 metrics_port() {

@@ -751,6 +751,20 @@ TEST_F(MonitoringTest, LoginAndLogoutEventsFeedVipChurnSignals) {
 
 // Roll-ups land per minute and per hour; retention drops old minutes and
 // keeps hours.
+// Ingests one "ccu" event of server eu1/s1 and waits for the pipeline to take it.
+void PublishCcu(Monitoring& m, int64_t at, double ccu) {
+  auto b = std::make_shared<v1::EventBatch>();
+  b->set_realm_id("eu1");
+  b->set_server_id("s1");
+  auto* e = b->add_events();
+  e->set_type("ccu");
+  e->set_time_ms(at);
+  e->set_value(ccu);
+  std::promise<void> p;
+  m.Ingest(EventBatchView::Of(b), [&p](IngestResult) { p.set_value(); });
+  p.get_future().wait();
+}
+
 TEST(MonitoringRetentionTest, MinutesExpireHoursStay) {
   test::TempDir dir_tmp;
   const std::filesystem::path dir = dir_tmp.path();
@@ -765,18 +779,7 @@ TEST(MonitoringRetentionTest, MinutesExpireHoursStay) {
   ASSERT_TRUE(m.Init(absl::Hours(100)).ok());
   PrincipalConfig gm{.name = "ann", .kind = PrincipalKind::kGm, .role = Role::kAgent};
   Caller ann{&gm, ""};
-  auto publish = [&](int64_t at, double ccu) {
-    auto b = std::make_shared<v1::EventBatch>();
-    b->set_realm_id("eu1");
-    b->set_server_id("s1");
-    auto* e = b->add_events();
-    e->set_type("ccu");
-    e->set_time_ms(at);
-    e->set_value(ccu);
-    std::promise<void> p;
-    m.Ingest(EventBatchView::Of(b), [&p](IngestResult) { p.set_value(); });
-    p.get_future().wait();
-  };
+  auto publish = [&](int64_t at, double ccu) { PublishCcu(m, at, ccu); };
   clock.SetMs(t0 + 500);
   publish(t0 + 100, 1000);
   publish(t0 + 200, 1200);
@@ -835,16 +838,7 @@ TEST(MonitoringRollupTest, TheOpenMinuteSurvivesAGracefulStop) {
     o.pipeline.rollup_flush_ms = 0;  // only the stop saves the open minute
     Monitoring m(store.get(), nullptr, nullptr, o);
     EXPECT_TRUE(m.Init(absl::Hours(100)).ok());
-    auto b = std::make_shared<v1::EventBatch>();
-    b->set_realm_id("eu1");
-    b->set_server_id("s1");
-    auto* e = b->add_events();
-    e->set_type("ccu");
-    e->set_time_ms(at);
-    e->set_value(ccu);
-    std::promise<void> p;
-    m.Ingest(EventBatchView::Of(b), [&p](IngestResult) { p.set_value(); });
-    p.get_future().wait();
+    PublishCcu(m, at, ccu);
     m.pipeline().Sync();
     EXPECT_TRUE(m.SaveRollups().ok());
     v1::QueryMetricsRequest q;
