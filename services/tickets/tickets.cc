@@ -1,4 +1,5 @@
 #include "services/tickets/tickets.h"
+#include "services/tickets/tickets_internal.h"
 
 #include "services/desk/knowledge.h"
 
@@ -22,6 +23,9 @@
 #include "services/common/status_macros.h"
 
 namespace steward {
+
+using namespace tickets_internal;  // the key layout, shared with ticket_scans.cc
+
 namespace {
 
 using storage::Cf;
@@ -31,23 +35,6 @@ using storage::Txn;
 using v1::Ticket;
 using v1::TicketStatus;
 
-// Index key families inside Cf::kTicketIndex. Each key ends with
-// I64(created_at_ms) U64(id), so every family pages by time.
-constexpr uint8_t kIdxAll = 't';
-constexpr uint8_t kIdxStatus = 's';
-constexpr uint8_t kIdxCategory = 'c';
-constexpr uint8_t kIdxAssignee = 'a';
-constexpr uint8_t kIdxPlayer = 'p';
-constexpr uint8_t kIdxDeadline = 'D';  // next SLA deadline, ticket
-constexpr uint8_t kIdxQueue = 'Q';     // unowned open tickets: dispatch due, ticket
-constexpr uint8_t kIdxReported = 'r';  // realm, reported player, created, ticket
-constexpr uint8_t kIdxEscalated = 'E'; // open escalated: 3 - level, created, ticket
-constexpr uint8_t kIdxBreached = 'B';  // open with a limit breached: created, ticket
-constexpr uint8_t kIdxResolved = 'z';  // resolved_at, ticket
-constexpr uint8_t kIdxOpen = 'O';      // open: created, ticket
-
-
-std::string TicketKey(uint64_t id) { return KeyWriter().U64(id).Release(); }
 std::string Target(uint64_t id) { return absl::StrCat("ticket/", id); }
 
 std::string PlayerPrefix(absl::string_view realm, absl::string_view player) {
@@ -168,13 +155,6 @@ void SetPriority(const v1::SubmitTicketRequest& req, v1::Ticket* t) {
     default:
       break;
   }
-}
-
-absl::Status ParseTicket(absl::string_view bytes, uint64_t id, Ticket* t) {
-  if (!t->ParseFromArray(bytes.data(), bytes.size())) {
-    return absl::DataLossError(absl::StrCat("ticket ", id, " record is unreadable"));
-  }
-  return absl::OkStatus();
 }
 
 absl::Status LoadTicket(Txn& txn, uint64_t id, Ticket* t) {
@@ -870,57 +850,6 @@ void Tickets::set_vip(const TicketHooks* hooks,
                          const std::map<std::string, SlaLimits>& tier_limits) {
   vip_ = hooks;
   for (const auto& [tier, limits] : tier_limits) options_.sla.by_vip_tier[tier] = limits;
-}
-
-absl::Status Tickets::ScanIndex(const std::string& from, const std::string& to,
-                                   const TicketFn& fn, bool reverse) const {
-  absl::Status bad;
-  STEWARD_RETURN_IF_ERROR(store_->Scan(Cf::kTicketIndex, from, to, reverse,
-                               [&](absl::string_view key, absl::string_view) {
-                                 std::optional<uint64_t> id;
-                                 if (key.size() >= 8) id = KeyReader(key.substr(key.size() - 8)).U64();
-                                 if (!id) {
-                                   bad = absl::DataLossError("ticket index entry is unreadable");
-                                   return false;
-                                 }
-                                 Ticket t;
-                                 std::string v;
-                                 bad = store_->Get(Cf::kTickets, TicketKey(*id), &v);
-                                 if (bad.ok()) bad = ParseTicket(v, *id, &t);
-                                 return bad.ok() && fn(t);
-                               }));
-  return bad;
-}
-
-absl::Status Tickets::ScanCreated(int64_t from_ms, int64_t to_ms, const TicketFn& fn) const {
-  return ScanIndex(KeyWriter().Byte(kIdxAll).I64(from_ms).Release(),
-                   KeyWriter().Byte(kIdxAll).I64(to_ms).Release(), fn);
-}
-
-absl::Status Tickets::ScanResolved(int64_t from_ms, int64_t to_ms, const TicketFn& fn) const {
-  return ScanIndex(KeyWriter().Byte(kIdxResolved).I64(from_ms).Release(),
-                   KeyWriter().Byte(kIdxResolved).I64(to_ms).Release(), fn);
-}
-
-absl::Status Tickets::ScanPlayer(absl::string_view realm, absl::string_view player,
-                                    const TicketFn& fn, bool newest_first) const {
-  std::string p = KeyWriter().Byte(kIdxPlayer).Str(realm).Str(player).Release();
-  return ScanIndex(p, storage::PrefixSuccessor(p), fn, newest_first);
-}
-
-absl::Status Tickets::ScanOpen(const TicketFn& fn) const {
-  std::string p = KeyWriter().Byte(kIdxOpen).Release();
-  return ScanIndex(p, storage::PrefixSuccessor(p), fn);
-}
-
-absl::Status Tickets::ScanOpenEscalated(const TicketFn& fn) const {
-  std::string p = KeyWriter().Byte(kIdxEscalated).Release();
-  return ScanIndex(p, storage::PrefixSuccessor(p), fn);
-}
-
-absl::Status Tickets::ScanOpenBreached(const TicketFn& fn) const {
-  std::string p = KeyWriter().Byte(kIdxBreached).Release();
-  return ScanIndex(p, storage::PrefixSuccessor(p), fn);
 }
 
 void Tickets::MarkRead(const Caller& caller, const v1::MarkTicketReadRequest& req,
