@@ -65,6 +65,8 @@ constexpr absl::string_view kCfNames[] = {
     "idempotency_by_time",
     "announcement_index",
     "directive_index",
+    "incidents",
+    "grants",
 };
 static_assert(std::size(kCfNames) == static_cast<size_t>(Cf::kCount));
 

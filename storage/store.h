@@ -70,6 +70,8 @@ enum class Cf : int {
   kIdemIndex,       // (written_ms, idempotency key) -> "": expiry order
   kAnnouncementIndex,  // announcements by creation time, and the scheduled ones
   kDirectiveIndex,  // (target scope, seq) -> "": each server reads only its own directives
+  kIncidents,       // incident records, their tickets and indexes
+  kGrants,          // compensation grants, their recipients and indexes
   kCount,
 };
 

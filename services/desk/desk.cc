@@ -1,4 +1,5 @@
 #include "services/desk/desk.h"
+#include "services/incidents/incidents.h"
 
 #include <algorithm>
 #include <map>
@@ -201,7 +202,11 @@ absl::Status Desk::GetShiftBrief(const Caller& c, const v1::GetShiftBriefRequest
     };
   };
   STEWARD_RETURN_IF_ERROR(tickets_->ScanOpenEscalated(collect(resp->mutable_open_escalations())));
-  return tickets_->ScanOpenBreached(collect(resp->mutable_breached()));
+  STEWARD_RETURN_IF_ERROR(tickets_->ScanOpenBreached(collect(resp->mutable_breached())));
+  if (incidents_ != nullptr) {
+    for (auto& inc : incidents_->Active()) *resp->add_incidents() = std::move(inc);
+  }
+  return absl::OkStatus();
 }
 
 // ---- Quality inspection ---------------------------------------------------
@@ -463,6 +468,27 @@ absl::Status Desk::FillRow(const v1::DeskReportRequest& req, v1::DeskReportRow* 
     }));
     if (row->callbacks_due() != 0) {
       row->set_callback_rate_pct(100.0 * row->callbacks_reached() / row->callbacks_due());
+    }
+  }
+  if (incidents_ != nullptr) {
+    auto in_scope = [&req](const v1::Incident& i) {
+      return req.realm_id().empty() || i.filter().realm_id() == req.realm_id();
+    };
+    STEWARD_RETURN_IF_ERROR(incidents_->ScanCreated(from, to, [&](const v1::Incident& i) {
+      if (in_scope(i) && i.state() != v1::INCIDENT_STATE_DISMISSED) row->set_incidents_opened(row->incidents_opened() + 1);
+    }));
+    std::vector<int64_t> took;
+    uint64_t tickets = 0;
+    STEWARD_RETURN_IF_ERROR(incidents_->ScanResolved(from, to, [&](const v1::Incident& i) {
+      if (!in_scope(i) || i.state() != v1::INCIDENT_STATE_RESOLVED) return;
+      row->set_incidents_resolved(row->incidents_resolved() + 1);
+      tickets += i.linked() + i.detached();
+      took.push_back(i.resolved_at_ms() - i.created_at_ms());
+    }));
+    std::sort(took.begin(), took.end());
+    row->set_incident_resolution_p50_ms(Percentile(took, 50));
+    if (row->incidents_resolved() != 0) {
+      row->set_tickets_per_incident(static_cast<double>(tickets) / row->incidents_resolved());
     }
   }
   return absl::OkStatus();

@@ -22,6 +22,7 @@ namespace steward {
 
 class Tickets;
 class VipCare;
+class Incidents;
 
 struct DeskOptions {
   // The quality sheet: criteria scored 1..max_score each.
@@ -66,6 +67,8 @@ class Desk {
 
   absl::Status GetDeskReport(const Caller& c, const v1::DeskReportRequest& req,
                              v1::DeskReport* resp) const;
+  // Incidents for the brief and the reports (optional; set before serving).
+  void set_incidents(const Incidents* incidents) { incidents_ = incidents; }
 
  private:
   int64_t Now() const;
@@ -74,6 +77,7 @@ class Desk {
   storage::Store* store_;
   const Tickets* tickets_;
   const VipCare* vip_;
+  const Incidents* incidents_ = nullptr;
   DeskOptions options_;
 };
 

@@ -624,6 +624,22 @@ void Monitoring::Housekeep() {
   for (auto [id, n] : folds) FoldIntoAlert(store_, id, n, now, std::nullopt);
 }
 
+void Monitoring::RaiseDeskAlert(v1::Alert a) {
+  auto alert = std::make_shared<v1::Alert>(std::move(a));
+  const int64_t now = Now();
+  alert->set_raised_at_ms(now);
+  alert->set_last_seen_ms(now);
+  alert->set_occurrences(1);
+  alert->set_state(v1::ALERT_STATE_OPEN);
+  InsertAlert(store_, alert, [this, alert](absl::Status s) {
+    if (!s.ok()) {
+      LogWarning("alert ", alert->rule_name(), " not stored: ", s.ToString());
+      return;
+    }
+    Publish(*alert);
+  });
+}
+
 void Monitoring::Publish(const v1::Alert& a) {
   absl::MutexLock l(&watch_mu_);
   for (auto& [id, fn] : watchers_) fn(a);

@@ -119,6 +119,10 @@ class Monitoring {
   void Unwatch(uint64_t id);
   // Ends every watch (shutdown): each receives an alert with id 0.
   void CloseWatchers();
+  // An alert raised by another part of Steward rather than a rule (rule_id
+  // 0; e.g. "incident-detector"): stored and sent to the watchers like any
+  // other. Does not block.
+  void RaiseDeskAlert(v1::Alert alert);
 
   // Window state across restarts (Pipeline::SaveState). Save writes all
   // of it to RocksDB once ingest has stopped (stewardd's shutdown). With

@@ -17,6 +17,7 @@
 #include "services/tickets/sla.h"
 #include "services/common/validation.h"
 #include "services/common/status_macros.h"
+#include "steward/v1/common.pb.h"
 #include "toml++/toml.h"
 
 namespace steward {
@@ -359,6 +360,56 @@ absl::StatusOr<Config> ParseConfig(const std::string& text) {
     }
     if (c.desk.quality_criteria.empty() || c.desk.quality_criteria.size() > 16) {
       return absl::InvalidArgumentError("config: quality.criteria must name 1 to 16 criteria");
+    }
+  }
+  if (const toml::node* n = root.get("sensitive")) {
+    const toml::array* arr = n->as_array();
+    if (arr == nullptr) return absl::InvalidArgumentError("config: sensitive must be an array of tables ([[sensitive]])");
+    std::vector<DeskConfig::SensitiveTopicConfig> topics;
+    for (size_t i = 0; i < arr->size(); ++i) {
+      const toml::table* tt = (*arr)[i].as_table();
+      std::string where = absl::StrCat("sensitive[", i, "].");
+      if (tt == nullptr) return absl::InvalidArgumentError(absl::StrCat("config: ", where, " must be a table"));
+      DeskConfig::SensitiveTopicConfig topic;
+      STEWARD_RETURN_IF_ERROR(ReadString(*tt, "name", where, &topic.name));
+      STEWARD_RETURN_IF_ERROR(CheckId(absl::StrCat("config: ", where, "name"), topic.name, true));
+      STEWARD_RETURN_IF_ERROR(ReadStrings(*tt, "categories", where, &topic.categories));
+      STEWARD_RETURN_IF_ERROR(ReadStrings(*tt, "words", where, &topic.words));
+      for (const auto& cat : topic.categories) {
+        v1::TicketCategory parsed;
+        if (!v1::TicketCategory_Parse("TICKET_CATEGORY_" + absl::AsciiStrToUpper(cat), &parsed) ||
+            parsed == v1::TICKET_CATEGORY_UNSPECIFIED) {
+          return absl::InvalidArgumentError(absl::StrCat("config: ", where, "categories: '", cat,
+                                                         "' is not a ticket category (question, complaint, "
+                                                         "payment, account, ...)"));
+        }
+      }
+      for (const auto& w : topic.words) {
+        if (w.size() < 2) return absl::InvalidArgumentError(absl::StrCat("config: ", where, "words: '", w, "' is too short"));
+      }
+      if (topic.categories.empty() && topic.words.empty()) {
+        return absl::InvalidArgumentError(absl::StrCat("config: ", where, " needs categories or words"));
+      }
+      topics.push_back(std::move(topic));
+    }
+    c.desk.sensitive = std::move(topics);
+  }
+  if (const toml::node* n = root.get("incidents")) {
+    const toml::table* t = n->as_table();
+    if (t == nullptr) return absl::InvalidArgumentError("config: [incidents] must be a table");
+    STEWARD_RETURN_IF_ERROR(ReadInt(*t, "spike_count", "incidents.", 0, 1'000'000, &c.incidents.spike_count));
+    STEWARD_RETURN_IF_ERROR(ReadInt(*t, "spike_window_minutes", "incidents.", 1, 24 * 60,
+                                    &c.incidents.spike_window_minutes));
+  }
+  if (const toml::node* n = root.get("compensation")) {
+    const toml::table* t = n->as_table();
+    if (t == nullptr) return absl::InvalidArgumentError("config: [compensation] must be a table");
+    STEWARD_RETURN_IF_ERROR(ReadString(*t, "unit", "compensation.", &c.compensation.unit));
+    for (auto& [role, lim] : c.compensation.limits) {
+      double per = static_cast<double>(lim.first), total = static_cast<double>(lim.second);
+      STEWARD_RETURN_IF_ERROR(ReadNumber(*t, absl::StrCat(role, "_per_player"), "compensation.", 0, 1e15, &per));
+      STEWARD_RETURN_IF_ERROR(ReadNumber(*t, absl::StrCat(role, "_total"), "compensation.", 0, 1e15, &total));
+      lim = {static_cast<int64_t>(per), static_cast<int64_t>(total)};
     }
   }
   // Names, zone, days and hours are checked where they are turned into a policy.

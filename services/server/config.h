@@ -42,6 +42,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/status/statusor.h"
@@ -132,6 +133,27 @@ struct DeskConfig {
   std::vector<std::string> quality_criteria{"wording", "attitude", "understanding", "handling"};
   int quality_max_score = 5;
   int quality_per_agent = 5;
+  // [[sensitive]] topics (support rule 13); unset: the built-in ones.
+  struct SensitiveTopicConfig {
+    std::string name;
+    std::vector<std::string> categories;  // complaint, payment, account, ...
+    std::vector<std::string> words;
+  };
+  std::optional<std::vector<SensitiveTopicConfig>> sensitive;
+};
+
+// [incidents]: the spike detector.
+struct IncidentsConfig {
+  int spike_count = 50;  // 0: off
+  int spike_window_minutes = 10;
+};
+
+// [compensation]: the unit grant values are counted in, and what each
+// role may grant without a second GM's approval (per player and per grant).
+struct CompensationConfig {
+  std::string unit = "credits";
+  std::map<std::string, std::pair<int64_t, int64_t>> limits{
+      {"agent", {0, 0}}, {"lead", {1000, 100000}}, {"supervisor", {10000, 1000000}}, {"admin", {10000, 1000000}}};
 };
 
 // The directive log to game servers ([directives]).
@@ -198,6 +220,8 @@ struct Config {
   VipConfig vip;
   MonitoringConfig monitoring;
   DeskConfig desk;
+  IncidentsConfig incidents;
+  CompensationConfig compensation;
   DirectivesConfig directives;
   IdempotencyConfig idempotency;
   MetricsConfig metrics;

@@ -60,6 +60,38 @@ TicketsOptions TicketsOptionsFrom(const DeskConfig& c) {
   auto policy = SlaPolicyFromConfig(c);
   if (policy.ok()) o.sla = *std::move(policy);
   o.csat_window_ms = int64_t{c.csat_window_days} * 24 * 3600 * 1000;
+  if (c.sensitive) {
+    o.sensitive.clear();
+    for (const auto& t : *c.sensitive) {
+      SensitiveTopic topic{t.name, {}, {}};
+      for (const auto& cat : t.categories) {
+        v1::TicketCategory parsed = v1::TICKET_CATEGORY_UNSPECIFIED;
+        v1::TicketCategory_Parse("TICKET_CATEGORY_" + absl::AsciiStrToUpper(cat), &parsed);
+        topic.categories.push_back(parsed);
+      }
+      for (const auto& w : t.words) topic.words.push_back(absl::AsciiStrToLower(w));
+      o.sensitive.push_back(std::move(topic));
+    }
+  }
+  return o;
+}
+
+IncidentsOptions IncidentsOptionsFrom(const IncidentsConfig& c) {
+  IncidentsOptions o;
+  o.spike_count = c.spike_count;
+  o.spike_window_ms = int64_t{c.spike_window_minutes} * 60 * 1000;
+  return o;
+}
+
+CompensationOptions CompensationOptionsFrom(const CompensationConfig& c) {
+  CompensationOptions o;
+  o.unit = c.unit;
+  o.limits.clear();
+  const std::pair<const char*, Role> roles[] = {
+      {"agent", Role::kAgent}, {"lead", Role::kLead}, {"supervisor", Role::kSupervisor}, {"admin", Role::kAdmin}};
+  for (const auto& [name, role] : roles) {
+    if (auto it = c.limits.find(name); it != c.limits.end()) o.limits[role] = {it->second.first, it->second.second};
+  }
   return o;
 }
 

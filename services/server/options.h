@@ -8,6 +8,8 @@
 #include "absl/status/statusor.h"
 #include "services/common/clock.h"
 #include "services/desk/desk.h"
+#include "services/incidents/compensation.h"
+#include "services/incidents/incidents.h"
 #include "services/monitoring/monitoring.h"
 #include "services/reports/reports.h"
 #include "services/server/config.h"
@@ -22,6 +24,8 @@ absl::StatusOr<SlaPolicy> SlaPolicyFromConfig(const DeskConfig& c);
 ReportOptions ReportOptionsFrom(const ReportsConfig& c);
 TicketsOptions TicketsOptionsFrom(const DeskConfig& c);
 DeskOptions DeskOptionsFrom(const DeskConfig& c);
+IncidentsOptions IncidentsOptionsFrom(const IncidentsConfig& c);
+CompensationOptions CompensationOptionsFrom(const CompensationConfig& c);
 VipOptions VipOptionsFrom(const VipConfig& c);
 MonitoringOptions MonitoringOptionsFrom(const MonitoringConfig& c, const Clock* clock = Clock::Wall());
 

@@ -23,6 +23,7 @@
 #include "services/console/console.h"
 #include "services/audit/audit_grpc.h"
 #include "services/desk/desk_grpc.h"
+#include "services/incidents/incidents_grpc.h"
 #include "services/gameservers/gameservers_grpc.h"
 #include "services/moderation/moderation_grpc.h"
 #include "services/reports/report_grpc.h"
@@ -97,6 +98,8 @@ struct StewardServer::Rep {
   VipCare vip;
   Monitoring monitoring;
   Knowledge knowledge;
+  Incidents incidents;
+  Compensation compensation;
   Desk desk;
   IdempotencyExpiry idempotency;
   std::unique_ptr<grpc::Service> ticket_service;
@@ -110,6 +113,8 @@ struct StewardServer::Rep {
   std::unique_ptr<grpc::Service> monitoring_service;
   std::unique_ptr<grpc::Service> knowledge_service;
   std::unique_ptr<grpc::Service> desk_service;
+  std::unique_ptr<grpc::Service> incident_service;
+  std::unique_ptr<grpc::Service> compensation_service;
   std::unique_ptr<StagedTlsFiles> tls_files;  // the server's TLS reads them
   std::shared_ptr<ReloadingCertificate> metrics_cert;  // set before the endpoint starts
   std::unique_ptr<grpc::Server> server;
@@ -132,6 +137,8 @@ struct StewardServer::Rep {
         vip(store, &auth, WithClock(VipOptionsFrom(config.vip), clock)),
         monitoring(store, &moderation, &reports, MonitoringOptionsFrom(config.monitoring, clock)),
         knowledge(store, clock),
+        incidents(store, &tickets, &hub, WithClock(IncidentsOptionsFrom(config.incidents), clock)),
+        compensation(store, &hub, &incidents, WithClock(CompensationOptionsFrom(config.compensation), clock)),
         desk(store, &tickets, &vip, WithClock(DeskOptionsFrom(config.desk), clock)),
         idempotency(store, int64_t{config.idempotency.keep_hours} * 3600 * 1000, clock),
         ticket_service(MakeTicketService(&auth, &tickets)),
@@ -144,8 +151,25 @@ struct StewardServer::Rep {
         event_service(MakeEventService(&auth, &monitoring)),
         monitoring_service(MakeMonitoringService(&auth, &monitoring)),
         knowledge_service(MakeKnowledgeService(&auth, &knowledge)),
-        desk_service(MakeDeskService(&auth, &desk, &slow)) {
+        desk_service(MakeDeskService(&auth, &desk, &slow)),
+        incident_service(MakeIncidentService(&auth, &incidents)),
+        compensation_service(MakeCompensationService(&auth, &compensation)) {
     tickets.set_vip(&vip, vip.TierLimits());
+    tickets.add_hooks(&incidents);
+    desk.set_incidents(&incidents);
+    incidents.set_on_suggested([this](const v1::Incident& inc) {
+      v1::Alert a;
+      a.set_rule_name("incident-detector");
+      a.set_severity(v1::SEVERITY_WARNING);
+      a.set_key(absl::StrCat("incident=", inc.id(), "|realm=", inc.filter().realm_id()));
+      a.set_realm_id(inc.filter().realm_id());
+      a.set_value(inc.linked());
+      a.set_window_start_ms(inc.filter().from_ms());
+      a.set_window_end_ms(inc.created_at_ms());
+      a.set_action_taken(absl::StrCat("incident/", inc.id(), " suggested: ", inc.suggested_reason()));
+      monitoring.RaiseDeskAlert(std::move(a));
+    });
+    compensation.set_acked_seq_lookup([this](absl::string_view realm) { return game_servers.AckedSeq(realm, ""); });
     vip.set_sources(&tickets, &moderation);
     monitoring.set_vip_hook([this](const Caller& c, const EventView& e) { vip.RecordEvent(c, e); });
     tickets.set_acked_seq_lookup([this](absl::string_view realm, absl::string_view server) {
@@ -232,6 +256,7 @@ absl::StatusOr<std::unique_ptr<StewardServer>> StewardServer::Start(
   if (absl::Status s = rep->moderation.Init(); !s.ok()) return s;
   if (absl::Status s = rep->announcements.Start(); !s.ok()) return s;
   if (absl::Status s = rep->monitoring.Init(); !s.ok()) return s;
+  if (absl::Status s = rep->incidents.Init(); !s.ok()) return s;
   rep->vip.StartSweeper(absl::Hours(1));
   rep->tickets.StartSlaScheduler(absl::Seconds(1));
   if (absl::Status s = rep->idempotency.Init(); !s.ok()) return s;
@@ -271,6 +296,8 @@ absl::StatusOr<std::unique_ptr<StewardServer>> StewardServer::Start(
   builder.RegisterService(rep->monitoring_service.get());
   builder.RegisterService(rep->knowledge_service.get());
   builder.RegisterService(rep->desk_service.get());
+  builder.RegisterService(rep->incident_service.get());
+  builder.RegisterService(rep->compensation_service.get());
   ApplyTransportSettings(&builder, &rep->call_metrics);
   rep->server = builder.BuildAndStart();
   if (rep->server == nullptr || (!config.listen.empty() && rep->port == 0)) {

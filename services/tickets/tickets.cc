@@ -12,6 +12,7 @@
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "services/audit/audit.h"
@@ -194,9 +195,21 @@ absl::Status CheckVersion(const Ticket& t, uint64_t expected) {
 
 // Contact details go only to the player, the ticket's owner and leads up.
 void Redact(const Caller& c, Ticket* t) {
-  if (c.is_game_server()) return;  // already limited to the player's own
+  if (c.is_game_server()) {  // already limited to the player's own
+    t->clear_sensitive_reasons();  // the desk's judgement, not the player's business
+    return;
+  }
   if (c.HasRole(Role::kLead) || t->assignee() == c.name()) return;
   t->clear_contact();
+}
+
+// What the player sees of a reply: the text, not the desk's bookkeeping
+// (which unified answer it came from, whether it bent rule 13).
+void ForPlayer(v1::TicketMessage* m) {
+  m->clear_kb_entry_id();
+  m->clear_kb_entry_version();
+  m->clear_sensitive_free_answer();
+  m->clear_incident_id();
 }
 
 // Sets sla.at_risk for a reader at `now`.
@@ -241,8 +254,9 @@ void UpdateSla(const Ticket* before, Ticket* after, int64_t now, const SlaPolicy
   }
 }
 
-// Raises the ticket to `level`, recording levels passed over as skipped.
-void RaiseLevel(Ticket* t, int level, int64_t now, absl::string_view by, absl::string_view reason) {
+}  // namespace
+
+void EscalateTicketTo(Ticket* t, int level, int64_t now, absl::string_view by, absl::string_view reason) {
   for (int l = t->escalation_level() + 1; l <= level; ++l) {
     auto* e = t->add_escalations();
     e->set_level(l);
@@ -253,6 +267,8 @@ void RaiseLevel(Ticket* t, int level, int64_t now, absl::string_view by, absl::s
   }
   t->set_escalation_level(std::max(t->escalation_level(), level));
 }
+
+namespace {
 
 // The common end of every change to an existing ticket: write it with its
 // indexes, audit before/after, and trim what the caller may not see.
@@ -414,7 +430,8 @@ void Tickets::Submit(const Caller& caller, const v1::SubmitTicketRequest& req,
         t->set_submitted_by(caller.name());
         t->set_contact(req.contact());
         t->set_reported_player_id(req.reported_player_id());
-        if (vip_ != nullptr) STEWARD_RETURN_IF_ERROR(vip_->OnTicketSubmitted(txn, t));
+        MarkSensitive(options_.sensitive, t);
+        for (const TicketHooks* h : hooks_) STEWARD_RETURN_IF_ERROR(h->OnTicketSubmitted(txn, t));
         if (t->category() == v1::TICKET_CATEGORY_PLAYER_REPORT && !t->reported_player_id().empty()) {
           STEWARD_RETURN_IF_ERROR(RaiseForReportVolume(txn, now, t));
         }
@@ -542,7 +559,7 @@ void Tickets::Assign(const Caller& caller, const v1::AssignTicketRequest& req,
 void Tickets::AddMessage(const Caller& caller, const v1::AddMessageRequest& req,
                             v1::AddMessageResponse* resp, storage::DoneFn done) {
   absl::Status s = CheckTicketId(req.ticket_id());
-  if (s.ok()) s = CheckText("body", req.body(), 1, kMaxTextLen);
+  if (s.ok()) s = CheckText("body", req.body(), req.kb_entry_id() != 0 ? 0 : 1, kMaxTextLen);
   if (s.ok()) {
     s = CheckEnum("visibility", req.visibility(),
                   v1::MessageVisibility_IsValid(req.visibility()), !caller.is_gm());
@@ -567,107 +584,138 @@ void Tickets::AddMessage(const Caller& caller, const v1::AddMessageRequest& req,
   auto reply_seq = std::make_shared<uint64_t>(0);
   store_->Commit(
       [this, caller, &req, resp, reply_seq](Txn& txn) -> absl::Status {
-        Ticket before;
-        STEWARD_RETURN_IF_ERROR(LoadTicket(txn, req.ticket_id(), &before));
-        if (!caller.is_gm()) STEWARD_RETURN_IF_ERROR(CheckPlayerOwns(caller, before));
-        if (before.status() == v1::TICKET_STATUS_CLOSED) {
-          return absl::FailedPreconditionError(absl::StrCat(
-              "ticket ", before.id(), " is closed; reopen it to continue the conversation"));
-        }
-        if (before.message_count() >= kMaxMessagesPerTicket) {
-          return absl::ResourceExhaustedError(absl::StrCat(
-              "ticket ", before.id(), " has reached ", kMaxMessagesPerTicket, " messages"));
-        }
-        bool is_public = req.visibility() != v1::MESSAGE_VISIBILITY_INTERNAL;
-        Ticket* after = resp->mutable_ticket();
-        *after = before;
-        absl::string_view action;
-        if (caller.is_gm()) {
-          action = is_public ? "ticket.reply" : "ticket.note";
-          if (is_public) {
-            if (!before.assignee().empty() && before.assignee() != caller.name() &&
-                !caller.HasRole(Role::kLead)) {
-              return absl::PermissionDeniedError(absl::StrCat(
-                  "ticket ", before.id(), " is owned by ", before.assignee(),
-                  "; add an internal note or ask a lead to transfer it"));
-            }
-            // First contact: whoever answers an unowned ticket owns it.
-            if (before.assignee().empty()) after->set_assignee(caller.name());
-            if (IsOpen(before.status())) {
-              after->set_status(req.await_player() ? v1::TICKET_STATUS_WAITING_PLAYER
-                                                   : v1::TICKET_STATUS_IN_PROGRESS);
-            } else if (req.await_player()) {
-              return absl::FailedPreconditionError(absl::StrCat(
-                  "ticket ", before.id(), " is resolved; reopen it to wait on the player"));
-            }
-          }
-        } else {
-          action = "ticket.player_message";
-          if (before.status() == v1::TICKET_STATUS_WAITING_PLAYER) {
-            after->set_status(v1::TICKET_STATUS_IN_PROGRESS);
-          } else if (before.status() == v1::TICKET_STATUS_RESOLVED) {
-            Reopen(after);  // the player is not satisfied
-          }
-        }
-        int64_t now = Now();
-        v1::TicketMessage* m = resp->mutable_message();
-        m->set_ticket_id(before.id());
-        m->set_seq(before.message_count() + 1);
-        m->set_author_kind(caller.is_gm() ? v1::AUTHOR_KIND_GM : v1::AUTHOR_KIND_PLAYER);
-        m->set_author(caller.is_gm() ? caller.name() : caller.player_id);
-        m->set_visibility(is_public ? v1::MESSAGE_VISIBILITY_PUBLIC
-                                    : v1::MESSAGE_VISIBILITY_INTERNAL);
-        m->set_body(req.body());
-        m->set_created_at_ms(now);
-        if (req.kb_entry_id() != 0) {
-          v1::KbEntry kb;
-          STEWARD_RETURN_IF_ERROR(LoadCitableEntry(txn, req.kb_entry_id(), now, &kb));
-          m->set_kb_entry_id(kb.id());
-          m->set_kb_entry_version(kb.version());
-        }
-        after->set_message_count(m->seq());
-        if (caller.is_gm() && is_public && after->first_response_at_ms() == 0) {
-          after->set_first_response_at_ms(now);
-        }
-        // Whoever writes has read what came before; the other side has one
-        // more to read.
-        if (caller.is_gm()) {
-          if (after->assignee() == caller.name()) {
-            after->set_owner_read_seq(m->seq());
-            after->set_unread_for_owner(0);
-          }
-          if (is_public) after->set_unread_for_player(after->unread_for_player() + 1);
-        } else {
-          after->set_player_message_count(after->player_message_count() + 1);
-          after->set_player_read_seq(m->seq());
-          after->set_unread_for_player(0);
-          after->set_unread_for_owner(after->unread_for_owner() + 1);
-        }
-        STEWARD_RETURN_IF_ERROR(FinishChange(txn, caller, before, after, action, "", now, options_.sla));
-        if (caller.is_gm() && is_public) {
-          // The reply reaches the player in game through their server
-          // (the realm's servers when the ticket names none).
-          v1::Directive d;
-          d.mutable_target()->set_realm_id(after->context().realm_id());
-          d.mutable_target()->set_server_id(after->context().server_id());
-          auto* r = d.mutable_ticket_reply();
-          r->set_ticket_id(after->id());
-          r->set_player_id(after->player_id());
-          r->set_subject(after->subject());
-          *r->mutable_message() = *m;
-          r->set_status(after->status());
-          STEWARD_RETURN_IF_ERROR(hub_->Append(txn, now, &d));
-          *reply_seq = d.seq();
-          m->set_directive_seq(d.seq());
-        }
-        txn.Put(Cf::kTicketMessages, KeyWriter().U64(before.id()).U64(m->seq()).key(),
-                m->SerializeAsString());
-        return absl::OkStatus();
+        return AppendMessage(txn, caller, req, 0, Now(), resp, reply_seq.get());
       },
       [this, reply_seq, done = std::move(done)](absl::Status s) mutable {
         if (s.ok() && *reply_seq != 0) hub_->Published(*reply_seq);
         done(s);
       });
+}
+
+absl::Status Tickets::AppendMessage(Txn& txn, const Caller& caller, const v1::AddMessageRequest& req,
+                                    uint64_t incident_id, int64_t now, v1::AddMessageResponse* resp,
+                                    uint64_t* reply_seq) const {
+  Ticket before;
+  STEWARD_RETURN_IF_ERROR(LoadTicket(txn, req.ticket_id(), &before));
+  if (!caller.is_gm()) STEWARD_RETURN_IF_ERROR(CheckPlayerOwns(caller, before));
+  if (before.status() == v1::TICKET_STATUS_CLOSED) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "ticket ", before.id(), " is closed; reopen it to continue the conversation"));
+  }
+  if (before.message_count() >= kMaxMessagesPerTicket) {
+    return absl::ResourceExhaustedError(absl::StrCat(
+        "ticket ", before.id(), " has reached ", kMaxMessagesPerTicket, " messages"));
+  }
+  bool is_public = req.visibility() != v1::MESSAGE_VISIBILITY_INTERNAL;
+  Ticket* after = resp->mutable_ticket();
+  *after = before;
+  absl::string_view action;
+  std::string reason;
+  bool free_answer = false;
+  if (caller.is_gm()) {
+    action = is_public ? "ticket.reply" : "ticket.note";
+    if (is_public && before.sensitive_reasons_size() > 0 && req.kb_entry_id() == 0) {
+      // Support rule 13: sensitive questions get the unified answer or go
+      // up the chain; a lead's free answer is allowed and recorded.
+      if (!caller.HasRole(Role::kLead)) {
+        return absl::FailedPreconditionError(absl::StrCat(
+            "ticket ", before.id(), " is sensitive (", absl::StrJoin(before.sensitive_reasons(), "; "),
+            "): rule 13 says such questions are answered only with a unified answer; cite one "
+            "(kb_entry_id) or escalate the ticket"));
+      }
+      free_answer = true;
+      reason = "sensitive ticket answered without a unified answer";
+    }
+    if (incident_id != 0) reason = absl::StrCat("reply to incident ", incident_id);
+    if (is_public) {
+      if (!before.assignee().empty() && before.assignee() != caller.name() &&
+          !caller.HasRole(Role::kLead)) {
+        return absl::PermissionDeniedError(absl::StrCat(
+            "ticket ", before.id(), " is owned by ", before.assignee(),
+            "; add an internal note or ask a lead to transfer it"));
+      }
+      // First contact: whoever answers an unowned ticket owns it.
+      if (before.assignee().empty()) after->set_assignee(caller.name());
+      if (IsOpen(before.status())) {
+        after->set_status(req.await_player() ? v1::TICKET_STATUS_WAITING_PLAYER
+                                             : v1::TICKET_STATUS_IN_PROGRESS);
+      } else if (req.await_player()) {
+        return absl::FailedPreconditionError(absl::StrCat(
+            "ticket ", before.id(), " is resolved; reopen it to wait on the player"));
+      }
+    }
+  } else {
+    action = "ticket.player_message";
+    if (before.incident_id() != 0) {
+      // The player wrote again: handled on its own from now on.
+      after->set_detached_from_incident(before.incident_id());
+      after->set_incident_id(0);
+      reason = absl::StrCat("left incident ", before.incident_id(), ": the player wrote again");
+      for (const TicketHooks* h : hooks_) STEWARD_RETURN_IF_ERROR(h->OnTicketDetached(txn, *after, now));
+    }
+    if (before.status() == v1::TICKET_STATUS_WAITING_PLAYER) {
+      after->set_status(v1::TICKET_STATUS_IN_PROGRESS);
+    } else if (before.status() == v1::TICKET_STATUS_RESOLVED) {
+      Reopen(after);  // the player is not satisfied
+    }
+  }
+  v1::TicketMessage* m = resp->mutable_message();
+  m->set_ticket_id(before.id());
+  m->set_seq(before.message_count() + 1);
+  m->set_author_kind(caller.is_gm() ? v1::AUTHOR_KIND_GM : v1::AUTHOR_KIND_PLAYER);
+  m->set_author(caller.is_gm() ? caller.name() : caller.player_id);
+  m->set_visibility(is_public ? v1::MESSAGE_VISIBILITY_PUBLIC
+                              : v1::MESSAGE_VISIBILITY_INTERNAL);
+  m->set_body(req.body());
+  m->set_created_at_ms(now);
+  if (req.kb_entry_id() != 0) {
+    v1::KbEntry kb;
+    STEWARD_RETURN_IF_ERROR(LoadCitableEntry(txn, req.kb_entry_id(), now, &kb));
+    m->set_kb_entry_id(kb.id());
+    m->set_kb_entry_version(kb.version());
+    if (m->body().empty()) m->set_body(kb.body());
+  }
+  m->set_incident_id(incident_id);
+  m->set_sensitive_free_answer(free_answer);
+  after->set_message_count(m->seq());
+  if (caller.is_gm() && is_public && after->first_response_at_ms() == 0) {
+    after->set_first_response_at_ms(now);
+  }
+  // Whoever writes has read what came before; the other side has one
+  // more to read.
+  if (caller.is_gm()) {
+    if (after->assignee() == caller.name()) {
+      after->set_owner_read_seq(m->seq());
+      after->set_unread_for_owner(0);
+    }
+    if (is_public) after->set_unread_for_player(after->unread_for_player() + 1);
+  } else {
+    after->set_player_message_count(after->player_message_count() + 1);
+    after->set_player_read_seq(m->seq());
+    after->set_unread_for_player(0);
+    after->set_unread_for_owner(after->unread_for_owner() + 1);
+  }
+  STEWARD_RETURN_IF_ERROR(FinishChange(txn, caller, before, after, action, reason, now, options_.sla));
+  if (caller.is_gm() && is_public) {
+    // The reply reaches the player in game through their server
+    // (the realm's servers when the ticket names none).
+    v1::Directive d;
+    d.mutable_target()->set_realm_id(after->context().realm_id());
+    d.mutable_target()->set_server_id(after->context().server_id());
+    auto* r = d.mutable_ticket_reply();
+    r->set_ticket_id(after->id());
+    r->set_player_id(after->player_id());
+    r->set_subject(after->subject());
+    *r->mutable_message() = *m;
+    ForPlayer(r->mutable_message());
+    r->set_status(after->status());
+    STEWARD_RETURN_IF_ERROR(hub_->Append(txn, now, &d));
+    *reply_seq = d.seq();
+    m->set_directive_seq(d.seq());
+  }
+  txn.Put(Cf::kTicketMessages, KeyWriter().U64(before.id()).U64(m->seq()).key(),
+          m->SerializeAsString());
+  return absl::OkStatus();
 }
 
 void Tickets::UpdateStatus(const Caller& caller, const v1::UpdateTicketStatusRequest& req,
@@ -684,48 +732,51 @@ void Tickets::UpdateStatus(const Caller& caller, const v1::UpdateTicketStatusReq
   if (!s.ok()) return done(s);
   store_->Commit(
       [this, caller, &req, resp](Txn& txn) -> absl::Status {
-        Ticket before;
-        STEWARD_RETURN_IF_ERROR(LoadTicket(txn, req.ticket_id(), &before));
-        if (!caller.is_gm()) STEWARD_RETURN_IF_ERROR(CheckPlayerOwns(caller, before));
-        STEWARD_RETURN_IF_ERROR(CheckVersion(before, req.expected_version()));
-        TicketStatus from = before.status(), to = req.status();
-        if (!TicketTransitionAllowed(from, to)) {
-          return absl::FailedPreconditionError(absl::StrCat(
-              "ticket ", before.id(), " cannot move from ", v1::TicketStatus_Name(from),
-              " to ", v1::TicketStatus_Name(to)));
-        }
-        if (caller.is_gm()) {
-          if (!caller.HasRole(Role::kLead) && !before.assignee().empty() &&
-              before.assignee() != caller.name()) {
-            return absl::PermissionDeniedError(absl::StrCat(
-                "ticket ", before.id(), " is owned by ", before.assignee(),
-                "; only its owner or a lead can change its status"));
-          }
-          if (from == v1::TICKET_STATUS_CLOSED && !caller.HasRole(Role::kLead)) {
-            return absl::PermissionDeniedError("reopening a closed ticket needs role lead or above");
-          }
-        } else if (from != v1::TICKET_STATUS_RESOLVED ||
-              (to != v1::TICKET_STATUS_CLOSED && to != v1::TICKET_STATUS_IN_PROGRESS)) {
-          return absl::PermissionDeniedError(
-              "a player may only accept (CLOSED) or reopen (IN_PROGRESS) a resolved ticket");
-        }
-        int64_t now = Now();
-        Ticket* after = resp->mutable_ticket();
-        *after = before;
-        // First contact: a GM acting on an unowned ticket takes it, whatever
-        // the move (one resolved straight away still needs an owner for its
-        // callback, the desk reports and quality sampling).
-        if (caller.is_gm() && before.assignee().empty()) {
-          after->set_assignee(caller.name());
-        }
-        ApplyStatus(after, to, now);
-        if (vip_ != nullptr && after->status() == v1::TICKET_STATUS_RESOLVED &&
-            before.status() != v1::TICKET_STATUS_RESOLVED) {
-          STEWARD_RETURN_IF_ERROR(vip_->OnTicketResolved(txn, *after, now));
-        }
-        return FinishChange(txn, caller, before, after, "ticket.status", req.reason(), now, options_.sla);
+        return ChangeStatus(txn, caller, req, Now(), resp);
       },
       std::move(done));
+}
+
+absl::Status Tickets::ChangeStatus(Txn& txn, const Caller& caller, const v1::UpdateTicketStatusRequest& req,
+                                   int64_t now, v1::UpdateTicketStatusResponse* resp) const {
+  Ticket before;
+  STEWARD_RETURN_IF_ERROR(LoadTicket(txn, req.ticket_id(), &before));
+  if (!caller.is_gm()) STEWARD_RETURN_IF_ERROR(CheckPlayerOwns(caller, before));
+  STEWARD_RETURN_IF_ERROR(CheckVersion(before, req.expected_version()));
+  TicketStatus from = before.status(), to = req.status();
+  if (!TicketTransitionAllowed(from, to)) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "ticket ", before.id(), " cannot move from ", v1::TicketStatus_Name(from),
+        " to ", v1::TicketStatus_Name(to)));
+  }
+  if (caller.is_gm()) {
+    if (!caller.HasRole(Role::kLead) && !before.assignee().empty() &&
+        before.assignee() != caller.name()) {
+      return absl::PermissionDeniedError(absl::StrCat(
+          "ticket ", before.id(), " is owned by ", before.assignee(),
+          "; only its owner or a lead can change its status"));
+    }
+    if (from == v1::TICKET_STATUS_CLOSED && !caller.HasRole(Role::kLead)) {
+      return absl::PermissionDeniedError("reopening a closed ticket needs role lead or above");
+    }
+  } else if (from != v1::TICKET_STATUS_RESOLVED ||
+        (to != v1::TICKET_STATUS_CLOSED && to != v1::TICKET_STATUS_IN_PROGRESS)) {
+    return absl::PermissionDeniedError(
+        "a player may only accept (CLOSED) or reopen (IN_PROGRESS) a resolved ticket");
+  }
+  Ticket* after = resp->mutable_ticket();
+  *after = before;
+  // First contact: a GM acting on an unowned ticket takes it, whatever
+  // the move (one resolved straight away still needs an owner for its
+  // callback, the desk reports and quality sampling).
+  if (caller.is_gm() && before.assignee().empty()) {
+    after->set_assignee(caller.name());
+  }
+  ApplyStatus(after, to, now);
+  if (after->status() == v1::TICKET_STATUS_RESOLVED && before.status() != v1::TICKET_STATUS_RESOLVED) {
+    for (const TicketHooks* h : hooks_) STEWARD_RETURN_IF_ERROR(h->OnTicketResolved(txn, *after, now));
+  }
+  return FinishChange(txn, caller, before, after, "ticket.status", req.reason(), now, options_.sla);
 }
 
 void Tickets::Rate(const Caller& caller, const v1::RateTicketRequest& req,
@@ -838,7 +889,7 @@ absl::StatusOr<int> Tickets::RunSlaOnce() {
       }
       if (found == 0) return absl::OkStatus();  // moved on meanwhile
       int level = std::min(3, after.escalation_level() + 1);
-      RaiseLevel(&after, level, now, "steward", absl::StrCat(what, " (to ", kLevelNames[level], ")"));
+      EscalateTicketTo(&after, level, now, "steward", absl::StrCat(what, " (to ", kLevelNames[level], ")"));
       return FinishChange(txn, system, before, &after, "ticket.sla_breach", what, now, options_.sla);
     }));
     breaches += found;
@@ -848,7 +899,7 @@ absl::StatusOr<int> Tickets::RunSlaOnce() {
 
 void Tickets::set_vip(const TicketHooks* hooks,
                          const std::map<std::string, SlaLimits>& tier_limits) {
-  vip_ = hooks;
+  add_hooks(hooks);
   for (const auto& [tier, limits] : tier_limits) options_.sla.by_vip_tier[tier] = limits;
 }
 
@@ -996,7 +1047,7 @@ void Tickets::Escalate(const Caller& caller, const v1::EscalateTicketRequest& re
         int64_t now = Now();
         Ticket* after = resp->mutable_ticket();
         *after = before;
-        RaiseLevel(after, level, now, caller.name(), req.reason());
+        EscalateTicketTo(after, level, now, caller.name(), req.reason());
         return FinishChange(txn, caller, before, after, "ticket.escalate", req.reason(), now,
                             options_.sla);
       },
@@ -1028,7 +1079,10 @@ absl::Status Tickets::Get(const Caller& caller, const v1::GetTicketRequest& req,
           parse_error = absl::DataLossError(absl::StrCat("ticket ", t->id(), " message unreadable"));
           return false;
         }
-        if (caller.is_gm() || m.visibility() == v1::MESSAGE_VISIBILITY_PUBLIC) {
+        if (caller.is_gm()) {
+          *resp->add_messages() = std::move(m);
+        } else if (m.visibility() == v1::MESSAGE_VISIBILITY_PUBLIC) {
+          ForPlayer(&m);
           *resp->add_messages() = std::move(m);
         }
         return true;
@@ -1145,6 +1199,17 @@ absl::Status Tickets::ListForPlayer(const Caller& caller,
     list.set_realm_id(caller.principal->realm);
   }
   return ListChecked(caller, list, resp);
+}
+
+}  // namespace steward
+
+namespace steward {
+
+absl::Status Tickets::Load(Txn& txn, uint64_t id, Ticket* t) { return LoadTicket(txn, id, t); }
+
+absl::Status Tickets::Save(Txn& txn, const Caller& caller, const Ticket& before, Ticket* after,
+                           absl::string_view action, absl::string_view reason, int64_t now) const {
+  return FinishChange(txn, caller, before, after, action, reason, now, options_.sla);
 }
 
 }  // namespace steward

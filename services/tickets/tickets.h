@@ -11,6 +11,8 @@
 
 #include <functional>
 #include <map>
+#include <string>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
@@ -33,10 +35,43 @@ namespace steward {
 class TicketHooks {
  public:
   virtual ~TicketHooks() = default;
-  virtual absl::Status OnTicketSubmitted(storage::Txn& txn, v1::Ticket* ticket) const = 0;
+  virtual absl::Status OnTicketSubmitted(storage::Txn& txn, v1::Ticket* ticket) const {
+    return absl::OkStatus();
+  }
   virtual absl::Status OnTicketResolved(storage::Txn& txn, const v1::Ticket& ticket,
-                                        int64_t now_ms) const = 0;
+                                        int64_t now_ms) const {
+    return absl::OkStatus();
+  }
+  // The player wrote again on a ticket linked to an incident: it has left
+  // the incident (ticket.detached_from_incident names it).
+  virtual absl::Status OnTicketDetached(storage::Txn& txn, const v1::Ticket& ticket,
+                                        int64_t now_ms) const {
+    return absl::OkStatus();
+  }
 };
+
+// A sensitive topic (support rule 13): a ticket of one of `categories`, or
+// whose subject or description holds one of `words` (ASCII letters
+// case-insensitive, whole words; other scripts as substrings), or whose
+// game context names the topic (context.extra["topic"]) is sensitive.
+struct SensitiveTopic {
+  std::string name;
+  std::vector<v1::TicketCategory> categories;
+  std::vector<std::string> words;
+};
+
+// The topics Steward ships with: payment and account questions,
+// compensation and discounts, policy; words in English, Chinese, Russian,
+// German, French and Spanish.
+std::vector<SensitiveTopic> DefaultSensitiveTopics();
+
+// Fills t->sensitive_reasons from `topics` (one line per matched topic).
+void MarkSensitive(const std::vector<SensitiveTopic>& topics, v1::Ticket* t);
+
+// Raises a ticket to escalation `level` (1 lead, 2 supervisor, 3 manager),
+// recording levels passed over as skipped. No-op when already there.
+void EscalateTicketTo(v1::Ticket* t, int level, int64_t now_ms, absl::string_view by,
+                      absl::string_view reason);
 
 // Whether the state machine allows `from` -> `to` (see ticket.proto).
 bool TicketTransitionAllowed(v1::TicketStatus from, v1::TicketStatus to);
@@ -52,6 +87,8 @@ struct TicketsOptions {
   int64_t csat_window_ms = int64_t{28} * 24 * 3600 * 1000;
   // Where time comes from. Default: the wall clock; tests pass a FakeClock.
   const Clock* clock = Clock::Wall();
+  // Support rule 13's topics ([[sensitive]] in the config).
+  std::vector<SensitiveTopic> sensitive = DefaultSensitiveTopics();
 };
 
 // Raises `t` to at least `p` and records why on the ticket ("<why>: high");
@@ -86,6 +123,9 @@ class Tickets {
   // priority, route them to care GMs and schedule callbacks when they are
   // resolved; `tier_limits` (tier name -> limits) join the SLA policy.
   void set_vip(const TicketHooks* hooks, const std::map<std::string, SlaLimits>& tier_limits);
+  // Another domain's hooks (incidents); called after earlier ones. Set
+  // before serving.
+  void add_hooks(const TicketHooks* hooks) { hooks_.push_back(hooks); }
 
   void Submit(const Caller& caller, const v1::SubmitTicketRequest& req,
               v1::SubmitTicketResponse* resp, storage::DoneFn done);
@@ -137,6 +177,23 @@ class Tickets {
 
   absl::Status Get(const Caller& caller, const v1::GetTicketRequest& req,
                    v1::GetTicketResponse* resp) const;
+
+  // Inside another domain's transaction (incidents act on many tickets in
+  // one): the same checks, writes, audit and directives as AddMessage and
+  // UpdateTicketStatus. A public GM reply's directive sequence goes to
+  // *reply_seq (0 when none); the caller reports the highest one to the
+  // hub's Published() once the transaction is durable.
+  absl::Status AppendMessage(storage::Txn& txn, const Caller& caller, const v1::AddMessageRequest& req,
+                             uint64_t incident_id, int64_t now, v1::AddMessageResponse* resp,
+                             uint64_t* reply_seq) const;
+  absl::Status ChangeStatus(storage::Txn& txn, const Caller& caller,
+                            const v1::UpdateTicketStatusRequest& req, int64_t now,
+                            v1::UpdateTicketStatusResponse* resp) const;
+  // Reads a ticket inside a transaction (NotFound names it).
+  static absl::Status Load(storage::Txn& txn, uint64_t id, v1::Ticket* t);
+  // Writes a changed ticket with its indexes and an audit record.
+  absl::Status Save(storage::Txn& txn, const Caller& caller, const v1::Ticket& before, v1::Ticket* after,
+                    absl::string_view action, absl::string_view reason, int64_t now) const;
   // How many writes the store has acknowledged (only grows), and a wait
   // for that to pass `seen`: live views re-read when something changed.
   uint64_t Changes() const { return store_->acknowledged(); }
@@ -165,7 +222,7 @@ class Tickets {
   storage::Store* store_;
   const GmDirectory* auth_;
   DirectiveHub* hub_;
-  const TicketHooks* vip_ = nullptr;
+  std::vector<const TicketHooks*> hooks_;
   TicketsOptions options_;
   PeriodicTask sla_scheduler_;
   RoundFailures sla_failures_{"time-limit round"};

@@ -7,7 +7,7 @@ cd "$1/services"
 bad=0
 breach() { echo "layering: $*"; bad=1; }
 
-domains="audit tickets moderation gameservers reports vip desk monitoring"
+domains="audit tickets moderation gameservers reports vip desk monitoring incidents"
 # Another domain's headers a domain core may include: the APIs it calls
 # (the same edges as its CMake link list).
 declare -A may_include=(
@@ -17,7 +17,8 @@ declare -A may_include=(
   [reports]="services/audit/ services/gameservers/ services/moderation/moderation.h"
   [tickets]="services/audit/ services/gameservers/ services/desk/knowledge.h"
   [vip]="services/audit/ services/tickets/tickets.h services/moderation/moderation.h"
-  [desk]="services/audit/ services/tickets/ services/vip/vip.h"
+  [desk]="services/audit/ services/tickets/ services/vip/vip.h services/incidents/incidents.h"
+  [incidents]="services/audit/ services/gameservers/ services/tickets/tickets.h"
   [monitoring]="services/audit/ services/gameservers/ services/moderation/moderation.h services/reports/reports.h"
 )
 # The folder that owns each column family; nothing else names it.
@@ -33,6 +34,7 @@ declare -A cf_owner=(
   [kVip]=vip [kCareTasks]=vip [kVipIndex]=vip
   [kRules]=monitoring [kAlerts]=monitoring [kMetrics]=monitoring [kMonIndex]=monitoring
   [kKnowledge]=desk [kKbIndex]=desk [kDesk]=desk
+  [kIncidents]=incidents [kGrants]=incidents
   [kIdempotency]=common [kIdemIndex]=common [kMeta]="common audit"
 )
 
