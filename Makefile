@@ -12,7 +12,7 @@ export MAKEFLAGS
 FUZZ_BUILD ?= build-fuzz
 FUZZ_SECONDS ?= 60
 
-.PHONY: setup build console thread-safety run test bench crash fuzz clean format demo install docs
+.PHONY: setup build console thread-safety tsan run test bench crash fuzz clean format demo install docs
 
 setup:
 	@bash scripts/setup.sh
@@ -53,6 +53,12 @@ crash: build
 # Clang's thread-safety analysis alone (make test runs it too).
 thread-safety: build
 	@bash scripts/thread_safety.sh $(BUILD)
+
+# ThreadSanitizer build in build-tsan (Abseil rebuilt instrumented from
+# Debian's source package on first use) and the test suite under it.
+TSAN_BUILD ?= build-tsan
+tsan: setup
+	@bash scripts/tsan.sh $(TSAN_BUILD)
 
 # libFuzzer runs (clang; installed on first use), FUZZ_SECONDS per harness.
 # A replay of the seed corpus runs inside `make test`.
