@@ -347,7 +347,7 @@ void Incidents::Confirm(const Caller& c, const v1::ConfirmIncidentRequest& req, 
   if (s.ok()) s = CheckText("title", req.title(), 0, kMaxSubjectLen);
   if (s.ok()) s = CheckEnum("cause", req.cause(), v1::IncidentCause_IsValid(req.cause()), true);
   if (!s.ok()) return done(s);
-  Change(c, req.incident_id(), resp, std::move(done), [this, c, &req](Txn& txn, Incident* inc, uint64_t*) {
+  Change(c, req.incident_id(), resp, std::move(done), [this, c, &req](Txn& txn, Incident* inc, uint64_t*) -> absl::Status {
     if (inc->state() != v1::INCIDENT_STATE_SUGGESTED) {
       return absl::FailedPreconditionError(absl::StrCat(
           "incident ", inc->id(), " is ", v1::IncidentState_Name(inc->state()), "; only a suggested one is confirmed"));
@@ -359,6 +359,23 @@ void Incidents::Confirm(const Caller& c, const v1::ConfirmIncidentRequest& req, 
     if (req.cause() != v1::INCIDENT_CAUSE_UNSPECIFIED) inc->set_cause(req.cause());
     inc->set_confirmed_by(c.name());
     inc->set_confirmed_at_ms(now);
+    if (inc->cause() == v1::INCIDENT_CAUSE_OUTAGE) {
+      // Rule 4: the complaints already linked escalate now the cause is known.
+      std::vector<std::pair<uint64_t, bool>> links;
+      STEWARD_RETURN_IF_ERROR(Links(txn, inc->id(), &links));
+      for (const auto& [tid, detached] : links) {
+        if (detached) continue;
+        Ticket tb;
+        STEWARD_RETURN_IF_ERROR(Tickets::Load(txn, tid, &tb));
+        if (tb.incident_id() != inc->id() || tb.category() != v1::TICKET_CATEGORY_COMPLAINT ||
+            tb.escalation_level() >= 1 || !IsOpenTicket(tb.status())) {
+          continue;
+        }
+        Ticket ta = tb;
+        EscalateTicketTo(&ta, 1, now, "steward", absl::StrCat("complaint caused by an outage (incident ", inc->id(), ")"));
+        STEWARD_RETURN_IF_ERROR(tickets_->Save(txn, c, tb, &ta, "ticket.escalate", ta.escalations().rbegin()->reason(), now));
+      }
+    }
     return AppendAudit(txn, c, now, {.action = "incident.confirm", .target = Target(inc->id()),
                                      .before = &before, .after = inc});
   });
