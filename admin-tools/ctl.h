@@ -148,6 +148,7 @@ class Client {
   v1::EventService::Stub& events() { return *events_; }
   v1::KnowledgeService::Stub& knowledge() { return *knowledge_; }
   v1::DeskService::Stub& desk() { return *desk_; }
+  const std::shared_ptr<grpc::Channel>& channel() const { return channel_; }
 
  private:
   const Globals& g_;
@@ -264,6 +265,8 @@ void AddVipCommands(CLI::App& app, const Globals& g, int* handled);
 void AddMonitoringCommands(CLI::App& app, const Globals& g, int* handled);
 // Adds `handover`, `brief`, `quality` and `reports`, the same way.
 void AddDeskCommands(CLI::App& app, const Globals& g, int* handled);
+// Adds `incidents` and `grants`, the same way.
+void AddIncidentCommands(CLI::App& app, const Globals& g, int* handled);
 
 }  // namespace steward::ctl
 

@@ -91,7 +91,7 @@ void AddDeskCommands(CLI::App& app, const Globals& g, int* handled) {
     else std::printf("handover %llu read\n", static_cast<unsigned long long>(resp.id()));
     return 0;
   }));
-  auto* brief = app.add_subcommand("brief", "start of shift: unread handovers, open escalations, breached tickets");
+  auto* brief = app.add_subcommand("brief", "start of shift: unread handovers, open escalations, breached tickets, incidents");
   brief->callback(Command(g, handled, [&g](Client& c, grpc::ClientContext& ctx) {
     v1::ShiftBrief resp;
     c.Check(c.desk().GetShiftBrief(&ctx, {}, &resp));
@@ -105,6 +105,13 @@ void AddDeskCommands(CLI::App& app, const Globals& g, int* handled) {
     for (const auto& t : resp.open_escalations()) PrintTicketLine(t);
     std::printf("\nbreached time limits: %d\n", resp.breached_size());
     for (const auto& t : resp.breached()) PrintTicketLine(t);
+    std::printf("\nincidents: %d\n", resp.incidents_size());
+    for (const auto& i : resp.incidents()) {
+      std::string state = absl::AsciiStrToLower(v1::IncidentState_Name(i.state()).substr(sizeof("INCIDENT_STATE_") - 1));
+      std::printf("  incident %-5llu %-9s %4u tickets  %s%s%s\n", static_cast<unsigned long long>(i.id()), state.c_str(),
+                  i.linked(), i.title().c_str(), i.suggested_reason().empty() ? "" : " -- ",
+                  i.suggested_reason().c_str());
+    }
     return 0;
   }));
 

@@ -51,6 +51,7 @@ int Run(int argc, char** argv) {
   AddVipCommands(app, g, &handled);
   AddMonitoringCommands(app, g, &handled);
   AddDeskCommands(app, g, &handled);
+  AddIncidentCommands(app, g, &handled);
 
   CLI11_PARSE(app, argc, argv);
   if (handled >= 0) return handled;
