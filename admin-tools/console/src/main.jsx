@@ -13,11 +13,11 @@ import { Player } from './pages/player.jsx';
 import { Cases } from './pages/cases.jsx';
 import { Announcements } from './pages/announcements.jsx';
 import { Desk } from './pages/desk.jsx';
+import { Incidents } from './pages/incidents.jsx';
+import { atLeast } from './roles.js';
 import './app.css';
 import 'uplot/dist/uPlot.min.css';
 
-const ROLES = ['agent', 'lead', 'supervisor', 'admin'];
-export const atLeast = (me, role) => ROLES.indexOf(me.role) >= ROLES.indexOf(role);
 
 // Pages by hash (#/queue, #/ticket/42) and the least role each needs.
 const PAGES = [
@@ -26,6 +26,7 @@ const PAGES = [
   { path: 'ticket', role: 'agent', view: Ticket, hidden: true },
   { path: 'player', role: 'agent', view: Player },
   { path: 'moderation', role: 'agent', view: Moderation },
+  { path: 'incidents', role: 'agent', view: Incidents },
   { path: 'cases', role: 'agent', view: Cases },
   { path: 'monitoring', role: 'agent', view: Monitoring },
   { path: 'announcements', role: 'agent', view: Announcements },

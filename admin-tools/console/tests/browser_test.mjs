@@ -262,6 +262,37 @@ await page.waitForSelector('#rule-pattern[aria-invalid=true]');
 const fieldError = await page.$eval('#rule-pattern + .field-error', (e) => e.textContent);
 check(fieldError.startsWith('rule.pattern'), `a rule's validation error shows at its field (${fieldError.slice(0, 60)})`);
 await shot('rule-editor-en');
+// An incident: opened in the page, linking two login complaints; one reply
+// to both; a grant above the supervisor's own limit waits for another GM.
+const loginA = await fileTicket('p-400', 'Cannot login after maintenance', 'TICKET_CATEGORY_COMPLAINT');
+await fileTicket('p-401', 'login fails with error 503', 'TICKET_CATEGORY_COMPLAINT');
+await page.goto(`${url}/#/incidents`, { waitUntil: 'networkidle0' });
+await page.type('#open-incident input[name=title]', 'Login outage after maintenance');
+await page.type('#open-incident input[name=realm]', 'eu1');
+await page.type('#open-incident input[name=words]', 'login');
+await page.click('#open-incident button[type=submit]');
+await page.waitForFunction(() => document.querySelectorAll('#incident-tickets tr').length === 2);
+check(true, 'an incident opened in the page links the two matching complaints');
+await page.type('#incident textarea[name=reply]', 'We are restoring the login service.');
+await page.click('#incident form button[type=submit]');
+await page.waitForFunction(() => document.querySelector('#incident')?.textContent.includes('replies sent: 1'));
+await page.type('#grants input[name=item]', 'gems');
+await page.type('#grants input[name=value]', '20000');
+await page.type('#grants input[name=reason]', 'login outage');
+await page.click('#grants form button[type=submit]');
+await page.waitForFunction(() => document.querySelector('#grants tbody')?.textContent.includes('above the supervisor limit'));
+check(!(await page.$('#grants .primary')) && !(await page.evaluate(() => [...document.querySelectorAll('#grants button')]
+  .some((b) => b.textContent === 'Approve'))), 'the proposer is not offered to approve their own grant');
+const ticketView = await rpc(ADMIN_TOKEN, 'TicketService/GetTicket', { ticketId: loginA });
+check(ticketView.messages.some((m) => m.body === 'We are restoring the login service.' && Number(m.incidentId) > 0),
+  'the incident reply is on each linked ticket');
+await page.evaluate(() => scrollTo(0, 0));
+await shot('incidents-en');
+await page.evaluate(() => scrollTo(0, document.body.scrollHeight));
+await page.select('#lang', 'zh-CN');
+await page.waitForFunction(() => document.documentElement.lang === 'zh-CN');
+await shot('incidents-zh');
+await page.select('#lang', 'en');
 // The remaining pages render for a supervisor, with their data.
 await page.goto(`${url}/#/desk`, { waitUntil: 'networkidle0' });
 await page.waitForSelector('#report-chart canvas');

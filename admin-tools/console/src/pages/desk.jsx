@@ -2,7 +2,7 @@ import { useEffect, useRef, useState } from 'preact/hooks';
 import uPlot from 'uplot';
 import * as api from '../api.js';
 import { t, fmtTime, fmtDay, fmtDuration, fmtNumber, label, prefs } from '../i18n.js';
-import { atLeast } from '../main.jsx';
+import { atLeast } from '../roles.js';
 import { useLoad, ErrorLine, ticketLink } from './common.jsx';
 
 const OUTCOMES = ['ATTEMPT_OUTCOME_REACHED', 'ATTEMPT_OUTCOME_NO_ANSWER', 'ATTEMPT_OUTCOME_LEFT_MESSAGE',

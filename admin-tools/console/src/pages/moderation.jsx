@@ -1,7 +1,7 @@
 import { useState } from 'preact/hooks';
 import * as api from '../api.js';
 import { t, fmtTime, fmtDuration, label } from '../i18n.js';
-import { atLeast } from '../main.jsx';
+import { atLeast } from '../roles.js';
 import { useLoad, ErrorLine } from './common.jsx';
 
 const TYPES = ['SANCTION_TYPE_WARNING', 'SANCTION_TYPE_MUTE', 'SANCTION_TYPE_TEMP_BAN', 'SANCTION_TYPE_BAN',

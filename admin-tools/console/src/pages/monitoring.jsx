@@ -3,7 +3,7 @@ import uPlot from 'uplot';
 import * as api from '../api.js';
 import { t, fmtTime, fmtNumber, label, prefs } from '../i18n.js';
 import { useLoad, ErrorLine } from './common.jsx';
-import { atLeast } from '../main.jsx';
+import { atLeast } from '../roles.js';
 
 // Alerts as they are raised (a server stream), newest first.
 function LiveAlerts({ onAuthLost }) {

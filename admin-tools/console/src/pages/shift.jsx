@@ -70,6 +70,12 @@ export function Shift({ onAuthLost }) {
           <TicketList tickets={brief?.openEscalations} empty={t('shift.none')} />
           <h2>{t('shift.breached')}</h2>
           <TicketList tickets={brief?.breached} empty={t('shift.none')} />
+          <h2>{t('shift.incidents')}</h2>
+          {!brief?.incidents?.length && <p class="muted">{t('shift.none')}</p>}
+          <ul class="plain" id="brief-incidents">{brief?.incidents?.map((i) => (
+            <li><a href={`#/incidents/${i.id}`}>#{i.id}</a> {i.title} <span class="tag">{label(i.state)}</span>
+              {' '}{t('inc.linkedShort', { n: i.linked })}
+              {i.suggestedReason && <span class="muted"> · {i.suggestedReason}</span>}</li>))}</ul>
         </section>
       </div>
       <HandoverForm onWritten={reload} />

@@ -1,7 +1,7 @@
 import { useEffect, useState } from 'preact/hooks';
 import * as api from '../api.js';
 import { t, fmtTime, label } from '../i18n.js';
-import { atLeast } from '../main.jsx';
+import { atLeast } from '../roles.js';
 import { useLoad, useNow, ErrorLine, ReportsAbout } from './common.jsx';
 import { Clock } from './queue.jsx';
 
@@ -34,6 +34,8 @@ function Message({ m }) {
         {mine && m.visibility === 'MESSAGE_VISIBILITY_PUBLIC' &&
           <span class={`delivery ${m.delivery}`} data-delivery={m.delivery}>{label(m.delivery)}</span>}
         {Number(m.kbEntryId) > 0 && <span class="tag">{t('ticket.citesAnswer', { id: m.kbEntryId })}</span>}
+        {Number(m.incidentId) > 0 && <span class="tag">{t('ticket.incidentReply', { id: m.incidentId })}</span>}
+        {m.sensitiveFreeAnswer && <span class="tag warn">{t('ticket.freeAnswer')}</span>}
       </header>
       <p class="text">{m.body}</p>
     </li>
@@ -209,6 +211,11 @@ export function Ticket({ me, args, onAuthLost }) {
         {tk.escalationLevel > 0 && <span class="tag warn">{t('ticket.escalated', { level: tk.escalationLevel })}</span>}
       </p>
       {tk.priorityReasons.length > 0 && <p class="muted">{t('ticket.why', { reasons: tk.priorityReasons.join(', ') })}</p>}
+      {tk.sensitiveReasons?.length > 0 && <p class="warn-line" id="ticket-sensitive">
+        {t('ticket.sensitive', { reasons: tk.sensitiveReasons.join('; ') })}</p>}
+      {Number(tk.incidentId) > 0 && <p id="ticket-incident">
+        <a href={`#/incidents/${tk.incidentId}`}>{t('ticket.inIncident', { id: tk.incidentId })}</a></p>}
+      {Number(tk.detachedFromIncident) > 0 && <p class="muted">{t('ticket.leftIncident', { id: tk.detachedFromIncident })}</p>}
       <ErrorLine error={error} />
       <div class="columns">
         <div>
