@@ -495,8 +495,12 @@ void Incidents::Reply(const Caller& c, const v1::ReplyToIncidentRequest& req, v1
              if (detached) continue;
              Ticket t;
              STEWARD_RETURN_IF_ERROR(Tickets::Load(txn, tid, &t));
-             // Closed meanwhile, or moved to another incident: not this reply's.
-             if (t.status() == v1::TICKET_STATUS_CLOSED || t.incident_id() != inc->id()) continue;
+             // Closed meanwhile, or moved to another incident: not this reply's;
+             // one resolved on its own is not put back to waiting on the player.
+             if (t.status() == v1::TICKET_STATUS_CLOSED || t.incident_id() != inc->id() ||
+                 (req.await_player() && !IsOpenTicket(t.status()))) {
+               continue;
+             }
              m.set_ticket_id(tid);
              v1::AddMessageResponse out;
              uint64_t seq = 0;

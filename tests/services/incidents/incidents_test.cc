@@ -267,6 +267,21 @@ TEST_F(IncidentsTest, OutageFromSpikeToCompensationAndResolution) {
     keys.insert(seen.begin(), seen.end());
     w.Close();
   }
+  // A server that reconnects before acknowledging gets the grant again:
+  // delivery is at least once, and the keys say what was applied.
+  {
+    Watch again = Open(gs_.get(), "eu1-c");
+    size_t entries = 0;
+    again.ReadUntil([&](const std::vector<v1::Directive>& g) {
+      entries = 0;
+      for (const auto& d : g) {
+        if (d.has_compensation() && d.compensation().grant_id() == grant_id) entries += d.compensation().entries_size();
+      }
+      return entries >= static_cast<size_t>(kPlayers);
+    });
+    EXPECT_EQ(entries, static_cast<size_t>(kPlayers));
+    again.Close();
+  }
   // The game applies each key once and acknowledges; a repeat counts nothing.
   v1::AckGrantsRequest ag;
   ag.set_server_id("eu1-b");
