@@ -58,20 +58,6 @@ void PutIncident(Txn& txn, Incident* inc) {
   txn.Put(Cf::kIncidents, RecordKeyOf(inc->id()), inc->SerializeAsString());
 }
 
-// Whole words for ASCII, substrings for other scripts (as sensitive
-// topics match).
-bool HoldsWord(absl::string_view text, absl::string_view word) {
-  bool ascii = std::all_of(word.begin(), word.end(), [](char c) { return static_cast<unsigned char>(c) < 0x80; });
-  for (size_t at = text.find(word); at != absl::string_view::npos; at = text.find(word, at + 1)) {
-    if (!ascii) return true;
-    size_t end = at + word.size();
-    if ((at == 0 || !absl::ascii_isalnum(text[at - 1])) && (end >= text.size() || !absl::ascii_isalnum(text[end]))) {
-      return true;
-    }
-  }
-  return false;
-}
-
 bool Matches(const Incident& inc, const Ticket& t) {
   const v1::IncidentFilter& f = inc.filter();
   if (t.context().realm_id() != f.realm_id()) return false;
@@ -86,7 +72,7 @@ bool Matches(const Incident& inc, const Ticket& t) {
   if (f.words_size() == 0) return true;
   std::string text = absl::AsciiStrToLower(absl::StrCat(t.subject(), "\n", t.description()));
   for (const auto& w : f.words()) {
-    if (HoldsWord(text, w)) return true;
+    if (TextHoldsWord(text, w)) return true;
   }
   return false;
 }

@@ -11,11 +11,9 @@ namespace {
 
 bool IsAsciiWordChar(char c) { return absl::ascii_isalnum(static_cast<unsigned char>(c)); }
 
-// Whether `text` (already lower-cased) holds `word`. A word in ASCII
-// letters must stand alone ("refund" matches "a refund?", not
-// "refundable"); words in other scripts match as substrings, since
-// Chinese has no spaces and Russian stems take many endings.
-bool Holds(absl::string_view text, absl::string_view word) {
+}  // namespace
+
+bool TextHoldsWord(absl::string_view text, absl::string_view word) {
   bool ascii = true;
   for (char c : word) ascii = ascii && static_cast<unsigned char>(c) < 0x80;
   for (size_t at = text.find(word); at != absl::string_view::npos; at = text.find(word, at + 1)) {
@@ -27,8 +25,6 @@ bool Holds(absl::string_view text, absl::string_view word) {
   }
   return false;
 }
-
-}  // namespace
 
 std::vector<SensitiveTopic> DefaultSensitiveTopics() {
   return {
@@ -63,7 +59,7 @@ void MarkSensitive(const std::vector<SensitiveTopic>& topics, v1::Ticket* t) {
     }
     if (why.empty()) {
       for (const std::string& w : s.words) {
-        if (Holds(text, w)) {
+        if (TextHoldsWord(text, w)) {
           why = absl::StrCat("\"", w, "\"");
           break;
         }

@@ -626,7 +626,9 @@ absl::Status Tickets::AppendMessage(Txn& txn, const Caller& caller, const v1::Ad
       free_answer = true;
       reason = "sensitive ticket answered without a unified answer";
     }
-    if (incident_id != 0) reason = absl::StrCat("reply to incident ", incident_id);
+    if (incident_id != 0) {
+      reason = absl::StrCat("reply to incident ", incident_id, reason.empty() ? "" : "; ", reason);
+    }
     if (is_public) {
       if (!before.assignee().empty() && before.assignee() != caller.name() &&
           !caller.HasRole(Role::kLead)) {

@@ -65,6 +65,12 @@ struct SensitiveTopic {
 // German, French and Spanish.
 std::vector<SensitiveTopic> DefaultSensitiveTopics();
 
+// Whether `text` (already lower-cased) holds `word`. A word in ASCII
+// letters must stand alone ("refund" matches "a refund?", not
+// "refundable"); words in other scripts match as substrings, since
+// Chinese has no spaces and Russian stems take many endings.
+bool TextHoldsWord(absl::string_view text, absl::string_view word);
+
 // Fills t->sensitive_reasons from `topics` (one line per matched topic).
 void MarkSensitive(const std::vector<SensitiveTopic>& topics, v1::Ticket* t);
 
