@@ -7,12 +7,23 @@
 # options) with -fsanitize=thread as shared libraries under BUILD/deps, and
 # runs everything with them first on the library path: Steward's own code
 # and Debian's gRPC (whose mutexes are absl::Mutex) both lock through the
-# instrumented copy. RocksDB and gRPC themselves stay uninstrumented, so
-# races inside them are out of reach; races in Steward's code are not.
+# instrumented copy. RocksDB stays uninstrumented (its own locks are
+# pthread mutexes, which TSAN intercepts).
+#
+# gRPC is the limit. Debian's gRPC core is not instrumented and hands calls
+# between its threads through lock-free queues TSAN cannot see, so every
+# test that runs a gRPC server in process reports races inside gRPC's own
+# hand-offs (interceptor batches, status payloads, endpoint buffers), and
+# no suppression can tell those from Steward's without also hiding races
+# in Steward's reactors. The default selection is therefore every test
+# whose threads are all Steward's: the store and its fault injection, the
+# commit and sync threads, the directive hub's fan-out, the event pipeline
+# and its workers, periodic tasks, the slow lane, the time-limit and desk
+# logic. Checking the gRPC-facing code too needs gRPC rebuilt with TSAN
+# (Debian's source package builds the same way as Abseil's, but takes an
+# hour on two cores).
 #
 #   scripts/tsan.sh [BUILD_DIR] [ctest args...]
-# Default ctest selection: everything but the crash, bench and browser
-# labels (the browser tests drive the same RPCs as the integration tests).
 set -euo pipefail
 BUILD=${1:-build-tsan}
 shift || true
@@ -55,16 +66,24 @@ if [ ! -f "$BUILD/CMakeCache.txt" ]; then
   cmake -S "$root" -B "$BUILD" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSTEWARD_SANITIZE=thread \
     -DCMAKE_PREFIX_PATH="$absl_prefix" >/dev/null
 fi
-cmake --build "$BUILD" -j "$JOBS"
-# The console's static files, for the integration tests that open it.
-bash "$root/scripts/console.sh" "$BUILD" >/dev/null
+if [ $# -eq 0 ]; then
+  # Only the test programs the default selection runs.
+  cmake --build "$BUILD" -j "$JOBS" --target storage_test services_common_test services_desk_test \
+    services_gameservers_test services_monitoring_test services_server_test services_tickets_test
+else
+  cmake --build "$BUILD" -j "$JOBS"
+  bash "$root/scripts/console.sh" "$BUILD" >/dev/null  # for tests that open the console
+fi
 
 # The instrumented Abseil wins over Debian's for every library loaded,
 # gRPC's included (RUNPATH would only cover the executables themselves).
 export LD_LIBRARY_PATH="$absl_prefix/lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
-export TSAN_OPTIONS="halt_on_error=1 exitcode=66 second_deadlock_stack=1 suppressions=$root/tests/sanitizer/tsan.supp ${TSAN_OPTIONS:-}"
+export TSAN_OPTIONS="halt_on_error=1 exitcode=66 second_deadlock_stack=1 ignore_noninstrumented_modules=1 suppressions=$root/tests/sanitizer/tsan.supp ${TSAN_OPTIONS:-}"
 cd "$BUILD"
 if [ $# -eq 0 ]; then
-  set -- -LE "crash|bench|browser"
+  suites="EventBatch|PeriodicTask|RoundFailures|LogLimiter|SlowLane|StatusMacros|Validation|BusinessCalendar"
+  suites+="|DeskTest|QualitySample|SlaPolicy|Directive|HashStr|PatternSet|Pipeline|RuleValidation|Config"
+  suites+="|QueueTest|SlaTest|TicketRating"
+  set -- -R "^(storage\.|services\.($suites))"
 fi
 ctest --output-on-failure -j "$JOBS" --timeout 1500 "$@"
