@@ -468,10 +468,15 @@ absl::StatusOr<std::unique_ptr<Store>> Store::Open(const StoreOptions& options) 
 void Store::Commit(TxnFn fn, DoneFn done, size_t bytes) {
   const auto cost = static_cast<int64_t>(bytes);
   const auto limit = static_cast<int64_t>(rep_->options.max_pending_bytes);
-  const int64_t before = rep_->pending_bytes.fetch_add(cost, std::memory_order_acq_rel);
-  // One write always goes through on an idle store, however big.
-  if (limit > 0 && before > 0 && before + cost > limit) {
-    rep_->pending_bytes.fetch_sub(cost, std::memory_order_acq_rel);
+  // Reserve the bytes only when they fit, so what is pending never goes
+  // past the bound, not even for a moment (a refused write is never
+  // counted). One write always goes through on an idle store, however big.
+  int64_t before = rep_->pending_bytes.load(std::memory_order_acquire);
+  bool fits;
+  do {
+    fits = limit <= 0 || before <= 0 || before + cost <= limit;
+  } while (fits && !rep_->pending_bytes.compare_exchange_weak(before, before + cost, std::memory_order_acq_rel));
+  if (!fits) {
     rep_->refused.fetch_add(1, std::memory_order_relaxed);
     done(absl::ResourceExhaustedError(absl::StrCat(
         "the store is behind: ", before >> 20, " MiB of writes are waiting for the disk (limit ",
