@@ -121,7 +121,7 @@ Incidents::Incidents(storage::Store* store, Tickets* tickets, DirectiveHub* hub,
 absl::Status Incidents::Init() {
   std::string prefix = KeyWriter().Byte(kRecord).Release();
   absl::Status bad;
-  absl::MutexLock l(&mu_);
+  std::map<uint64_t, Incident> active;
   STEWARD_RETURN_IF_ERROR(store_->Scan(Cf::kIncidents, prefix, storage::PrefixSuccessor(prefix), false,
                                        [&](absl::string_view, absl::string_view v) {
                                          Incident inc;
@@ -129,9 +129,11 @@ absl::Status Incidents::Init() {
                                            bad = absl::DataLossError("an incident record is unreadable");
                                            return false;
                                          }
-                                         if (IsActive(inc)) active_[inc.id()] = std::move(inc);
+                                         if (IsActive(inc)) active[inc.id()] = std::move(inc);
                                          return true;
                                        }));
+  absl::MutexLock l(&mu_);
+  active_ = std::move(active);
   return bad;
 }
 
