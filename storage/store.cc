@@ -566,6 +566,8 @@ absl::Status Store::Checkpoint(const std::string& dir) const {
   return FromRocks(owned->CreateCheckpoint(dir), "checkpoint");
 }
 
+rocksdb::DB* StoreDb(const Store& store) { return store.rep_->db.get(); }
+
 StoreStats Store::stats() const {
   StoreStats s;
   s.transactions = rep_->transactions.load(std::memory_order_relaxed);

@@ -30,6 +30,7 @@
 #include "absl/time/time.h"
 
 namespace rocksdb {
+class DB;
 class Env;
 }
 
@@ -195,6 +196,8 @@ class Store {
   StoreStats stats() const;
 
  private:
+  // The database itself, for backup.cc's BackupEngine.
+  friend rocksdb::DB* StoreDb(const Store& store);
   struct Rep;
   explicit Store(std::unique_ptr<Rep> rep);
   std::unique_ptr<Rep> rep_;
