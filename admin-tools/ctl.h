@@ -267,6 +267,8 @@ void AddMonitoringCommands(CLI::App& app, const Globals& g, int* handled);
 void AddDeskCommands(CLI::App& app, const Globals& g, int* handled);
 // Adds `incidents` and `grants`, the same way.
 void AddIncidentCommands(CLI::App& app, const Globals& g, int* handled);
+// Adds `admin backup ...`, the same way.
+void AddAdminCommands(CLI::App& app, const Globals& g, int* handled);
 
 }  // namespace steward::ctl
 

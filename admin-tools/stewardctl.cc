@@ -52,6 +52,7 @@ int Run(int argc, char** argv) {
   AddMonitoringCommands(app, g, &handled);
   AddDeskCommands(app, g, &handled);
   AddIncidentCommands(app, g, &handled);
+  AddAdminCommands(app, g, &handled);
 
   CLI11_PARSE(app, argc, argv);
   if (handled >= 0) return handled;

@@ -394,6 +394,16 @@ absl::StatusOr<Config> ParseConfig(const std::string& text) {
     }
     c.desk.sensitive = std::move(topics);
   }
+  if (const toml::node* n = root.get("backup")) {
+    const toml::table* t = n->as_table();
+    if (t == nullptr) return absl::InvalidArgumentError("config: [backup] must be a table");
+    STEWARD_RETURN_IF_ERROR(ReadString(*t, "dir", "backup.", &c.backup.dir));
+    STEWARD_RETURN_IF_ERROR(ReadInt(*t, "every_hours", "backup.", 0, 24 * 365, &c.backup.every_hours));
+    STEWARD_RETURN_IF_ERROR(ReadInt(*t, "keep", "backup.", 1, 10000, &c.backup.keep));
+    if (c.backup.every_hours > 0 && c.backup.dir.empty()) {
+      return absl::InvalidArgumentError("config: backup.every_hours needs backup.dir");
+    }
+  }
   if (const toml::node* n = root.get("incidents")) {
     const toml::table* t = n->as_table();
     if (t == nullptr) return absl::InvalidArgumentError("config: [incidents] must be a table");

@@ -142,6 +142,13 @@ struct DeskConfig {
   std::optional<std::vector<SensitiveTopicConfig>> sensitive;
 };
 
+// [backup]: where and how often (docs/operations.md#backups).
+struct BackupConfig {
+  std::string dir;      // empty: no backups
+  int every_hours = 0;  // 0: on demand only
+  int keep = 7;         // scheduled backups keep the newest this many
+};
+
 // [incidents]: the spike detector.
 struct IncidentsConfig {
   int spike_count = 50;  // 0: off
@@ -221,6 +228,7 @@ struct Config {
   MonitoringConfig monitoring;
   DeskConfig desk;
   IncidentsConfig incidents;
+  BackupConfig backup;
   CompensationConfig compensation;
   DirectivesConfig directives;
   IdempotencyConfig idempotency;

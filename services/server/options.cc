@@ -76,6 +76,14 @@ TicketsOptions TicketsOptionsFrom(const DeskConfig& c) {
   return o;
 }
 
+BackupOptions BackupOptionsFrom(const BackupConfig& c) {
+  BackupOptions o;
+  o.dir = c.dir;
+  o.every_ms = int64_t{c.every_hours} * 3600 * 1000;
+  o.keep = static_cast<uint32_t>(c.keep);
+  return o;
+}
+
 IncidentsOptions IncidentsOptionsFrom(const IncidentsConfig& c) {
   IncidentsOptions o;
   o.spike_count = c.spike_count;

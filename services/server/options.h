@@ -11,6 +11,7 @@
 #include "services/incidents/compensation.h"
 #include "services/incidents/incidents.h"
 #include "services/monitoring/monitoring.h"
+#include "services/operations/backups.h"
 #include "services/reports/reports.h"
 #include "services/server/config.h"
 #include "services/tickets/sla.h"
@@ -25,6 +26,7 @@ ReportOptions ReportOptionsFrom(const ReportsConfig& c);
 TicketsOptions TicketsOptionsFrom(const DeskConfig& c);
 DeskOptions DeskOptionsFrom(const DeskConfig& c);
 IncidentsOptions IncidentsOptionsFrom(const IncidentsConfig& c);
+BackupOptions BackupOptionsFrom(const BackupConfig& c);
 CompensationOptions CompensationOptionsFrom(const CompensationConfig& c);
 VipOptions VipOptionsFrom(const VipConfig& c);
 MonitoringOptions MonitoringOptionsFrom(const MonitoringConfig& c, const Clock* clock = Clock::Wall());

@@ -24,6 +24,7 @@
 #include "services/audit/audit_grpc.h"
 #include "services/desk/desk_grpc.h"
 #include "services/incidents/incidents_grpc.h"
+#include "services/operations/operations_grpc.h"
 #include "services/gameservers/gameservers_grpc.h"
 #include "services/moderation/moderation_grpc.h"
 #include "services/reports/report_grpc.h"
@@ -101,6 +102,7 @@ struct StewardServer::Rep {
   Incidents incidents;
   Compensation compensation;
   Desk desk;
+  BackupDesk backups;
   IdempotencyExpiry idempotency;
   std::unique_ptr<grpc::Service> ticket_service;
   std::unique_ptr<grpc::Service> audit_service;
@@ -115,6 +117,7 @@ struct StewardServer::Rep {
   std::unique_ptr<grpc::Service> desk_service;
   std::unique_ptr<grpc::Service> incident_service;
   std::unique_ptr<grpc::Service> compensation_service;
+  std::unique_ptr<grpc::Service> admin_service;
   std::unique_ptr<StagedTlsFiles> tls_files;  // the server's TLS reads them
   std::shared_ptr<ReloadingCertificate> metrics_cert;  // set before the endpoint starts
   std::unique_ptr<grpc::Server> server;
@@ -140,6 +143,7 @@ struct StewardServer::Rep {
         incidents(store, &tickets, &hub, WithClock(IncidentsOptionsFrom(config.incidents), clock)),
         compensation(store, &hub, &incidents, WithClock(CompensationOptionsFrom(config.compensation), clock)),
         desk(store, &tickets, &vip, WithClock(DeskOptionsFrom(config.desk), clock)),
+        backups(store, WithClock(BackupOptionsFrom(config.backup), clock)),
         idempotency(store, int64_t{config.idempotency.keep_hours} * 3600 * 1000, clock),
         ticket_service(MakeTicketService(&auth, &tickets)),
         audit_service(MakeAuditService(&auth, store, &slow)),
@@ -153,7 +157,8 @@ struct StewardServer::Rep {
         knowledge_service(MakeKnowledgeService(&auth, &knowledge)),
         desk_service(MakeDeskService(&auth, &desk, &slow)),
         incident_service(MakeIncidentService(&auth, &incidents)),
-        compensation_service(MakeCompensationService(&auth, &compensation)) {
+        compensation_service(MakeCompensationService(&auth, &compensation)),
+        admin_service(MakeAdminService(&auth, &backups, &slow)) {
     tickets.set_vip(&vip, vip.TierLimits());
     tickets.add_hooks(&incidents);
     desk.set_incidents(&incidents);
@@ -186,6 +191,7 @@ struct StewardServer::Rep {
     using T = MetricsText::Type;
     call_metrics.Render(&out);
     monitoring.AppendMetrics(&out);
+    backups.AppendMetrics(&out);
     if (absl::Status s = game_servers.AppendMetrics(&out); !s.ok()) {
       LogWarning("metrics: game servers left out: ", s.message());
     }
@@ -257,6 +263,7 @@ absl::StatusOr<std::unique_ptr<StewardServer>> StewardServer::Start(
   if (absl::Status s = rep->announcements.Start(); !s.ok()) return s;
   if (absl::Status s = rep->monitoring.Init(); !s.ok()) return s;
   if (absl::Status s = rep->incidents.Init(); !s.ok()) return s;
+  if (absl::Status s = rep->backups.Start(); !s.ok()) return s;
   rep->vip.StartSweeper(absl::Hours(1));
   rep->tickets.StartSlaScheduler(absl::Seconds(1));
   if (absl::Status s = rep->idempotency.Init(); !s.ok()) return s;
@@ -298,6 +305,7 @@ absl::StatusOr<std::unique_ptr<StewardServer>> StewardServer::Start(
   builder.RegisterService(rep->desk_service.get());
   builder.RegisterService(rep->incident_service.get());
   builder.RegisterService(rep->compensation_service.get());
+  builder.RegisterService(rep->admin_service.get());
   ApplyTransportSettings(&builder, &rep->call_metrics);
   rep->server = builder.BuildAndStart();
   if (rep->server == nullptr || (!config.listen.empty() && rep->port == 0)) {

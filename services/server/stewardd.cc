@@ -10,6 +10,7 @@
 #include "services/server/config.h"
 #include "services/common/log.h"
 #include "services/server/server.h"
+#include "storage/backup.h"
 #include "storage/store.h"
 
 int main(int argc, char** argv) {
@@ -30,6 +31,11 @@ int main(int argc, char** argv) {
                  "CA PEM that client certificates must chain to (enables mTLS)");
   app.add_option("--tls-crl-dir", tls_crl_dir,
                  "directory of PEM CRLs revoking client certificates, named by `openssl rehash`");
+  std::string restore_from;
+  uint32_t backup_id = 0;
+  app.add_option("--restore-from", restore_from,
+                 "restore a backup from this directory into the (empty) data dir, then exit");
+  app.add_option("--backup-id", backup_id, "with --restore-from: which backup (default: the newest)");
   app.add_option("--shutdown-grace", grace_seconds,
                  "seconds in-flight calls may take to finish on SIGINT/SIGTERM")
       ->capture_default_str();
@@ -57,6 +63,18 @@ int main(int argc, char** argv) {
   if (!tls_key.empty()) config.tls.key_file = tls_key;
   if (!tls_client_ca.empty()) config.tls.client_ca_file = tls_client_ca;
   if (!tls_crl_dir.empty()) config.tls.crl_directory = tls_crl_dir;
+  if (!restore_from.empty()) {
+    auto restored = steward::storage::RestoreBackup(restore_from, backup_id, config.data_dir);
+    if (!restored.ok()) {
+      std::fprintf(stderr, "stewardd: %s\n", std::string(restored.status().message()).c_str());
+      return 1;
+    }
+    std::printf("restored backup %u (taken %s, %u files, %llu bytes) into %s; start stewardd as usual\n",
+                restored->id, absl::FormatTime(absl::FromUnixSeconds(restored->created_unix)).c_str(),
+                restored->files, static_cast<unsigned long long>(restored->size_bytes),
+                std::filesystem::absolute(config.data_dir).string().c_str());
+    return 0;
+  }
   if (config.principals.empty()) {
     steward::LogWarning("no principals configured: every call will be refused");
   }
