@@ -215,6 +215,8 @@ struct Store::Rep {
   mutable absl::Mutex ack_mu;
   uint64_t acknowledged ABSL_GUARDED_BY(ack_mu) = 0;
   std::atomic<uint64_t> refused{0};
+  std::atomic<uint64_t> write_failures{0};
+  std::atomic<uint64_t> sync_failures{0};
 
   rocksdb::ColumnFamilyHandle* h(Cf cf) const {
     return handles[static_cast<int>(cf)];
@@ -285,6 +287,7 @@ void Store::Rep::CommitGroup(std::vector<Job>& jobs) {
     wo.sync = false;
     absl::Status s = FromRocks(db->Write(wo, &batch), "commit");
     if (!s.ok()) {
+      write_failures.fetch_add(1, std::memory_order_relaxed);
       for (auto& r : results) {
         if (r.ok()) r = s;
       }
@@ -324,6 +327,7 @@ void Store::Rep::RunSync() {
     if (std::any_of(batch.begin(), batch.end(), [](const Written& w) { return w.wrote; })) {
       s = FromRocks(db->SyncWAL(), "sync WAL");
       groups.fetch_add(1, std::memory_order_relaxed);
+      if (!s.ok()) sync_failures.fetch_add(1, std::memory_order_relaxed);
     }
     for (auto& w : batch) {
       for (size_t i = 0; i < w.dones.size(); ++i) {
@@ -574,6 +578,8 @@ StoreStats Store::stats() const {
   s.groups = rep_->groups.load(std::memory_order_relaxed);
   s.pending_bytes = static_cast<uint64_t>(std::max<int64_t>(0, rep_->pending_bytes.load(std::memory_order_relaxed)));
   s.refused_writes = rep_->refused.load(std::memory_order_relaxed);
+  s.write_failures = rep_->write_failures.load(std::memory_order_relaxed);
+  s.sync_failures = rep_->sync_failures.load(std::memory_order_relaxed);
   auto sum = [&](const std::string& property) {
     uint64_t v = 0;
     return rep_->db->GetAggregatedIntProperty(property, &v) ? v : 0;

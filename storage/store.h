@@ -146,6 +146,8 @@ struct StoreStats {
   uint64_t background_errors = 0;
   uint64_t pending_bytes = 0;    // queued writes not yet acknowledged
   uint64_t refused_writes = 0;   // refused past max_pending_bytes
+  uint64_t write_failures = 0;   // group writes RocksDB refused
+  uint64_t sync_failures = 0;    // WAL syncs that failed (their writes were not acknowledged)
 };
 
 class Store {

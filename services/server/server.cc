@@ -225,6 +225,15 @@ struct StewardServer::Rep {
     out.Family("steward_store_pending_bytes", T::kGauge,
                "Writes queued or waiting for their sync, by their estimated size ([store] max_pending_mib bounds it).");
     out.Sample(st.pending_bytes);
+    out.Family("steward_store_write_failures_total", T::kCounter,
+               "Group writes RocksDB refused (each failed its transactions; see the log).");
+    out.Sample(st.write_failures);
+    out.Family("steward_store_wal_sync_failures_total", T::kCounter,
+               "WAL syncs that failed: their writes were answered with an error, not acknowledged.");
+    out.Sample(st.sync_failures);
+    out.Family("steward_ticket_sla_breaches_total", T::kCounter,
+               "Ticket time limits (dispatch or answer) breached since start; each escalates its ticket.");
+    out.Sample(tickets.sla_breaches());
     out.Family("steward_store_refused_writes_total", T::kCounter,
                "Writes refused with RESOURCE_EXHAUSTED because too much was already waiting for the disk.");
     out.Sample(st.refused_writes);

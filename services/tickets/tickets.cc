@@ -895,6 +895,7 @@ absl::StatusOr<int> Tickets::RunSlaOnce() {
       return FinishChange(txn, system, before, &after, "ticket.sla_breach", what, now, options_.sla);
     }));
     breaches += found;
+    sla_breaches_.fetch_add(static_cast<uint64_t>(found), std::memory_order_relaxed);
   }
   return breaches;
 }

@@ -9,6 +9,7 @@
 #ifndef STEWARD_SERVICES_TICKETS_TICKETS_H_
 #define STEWARD_SERVICES_TICKETS_TICKETS_H_
 
+#include <atomic>
 #include <functional>
 #include <map>
 #include <string>
@@ -124,6 +125,8 @@ class Tickets {
   // ticket one level, each in its own transaction. Returns the number of
   // breaches. Blocks until committed.
   absl::StatusOr<int> RunSlaOnce();
+  // Time limits breached since this process started (for /metrics).
+  uint64_t sla_breaches() const { return sla_breaches_.load(std::memory_order_relaxed); }
 
   // VIP care (optional; must outlive the desk): `hooks` bump VIP tickets'
   // priority, route them to care GMs and schedule callbacks when they are
@@ -232,6 +235,7 @@ class Tickets {
   TicketsOptions options_;
   PeriodicTask sla_scheduler_;
   RoundFailures sla_failures_{"time-limit round"};
+  std::atomic<uint64_t> sla_breaches_{0};
   std::function<uint64_t(absl::string_view, absl::string_view)> acked_seq_;
 };
 
