@@ -12,7 +12,7 @@ export MAKEFLAGS
 FUZZ_BUILD ?= build-fuzz
 FUZZ_SECONDS ?= 60
 
-.PHONY: setup build console thread-safety tsan run test bench crash fuzz clean format demo install docs
+.PHONY: setup build console thread-safety tsan package run test bench crash fuzz clean format demo install docs
 
 setup:
 	@bash scripts/setup.sh
@@ -53,6 +53,10 @@ crash: build
 # Clang's thread-safety analysis alone (make test runs it too).
 thread-safety: build
 	@bash scripts/thread_safety.sh $(BUILD)
+
+# Debian packages in BUILD: steward-server and libsteward-dev (CPack).
+package: build
+	@cd $(BUILD) && cpack -G DEB | grep "generated"
 
 # ThreadSanitizer build in build-tsan (Abseil rebuilt instrumented from
 # Debian's source package on first use) and the test suite under it.
