@@ -52,4 +52,15 @@ std::string Sha256Hex(absl::string_view token) {
   return out;
 }
 
+const PrincipalConfig& StewardPrincipal() {
+  static const auto* p = [] {
+    auto* c = new PrincipalConfig();
+    c->name = "steward";
+    c->kind = PrincipalKind::kGm;
+    c->role = Role::kAdmin;
+    return c;
+  }();
+  return *p;
+}
+
 }  // namespace steward

@@ -34,6 +34,10 @@ struct PrincipalConfig {
 
 // "agent", "lead", "supervisor", "admin" ("none" for kNone).
 absl::string_view RoleName(Role r);
+
+// The principal Steward's own automatic actions run as ("steward", admin):
+// time-limit breaches, the incident spike detector, scheduled backups.
+const PrincipalConfig& StewardPrincipal();
 // The inverse of RoleName; InvalidArgument for any other text.
 absl::StatusOr<Role> ParseRole(absl::string_view s);
 

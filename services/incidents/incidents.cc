@@ -95,17 +95,6 @@ absl::Status ValidateFilter(v1::IncidentFilter* f) {
   return absl::OkStatus();
 }
 
-const PrincipalConfig& DetectorPrincipal() {
-  static const auto* p = [] {
-    auto* c = new PrincipalConfig();
-    c->name = "steward";
-    c->kind = PrincipalKind::kGm;
-    c->role = Role::kAdmin;
-    return c;
-  }();
-  return *p;
-}
-
 std::string CategoryWord(v1::TicketCategory c) {
   std::string n = v1::TicketCategory_Name(c);
   absl::string_view v = n;
@@ -205,7 +194,7 @@ absl::Status Incidents::OnTicketSubmitted(Txn& txn, Ticket* t) const {
   f->set_category(t->category());
   f->set_from_ms(from);
   Caller system;
-  system.principal = &DetectorPrincipal();
+  system.principal = &StewardPrincipal();
   for (uint64_t tid : spike_tickets) {
     if (tid == t->id()) {
       Attach(txn, inc, t, now);

@@ -8,17 +8,6 @@
 namespace steward {
 namespace {
 
-const PrincipalConfig& Scheduler() {
-  static const auto* p = [] {
-    auto* c = new PrincipalConfig();
-    c->name = "steward";
-    c->kind = PrincipalKind::kGm;
-    c->role = Role::kAdmin;
-    return c;
-  }();
-  return *p;
-}
-
 void Fill(const storage::BackupInfo& b, v1::Backup* out) {
   out->set_id(b.id);
   out->set_created_at_ms(b.created_unix * 1000);
@@ -40,7 +29,7 @@ absl::Status BackupDesk::Start() {
   if (options_.every_ms > 0) {
     schedule_.Start(absl::Milliseconds(options_.every_ms), [this] {
       Caller system;
-      system.principal = &Scheduler();
+      system.principal = &StewardPrincipal();
       if (!Take(system).ok()) return;  // logged and counted by Take
       if (absl::Status s = backups_->Purge(options_.keep); !s.ok()) LogWarning("backup retention: ", s.ToString());
     });

@@ -833,16 +833,6 @@ void Tickets::Rate(const Caller& caller, const v1::RateTicketRequest& req,
 
 namespace {
 // Breaches are the service's own doing: audited as "steward".
-const PrincipalConfig& SystemPrincipal() {
-  static const auto* p = [] {
-    auto* c = new PrincipalConfig();
-    c->name = "steward";
-    c->kind = PrincipalKind::kGm;
-    c->role = Role::kAdmin;
-    return c;
-  }();
-  return *p;
-}
 constexpr const char* kLevelNames[] = {"none", "lead", "supervisor", "manager"};
 }  // namespace
 
@@ -866,7 +856,7 @@ absl::StatusOr<int> Tickets::RunSlaOnce() {
                                }));
   int breaches = 0;
   Caller system;
-  system.principal = &SystemPrincipal();
+  system.principal = &StewardPrincipal();
   for (uint64_t id : due) {
     int found = 0;
     STEWARD_RETURN_IF_ERROR(store_->CommitAndWait([&](Txn& txn) -> absl::Status {
