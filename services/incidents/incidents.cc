@@ -32,6 +32,8 @@ constexpr uint8_t kResolved = 'z';  // I64(resolved) U64(id) -> ""
 constexpr size_t kMaxLinkBatch = 1000;
 constexpr size_t kMaxWords = 32;
 constexpr int64_t kDayMs = 24 * 3600 * 1000;
+// A spike is at least this many times the window before it.
+constexpr size_t kSpikeOverBaseline = 3;
 
 std::string RecordKeyOf(uint64_t id) { return KeyWriter().Byte(kRecord).U64(id).Release(); }
 std::string LinkKey(uint64_t inc, uint64_t ticket) {
@@ -159,10 +161,16 @@ absl::Status Incidents::OnTicketSubmitted(Txn& txn, Ticket* t) const {
     }
     if (!match && options_.spike_count > 0) {
       Spike& sp = spikes_[{t->context().realm_id(), static_cast<int>(t->category())}];
+      // Two windows are kept: the one before is the baseline, so a realm
+      // whose normal volume is high needs a rise, not just a count.
+      const int64_t w = options_.spike_window_ms;
       sp.recent.emplace_back(now, t->id());
-      while (!sp.recent.empty() && sp.recent.front().first <= now - options_.spike_window_ms) sp.recent.pop_front();
-      if (sp.recent.size() >= static_cast<size_t>(options_.spike_count)) {
-        for (const auto& [at, id] : sp.recent) spike_tickets.push_back(id);
+      while (!sp.recent.empty() && sp.recent.front().first <= now - 2 * w) sp.recent.pop_front();
+      size_t before = 0;
+      while (before < sp.recent.size() && sp.recent[before].first <= now - w) ++before;
+      const size_t current = sp.recent.size() - before;
+      if (current >= static_cast<size_t>(options_.spike_count) && current >= kSpikeOverBaseline * before) {
+        for (size_t i = before; i < sp.recent.size(); ++i) spike_tickets.push_back(sp.recent[i].second);
         sp.recent.clear();
         suggestion.emplace();
       }

@@ -35,7 +35,8 @@ namespace steward {
 
 struct IncidentsOptions {
   // The spike detector: this many new tickets of one realm and category
-  // within `spike_window_ms`, none linked to an incident, suggest one.
+  // within `spike_window_ms`, none linked to an incident, and at least
+  // three times as many as in the window before, suggest one.
   // 0 turns the detector off.
   int spike_count = 50;
   int64_t spike_window_ms = 10 * 60 * 1000;
@@ -91,7 +92,8 @@ class Incidents : public TicketHooks {
 
  private:
   struct Spike {
-    std::deque<std::pair<int64_t, uint64_t>> recent;  // (created, ticket), oldest first
+    // (created, ticket) of the last two windows, oldest first.
+    std::deque<std::pair<int64_t, uint64_t>> recent;
   };
   int64_t Now() const { return options_.clock->NowMs(); }
   // Links `t` (loaded, not yet written) to `inc` inside txn: the ticket's

@@ -462,3 +462,53 @@ TEST_F(IncidentsTest, SensitiveQuestionsAreAnsweredWithTheUnifiedAnswerOrEscalat
 
 }  // namespace
 }  // namespace steward
+
+namespace steward {
+namespace {
+
+// The detector on a clock the test moves: a realm whose normal volume is
+// high needs a rise over the window before, not just the count.
+class SpikeTest : public FakeClockServerFixture {
+ protected:
+  void Configure(Config* c) override {
+    c->incidents.spike_count = 100;
+    c->incidents.spike_window_minutes = 10;
+  }
+  void File(int first, int n) {
+    auto tickets = v1::TicketService::NewStub(channel_);
+    for (int at = 0; at < n; at += 100) {
+      v1::SubmitTicketsRequest req;
+      for (int i = at; i < std::min(n, at + 100); ++i) {
+        auto* pt = req.add_tickets();
+        pt->set_player_id(absl::StrCat("q-", first + i));
+        pt->mutable_ticket()->set_idempotency_key(absl::StrCat("q-", first + i));
+        pt->mutable_ticket()->set_category(v1::TICKET_CATEGORY_QUESTION);
+        pt->mutable_ticket()->set_subject("How do I reach the capital?");
+        pt->mutable_ticket()->mutable_context()->set_realm_id("eu1");
+      }
+      v1::SubmitTicketsResponse resp;
+      ASSERT_TRUE(tickets->SubmitTickets(Ctx("gs-eu1").get(), req, &resp).ok());
+    }
+  }
+  int Suggested() {
+    auto incidents = v1::IncidentService::NewStub(channel_);
+    v1::ListIncidentsRequest lr;
+    lr.set_state(v1::INCIDENT_STATE_SUGGESTED);
+    v1::ListIncidentsResponse out;
+    EXPECT_TRUE(incidents->ListIncidents(Ctx("agent").get(), lr, &out).ok());
+    return out.incidents_size();
+  }
+};
+
+TEST_F(SpikeTest, ABusyRealmNeedsARiseOverTheWindowBefore) {
+  File(0, 99);  // below the count
+  EXPECT_EQ(Suggested(), 0);
+  fake_clock_.AdvanceMs(10 * 60 * 1000 + 1000);
+  File(1000, 150);  // over the count, but not three times the 99 before
+  EXPECT_EQ(Suggested(), 0);
+  File(2000, 150);  // 300 >= 3 x 99 within the window: a spike
+  EXPECT_EQ(Suggested(), 1);
+}
+
+}  // namespace
+}  // namespace steward
