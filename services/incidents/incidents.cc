@@ -347,7 +347,7 @@ void Incidents::Confirm(const Caller& c, const v1::ConfirmIncidentRequest& req, 
     if (inc->cause() == v1::INCIDENT_CAUSE_OUTAGE) {
       // Rule 4: the complaints already linked escalate now the cause is known.
       std::vector<std::pair<uint64_t, bool>> links;
-      STEWARD_RETURN_IF_ERROR(Links(txn, inc->id(), &links));
+      STEWARD_RETURN_IF_ERROR(Links(inc->id(), &links));
       for (const auto& [tid, detached] : links) {
         if (detached) continue;
         Ticket tb;
@@ -366,9 +366,7 @@ void Incidents::Confirm(const Caller& c, const v1::ConfirmIncidentRequest& req, 
   });
 }
 
-absl::Status Incidents::Links(Txn&, uint64_t id, std::vector<std::pair<uint64_t, bool>>* out) const {
-  // Committed links: a ticket linked in the same commit group as this
-  // change is treated as linked just after it.
+absl::Status Incidents::Links(uint64_t id, std::vector<std::pair<uint64_t, bool>>* out) const {
   std::string prefix = KeyWriter().Byte(kLink).U64(id).Release();
   return store_->Scan(Cf::kIncidents, prefix, storage::PrefixSuccessor(prefix), false,
                       [&](absl::string_view key, absl::string_view v) {
@@ -391,7 +389,7 @@ void Incidents::Dismiss(const Caller& c, const v1::DismissIncidentRequest& req, 
     Incident before = *inc;
     const int64_t now = Now();
     std::vector<std::pair<uint64_t, bool>> links;
-    STEWARD_RETURN_IF_ERROR(Links(txn, inc->id(), &links));
+    STEWARD_RETURN_IF_ERROR(Links(inc->id(), &links));
     for (const auto& [tid, detached] : links) {
       txn.Delete(Cf::kIncidents, LinkKey(inc->id(), tid));
       if (detached) continue;
@@ -470,7 +468,7 @@ void Incidents::Reply(const Caller& c, const v1::ReplyToIncidentRequest& req, v1
            }
            const int64_t now = Now();
            std::vector<std::pair<uint64_t, bool>> links;
-           STEWARD_RETURN_IF_ERROR(Links(txn, inc->id(), &links));
+           STEWARD_RETURN_IF_ERROR(Links(inc->id(), &links));
            v1::AddMessageRequest m;
            m.set_body(req.body());
            m.set_visibility(v1::MESSAGE_VISIBILITY_PUBLIC);
@@ -513,7 +511,7 @@ void Incidents::Resolve(const Caller& c, const v1::ResolveIncidentRequest& req, 
     Incident before = *inc;
     const int64_t now = Now();
     std::vector<std::pair<uint64_t, bool>> links;
-    STEWARD_RETURN_IF_ERROR(Links(txn, inc->id(), &links));
+    STEWARD_RETURN_IF_ERROR(Links(inc->id(), &links));
     v1::UpdateTicketStatusRequest u;
     u.set_status(v1::TICKET_STATUS_RESOLVED);
     u.set_reason(absl::StrCat("incident ", inc->id(), " resolved: ", req.resolution()));
@@ -580,15 +578,8 @@ absl::Status Incidents::ListTickets(const Caller& c, const v1::ListIncidentTicke
     if (!r) return absl::InvalidArgumentError("page_token is not one this server issued");
     after = *r;
   }
-  std::string prefix = KeyWriter().Byte(kLink).U64(req.incident_id()).Release();
   std::vector<std::pair<uint64_t, bool>> links;
-  STEWARD_RETURN_IF_ERROR(store_->Scan(Cf::kIncidents, prefix, storage::PrefixSuccessor(prefix), false,
-                                       [&](absl::string_view key, absl::string_view v) {
-                                         if (auto t = KeyReader(key.substr(prefix.size())).U64()) {
-                                           links.emplace_back(*t, v == "d");
-                                         }
-                                         return true;
-                                       }));
+  STEWARD_RETURN_IF_ERROR(Links(req.incident_id(), &links));
   for (const auto& [tid, detached] : links) {
     v1::GetTicketResponse got;
     v1::GetTicketRequest g;
@@ -622,7 +613,7 @@ absl::Status Incidents::LinkedPlayers(Txn& txn, uint64_t id,
   Incident inc;
   STEWARD_RETURN_IF_ERROR(LoadIncident(txn, id, &inc));
   std::vector<std::pair<uint64_t, bool>> links;
-  STEWARD_RETURN_IF_ERROR(Links(txn, id, &links));
+  STEWARD_RETURN_IF_ERROR(Links(id, &links));
   std::set<std::pair<std::string, std::string>> seen;
   for (const auto& [tid, detached] : links) {
     Ticket t;

@@ -105,8 +105,10 @@ class Incidents : public TicketHooks {
   void Change(const Caller& c, uint64_t id, v1::IncidentResponse* resp, storage::DoneFn done,
               std::function<absl::Status(storage::Txn&, v1::Incident*, uint64_t* reply_seq)> fn);
   void Remember(const v1::Incident& inc) const;
-  // The linked tickets of an incident, as (ticket id, detached).
-  absl::Status Links(storage::Txn& txn, uint64_t id, std::vector<std::pair<uint64_t, bool>>* out) const;
+  // The linked tickets of an incident, as (ticket id, detached), from
+  // committed data: inside a change, a ticket linked in the same commit
+  // group counts as linked just after it.
+  absl::Status Links(uint64_t id, std::vector<std::pair<uint64_t, bool>>* out) const;
 
   storage::Store* store_;
   Tickets* tickets_;

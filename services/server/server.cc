@@ -129,7 +129,6 @@ struct StewardServer::Rep {
 
   Rep(const Config& config, storage::Store* store, const Clock* clock)
       : store(store),
-        clock(clock),
         auth(config.principals),
         hub(store, clock),
         tickets(store, &auth, &hub, WithClock(TicketsOptionsFrom(config.desk), clock)),
@@ -158,7 +157,8 @@ struct StewardServer::Rep {
         desk_service(MakeDeskService(&auth, &desk, &slow)),
         incident_service(MakeIncidentService(&auth, &incidents)),
         compensation_service(MakeCompensationService(&auth, &compensation)),
-        admin_service(MakeAdminService(&auth, &backups, &slow)) {
+        admin_service(MakeAdminService(&auth, &backups, &slow)),
+        clock(clock) {
     tickets.set_vip(&vip, vip.TierLimits());
     tickets.add_hooks(&incidents);
     desk.set_incidents(&incidents);

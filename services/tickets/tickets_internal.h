@@ -1,5 +1,6 @@
 // The tickets domain's stored layout, shared by its source files
-// (tickets.cc writes and reads tickets, ticket_scans.cc walks the indexes).
+// (tickets.cc writes and reads tickets, ticket_scans.cc walks the indexes,
+// ticket_rules.cc checks submissions and status moves).
 // Not for other folders: they go through tickets.h.
 #ifndef STEWARD_SERVICES_TICKETS_TICKETS_INTERNAL_H_
 #define STEWARD_SERVICES_TICKETS_TICKETS_INTERNAL_H_
@@ -10,6 +11,7 @@
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
+#include "services/common/caller.h"
 #include "steward/v1/ticket.pb.h"
 #include "storage/keys.h"
 
@@ -29,6 +31,10 @@ inline constexpr uint8_t kIdxEscalated = 'E'; // open escalated: 3 - level, crea
 inline constexpr uint8_t kIdxBreached = 'B';  // open with a limit breached: created, ticket
 inline constexpr uint8_t kIdxResolved = 'z';  // resolved_at, ticket
 inline constexpr uint8_t kIdxOpen = 'O';      // open: created, ticket
+
+// The checks on a game server's submission, before its transaction
+// (ticket_rules.cc).
+absl::Status ValidateSubmit(const Caller& caller, const v1::SubmitTicketRequest& r, int64_t now);
 
 inline std::string TicketKey(uint64_t id) { return storage::KeyWriter().U64(id).Release(); }
 
